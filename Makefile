@@ -1,0 +1,102 @@
+# kiln — see README.md.  `make` builds bin/kiln; `make report` writes out/;
+# `make check` runs every test suite; `make bench` measures; `make asan` /
+# `make debug` build with sanitizers / without optimisation into build/<mode>.
+
+MODE     ?= release
+CC       ?= cc
+PKGS      = libcmark jansson libpng freetype2 libxxhash libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lz -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN      = -Wall -Wextra -Wshadow -Wno-unused-parameter
+OPT_release = -O3 -march=native -fno-math-errno
+OPT_debug   = -O0 -g3 -march=native
+OPT_asan    = -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDOPT_asan  = -fsanitize=address,undefined
+OPT       = $(OPT_$(MODE))
+BUILD     = build/$(MODE)
+BIN       = $(if $(filter release,$(MODE)),bin/kiln,bin/kiln-$(MODE))
+
+CPPFLAGS += -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE
+CFLAGS   += -std=c11 $(WARN) $(OPT) -fopenmp $(PKG_CFLAGS)
+LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
+
+TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
+PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
+REPORT_SRC := $(sort $(wildcard src/report/*.c))
+TEST_SRC   := $(sort $(wildcard tests/check_*.c))
+TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
+PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
+REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
+LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
+TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+DATA       ?= out/data
+
+.PHONY: all deps data report check check-only bench asan debug clean diff smoke
+all: deps $(BIN)
+
+# --- set-up: Debian packages and the data -----------------------------------
+deps: build/.deps-ok
+build/.deps-ok: src/scripts/deps.sh
+	@sh src/scripts/deps.sh
+	@mkdir -p build && touch $@
+data: deps
+	@sh src/scripts/fetch-data.sh $(DATA)
+
+# --- the trainer fingerprint: a hash of the trainer's code without comments,
+# plus the compiler and flags that turn it into machine code ------------------
+FP_INPUTS := $(TRAIN_SRC) $(wildcard src/train/*.h) include/kiln/train.h
+$(BUILD)/gen/kiln_fingerprint.h: $(FP_INPUTS) Makefile
+	@mkdir -p $(dir $@)
+	@fp=$$( { for f in $(FP_INPUTS); do echo "== $$f"; $(CC) -fpreprocessed -dD -E -P $$f 2>/dev/null | tr -s ' \t' ' ' | grep -v '^ *$$'; done; \
+	          $(CC) --version | head -1; echo "$(OPT) -fopenmp"; } | sha256sum | cut -c1-16 ); \
+	 printf '#define KILN_TRAINER_FINGERPRINT "%s"\n' "$$fp" > $@.tmp && \
+	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libkiln_train.a: $(TRAIN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_report.a: $(REPORT_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
+
+# --- the article ---------------------------------------------------------------
+report: all data
+	./$(BIN) build
+
+diff: all
+	./$(BIN) diff
+
+# --- tests: every Check suite, then the smoke build of the real content -------
+check: all data $(TESTS)
+	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
+check-only:
+	@fail=0; for t in $(TESTS); do \
+	  echo "== $$t"; KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
+	  exit $$fail
+
+asan:
+	@$(MAKE) --no-print-directory MODE=asan check
+debug:
+	@$(MAKE) --no-print-directory MODE=debug all
+
+bench: all data
+	@sh tests/bench.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
