@@ -321,6 +321,11 @@ void kiln_history_free(kiln_history *h);
 char *kiln_history_to_json(const kiln_history *h);
 /* Parse what kiln_history_to_json wrote. */
 int kiln_history_from_json(kiln_history *h, const char *json, char *err, size_t errlen);
+/* The same as jansson objects (new reference / borrowed), for callers that
+ * embed a history in a larger JSON document. */
+struct json_t;
+struct json_t *kiln_history_json(const kiln_history *h);
+int kiln_history_from_jansson(kiln_history *h, const struct json_t *root, char *err, size_t errlen);
 
 /* Progress callback: called after each epoch (and each step when
  * step_every > 0); return non-zero to stop. */

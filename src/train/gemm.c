@@ -1,0 +1,177 @@
+/* Single-precision matrix product, blocked and packed in the manner of BLIS:
+ *
+ *   C[M,N] (+)= op(A)[M,K] * op(B)[K,N]      row-major, op = identity or transpose
+ *
+ * Loop order: K in blocks of KC; for each block B is packed once into panels
+ * of NR columns (zero-padded), then the MR-row micro-panels of A are divided
+ * among the threads, each packing its own rows and calling the micro-kernel
+ * for every (MR x NR) tile.
+ *
+ * Determinism: every C element is produced by one thread as a single chain of
+ * fused multiply-adds over k = 0..K-1 in increasing order, starting from 0 (or
+ * from C's value when accumulating). Edge tiles run the same kernel on a
+ * padded copy. The result is therefore the same for any blocking and any
+ * thread count. */
+#include "kiln/train.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define MR 12
+#define NR 32
+#else
+#define MR 6
+#define NR 16
+#endif
+#define KC 256
+
+/* Pack rows [i0, i0+mr) x cols [k0, k0+kc) of op(A) into MR-interleaved
+ * order: dst[k*MR + i]. Rows past mr are zero. */
+static void pack_a(float *dst, int ta, const float *A, int lda, int i0, int mr,
+                   int k0, int kc)
+{
+    if (!ta) {
+        for (int i = 0; i < MR; i++) {
+            if (i < mr) {
+                const float *src = A + (size_t)(i0 + i) * lda + k0;
+                for (int k = 0; k < kc; k++) dst[k * MR + i] = src[k];
+            } else {
+                for (int k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+            }
+        }
+    } else { /* A stored as [K, M]: element (i, k) at A[k*lda + i] */
+        for (int k = 0; k < kc; k++) {
+            const float *src = A + (size_t)(k0 + k) * lda + i0;
+            int i = 0;
+            for (; i < mr; i++) dst[k * MR + i] = src[i];
+            for (; i < MR; i++) dst[k * MR + i] = 0.0f;
+        }
+    }
+}
+
+/* Pack cols [j0, j0+nr) x rows [k0, k0+kc) of op(B): dst[k*NR + j]. */
+static void pack_b(float *dst, int tb, const float *B, int ldb, int j0, int nr,
+                   int k0, int kc)
+{
+    if (!tb) {
+        for (int k = 0; k < kc; k++) {
+            const float *src = B + (size_t)(k0 + k) * ldb + j0;
+            int j = 0;
+            for (; j < nr; j++) dst[k * NR + j] = src[j];
+            for (; j < NR; j++) dst[k * NR + j] = 0.0f;
+        }
+    } else { /* B stored as [N, K]: element (k, j) at B[j*ldb + k] */
+        for (int j = 0; j < NR; j++) {
+            if (j < nr) {
+                const float *src = B + (size_t)(j0 + j) * ldb + k0;
+                for (int k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+            } else {
+                for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* C[MR, NR] (ldc) = (load ? C : 0) + Ap * Bp over kc steps. */
+#if defined(__AVX512F__)
+static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
+                   float *restrict C, int ldc, int load)
+{
+    __m512 c0[MR], c1[MR];
+    if (load) {
+        for (int i = 0; i < MR; i++) {
+            c0[i] = _mm512_loadu_ps(C + (size_t)i * ldc);
+            c1[i] = _mm512_loadu_ps(C + (size_t)i * ldc + 16);
+        }
+    } else {
+        for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    }
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+        for (int i = 0; i < MR; i++) {
+            __m512 a = _mm512_set1_ps(Ap[i]);
+            c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+        }
+        Ap += MR;
+        Bp += NR;
+    }
+    for (int i = 0; i < MR; i++) {
+        _mm512_storeu_ps(C + (size_t)i * ldc, c0[i]);
+        _mm512_storeu_ps(C + (size_t)i * ldc + 16, c1[i]);
+    }
+}
+#else
+static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
+                   float *restrict C, int ldc, int load)
+{
+    float c[MR][NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) c[i][j] = load ? C[(size_t)i * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) c[i][j] = fmaf(Ap[i], Bp[j], c[i][j]);
+        Ap += MR;
+        Bp += NR;
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) C[(size_t)i * ldc + j] = c[i][j];
+}
+#endif
+
+void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, sizeof(float) * N);
+        return;
+    }
+    const int np = (N + NR - 1) / NR;     /* B panels */
+    const int mp = (M + MR - 1) / MR;     /* A micro-panels */
+    const int kcmax = K < KC ? K : KC;
+    float *Bp = kiln_aligned_alloc(sizeof(float) * (size_t)np * NR * kcmax);
+
+    for (int k0 = 0; k0 < K; k0 += KC) {
+        const int kc = K - k0 < KC ? K - k0 : KC;
+        const int load = accumulate || k0 > 0;
+        #pragma omp parallel
+        {
+            #pragma omp for schedule(static)
+            for (int p = 0; p < np; p++) {
+                int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+                pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
+            }
+            float Ap[MR * KC] __attribute__((aligned(64)));
+            float tile[MR * NR] __attribute__((aligned(64)));
+            #pragma omp for schedule(static)
+            for (int q = 0; q < mp; q++) {
+                int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
+                pack_a(Ap, ta, A, lda, i0, mr, k0, kc);
+                for (int p = 0; p < np; p++) {
+                    int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+                    float *Cij = C + (size_t)i0 * ldc + j0;
+                    const float *Bpp = Bp + (size_t)p * NR * kc;
+                    if (mr == MR && nr == NR) {
+                        kernel(kc, Ap, Bpp, Cij, ldc, load);
+                    } else {
+                        memset(tile, 0, sizeof tile);
+                        if (load)
+                            for (int i = 0; i < mr; i++)
+                                memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
+                        kernel(kc, Ap, Bpp, tile, NR, load);
+                        for (int i = 0; i < mr; i++)
+                            memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
+                    }
+                }
+            }
+        }
+    }
+    free(Bp);
+}

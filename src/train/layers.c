@@ -1,0 +1,227 @@
+/* The layers: one forward and one backward function each, over raw float
+ * buffers in channels-last (NHWC) layout. Shapes are stated at each function.
+ * Work is split across threads by image or by output element only, so every
+ * value is computed in the same order whatever the thread count. */
+#include "kiln/train.h"
+#include "internal.h"
+#include "rng.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- conv2d */
+
+/* col[B*OH*OW, K*K*C]: row (b, oy, ox) holds in[b, oy+ky, ox+kx, 0..C) for
+ * ky, kx in order; each (ky, kx) contributes one contiguous run of C floats. */
+static void im2col(float *col, const float *in, int B, int H, int W, int C, int K)
+{
+    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        const float *img = in + (size_t)b * H * W * C;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                float *row = col + ((size_t)(b * OH + oy) * OW + ox) * KKC;
+                for (int ky = 0; ky < K; ky++)
+                    memcpy(row + ky * K * C, img + ((size_t)(oy + ky) * W + ox) * C,
+                           sizeof(float) * K * C);
+            }
+    }
+}
+
+/* din[B,H,W,C] = sum of the dcol entries that im2col copied from each pixel.
+ * One image per task, a fixed order within it. */
+static void col2im(float *din, const float *dcol, int B, int H, int W, int C, int K)
+{
+    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        float *img = din + (size_t)b * H * W * C;
+        memset(img, 0, sizeof(float) * H * W * C);
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                const float *row = dcol + ((size_t)(b * OH + oy) * OW + ox) * KKC;
+                for (int ky = 0; ky < K; ky++) {
+                    float *dst = img + ((size_t)(oy + ky) * W + ox) * C;
+                    const float *src = row + ky * K * C;
+                    for (int i = 0; i < K * C; i++) dst[i] += src[i];
+                }
+            }
+    }
+}
+
+/* out[B,OH,OW,OC] = im2col(in) [B*OH*OW, KKC] x w[KKC, OC] + b[OC]. */
+void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
+                         const float *b, int B, int H, int W, int C, int K, int OC)
+{
+    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
+    const int M = B * OH * OW;
+    im2col(col, in, B, H, W, C, K);
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < M; i++) memcpy(out + (size_t)i * OC, b, sizeof(float) * OC);
+    kiln_sgemm(0, 0, M, OC, KKC, col, KKC, w, OC, out, OC, 1);
+}
+
+/* db[OC] = sum over rows of dout; dw[KKC,OC] = col^T dout;
+ * din = col2im(dout w^T). dcol may be the same buffer as col: it is written
+ * only after dw is complete. */
+void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
+                          const float *col, const float *dout, const float *w,
+                          int B, int H, int W, int C, int K, int OC)
+{
+    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
+    const int M = B * OH * OW;
+    #pragma omp parallel for schedule(static)
+    for (int o = 0; o < OC; o++) {
+        float s = 0.0f;
+        for (int i = 0; i < M; i++) s += dout[(size_t)i * OC + o];
+        db[o] = s;
+    }
+    kiln_sgemm(1, 0, KKC, OC, M, col, KKC, dout, OC, dw, OC, 0);
+    if (din) {
+        kiln_sgemm(0, 1, M, KKC, OC, dout, OC, w, OC, dcol, KKC, 0);
+        col2im(din, dcol, B, H, W, C, K);
+    }
+}
+
+/* --------------------------------------------------------------- maxpool */
+
+/* out[B,H/2,W/2,C] (floor), argmax = flat index into in of each maximum (the
+ * first one in row-major window order on ties). */
+void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
+                          int B, int H, int W, int C)
+{
+    const int OH = H / 2, OW = W / 2;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                size_t o = (((size_t)b * OH + oy) * OW + ox) * C;
+                size_t i00 = (((size_t)b * H + 2 * oy) * W + 2 * ox) * C;
+                size_t i01 = i00 + C, i10 = i00 + (size_t)W * C, i11 = i10 + C;
+                for (int c = 0; c < C; c++) {
+                    size_t best = i00 + c;
+                    float v = in[best];
+                    if (in[i01 + c] > v) { v = in[i01 + c]; best = i01 + c; }
+                    if (in[i10 + c] > v) { v = in[i10 + c]; best = i10 + c; }
+                    if (in[i11 + c] > v) { v = in[i11 + c]; best = i11 + c; }
+                    out[o + c] = v;
+                    argmax[o + c] = (int32_t)best;
+                }
+            }
+}
+
+/* din[B,H,W,C] = 0 except din[argmax[j]] = dout[j]. Windows do not overlap,
+ * so each input element receives at most one gradient. */
+void kiln_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
+                           int B, int H, int W, int C)
+{
+    const size_t per_out = (size_t)(H / 2) * (W / 2) * C, per_in = (size_t)H * W * C;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        memset(din + b * per_in, 0, sizeof(float) * per_in);
+        for (size_t j = b * per_out; j < (b + 1) * per_out; j++) din[argmax[j]] = dout[j];
+    }
+}
+
+/* ------------------------------------------------------------------ relu */
+
+/* out may equal in. */
+void kiln_relu_forward(float *out, const float *in, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+/* din may equal dout; out is the forward output. */
+void kiln_relu_backward(float *din, const float *dout, const float *out, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+/* --------------------------------------------------------------- dropout */
+
+/* Inverted dropout: keep with probability 1-p and scale by 1/(1-p). Element i
+ * uses 32 bits of draw (seed, DROPOUT, stream, i/2). out may equal in. */
+void kiln_dropout_forward(float *out, float *mask, const float *in, size_t n,
+                          float p, uint64_t seed, uint64_t stream)
+{
+    const uint64_t s = kiln_rng_stream(seed, KILN_RNG_DROPOUT, stream);
+    const float keep = 1.0f - p, scale = keep > 0.0f ? 1.0f / keep : 0.0f;
+    /* keep element when its 32-bit draw < keep * 2^32 */
+    const uint64_t thresh = (uint64_t)((double)keep * 4294967296.0);
+    const size_t pairs = (n + 1) / 2;
+    #pragma omp parallel for schedule(static)
+    for (size_t j = 0; j < pairs; j++) {
+        uint64_t r = kiln_rng_at(s, j);
+        for (size_t h = 0; h < 2; h++) {
+            size_t i = 2 * j + h;
+            if (i >= n) break;
+            uint64_t bits = h ? (r >> 32) : (r & 0xffffffffu);
+            float m = bits < thresh ? scale : 0.0f;
+            mask[i] = m;
+            out[i] = in[i] * m;
+        }
+    }
+}
+
+void kiln_dropout_backward(float *din, const float *dout, const float *mask, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) din[i] = dout[i] * mask[i];
+}
+
+/* ----------------------------------------------------------------- dense */
+
+/* out[B,N] = in[B,D] w[D,N] + b[N] */
+void kiln_dense_forward(float *out, const float *in, const float *w,
+                        const float *b, int B, int D, int N)
+{
+    for (int i = 0; i < B; i++) memcpy(out + (size_t)i * N, b, sizeof(float) * N);
+    kiln_sgemm(0, 0, B, N, D, in, D, w, N, out, N, 1);
+}
+
+/* db[N] = sum_b dout; dw[D,N] = in^T dout; din[B,D] = dout w^T. */
+void kiln_dense_backward(float *din, float *dw, float *db, const float *dout,
+                         const float *in, const float *w, int B, int D, int N)
+{
+    for (int o = 0; o < N; o++) {
+        float s = 0.0f;
+        for (int i = 0; i < B; i++) s += dout[(size_t)i * N + o];
+        db[o] = s;
+    }
+    kiln_sgemm(1, 0, D, N, B, in, D, dout, N, dw, N, 0);
+    if (din) kiln_sgemm(0, 1, B, D, N, dout, N, w, N, din, D, 0);
+}
+
+/* ------------------------------------------------- softmax cross-entropy */
+
+/* Per example: loss = logsumexp(z) - z[label]; dlogits = (softmax - onehot) *
+ * scale. A non-finite logit makes that example's loss NaN/inf, as it would in
+ * any framework; argmax ignores NaN (and is 0 when every logit is NaN). */
+void kiln_softmax_xent(float *dlogits, float *loss, uint8_t *correct,
+                       const float *logits, const uint8_t *labels, int B, int N,
+                       float scale)
+{
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * N;
+        float mx = -INFINITY;
+        int arg = 0;
+        for (int j = 0; j < N; j++)
+            if (z[j] > mx) { mx = z[j]; arg = j; }
+        double sum = 0.0;
+        for (int j = 0; j < N; j++) sum += exp((double)z[j] - (double)mx);
+        double lse = (double)mx + log(sum);
+        if (loss) loss[b] = (float)(lse - (double)z[labels[b]]);
+        if (correct) correct[b] = (uint8_t)(arg == labels[b]);
+        if (dlogits) {
+            float *d = dlogits + (size_t)b * N;
+            for (int j = 0; j < N; j++) {
+                float p = (float)exp((double)z[j] - lse);
+                d[j] = (p - (j == labels[b] ? 1.0f : 0.0f)) * scale;
+            }
+        }
+    }
+}
