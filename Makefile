@@ -18,17 +18,19 @@ OPT       = $(OPT_$(MODE))
 BUILD     = build/$(MODE)
 BIN       = $(if $(filter release,$(MODE)),bin/kiln,bin/kiln-$(MODE))
 
-CPPFLAGS += -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(WARN) $(OPT) -fopenmp $(PKG_CFLAGS)
 LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
 REPORT_SRC := $(sort $(wildcard src/report/*.c))
+CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
 TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
 PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
@@ -65,9 +67,9 @@ $(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
 $(BUILD)/libkiln_report.a: $(REPORT_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-$(BIN): $(BUILD)/src/main.o $(LIBS)
+$(BIN): $(CLI_OBJ) $(LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	@mkdir -p $(dir $@)
@@ -99,4 +101,4 @@ bench: all data
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,23 +1,21 @@
-/* kiln: the command line, thin over the libraries.
+/* kiln: the command line, thin over the libraries. This file dispatches and
+ * holds `train`, `keys` and `version`; the other commands are in src/cli/.
  *
  *   kiln train key=value ... [--json FILE] [--save FILE] [--data DIR]
+ *   kiln lr-find key=value ... [--json FILE] [--data DIR]
+ *   kiln build [options]      (the report)
+ *   kiln diff [OLD] [NEW]
  *   kiln keys
  *   kiln version
  */
 #include "kiln/train.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *data_dir(const char *opt)
-{
-    if (opt) return opt;
-    const char *e = getenv("KILN_DATA_DIR");
-    return e && *e ? e : "out/data";
-}
 
 static int usage(FILE *f)
 {
@@ -26,6 +24,10 @@ static int usage(FILE *f)
             "  train key=value ... [--json FILE] [--save FILE] [--data DIR]\n"
             "                      train one experiment; prints one line per epoch and\n"
             "                      'Test loss: X / Test accuracy: Y'\n"
+            "  lr-find key=value ... [--json FILE] [--data DIR]\n"
+            "                      learning-rate range test; prints suggested rates\n"
+            "  build [--smoke] [-j N] ...  build the report (HTML + PDF) into out/\n"
+            "  diff [OLD] [NEW]    compare two builds' results\n"
             "  keys                list every experiment key with its accepted values\n"
             "  version             print the version and the trainer fingerprint\n");
     return f == stderr ? 2 : 0;
@@ -58,18 +60,6 @@ static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
     fflush(stdout);
 }
 
-static int write_file(const char *path, const char *text)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return 1;
-    int ok = fputs(text, f) >= 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) { unlink(tmp); return 1; }
-    return 0;
-}
-
 static int cmd_train(int argc, char **argv)
 {
     kiln_config c;
@@ -88,7 +78,7 @@ static int cmd_train(int argc, char **argv)
     }
     if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln train: %s\n", err); return 2; }
     kiln_dataset train, test;
-    if (kiln_mnist_load(data_dir(dir), &train, &test, err, sizeof err)) {
+    if (kiln_mnist_load(kiln_cli_data_dir(dir), &train, &test, err, sizeof err)) {
         fprintf(stderr, "kiln train: %s\n(run 'make data', or set KILN_DATA_DIR to a folder with the MNIST IDX files)\n", err);
         return 1;
     }
@@ -104,7 +94,7 @@ static int cmd_train(int argc, char **argv)
     printf("wall time %.1f s\n", h.seconds);
     if (json) {
         char *s = kiln_history_to_json(&h);
-        if (!s || write_file(json, s)) { fprintf(stderr, "kiln train: cannot write %s\n", json); rc = 1; }
+        if (!s || kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln train: cannot write %s\n", json); rc = 1; }
         free(s);
     }
     if (save) {
@@ -130,6 +120,9 @@ int main(int argc, char **argv)
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "lr-find")) return kiln_cmd_lr_find(argc - 2, argv + 2);
+    if (!strcmp(cmd, "build")) return kiln_cmd_build(argc - 2, argv + 2);
+    if (!strcmp(cmd, "diff")) return kiln_cmd_diff(argc - 2, argv + 2);
     if (!strcmp(cmd, "keys")) return cmd_keys();
     if (!strcmp(cmd, "version")) {
         printf("kiln %s, trainer %s\n", kiln_version(), kiln_trainer_fingerprint());
