@@ -185,15 +185,15 @@ void kiln_tick_label(double v, double step, int log_decade, char *buf, size_t n)
     }
     if (!(step > 0) || !isfinite(step)) step = v != 0 ? fabs(v) : 1;
     if (fabs(v) < step * 1e-6) v = 0;
-    if (v == 0) {
-        snprintf(buf, n, "0");
-        return;
-    }
     int es = (int)floor(log10(step) + 1e-9);
     double sm = step / p10(es);
     int extra = fabs(sm - 2.5) < 1e-6 ? 1 : 0;
     char tmp[64];
     int sci = step >= 1e5 || (step < 1e-4 && fabs(v) < 1);
+    if (v == 0 && sci) {
+        snprintf(buf, n, "0");
+        return;
+    }
     if (sci) {
         int ev = (int)floor(log10(fabs(v)));
         int digits = ev - es + extra;

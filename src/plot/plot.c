@@ -1,0 +1,675 @@
+/* The figure: ranges, layout, axes, series, legend; PNG output. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "plot_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_TICKS 64
+#define BIG 1e300 /* beyond this a value counts as diverged */
+
+/* Colours (0xRRGGBB). */
+#define C_BG 0xFFFFFFu
+#define C_GRID 0xE4E4E4u
+#define C_FRAME 0x404040u
+#define C_TICKLABEL 0x333333u
+#define C_TEXT 0x1A1A1Au
+#define C_LEGEND_EDGE 0xCCCCCCu
+
+/* Okabe & Ito (2008), "Color Universal Design": distinguishable with any
+ * common colour-vision deficiency. Yellow last: weak on white. */
+static const uint32_t palette[KILN_PALETTE_SIZE] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
+                                                    0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
+
+uint32_t kiln_palette(int i)
+{
+    int k = i % KILN_PALETTE_SIZE;
+    return palette[k < 0 ? k + KILN_PALETTE_SIZE : k];
+}
+
+static uint32_t series_color(uint32_t c, size_t index)
+{
+    if (c & 0x1000000u) return c & 0xFFFFFFu;
+    if (c & 0x2000000u) return kiln_palette((int)(c & 0xFFFFu));
+    return kiln_palette((int)(index % KILN_PALETTE_SIZE));
+}
+
+void kiln_plot_init(kiln_plot *p)
+{
+    memset(p, 0, sizeof *p);
+    p->xmin = p->xmax = p->ymin = p->ymax = NAN;
+    p->width = 640;
+    p->height = 400;
+    p->scale = 2;
+}
+
+/* ---- data and ranges ------------------------------------------------------ */
+
+static int usable(double v) { return isfinite(v) && fabs(v) <= BIG; }
+static double xval(const kiln_series *s, size_t i) { return s->x ? s->x[i] : (double)i; }
+
+typedef struct axis {
+    int log;
+    double lo, hi;          /* in axis space: log10(v) on a log axis */
+    double t[MAX_TICKS];    /* tick values (data units) */
+    int nt;
+    int decade;             /* log axis with power-of-ten ticks */
+    char lab[MAX_TICKS][48];
+    double lw[MAX_TICKS];   /* label widths */
+    double minor[128];
+    int nminor;
+} axis;
+
+static double fwd(const axis *a, double v) { return a->log ? log10(v) : v; }
+
+/* Data extent of every drawable point, in axis space. */
+static int data_extent(const kiln_plot *p, const axis *ax, const axis *ay, double *x0, double *x1,
+                       double *y0, double *y1)
+{
+    int have = 0;
+    for (size_t k = 0; k < p->n_series; k++) {
+        const kiln_series *s = &p->series[k];
+        if (!s->y) continue;
+        for (size_t i = 0; i < s->n; i++) {
+            double x = xval(s, i), y = s->y[i];
+            if (!usable(x) || !usable(y) || (ax->log && x <= 0) || (ay->log && y <= 0)) continue;
+            double tx = fwd(ax, x), ty = fwd(ay, y);
+            if (!have) {
+                *x0 = *x1 = tx;
+                *y0 = *y1 = ty;
+                have = 1;
+            } else {
+                if (tx < *x0) *x0 = tx;
+                if (tx > *x1) *x1 = tx;
+                if (ty < *y0) *y0 = ty;
+                if (ty > *y1) *y1 = ty;
+            }
+        }
+    }
+    return have;
+}
+
+static double singular_pad(double v, int log)
+{
+    if (log) return 0.5; /* half a decade */
+    return v != 0 ? fabs(v) * 0.1 : 1;
+}
+
+static void resolve_range(axis *a, double bmin, double bmax, int have, double dlo, double dhi)
+{
+    int amin = isnan(bmin), amax = isnan(bmax);
+    if (!amin && (!usable(bmin) || (a->log && bmin <= 0))) amin = 1;
+    if (!amax && (!usable(bmax) || (a->log && bmax <= 0))) amax = 1;
+    if (!amin && !amax && !(bmin < bmax)) amin = amax = 1;
+    if (!have) {
+        dlo = 0;
+        dhi = 1;
+    }
+    double lo, hi;
+    if (amin && amax) {
+        lo = dlo;
+        hi = dhi;
+        double span = hi - lo, mag = fmax(fabs(lo), fabs(hi));
+        if (span <= mag * 1e-12 || span == 0) {
+            double d = singular_pad((lo + hi) / 2, a->log) * 1.1;
+            lo -= d;
+            hi += d;
+        } else {
+            lo -= 0.05 * span;
+            hi += 0.05 * span;
+        }
+    } else if (amin) {
+        hi = fwd(a, bmax);
+        lo = have && dlo < hi ? dlo - 0.05 * (hi - dlo) : hi - singular_pad(hi, a->log) * 2;
+    } else if (amax) {
+        lo = fwd(a, bmin);
+        hi = have && dhi > lo ? dhi + 0.05 * (dhi - lo) : lo + singular_pad(lo, a->log) * 2;
+    } else {
+        lo = fwd(a, bmin);
+        hi = fwd(a, bmax);
+    }
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) {
+        lo = 0;
+        hi = 1;
+    }
+    a->lo = lo;
+    a->hi = hi;
+}
+
+/* ---- ticks and their labels ----------------------------------------------- */
+
+static int is_decade(double v)
+{
+    double e = log10(v);
+    return fabs(e - nearbyint(e)) < 1e-9;
+}
+
+static void make_labels(axis *a)
+{
+    a->decade = a->log && a->nt > 0;
+    for (int i = 0; i < a->nt && a->decade; i++)
+        if (!is_decade(a->t[i])) a->decade = 0;
+    double step = 0;
+    for (int i = 1; i < a->nt; i++) {
+        double d = fabs(a->t[i] - a->t[i - 1]);
+        if (d > 0 && (step == 0 || d < step)) step = d;
+    }
+    for (int i = 0; i < a->nt; i++)
+        kiln_tick_label(a->t[i], step > 0 ? step : fabs(a->t[i]), a->decade, a->lab[i], sizeof a->lab[i]);
+}
+
+/* Ticks for an axis `len` pixels long, as many as fit without labels
+ * touching (gap pixels apart); horizontal or vertical labels. */
+static void choose_ticks(axis *a, font *f, double fs, double len, double per_tick, double gap,
+                         int horizontal)
+{
+    int maxn = (int)(len / per_tick);
+    if (maxn < 2) maxn = 2;
+    if (maxn > MAX_TICKS - 2) maxn = MAX_TICKS - 2;
+    double th = text_height(f, fs);
+    double lo = a->log ? pow(10, a->lo) : a->lo, hi = a->log ? pow(10, a->hi) : a->hi;
+    for (;;) {
+        a->nt = kiln_ticks(lo, hi, maxn, a->log, a->t, MAX_TICKS);
+        /* keep ticks strictly inside the range (rounding at the ends) */
+        int n = 0;
+        for (int i = 0; i < a->nt; i++) {
+            double t = fwd(a, a->t[i]);
+            if (t >= a->lo - (a->hi - a->lo) * 1e-9 && t <= a->hi + (a->hi - a->lo) * 1e-9) a->t[n++] = a->t[i];
+        }
+        a->nt = n;
+        make_labels(a);
+        int ok = 1;
+        for (int i = 0; i < a->nt; i++) a->lw[i] = text_width(f, fs, a->lab[i]);
+        for (int i = 1; i < a->nt && ok; i++) {
+            double p0 = (fwd(a, a->t[i - 1]) - a->lo) / (a->hi - a->lo) * len;
+            double p1 = (fwd(a, a->t[i]) - a->lo) / (a->hi - a->lo) * len;
+            double room = fabs(p1 - p0);
+            double need = horizontal ? (a->lw[i - 1] + a->lw[i]) / 2 + gap : th + gap;
+            if (room < need || strcmp(a->lab[i], a->lab[i - 1]) == 0) ok = 0;
+        }
+        if (ok || maxn <= 1) break;
+        maxn = (a->nt - 1 < maxn ? a->nt - 1 : maxn - 1);
+        if (maxn < 1) maxn = 1;
+    }
+    a->nminor = 0;
+    if (a->log && a->decade && a->nt >= 1) {
+        /* minor ticks only when every decade is labelled */
+        int every = 1;
+        for (int i = 1; i < a->nt; i++)
+            if (fabs(log10(a->t[i]) - log10(a->t[i - 1]) - 1) > 1e-6) every = 0;
+        if (every) a->nminor = log_minor_ticks(lo, hi, a->minor, 128);
+    }
+}
+
+/* ---- the figure ------------------------------------------------------------ */
+
+typedef struct fig {
+    const kiln_plot *p;
+    double s;            /* scale */
+    canvas c;
+    font f;
+    axis x, y;
+    kiln_rect area;
+    double fs_tick, fs_label, fs_title, fs_legend;
+    unsigned char *ink;  /* area-sized: where data was drawn */
+    mask m;
+} fig;
+
+static double map_x(const fig *g, double v)
+{
+    return g->area.x0 + (fwd(&g->x, v) - g->x.lo) / (g->x.hi - g->x.lo) * (g->area.x1 - g->area.x0);
+}
+
+static double map_y(const fig *g, double v)
+{
+    return g->area.y1 - (fwd(&g->y, v) - g->y.lo) / (g->y.hi - g->y.lo) * (g->area.y1 - g->area.y0);
+}
+
+static int has_text(const char *s) { return s && *s; }
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void layout(fig *g)
+{
+    const kiln_plot *p = g->p;
+    double s = g->s, W = g->c.w, H = g->c.h;
+    double pad = 8 * s, tick_len = 4 * s, tick_gap = 3 * s;
+    double th = text_height(&g->f, g->fs_tick), lh = text_height(&g->f, g->fs_label);
+    double top = pad + (has_text(p->title) ? text_height(&g->f, g->fs_title) + 6 * s : th / 2);
+    double bottom = pad + th + tick_len + tick_gap + (has_text(p->xlabel) ? lh + 4 * s : 0);
+    double ah = H - top - bottom;
+    if (ah < 1) ah = 1;
+    choose_ticks(&g->y, &g->f, g->fs_tick, ah, 42 * s, 2 * s, 0);
+    double ytw = 0;
+    for (int i = 0; i < g->y.nt; i++) ytw = fmax(ytw, g->y.lw[i]);
+    double left = pad + (has_text(p->ylabel) ? lh + 6 * s : 0) + ytw + tick_gap + tick_len;
+    double right = pad + 4 * s;
+    for (int iter = 0; iter < 3; iter++) {
+        double aw = W - left - right;
+        if (aw < 1) aw = 1;
+        choose_ticks(&g->x, &g->f, g->fs_tick, aw, 80 * s, 10 * s, 1);
+        if (g->x.nt == 0) break;
+        /* the last label must not run off the canvas */
+        double pos = left + (fwd(&g->x, g->x.t[g->x.nt - 1]) - g->x.lo) / (g->x.hi - g->x.lo) * aw;
+        double over = pos + g->x.lw[g->x.nt - 1] / 2 - (W - pad / 2);
+        if (over <= 0.5) break;
+        right += over;
+    }
+    int x0 = clampi((int)lrint(left), 0, g->c.w - 1), y0 = clampi((int)lrint(top), 0, g->c.h - 1);
+    int x1 = clampi((int)lrint(W - right), x0 + 1, g->c.w), y1 = clampi((int)lrint(H - bottom), y0 + 1, g->c.h);
+    g->area = (kiln_rect){x0, y0, x1, y1};
+}
+
+/* A line `lw` pixels wide centred on integer coordinate c, snapped to whole
+ * pixels so it is crisp: [start, start + lw). */
+static int snap_start(double c, int lw) { return lw % 2 ? (int)floor(c) - lw / 2 : (int)lrint(c) - lw / 2; }
+
+static void draw_axes(fig *g)
+{
+    int glw = (int)lrint(fmax(1, 0.8 * g->s));
+    kiln_rect a = g->area;
+    for (int i = 0; i < g->x.nt; i++) {
+        int gx = snap_start(map_x(g, g->x.t[i]), glw);
+        cv_rect(&g->c, &a, gx, a.y0, gx + glw, a.y1, C_GRID, 1);
+    }
+    for (int i = 0; i < g->y.nt; i++) {
+        int gy = snap_start(map_y(g, g->y.t[i]), glw);
+        cv_rect(&g->c, &a, a.x0, gy, a.x1, gy + glw, C_GRID, 1);
+    }
+}
+
+static void draw_frame(fig *g)
+{
+    double s = g->s;
+    int lw = (int)lrint(fmax(1, 0.8 * s));
+    int off = (lw + 1) / 2;
+    kiln_rect a = g->area;
+    double tick_len = 4 * s, tick_gap = 3 * s;
+    canvas *c = &g->c;
+    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x0 - off + lw, a.y1 - off + lw, C_FRAME, 1);
+    cv_rect(c, NULL, a.x1 - off, a.y0 - off, a.x1 - off + lw, a.y1 - off + lw, C_FRAME, 1);
+    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x1 - off + lw, a.y0 - off + lw, C_FRAME, 1);
+    cv_rect(c, NULL, a.x0 - off, a.y1 - off, a.x1 - off + lw, a.y1 - off + lw, C_FRAME, 1);
+    double below = a.y1 - off + lw, leftof = a.x0 - off;
+    /* ticks and labels */
+    for (int i = 0; i < g->x.nt; i++) {
+        double px = map_x(g, g->x.t[i]);
+        int tx = snap_start(px, lw);
+        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len, C_FRAME, 1);
+        text_draw(c, &g->f, g->fs_tick, g->x.lab[i], tx + lw / 2.0, below + tick_len + tick_gap, TA_CENTER,
+                  TV_TOP, 0, C_TICKLABEL);
+    }
+    for (int i = 0; i < g->x.nminor; i++) {
+        int tx = snap_start(map_x(g, g->x.minor[i]), lw);
+        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len * 0.55, C_FRAME, 1);
+    }
+    for (int i = 0; i < g->y.nt; i++) {
+        double py = map_y(g, g->y.t[i]);
+        int ty = snap_start(py, lw);
+        cv_rect(c, NULL, leftof - tick_len, ty, leftof, ty + lw, C_FRAME, 1);
+        text_draw(c, &g->f, g->fs_tick, g->y.lab[i], leftof - tick_len - tick_gap, ty + lw / 2.0, TA_RIGHT,
+                  TV_MIDDLE, 0, C_TICKLABEL);
+    }
+    for (int i = 0; i < g->y.nminor; i++) {
+        int ty = snap_start(map_y(g, g->y.minor[i]), lw);
+        cv_rect(c, NULL, leftof - tick_len * 0.55, ty, leftof, ty + lw, C_FRAME, 1);
+    }
+    /* axis labels and title */
+    const kiln_plot *p = g->p;
+    double th = text_height(&g->f, g->fs_tick);
+    if (has_text(p->xlabel))
+        text_draw(c, &g->f, g->fs_label, p->xlabel, (a.x0 + a.x1) / 2.0, below + tick_len + tick_gap + th + 4 * s,
+                  TA_CENTER, TV_TOP, 0, C_TEXT);
+    if (has_text(p->ylabel))
+        text_draw(c, &g->f, g->fs_label, p->ylabel, 8 * s, (a.y0 + a.y1) / 2.0, TA_LEFT, TV_MIDDLE, 1, C_TEXT);
+    if (has_text(p->title)) {
+        double tw = text_width(&g->f, g->fs_title, p->title);
+        double cx = (a.x0 + a.x1) / 2.0, pad = 8 * s;
+        if (cx + tw / 2 > c->w - pad) cx = c->w - pad - tw / 2;
+        if (cx - tw / 2 < pad) cx = pad + tw / 2;
+        text_draw(c, &g->f, g->fs_title, p->title, cx, pad, TA_CENTER, TV_TOP, 0, C_TEXT);
+    }
+}
+
+static void dash_of(int style, double w, double *on, double *off)
+{
+    /* lengths between cap centres: round caps add w to every dash */
+    switch (style) {
+    case KILN_LINE_DASHED: *on = fmax(3.7 * w - w, 0.5 * w); *off = 1.6 * w + w; break;
+    case KILN_LINE_DOTTED: *on = 0; *off = 2.2 * w; break;
+    default: *on = *off = 0; break;
+    }
+}
+
+static double series_width(const kiln_series *s)
+{
+    double w = s->width;
+    if (!(w > 0) || !isfinite(w)) w = 1.5;
+    return w > 50 ? 50 : w;
+}
+
+static void draw_series(fig *g, const kiln_series *se, uint32_t rgb)
+{
+    double s = g->s, w = series_width(se) * s, hw = w / 2;
+    double on, off;
+    dash_of(se->style, w, &on, &off);
+    stroker st;
+    stroke_init(&st, &g->m, hw, on, off);
+    int draw_line = se->style != KILN_LINE_NONE;
+    double mr = fmax(3.2 * s, w * 1.2);
+    int prev = 0;       /* previous point was drawable */
+    double px = 0, py = 0;
+    int run = 0;        /* points in the current unbroken run */
+    for (size_t i = 0; i <= se->n; i++) {
+        int ok = 0, diverged = 0;
+        double qx = 0, qy = 0;
+        if (i < se->n) {
+            double x = xval(se, i), y = se->y[i];
+            if (!usable(x) || !usable(y)) diverged = 1;
+            else if (!((g->x.log && x <= 0) || (g->y.log && y <= 0))) {
+                qx = map_x(g, x);
+                qy = map_y(g, y);
+                ok = isfinite(qx) && isfinite(qy);
+            }
+        }
+        if (!ok) {
+            /* the run ends: a lone point becomes a dot; divergence is marked */
+            if (prev && run == 1 && (se->marker == KILN_MARKER_NONE || !draw_line))
+                mask_marker(&g->m, KILN_MARKER_CIRCLE, px, py, fmax(hw * 1.4, 2.5 * s));
+            if (prev && diverged) {
+                /* a point of divergence off the axes is marked at its edge */
+                double r = 4.5 * s, mw = fmax(0.9 * s, hw * 0.8);
+                px = px < g->area.x0 ? g->area.x0 : px > g->area.x1 ? g->area.x1 : px;
+                py = py < g->area.y0 ? g->area.y0 : py > g->area.y1 ? g->area.y1 : py;
+                mask_capsule(&g->m, px - r, py - r, px + r, py + r, mw);
+                mask_capsule(&g->m, px - r, py + r, px + r, py - r, mw);
+            }
+            prev = 0;
+            run = 0;
+            continue;
+        }
+        if (draw_line) {
+            if (prev) stroke_line(&st, qx, qy);
+            else stroke_move(&st, qx, qy);
+        }
+        if (se->marker != KILN_MARKER_NONE) mask_marker(&g->m, se->marker, qx, qy, mr);
+        prev = 1;
+        run++;
+        px = qx;
+        py = qy;
+    }
+    mask_composite(&g->m, &g->c, rgb, g->ink);
+}
+
+static int legend_entries(const kiln_plot *p)
+{
+    int n = 0;
+    for (size_t i = 0; i < p->n_series; i++) n += has_text(p->series[i].label);
+    return n;
+}
+
+static long ink_in(const fig *g, double x0, double y0, double x1, double y1)
+{
+    kiln_rect a = g->area;
+    int ix0 = clampi((int)floor(x0) - a.x0, 0, a.x1 - a.x0), ix1 = clampi((int)ceil(x1) - a.x0, 0, a.x1 - a.x0);
+    int iy0 = clampi((int)floor(y0) - a.y0, 0, a.y1 - a.y0), iy1 = clampi((int)ceil(y1) - a.y0, 0, a.y1 - a.y0);
+    long n = 0;
+    int w = a.x1 - a.x0;
+    for (int y = iy0; y < iy1; y++)
+        for (int x = ix0; x < ix1; x++) n += g->ink[(size_t)y * w + x];
+    return n;
+}
+
+static int draw_legend(fig *g, kiln_rect *out)
+{
+    const kiln_plot *p = g->p;
+    *out = (kiln_rect){0, 0, 0, 0};
+    int n = legend_entries(p);
+    if (n == 0 || p->legend < 0) return 0;
+    double s = g->s, fs = g->fs_legend;
+    double th = text_height(&g->f, fs), row = th + 2 * s, pin = 7 * s, sw = 26 * s, gap = 7 * s;
+    double tw = 0;
+    for (size_t i = 0; i < p->n_series; i++)
+        if (has_text(p->series[i].label)) tw = fmax(tw, text_width(&g->f, fs, p->series[i].label));
+    double w = pin + sw + gap + tw + pin, h = 2 * (5 * s) + n * row;
+    /* candidates, in matplotlib's order of preference */
+    kiln_rect a = g->area;
+    double m = 8 * s, L = a.x0 + m, R = a.x1 - m - w, T = a.y0 + m, B = a.y1 - m - h;
+    double CX = (a.x0 + a.x1 - w) / 2, CY = (a.y0 + a.y1 - h) / 2;
+    double cand[9][2] = {{R, T}, {L, T}, {L, B}, {R, B}, {R, CY}, {L, CY}, {CX, B}, {CX, T}, {CX, CY}};
+    int best = 0;
+    long best_ink = -1;
+    for (int i = 0; i < 9; i++) {
+        long k = ink_in(g, cand[i][0] - 2 * s, cand[i][1] - 2 * s, cand[i][0] + w + 2 * s, cand[i][1] + h + 2 * s);
+        if (best_ink < 0 || k < best_ink) {
+            best_ink = k;
+            best = i;
+        }
+    }
+    double x0 = floor(cand[best][0]), y0 = floor(cand[best][1]);
+    double lw = fmax(1, lrint(0.8 * s));
+    cv_round_rect(&g->c, x0, y0, x0 + ceil(w), y0 + ceil(h), 3 * s, 0xFFFFFF, 0.88, C_LEGEND_EDGE, lw);
+    kiln_rect lr = {clampi((int)x0, 0, g->c.w), clampi((int)y0, 0, g->c.h), clampi((int)(x0 + ceil(w)), 0, g->c.w),
+                    clampi((int)(y0 + ceil(h)), 0, g->c.h)};
+    *out = lr;
+    mask lm;
+    if (lr.x1 <= lr.x0 || lr.y1 <= lr.y0 || mask_init(&lm, lr)) return lr.x1 > lr.x0 ? -1 : 0;
+    int row_i = 0;
+    for (size_t i = 0; i < p->n_series; i++) {
+        const kiln_series *se = &p->series[i];
+        if (!has_text(se->label)) continue;
+        uint32_t rgb = series_color(se->color, i);
+        double cy = y0 + 5 * s + row_i * row + row / 2;
+        double lwid = series_width(se) * s, on, off;
+        dash_of(se->style, lwid, &on, &off);
+        double sx0 = x0 + pin, sx1 = sx0 + sw;
+        if (se->style != KILN_LINE_NONE) {
+            stroker st;
+            stroke_init(&st, &lm, lwid / 2, on, off);
+            stroke_move(&st, sx0 + lwid / 2, cy);
+            stroke_line(&st, sx1 - lwid / 2, cy);
+        }
+        if (se->marker != KILN_MARKER_NONE) mask_marker(&lm, se->marker, (sx0 + sx1) / 2, cy, fmax(3.2 * s, lwid * 1.2));
+        mask_composite(&lm, &g->c, rgb, NULL);
+        text_draw(&g->c, &g->f, fs, se->label, sx1 + gap, cy, TA_LEFT, TV_MIDDLE, 0, C_TEXT);
+        row_i++;
+    }
+    mask_free(&lm);
+    return 0;
+}
+
+int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    if (!img) {
+        snprintf(err, errlen, "plot: no image to render into");
+        return -1;
+    }
+    memset(img, 0, sizeof *img);
+    if (!p) {
+        snprintf(err, errlen, "plot: no plot given");
+        return -1;
+    }
+    int width = p->width ? p->width : 640, height = p->height ? p->height : 400;
+    double scale = p->scale == 0 ? 2 : p->scale;
+    if (width < 32 || width > 8192 || height < 32 || height > 8192) {
+        snprintf(err, errlen, "plot: size %d x %d is out of range (32..8192 logical px each)", width, height);
+        return -1;
+    }
+    if (!(scale >= 0.25 && scale <= 8) || lrint(width * scale) > 16384 || lrint(height * scale) > 16384) {
+        snprintf(err, errlen, "plot: scale %g is out of range (0.25..8, at most 16384 px a side)", scale);
+        return -1;
+    }
+    if (p->n_series && !p->series) {
+        snprintf(err, errlen, "plot: n_series is %zu but series is NULL", p->n_series);
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_series; i++)
+        if (p->series[i].n && !p->series[i].y) {
+            snprintf(err, errlen, "plot: series %zu has n = %zu but y is NULL", i, p->series[i].n);
+            return -1;
+        }
+    fig g;
+    memset(&g, 0, sizeof g);
+    g.p = p;
+    g.s = scale;
+    if (font_open(&g.f, p->font_path, err, errlen)) return -1;
+    g.c.w = (int)lrint(width * scale);
+    g.c.h = (int)lrint(height * scale);
+    g.c.px = malloc((size_t)g.c.w * g.c.h * 3);
+    if (!g.c.px) {
+        font_close(&g.f);
+        snprintf(err, errlen, "plot: out of memory");
+        return -1;
+    }
+    g.fs_tick = 11.5 * scale;
+    g.fs_label = 12.5 * scale;
+    g.fs_title = 14.5 * scale;
+    g.fs_legend = 11.5 * scale;
+    g.x.log = p->xlog != 0;
+    g.y.log = p->ylog != 0;
+    double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+    int have = data_extent(p, &g.x, &g.y, &x0, &x1, &y0, &y1);
+    resolve_range(&g.x, p->xmin, p->xmax, have, x0, x1);
+    resolve_range(&g.y, p->ymin, p->ymax, have, y0, y1);
+    cv_fill(&g.c, C_BG);
+    layout(&g);
+    int rc = 0;
+    size_t an = (size_t)(g.area.x1 - g.area.x0) * (size_t)(g.area.y1 - g.area.y0);
+    g.ink = calloc(an ? an : 1, 1);
+    if (!g.ink || mask_init(&g.m, g.area)) {
+        rc = -1;
+    } else {
+        draw_axes(&g);
+        for (size_t i = 0; i < p->n_series; i++)
+            if (p->series[i].n) draw_series(&g, &p->series[i], series_color(p->series[i].color, i));
+        draw_frame(&g);
+        if (draw_legend(&g, &img->legend)) rc = -1;
+    }
+    mask_free(&g.m);
+    free(g.ink);
+    font_close(&g.f);
+    if (rc) {
+        free(g.c.px);
+        memset(img, 0, sizeof *img);
+        snprintf(err, errlen, "plot: out of memory");
+        return -1;
+    }
+    img->width = g.c.w;
+    img->height = g.c.h;
+    img->rgb = g.c.px;
+    img->dpi = 96 * scale;
+    img->area = g.area;
+    img->xlog = g.x.log;
+    img->ylog = g.y.log;
+    img->xmin = g.x.log ? pow(10, g.x.lo) : g.x.lo;
+    img->xmax = g.x.log ? pow(10, g.x.hi) : g.x.hi;
+    img->ymin = g.y.log ? pow(10, g.y.lo) : g.y.lo;
+    img->ymax = g.y.log ? pow(10, g.y.hi) : g.y.hi;
+    return 0;
+}
+
+void kiln_image_free(kiln_image *img)
+{
+    if (!img) return;
+    free(img->rgb);
+    memset(img, 0, sizeof *img);
+}
+
+int kiln_image_map(const kiln_image *img, double x, double y, double *px, double *py)
+{
+    if (!img || !usable(x) || !usable(y) || (img->xlog && x <= 0) || (img->ylog && y <= 0)) return 0;
+    double xl = img->xlog ? log10(img->xmin) : img->xmin, xh = img->xlog ? log10(img->xmax) : img->xmax;
+    double yl = img->ylog ? log10(img->ymin) : img->ymin, yh = img->ylog ? log10(img->ymax) : img->ymax;
+    double tx = img->xlog ? log10(x) : x, ty = img->ylog ? log10(y) : y;
+    if (px) *px = img->area.x0 + (tx - xl) / (xh - xl) * (img->area.x1 - img->area.x0);
+    if (py) *py = img->area.y1 - (ty - yl) / (yh - yl) * (img->area.y1 - img->area.y0);
+    return 1;
+}
+
+int kiln_image_png(const kiln_image *img, const char *provenance, const char *title, unsigned char **buf,
+                   size_t *len, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    if (!img || !img->rgb || !buf || !len) {
+        snprintf(err, errlen, "plot: nothing to encode");
+        return -1;
+    }
+    return png_encode_rgb(img->rgb, img->width, img->height, img->dpi, provenance, title, buf, len, err, errlen);
+}
+
+int kiln_plot_render_png_mem(const kiln_plot *p, unsigned char **buf, size_t *len, char *err, size_t errlen)
+{
+    kiln_image img;
+    if (kiln_plot_render(p, &img, err, errlen)) return -1;
+    int rc = kiln_image_png(&img, p->provenance, p->title, buf, len, err, errlen);
+    kiln_image_free(&img);
+    return rc;
+}
+
+int kiln_plot_render_png(const kiln_plot *p, const char *path, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    if (!path || !*path) {
+        snprintf(err, errlen, "plot: no output path");
+        return -1;
+    }
+    unsigned char *buf;
+    size_t len;
+    if (kiln_plot_render_png_mem(p, &buf, &len, err, errlen)) return -1;
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 16);
+    if (!tmp) {
+        free(buf);
+        snprintf(err, errlen, "plot: out of memory");
+        return -1;
+    }
+    snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "plot: cannot create a file next to %s: %s", path, strerror(errno));
+        free(tmp);
+        free(buf);
+        return -1;
+    }
+    size_t done = 0;
+    int bad = 0;
+    while (done < len) {
+        ssize_t k = write(fd, buf + done, len - done);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            bad = errno;
+            break;
+        }
+        done += (size_t)k;
+    }
+    if (!bad && fchmod(fd, 0644)) bad = errno;
+    if (close(fd) && !bad) bad = errno;
+    if (!bad && rename(tmp, path)) bad = errno;
+    if (bad) {
+        snprintf(err, errlen, "plot: cannot write %s: %s", path, strerror(bad));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(buf);
+    return bad ? -1 : 0;
+}
