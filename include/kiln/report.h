@@ -1,0 +1,325 @@
+/* kiln report library: the article as a document model, its experiments run
+ * (or served from the cache), and the writers that turn it into a site.
+ *
+ * Pipeline (kiln_report_build does all of it):
+ *
+ *   kiln_doc_load     content/ *.md --cmark--> chapters of blocks and inlines,
+ *                     directives parsed and checked (ids, keys, `base =`),
+ *                     inline references found; no training, no output.
+ *   kiln_doc_run      every run a directive needs: cache lookup, training
+ *                     through kiln_train for the misses (in parallel), cache
+ *                     writes; fills kiln_run.history and provenance.
+ *   kiln_doc_resolve  numbers figures and tables, formats every inline value,
+ *                     result line, table cell and config listing into text,
+ *                     renders the figure PNGs into the output folder.
+ *   kiln_html_write   the site (pages from templates/, stylesheet, results.json).
+ *   (the PDF writer)  walks the same resolved kiln_doc.
+ *
+ * After kiln_doc_resolve the model is plain data: every directive carries the
+ * text or the image path it stands for, every inline value its formatted
+ * text, every reference its label ("Figure 2") and anchor. A writer needs no
+ * cmark, no trainer and no cache; it walks chapters -> blocks -> inlines.
+ *
+ * Ownership: one arena per kiln_doc. Every pointer reachable from a kiln_doc
+ * (strings, blocks, inlines, directives, runs, tables) lives until
+ * kiln_doc_free and must not be freed by the caller. Strings are UTF-8 and
+ * NUL-terminated, and never NULL where the comment says "text" (empty
+ * instead). Lists are singly linked through `next` (NULL-terminated) or are
+ * arrays with a count, as each field says.
+ *
+ * Errors: a content error (unknown directive or key, duplicate id, unknown
+ * run or metric, a cycle in `base =`, missing folder, unknown template
+ * placeholder) is reported as "FILE:LINE: message" with the accepted values,
+ * and the functions return KILN_REPORT_EINPUT (2); a failure while working
+ * (I/O, a run that failed) returns KILN_REPORT_EFAIL (1). Every message is
+ * also appended to kiln_diag, so a caller can show all of them. */
+#ifndef KILN_REPORT_H
+#define KILN_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kiln/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { KILN_REPORT_OK = 0, KILN_REPORT_EFAIL = 1, KILN_REPORT_EINPUT = 2 };
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kiln_diag {
+    char *text;     /* all messages, one a line ("FILE:LINE: ..."); malloc'd */
+    size_t len, cap;
+    int n_errors, n_warnings;
+    int worst;      /* KILN_REPORT_OK / EFAIL / EINPUT */
+} kiln_diag;
+
+void kiln_diag_free(kiln_diag *d);
+
+/* ------------------------------------------------------------------------ */
+/* Inlines: text inside paragraphs, headings, list items, captions            */
+/* ------------------------------------------------------------------------ */
+
+enum kiln_inline_kind {
+    KILN_IN_TEXT,       /* text: plain text (not escaped) */
+    KILN_IN_CODE,       /* text: a code span */
+    KILN_IN_EMPH,       /* children */
+    KILN_IN_STRONG,     /* children */
+    KILN_IN_LINK,       /* url, title; children = the link text */
+    KILN_IN_IMAGE,      /* url, title; children = alt text */
+    KILN_IN_SOFTBREAK,  /* a line break in the source (a space when written) */
+    KILN_IN_LINEBREAK,  /* a hard break */
+    KILN_IN_HTML,       /* text: raw HTML (written only with allow_html) */
+    KILN_IN_VALUE,      /* {{run.metric:fmt}}: text = the formatted value */
+    KILN_IN_REF,        /* {{fig:id}} / {{table:id}}: text = "Figure 2",
+                           url = "#fig-id" or "PAGE.html#fig-id" (see
+                           kiln_ref_href), target = the directive */
+};
+
+typedef struct kiln_directive kiln_directive;
+typedef struct kiln_inline kiln_inline;
+struct kiln_inline {
+    enum kiln_inline_kind kind;
+    const char *text;        /* see the kinds above; "" when unused */
+    const char *url;         /* LINK, IMAGE: destination (a link to another
+                                chapter's .md is rewritten to its .html) */
+    const char *title;       /* LINK, IMAGE: title attribute, "" if none */
+    kiln_inline *children;   /* first child, or NULL */
+    kiln_inline *next;       /* next sibling, or NULL */
+    int line;                /* source line (1-based) */
+    /* KILN_IN_VALUE: what was asked for, as written */
+    const char *run_id, *metric, *format;
+    /* KILN_IN_REF: the figure or table referred to */
+    const kiln_directive *target;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Runs: one experiment (or range test) and its result                        */
+/* ------------------------------------------------------------------------ */
+
+enum kiln_run_kind { KILN_RUN_TRAIN, KILN_RUN_LRFIND };
+
+typedef struct kiln_run {
+    const char *id;          /* the directive's id: [A-Za-z0-9_-], <= 48 chars */
+    enum kiln_run_kind kind;
+    const char *label;       /* legend text (`label =`, else the id) */
+    const char *file;        /* where it was declared */
+    int line;
+    const char *base;        /* `base =` id, "" if none */
+    kiln_config config;      /* resolved (defaults, base, smoke shrink) */
+    const char *canonical;   /* kiln_config_canonical(config) */
+    char key[33];            /* cache key: XXH3-128 hex */
+    int needed;              /* some directive or value uses its result */
+    int cached;              /* the result came from the cache */
+    int ok;                  /* the result is present (history valid) */
+    kiln_history history;    /* KILN_RUN_TRAIN, valid when ok */
+    kiln_lrfind_result lrfind; /* KILN_RUN_LRFIND, valid when ok (train.h) */
+    kiln_lrfind_opts lrfind_opts; /* KILN_RUN_LRFIND: start_lr, end_lr, ... */
+    /* provenance, as stored in the cache entry */
+    const char *kiln_version, *fingerprint, *data_digest;
+    const char *compiler, *cpu, *date, *host_threads;
+    double seconds;          /* wall time of the run when it was computed */
+} kiln_run;
+
+/* ------------------------------------------------------------------------ */
+/* Directives: fenced code blocks whose info string is {name}                 */
+/* ------------------------------------------------------------------------ */
+
+enum kiln_directive_kind {
+    KILN_DIR_EXPERIMENT,     /* {experiment} ID: trainer keys, base = ID */
+    KILN_DIR_FIGURE,         /* {figure} ID: runs, series, labels, caption */
+    KILN_DIR_RESULT,         /* {result} RUN: "Test loss: X / Test accuracy: Y" */
+    KILN_DIR_TABLE,          /* {table} ID: runs, columns, caption */
+    KILN_DIR_LRFIND,         /* {lrfind} ID: a range test (+ its figure) */
+    KILN_DIR_CONFIG,         /* {config} RUN: the full configuration listing */
+};
+
+typedef struct kiln_kv {
+    const char *key, *value; /* trimmed text */
+    int line;
+} kiln_kv;
+
+typedef struct kiln_table {
+    int n_rows, n_cols;
+    const char **header;     /* n_cols texts */
+    const char **cells;      /* n_rows * n_cols texts, row-major */
+    int *numeric;            /* n_cols flags: right-align */
+} kiln_table;
+
+enum kiln_figure_kind {
+    KILN_FIG_HISTORY,        /* per-epoch or per-step series of runs */
+    KILN_FIG_RANGE,          /* range test: loss vs lr, log x axis */
+    KILN_FIG_SCHEDULE,       /* the lr each schedule gives, no training */
+};
+
+struct kiln_directive {
+    enum kiln_directive_kind kind;
+    const char *name;        /* "experiment", "figure", ... */
+    const char *id;          /* the id after the name ("" if none) */
+    const char *file;        /* chapter file, as given to the loader */
+    int line;                /* line of the opening fence */
+    const kiln_kv *kv;       /* the body's key = value lines, n_kv of them */
+    int n_kv;
+    const struct kiln_chapter *chapter;
+
+    /* numbering and text, FIGURE / TABLE / LRFIND (which has a figure) */
+    int number;              /* 1-based across the document; 0 if none */
+    const char *anchor;      /* "fig-ID" / "table-ID" ("" if none) */
+    const char *title;       /* text ("" if none) */
+    kiln_inline *caption;    /* inline markdown, may hold values; NULL if none */
+    const char *xlabel, *ylabel;
+
+    /* resolved */
+    kiln_run *run;           /* EXPERIMENT, RESULT, CONFIG, LRFIND */
+    kiln_run **runs;         /* FIGURE, TABLE: n_runs entries */
+    int n_runs;
+    enum kiln_figure_kind figure_kind;
+    const char *image;       /* FIGURE, LRFIND: path relative to the site
+                                root, "img/ID.png" */
+    int image_width, image_height; /* logical px (CSS px) */
+    const char *image_file;  /* absolute-ish path of the PNG written */
+    const kiln_table *table; /* TABLE: formatted cells; LRFIND: suggestions */
+    const char *text;        /* RESULT: the line; CONFIG: the listing;
+                                LRFIND: the suggestion sentence */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Blocks and chapters                                                        */
+/* ------------------------------------------------------------------------ */
+
+enum kiln_block_kind {
+    KILN_BL_PARAGRAPH,       /* inlines */
+    KILN_BL_HEADING,         /* level, inlines, anchor */
+    KILN_BL_QUOTE,           /* children */
+    KILN_BL_LIST,            /* ordered, start, tight; children are ITEMs */
+    KILN_BL_ITEM,            /* children */
+    KILN_BL_CODE,            /* text, info: an ordinary code block */
+    KILN_BL_HTML,            /* text: raw HTML (written only with allow_html) */
+    KILN_BL_RULE,            /* a thematic break */
+    KILN_BL_DIRECTIVE,       /* directive */
+};
+
+typedef struct kiln_block kiln_block;
+struct kiln_block {
+    enum kiln_block_kind kind;
+    int line;
+    int level;               /* HEADING: 1..6 */
+    int ordered, start, tight; /* LIST */
+    const char *text;        /* CODE, HTML; "" otherwise */
+    const char *info;        /* CODE: the info string ("" if none) */
+    const char *anchor;      /* HEADING: unique id within the page */
+    kiln_inline *inlines;    /* PARAGRAPH, HEADING: first inline */
+    kiln_block *children;    /* QUOTE, LIST, ITEM: first child */
+    kiln_block *next;
+    kiln_directive *directive; /* DIRECTIVE */
+};
+
+typedef struct kiln_chapter {
+    int index;               /* 0-based position in the article */
+    const char *file;        /* path of the .md file */
+    const char *slug;        /* file name without .md: "01-fixed-rates" */
+    const char *page;        /* "01-fixed-rates.html" */
+    const char *title;       /* plain text of the first level-1 heading */
+    kiln_block *blocks;      /* first block (the title heading included) */
+} kiln_chapter;
+
+typedef struct kiln_build_opts {
+    const char *content_dir;   /* default "content" */
+    const char *out_dir;       /* default "out" ("out/smoke" with smoke) */
+    const char *cache_dir;     /* default OUT/cache */
+    const char *data_dir;      /* default: kiln's usual (KILN_DATA_DIR, out/data) */
+    const char *template_dir;  /* default "templates" */
+    int smoke;                 /* shrink every run (see kiln_smoke_shrink) */
+    int jobs;                  /* runs trained at once; 0 = 1 */
+    int threads;               /* total trainer threads; 0 = all cores */
+    int no_run;                /* a missing result is an error, never trained */
+    int allow_html;            /* pass raw HTML in content through */
+    int quiet;                 /* no progress output */
+    FILE *log;                 /* progress and summary; NULL = stderr */
+} kiln_build_opts;
+
+typedef struct kiln_doc {
+    const char *title;         /* text: index.md's first level-1 heading */
+    kiln_block *front;         /* index.md's blocks after the title (summary) */
+    const char *index_file;    /* "content/index.md" */
+    kiln_chapter *chapters;    /* n_chapters, in file-name order */
+    int n_chapters;
+    kiln_run **runs;           /* every run declared, in document order */
+    int n_runs;
+    kiln_directive **figures;  /* in number order (FIGURE and LRFIND) */
+    int n_figures;
+    kiln_directive **tables;   /* in number order */
+    int n_tables;
+    int smoke;                 /* built at smoke scale */
+    const char *trainer_fingerprint;
+    const char *data_digest;   /* "" before kiln_doc_run */
+    kiln_build_opts opts;      /* as given (strings borrowed from the caller) */
+    struct kiln_arena *arena;  /* private */
+} kiln_doc;
+
+typedef struct kiln_build_stats {
+    int runs_total, runs_cached, runs_trained, runs_failed, runs_corrupt;
+    int pages, figures;
+    double seconds_total, seconds_training, seconds_writing;
+} kiln_build_stats;
+
+/* ------------------------------------------------------------------------ */
+/* The steps                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Parse content_dir (index.md + every other *.md in file-name order). On
+ * error *out is NULL and the messages are in d. */
+int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d);
+/* Parse one Markdown text as a single-chapter document (tests, tools). */
+int kiln_doc_load_text(kiln_doc **out, const char *file, const char *markdown,
+                       const kiln_build_opts *o, kiln_diag *d);
+/* Fill every needed run from the cache or by training. */
+int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d);
+/* Format values and tables, number figures, render PNGs under img_dir
+ * (NULL: no images rendered, only their paths filled in). */
+int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d);
+void kiln_doc_free(kiln_doc *doc);
+
+/* The site into dir (which exists): pages, style.css, results.json. */
+int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d);
+
+/* Everything: load, run, resolve, write into a temporary folder next to
+ * out_dir and swap it in; a failure leaves out_dir as it was. */
+int kiln_report_build(const kiln_build_opts *o, kiln_build_stats *st, kiln_diag *d);
+
+/* ------------------------------------------------------------------------ */
+/* Helpers shared with the PDF writer and the tests                           */
+/* ------------------------------------------------------------------------ */
+
+/* A value of a run by name: a metric (test_loss, test_accuracy, loss,
+ * val_loss, accuracy, val_accuracy (last epoch), best_val_loss,
+ * best_val_accuracy, best_epoch, epochs_run, seconds, seconds_per_epoch,
+ * n_train, n_val, n_test, diverged, diverged_step, suggest_min,
+ * suggest_steep) or any trainer key (learning_rate, ...). Returns 0 and sets
+ * *v for numbers; 1 and *s for names (optimizer, schedule, model); -1 if the
+ * name is unknown (accepted names in kiln_metric_names()). */
+int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **s);
+const char *kiln_metric_names(void);
+/* Format a number: "" / ".3f" / ".2e" / ".4g" / ".1%" / "d" / "sci" (x10^n
+ * in text). Returns 0, or -1 for a format it does not know. */
+int kiln_format_value(double v, const char *fmt, char *buf, size_t n);
+/* The smoke shrink applied to a config (train_limit 2000, test_limit 500,
+ * epochs at most 1, lr-find at most 40 steps). */
+void kiln_smoke_shrink(kiln_config *c);
+/* The cache key of a run: XXH3-128 of "kiln-run-1", kind, the canonical
+ * config, the trainer fingerprint and the data digest. */
+void kiln_cache_key(const char *kind, const char *canonical, const char *fingerprint,
+                    const char *data_digest, char out[33]);
+/* href of a reference from a page: "#fig-x" on the same page, else
+ * "PAGE.html#fig-x". */
+const char *kiln_ref_href(const kiln_doc *doc, const kiln_chapter *from,
+                          const kiln_directive *target, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
