@@ -27,6 +27,7 @@ typedef struct key {
 static const char OPTS[] = "sgd adam adamax adadelta rmsprop adagrad";
 static const char SCHEDS[] = "constant linear step time exponential triangular triangular2 exp_range one_cycle plateau";
 static const char CYCLIC[] = "sched=triangular triangular2 exp_range";
+static const char METRICS[] = "val_loss loss val_accuracy accuracy";
 
 static const key KEYS[] = {
     {"model", K_TEXT, O(model), 0, 0, NULL, NULL, "layer spec, or 'seed' for the article's network"},
@@ -168,6 +169,13 @@ static int word_in(const char *w, const char *list)
     return 0;
 }
 
+static int key_set(const kiln_config *c, const char *name)
+{
+    int i;
+    if (!find_key(name, &i)) return 0;
+    return (int)(c->set_mask[i / 64] >> (i % 64) & 1);
+}
+
 static int parse_bool(const char *v, int *out)
 {
     if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) { *out = 1; return 0; }
@@ -279,25 +287,96 @@ int kiln_config_validate(const kiln_config *c0, char *err, size_t errlen)
     if (kiln_model_build(&m, c.model, 28, 28, 1, e2, sizeof e2))
         return kiln_fail(err, errlen, "key 'model': %s", e2);
     kiln_model_free(&m);
-    if (!strcmp(c.schedule, "triangular") || !strcmp(c.schedule, "triangular2") || !strcmp(c.schedule, "exp_range")) {
+    if (!word_in(c.schedule, SCHEDS))
+        return kiln_fail(err, errlen, "key 'schedule': '%s' is not accepted; accepted values: %s", c.schedule, SCHEDS);
+    if (!word_in(c.step_unit, "iterations epochs"))
+        return kiln_fail(err, errlen, "key 'step_unit': '%s' is not accepted; accepted values: iterations epochs", c.step_unit);
+    if (!word_in(c.monitor, METRICS))
+        return kiln_fail(err, errlen, "key 'monitor': '%s' is not accepted; accepted values: %s", c.monitor, METRICS);
+    if (!word_in(c.es_monitor, METRICS))
+        return kiln_fail(err, errlen, "key 'es_monitor': '%s' is not accepted; accepted values: %s", c.es_monitor, METRICS);
+    /* rates: finite and not negative (the key table checks text input; this
+     * also covers configs filled in by code) */
+    const struct { const char *name; double v; } rates[] = {
+        {"learning_rate", c.learning_rate}, {"base_lr", c.base_lr}, {"max_lr", c.max_lr},
+        {"min_lr", c.min_lr}, {"linear_step", c.sched_amount}, {"decay", c.decay},
+        {"exp_k", c.sched_k},
+    };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        if (!(rates[i].v >= 0.0) || !isfinite(rates[i].v))
+            return kiln_fail(err, errlen, "key '%s': %g is not accepted; accepted values: a finite number >= 0",
+                             rates[i].name, rates[i].v);
+    /* a schedule's own key set explicitly while another schedule is chosen:
+     * the value would be silently ignored */
+    for (int i = 0; i < NKEYS; i++) {
+        const key *k = &KEYS[i];
+        if (!(c.set_mask[i / 64] >> (i % 64) & 1) || !k->when) continue;
+        if (!strncmp(k->when, "sched=", 6) && !word_in(c.schedule, k->when + 6))
+            return kiln_fail(err, errlen, "key '%s': applies only with schedule=%s, but schedule is '%s'; set a matching schedule or drop the key",
+                             k->name, k->when + 6, c.schedule);
+        if (!strcmp(k->when, "es") && !c.early_stopping)
+            return kiln_fail(err, errlen, "key '%s': applies only with early_stopping=true; set early_stopping=true or drop the key", k->name);
+    }
+    const int cyclic = word_in(c.schedule, CYCLIC + 6);
+    if ((cyclic || !strcmp(c.schedule, "one_cycle")) && key_set(&c, "learning_rate"))
+        return kiln_fail(err, errlen, "key 'learning_rate': not used with schedule=%s, which runs %s; drop learning_rate and set %s",
+                         c.schedule, cyclic ? "between base_lr and max_lr" : "from max_lr/div_factor up to max_lr",
+                         cyclic ? "base_lr and max_lr" : "max_lr");
+    if (cyclic) {
         if (c.max_lr < c.base_lr)
             return kiln_fail(err, errlen, "key 'max_lr': %g is below base_lr %g; a cycle needs base_lr <= max_lr", c.max_lr, c.base_lr);
-        if (c.step_size <= 0)
-            return kiln_fail(err, errlen, "key 'step_size': must be > 0 (a half cycle of at least one %s)",
-                             !strcmp(c.step_unit, "epochs") ? "epoch" : "iteration");
+        if (!(c.step_size > 0))
+            return kiln_fail(err, errlen, "key 'step_size': %g is not accepted; accepted values: a number > 0 (%s per half cycle)",
+                             c.step_size, !strcmp(c.step_unit, "epochs") ? "epochs" : "iterations");
+        if (!strcmp(c.schedule, "exp_range") && !(c.gamma > 0 && c.gamma <= 1))
+            return kiln_fail(err, errlen, "key 'gamma': %g is not accepted; accepted values: a number in (0, 1]", c.gamma);
     }
-    if (!strcmp(c.schedule, "step") && c.sched_every < 1)
-        return kiln_fail(err, errlen, "key 'step_every': must be >= 1 epoch");
-    if (!strcmp(c.schedule, "time") && c.sched_decay < 0) {
-        /* 1 + d*epoch must stay positive for every epoch run */
-        if (1.0 + c.sched_decay * (c.epochs - 1) <= 0.0)
-            return kiln_fail(err, errlen, "key 'time_decay': %g makes 1 + time_decay*epoch <= 0 before epoch %d; use a value >= %g",
-                             c.sched_decay, c.epochs, -1.0 / (c.epochs > 1 ? c.epochs - 1 : 1) + 1e-12);
+    if (!strcmp(c.schedule, "step")) {
+        if (!(c.sched_every >= 1))
+            return kiln_fail(err, errlen, "key 'step_every': %g is not accepted; accepted values: a number >= 1 (epochs)", c.sched_every);
+        if (!(c.sched_drop >= 0 && c.sched_drop <= 1))
+            return kiln_fail(err, errlen, "key 'step_drop': %g is not accepted; accepted values: a number in 0..1", c.sched_drop);
     }
-    if (!strcmp(c.schedule, "one_cycle") && c.max_lr <= 0)
-        return kiln_fail(err, errlen, "key 'max_lr': one_cycle needs max_lr > 0");
-    if (c.early_stopping && c.es_patience < 0)
-        return kiln_fail(err, errlen, "key 'es_patience': must be >= 0");
+    if (!strcmp(c.schedule, "time")) {
+        /* lr *= 1/(1 + d*epoch) for epochs 0..epochs-1: every factor must be
+         * positive, or the rate turns negative (or infinite) */
+        if (!isfinite(c.sched_decay) || 1.0 + c.sched_decay * (c.epochs - 1) <= 0.0)
+            return kiln_fail(err, errlen, "key 'time_decay': %g makes 1 + time_decay*epoch <= 0 within %d epochs; accepted values: a number > %.9g",
+                             c.sched_decay, c.epochs, c.epochs > 1 ? -1.0 / (c.epochs - 1) : -BIG);
+    }
+    if (!strcmp(c.schedule, "one_cycle")) {
+        if (!(c.max_lr > 0))
+            return kiln_fail(err, errlen, "key 'max_lr': %g is not accepted; one_cycle needs max_lr > 0", c.max_lr);
+        if (!(c.pct_start >= 0 && c.pct_start <= 1))
+            return kiln_fail(err, errlen, "key 'pct_start': %g is not accepted; accepted values: a number in 0..1", c.pct_start);
+        if (!(c.div_factor >= 1) || !(c.final_div_factor >= 1))
+            return kiln_fail(err, errlen, "key '%s': is not accepted; accepted values: a number >= 1",
+                             !(c.div_factor >= 1) ? "div_factor" : "final_div_factor");
+    }
+    if (!strcmp(c.schedule, "plateau")) {
+        if (!(c.factor >= 0 && c.factor < 1))
+            return kiln_fail(err, errlen, "key 'factor': %g is not accepted; accepted values: a number in [0, 1) (the rate is multiplied by it)", c.factor);
+        if (c.min_lr > c.learning_rate)
+            return kiln_fail(err, errlen, "key 'min_lr': %g is above learning_rate %g, so the rate could never be reduced; accepted values: 0..learning_rate",
+                             c.min_lr, c.learning_rate);
+        if (!(c.patience >= 0) || !(c.cooldown >= 0) || !(c.min_delta >= 0))
+            return kiln_fail(err, errlen, "key '%s': must be >= 0",
+                             !(c.patience >= 0) ? "patience" : !(c.cooldown >= 0) ? "cooldown" : "min_delta");
+        if (!strncmp(c.monitor, "val_", 4) && c.validation_split <= 0)
+            return kiln_fail(err, errlen, "key 'monitor': %s needs validation data, but validation_split is 0; set validation_split > 0 or monitor=loss or monitor=accuracy",
+                             c.monitor);
+    }
+    if (c.early_stopping) {
+        if (c.es_patience < 0)
+            return kiln_fail(err, errlen, "key 'es_patience': %d is not accepted; accepted values: an integer >= 0", c.es_patience);
+        if (!word_in(c.es_mode, "auto min max"))
+            return kiln_fail(err, errlen, "key 'es_mode': '%s' is not accepted; accepted values: auto min max", c.es_mode);
+        if (!strncmp(c.es_monitor, "val_", 4) && c.validation_split <= 0)
+            return kiln_fail(err, errlen, "key 'es_monitor': %s needs validation data, but validation_split is 0; set validation_split > 0 or es_monitor=loss or es_monitor=accuracy",
+                             c.es_monitor);
+    }
+    if (c.checkpoint[0] && c.checkpoint_best_only && c.validation_split <= 0)
+        return kiln_fail(err, errlen, "key 'checkpoint_best_only': needs val_loss, but validation_split is 0; set validation_split > 0 or checkpoint_best_only=false");
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "kiln/train.h"
 #include "internal.h"
 #include "net.h"
+#include "callbacks.h"
 #include "kiln_fingerprint.h"
 
 #include <math.h>
@@ -81,22 +82,6 @@ void kiln_evaluate(kiln_model *m, const kiln_dataset *d, int first, int n,
     kiln_net_free(&net);
 }
 
-/* Which direction improves a monitored metric ("auto": accuracy up, else down). */
-static int maximize(const char *monitor, const char *mode)
-{
-    if (!strcmp(mode, "max")) return 1;
-    if (!strcmp(mode, "min")) return 0;
-    return strstr(monitor, "acc") != NULL;
-}
-
-static double metric(const kiln_epoch_log *e, const char *name)
-{
-    if (!strcmp(name, "loss")) return e->loss;
-    if (!strcmp(name, "accuracy")) return e->accuracy;
-    if (!strcmp(name, "val_accuracy")) return e->val_accuracy;
-    return e->val_loss;
-}
-
 int kiln_train(const kiln_config *c0, const kiln_dataset *train,
                const kiln_dataset *test, kiln_history *h, kiln_model *out_model,
                const kiln_progress *progress, char *err, size_t errlen)
@@ -139,10 +124,9 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     float *dlogits = kiln_aligned_alloc(sizeof(float) * (size_t)B * model.n_classes);
     uint8_t *lab = kiln_xmalloc((size_t)B); /* labels of the batch, in batch order */
     float *best_w = NULL;
-    double es_best = 0;
-    int es_wait = 0, es_max = maximize(c.es_monitor, c.es_mode);
+    kiln_es_state es;
+    kiln_es_init(&es, &c);
     double ck_best = INFINITY;
-    if (c.early_stopping) es_best = es_max ? -INFINITY : INFINITY;
     if (c.early_stopping && c.es_restore_best) best_w = kiln_xmalloc(sizeof(float) * model.n_params);
 
     long gstep = 0;
@@ -203,22 +187,21 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
             if (c.checkpoint_best_only && e.val_loss < ck_best) { ck_best = e.val_loss; save = 1; }
             if (save && kiln_weights_save(&model, c.checkpoint, err, errlen)) goto fail;
         }
-        if (c.early_stopping && !stop) {
-            /* Keras EarlyStopping: improvement when current beats best by
-             * more than min_delta; stop after `patience` epochs without. */
-            double cur = metric(&e, c.es_monitor);
-            int better = es_max ? (cur - c.es_min_delta > es_best) : (cur + c.es_min_delta < es_best);
-            if (better) {
-                es_best = cur;
-                es_wait = 0;
-                h->best_epoch = epoch;
+        if (c.early_stopping) {
+            /* Keras EarlyStopping (callbacks.c); like Keras it also runs in
+             * the epoch TerminateOnNaN ended */
+            int act = kiln_es_update(&es, &c, epoch, kiln_epoch_metric(&e, c.es_monitor));
+            if (act & KILN_ES_SAVE) {
+                h->best_epoch = es.best_epoch;
                 if (best_w) memcpy(best_w, model.params, sizeof(float) * model.n_params);
-            } else if (++es_wait >= c.es_patience) {
-                snprintf(h->stopped_by, sizeof h->stopped_by, "early_stopping");
-                h->stopped_epoch = epoch;
+            }
+            if (act & KILN_ES_STOP) {
+                if (!stop) {
+                    snprintf(h->stopped_by, sizeof h->stopped_by, "early_stopping");
+                    h->stopped_epoch = epoch;
+                }
                 stop = 1;
-                if (best_w && h->best_epoch >= 0)
-                    memcpy(model.params, best_w, sizeof(float) * model.n_params);
+                if (best_w) memcpy(model.params, best_w, sizeof(float) * model.n_params);
             }
         }
     }
