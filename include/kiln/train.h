@@ -351,6 +351,59 @@ void kiln_evaluate(kiln_model *m, const kiln_dataset *d, int first, int n,
 const char *kiln_trainer_fingerprint(void);
 const char *kiln_version(void);
 
+/* ------------------------------------------------------------------------ */
+/* Learning-rate range test (Smith 2017; keras_lr_finder, fastai lr_find)     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kiln_lrfind_opts {
+    double start_lr;     /* first rate (default 1e-7) */
+    double end_lr;       /* the rate the sweep would reach after its last step (default 10) */
+    int epochs;          /* length in epochs of the training split (default 1) ... */
+    long steps;          /* ... or in batches when > 0 (then epochs is ignored) */
+    int sma;             /* window of the rate of change (default 20) */
+    double beta;         /* smoothing of the loss (default 0.98) */
+    double stop_factor;  /* stop when loss > stop_factor * best (default 4) */
+} kiln_lrfind_opts;
+
+typedef struct kiln_lrfind_result {
+    long n;              /* points recorded (steps taken) */
+    long planned;        /* steps the sweep was sized for */
+    double *lr;          /* [n] rate of each step: start_lr * mult^i */
+    double *loss;        /* [n] batch loss (dropout on, weights changing) */
+    double *smoothed;    /* [n] fastai: debiased exponential moving average */
+    double *derivative;  /* [n] (loss[i] - loss[i-sma]) / sma; NaN for i < sma */
+    double start_lr, end_lr, lr_mult;
+    int sma;
+    int stopped_early;   /* the divergence rule fired */
+    /* suggestions (NaN when the run was too short to tell) */
+    double steepest_lr;  /* steepest descent of the smoothed loss vs log(lr) */
+    double min_loss_lr;  /* lr at the minimum of the smoothed loss */
+    double min_div10_lr; /* min_loss_lr / 10 (fastai 'minimum') */
+    double base_lr, max_lr; /* cyclical bounds: max = min_loss_lr/10, base = max/4 */
+    double seconds;      /* wall time */
+} kiln_lrfind_result;
+
+void kiln_lrfind_opts_init(kiln_lrfind_opts *o);
+/* Run the range test on model m from its current weights (call
+ * kiln_model_init(m, c->seed) first for the trainer's initial weights), on the
+ * training split of c (validation_split, train_limit, batch_size, shuffle,
+ * seed, optimizer and its keys; learning_rate, schedule and decay are not
+ * used). One step per batch with lr_i = start_lr * (end_lr/start_lr)^(i/N);
+ * stops after step i when i > 5 and the loss is NaN or above stop_factor
+ * times the best loss so far. m->params are restored byte for byte before
+ * returning. Deterministic for any thread count. */
+int kiln_lrfind(const kiln_config *c, const kiln_dataset *train, kiln_model *m,
+                const kiln_lrfind_opts *o, kiln_lrfind_result *r,
+                const kiln_progress *progress, char *err, size_t errlen);
+/* Recompute smoothed, derivative and the suggestions from r->lr/r->loss. */
+void kiln_lrfind_analyse(kiln_lrfind_result *r, double beta);
+void kiln_lrfind_free(kiln_lrfind_result *r);
+/* JSON: {"lr":[...],"loss":[...],"smoothed":[...],"derivative":[...],
+ * "suggestions":{...},"stopped_early":b,"steps":n,"seconds":s,...};
+ * non-finite numbers as null. New reference / caller frees. */
+struct json_t *kiln_lrfind_json(const kiln_lrfind_result *r);
+char *kiln_lrfind_to_json(const kiln_lrfind_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,12 +1,153 @@
-/* kiln lr-find: see cli.h. */
+/* kiln lr-find key=value ... [--json FILE] [--data DIR]
+ *
+ * The learning-rate range test (kiln_lrfind) on the configured network and
+ * optimizer, from the initial weights of `seed`. Besides every trainer key it
+ * takes its own: start_lr (1e-7), end_lr (10), lr_epochs (1) or lr_steps,
+ * sma (20). Prints the suggested rates, the steps taken and the wall time. */
+#include "kiln/train.h"
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char OWN_KEYS[] = "start_lr end_lr lr_epochs lr_steps sma";
+
+static int parse_pos_double(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x <= 0) return 1;
+    *out = x;
+    return 0;
+}
+
+static int parse_pos_long(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < 1 || x > 100000000) return 1;
+    *out = x;
+    return 0;
+}
+
+static int bad(const char *key, const char *value, const char *accepted)
+{
+    fprintf(stderr, "kiln lr-find: key '%s': '%s' is not accepted; accepted values: %s\n", key, value, accepted);
+    return 2;
+}
+
+static void on_step(void *ud, int epoch, int step, int steps, double loss)
+{
+    (void)ud;
+    if (step % 8) return;
+    fprintf(stderr, "\rlr-find: epoch %d step %d/%d loss %.4f   ", epoch + 1, step + 1, steps, loss);
+    fflush(stderr);
+}
 
 int kiln_cmd_lr_find(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "kiln lr-find: not built yet\n");
-    return 2;
+    kiln_config c;
+    kiln_config_init(&c);
+    kiln_lrfind_opts o;
+    kiln_lrfind_opts_init(&o);
+    const char *json = NULL, *dir = NULL;
+    int have_epochs = 0, have_steps = 0;
+    char err[4096];
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json") || !strcmp(a, "--data")) {
+            if (i + 1 >= argc) { fprintf(stderr, "kiln lr-find: %s needs a value\n", a); return 2; }
+            if (a[2] == 'j') json = argv[++i];
+            else dir = argv[++i];
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (!eq || eq == a) {
+            fprintf(stderr, "kiln lr-find: '%s' is not key=value (or --json FILE, --data DIR)\n", a);
+            return 2;
+        }
+        size_t kn = (size_t)(eq - a);
+        const char *v = eq + 1;
+        char key[64];
+        if (kn >= sizeof key) kn = sizeof key - 1;
+        memcpy(key, a, kn);
+        key[kn] = 0;
+        if (!strcmp(key, "start_lr")) {
+            if (parse_pos_double(v, &o.start_lr)) return bad(key, v, "a number > 0");
+        } else if (!strcmp(key, "end_lr")) {
+            if (parse_pos_double(v, &o.end_lr)) return bad(key, v, "a number > start_lr");
+        } else if (!strcmp(key, "lr_epochs")) {
+            long x;
+            if (parse_pos_long(v, &x) || x > 100000) return bad(key, v, "an integer 1..100000");
+            o.epochs = (int)x;
+            have_epochs = 1;
+        } else if (!strcmp(key, "lr_steps")) {
+            if (parse_pos_long(v, &o.steps)) return bad(key, v, "an integer 1..100000000");
+            have_steps = 1;
+        } else if (!strcmp(key, "sma")) {
+            long x;
+            if (parse_pos_long(v, &x) || x > 100000) return bad(key, v, "an integer 1..100000");
+            o.sma = (int)x;
+        } else if (kiln_config_set_kv(&c, a, err, sizeof err)) {
+            if (!strncmp(err, "unknown key", 11))
+                fprintf(stderr, "kiln lr-find: %s; and lr-find's own: %s\n", err, OWN_KEYS);
+            else
+                fprintf(stderr, "kiln lr-find: %s\n", err);
+            return 2;
+        }
+    }
+    if (have_epochs && have_steps) {
+        fprintf(stderr, "kiln lr-find: key 'lr_steps': set either lr_epochs or lr_steps, not both\n");
+        return 2;
+    }
+    if (!(o.end_lr > o.start_lr)) {
+        fprintf(stderr, "kiln lr-find: key 'end_lr': %g is not accepted; accepted values: a number > start_lr (%g)\n",
+                o.end_lr, o.start_lr);
+        return 2;
+    }
+    if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln lr-find: %s\n", err); return 2; }
+
+    kiln_dataset train, test;
+    if (kiln_mnist_load(kiln_cli_data_dir(dir), &train, &test, err, sizeof err)) {
+        fprintf(stderr, "kiln lr-find: %s\n(run 'make data', or set KILN_DATA_DIR to a folder with the MNIST IDX files)\n", err);
+        return 1;
+    }
+    kiln_model m;
+    if (kiln_model_build(&m, c.model, train.rows, train.cols, 1, err, sizeof err)) {
+        fprintf(stderr, "kiln lr-find: key 'model': %s\n", err);
+        kiln_dataset_free(&train);
+        kiln_dataset_free(&test);
+        return 2;
+    }
+    kiln_model_init(&m, c.seed);
+    kiln_progress prog = {NULL, on_step, NULL};
+    kiln_lrfind_result r;
+    int rc = kiln_lrfind(&c, &train, &m, &o, &r, isatty(2) ? &prog : NULL, err, sizeof err);
+    if (isatty(2)) fprintf(stderr, "\r\033[K");
+    if (rc) {
+        fprintf(stderr, "kiln lr-find: %s\n", err);
+        rc = 1;
+    } else {
+        printf("range test: lr %.3g to %.3g, %ld of %ld steps%s, wall time %.1f s\n", r.start_lr, r.end_lr,
+               r.n, r.planned, r.stopped_early ? " (stopped: the loss diverged)" : "", r.seconds);
+        printf("steepest descent (smoothed loss vs log lr): %.3g\n", r.steepest_lr);
+        printf("minimum loss lr / 10:                       %.3g  (minimum at %.3g)\n", r.min_div10_lr, r.min_loss_lr);
+        printf("cyclical bounds: base_lr=%.3g max_lr=%.3g\n", r.base_lr, r.max_lr);
+        if (json) {
+            char *s = kiln_lrfind_to_json(&r);
+            if (!s || kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln lr-find: cannot write %s\n", json); rc = 1; }
+            free(s);
+        }
+        kiln_lrfind_free(&r);
+    }
+    kiln_model_free(&m);
+    kiln_dataset_free(&train);
+    kiln_dataset_free(&test);
+    return rc;
 }
