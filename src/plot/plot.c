@@ -254,7 +254,7 @@ static void layout(fig *g)
     for (int iter = 0; iter < 3; iter++) {
         double aw = W - left - right;
         if (aw < 1) aw = 1;
-        choose_ticks(&g->x, &g->f, g->fs_tick, aw, 80 * s, 10 * s, 1);
+        choose_ticks(&g->x, &g->f, g->fs_tick, aw, 64 * s, 10 * s, 1);
         if (g->x.nt == 0) break;
         /* the last label must not run off the canvas */
         double pos = left + (fwd(&g->x, g->x.t[g->x.nt - 1]) - g->x.lo) / (g->x.hi - g->x.lo) * aw;
@@ -386,8 +386,9 @@ static void draw_series(fig *g, const kiln_series *se, uint32_t rgb)
             if (prev && diverged) {
                 /* a point of divergence off the axes is marked at its edge */
                 double r = 4.5 * s, mw = fmax(0.9 * s, hw * 0.8);
-                px = px < g->area.x0 ? g->area.x0 : px > g->area.x1 ? g->area.x1 : px;
-                py = py < g->area.y0 ? g->area.y0 : py > g->area.y1 ? g->area.y1 : py;
+                double e = r + mw + 1;
+                px = fmin(fmax(px, g->area.x0 + e), g->area.x1 - e);
+                py = fmin(fmax(py, g->area.y0 + e), g->area.y1 - e);
                 mask_capsule(&g->m, px - r, py - r, px + r, py + r, mw);
                 mask_capsule(&g->m, px - r, py + r, px + r, py - r, mw);
             }

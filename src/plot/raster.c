@@ -169,7 +169,9 @@ void mask_capsule(mask *m, double ax, double ay, double bx, double by, double hw
             xs = fmin(xa, xb) - r;
             xe = fmax(xa, xb) + r;
         }
-        int x0 = (int)floor(fmax(xs, 0)), x1 = (int)ceil(fmin(xe, m->w));
+        xs = clampd(xs, 0, m->w);
+        xe = clampd(xe, 0, m->w);
+        int x0 = (int)floor(xs), x1 = (int)ceil(xe);
         if (x0 >= x1) continue;
         if (x0 < bx0) bx0 = x0;
         if (x1 > bx1) bx1 = x1;

@@ -40,18 +40,37 @@ static int linear_ticks(double lo, double hi, int maxn, double *t, int cap)
         return cap > 0 ? 1 : 0;
     }
     static const double M[4] = {1, 2, 2.5, 5};
-    int e = (int)floor(log10(span / maxn)) - 1;
+    double raw = span / maxn, le = raw > 0 ? floor(log10(raw)) : -330;
+    int e = (int)(le < -330 ? -330 : le > 310 ? 310 : le) - 1;
+    double prev = 0; /* the last step that gave too many ticks */
     for (int guard = 0; guard < 8; guard++, e++) {
         double base = p10(e);
         for (int i = 0; i < 4; i++) {
-            double step = M[i] * base;
-            if (!isfinite(step) || step <= 0) goto single;
-            double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
-            double count = k1 - k0 + 1;
-            if (count > maxn) continue;
-            if (count < 1) goto single;
+            double step = M[i] * base, stride = 1, k0 = 0, k1 = -1, count = 0;
+            if (!isfinite(step) || step <= 0) {
+                if (!(prev > 0)) goto single;
+            } else {
+                k0 = ceil(lo / step - 1e-9);
+                k1 = floor(hi / step + 1e-9);
+                count = k1 - k0 + 1;
+            }
+            if (count > maxn) {
+                prev = step;
+                continue;
+            }
+            if (count < 2 && maxn >= 2 && prev > 0) {
+                /* e.g. [-1, 1] with 2 ticks: every other multiple of the
+                 * finer step (-1, 1) rather than a lone 0 */
+                step = prev;
+                k0 = ceil(lo / step - 1e-9);
+                k1 = floor(hi / step + 1e-9);
+                stride = ceil((k1 - k0 + 1) / maxn);
+                if (k0 + stride > k1) stride = k1 - k0;
+                if (stride < 1) stride = 1;
+            }
+            if (count < 1 && stride == 1) goto single;
             int n = 0;
-            for (double k = k0; k <= k1; k++) {
+            for (double k = k0; k <= k1 && n < maxn; k += stride) {
                 double v = k * step;
                 if (fabs(v) < step * 1e-9) v = 0;
                 n = put(t, cap, n, v);
@@ -98,7 +117,16 @@ static int log_ticks(double lo, double hi, int maxn, double *t, int cap)
         if (m > 0) memcpy(t, v125, (size_t)m * sizeof *t);
         return m;
     }
-    return linear_ticks(lo, hi, maxn, t, cap);
+    n = linear_ticks(lo, hi, maxn, t, cap);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i] > 0) t[m++] = t[i];
+    if (m == 0) {
+        double c = p10((int)lrint((e0 + e1) / 2));
+        t[0] = c >= lo && c <= hi ? c : lo;
+        m = 1;
+    }
+    return m;
 }
 
 int kiln_ticks(double lo, double hi, int max_ticks, int log, double *ticks, int cap)
@@ -200,6 +228,10 @@ void kiln_tick_label(double v, double step, int log_decade, char *buf, size_t n)
         if (digits < 0) digits = 0;
         if (digits > 16) digits = 16;
         snprintf(tmp, sizeof tmp, "%.*e", digits, v);
+        /* more digits if the step's precision is not enough for v (ticks
+         * thinned to every other multiple of a finer step) */
+        while (digits < 16 && fabs(strtod(tmp, NULL) - v) > step * 1e-6)
+            snprintf(tmp, sizeof tmp, "%.*e", ++digits, v);
         /* tidy: strip mantissa zeros, '+' and exponent leading zeros */
         char *e = strchr(tmp, 'e');
         if (e) {
@@ -222,6 +254,7 @@ void kiln_tick_label(double v, double step, int log_decade, char *buf, size_t n)
         if (dec < 0) dec = 0;
         if (dec > 17) dec = 17;
         snprintf(tmp, sizeof tmp, "%.*f", dec, v);
+        while (dec < 17 && fabs(strtod(tmp, NULL) - v) > step * 1e-6) snprintf(tmp, sizeof tmp, "%.*f", ++dec, v);
     }
     with_minus(buf, n, tmp);
 }
