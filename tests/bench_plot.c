@@ -3,8 +3,8 @@
  *
  *   make build/release/tests/bench_plot && build/release/tests/bench_plot
  *
- * or, without the other libraries:
- *   cc -std=c11 -O3 -march=native -Iinclude tests/bench_plot.c src/plot/*.c \
+ * or, without the other libraries (every .c file of src/plot):
+ *   cc -std=c11 -O3 -march=native -Iinclude tests/bench_plot.c src/plot/[a-z]*.c
  *      $(pkg-config --cflags --libs libpng freetype2) -lz -lm -o /tmp/bench_plot
  *
  * Prints: "plot: 25-epoch loss plot X ms, 5000-point plot Y ms". */

@@ -561,8 +561,15 @@ START_TEST(test_errors)
     ck_assert_int_ne(kiln_plot_render(&p, &img, err, sizeof err), 0);
     ck_assert_ptr_nonnull(strstr(err, "KILN_FONT"));
     ck_assert_ptr_null(img.rgb);
-    p.font_path = "/etc/hostname"; /* not a font */
+    char dir[64], notfont[128];
+    ck_assert_ptr_nonnull(test_tmpdir(dir));
+    snprintf(notfont, sizeof notfont, "%s/not-a-font.ttf", dir);
+    ck_assert_int_eq(test_write_file(notfont, "not a font\n", 11), 0);
+    p.font_path = notfont;
     ck_assert_int_ne(kiln_plot_render(&p, &img, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "not a usable"));
+    unlink(notfont);
+    rmdir(dir);
     p.font_path = NULL;
     p.width = 10;
     ck_assert_int_ne(kiln_plot_render(&p, &img, err, sizeof err), 0);
