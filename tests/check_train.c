@@ -1,0 +1,875 @@
+/* Check suite for the trainer library: layer gradients, PyTorch parity,
+ * optimizer rules, determinism, the IDX reader, config keys, model specs,
+ * the weights file, divergence, and a real small training run. */
+#include "testutil.h"
+#include "kiln/train.h"
+#include "train/net.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static float frand(uint64_t *s) /* deterministic test data in [-1, 1) */
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((*s >> 40) * 0x1p-24) * 2.0f - 1.0f;
+}
+
+static int close_enough(double got, double want, double tol)
+{
+    return fabs(got - want) <= tol || fabs(got - want) <= tol * fabs(want);
+}
+
+/* ------------------------------------------------------------------ GEMM */
+
+static void naive_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, double *C)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += a * b;
+            }
+            C[(size_t)i * N + j] = s;
+        }
+}
+
+START_TEST(test_gemm_matches_reference)
+{
+    const int sizes[][3] = {{1, 1, 1}, {5, 7, 3}, {13, 33, 17}, {12, 32, 256}, {30, 70, 300}, {100, 10, 600}};
+    uint64_t s = 42;
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int acc = 0; acc < 2; acc++) {
+                    int M = sizes[t][0], N = sizes[t][1], K = sizes[t][2];
+                    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+                    float *C = malloc(sizeof(float) * M * N);
+                    double *R = malloc(sizeof(double) * M * N);
+                    for (int i = 0; i < M * K; i++) A[i] = frand(&s);
+                    for (int i = 0; i < K * N; i++) B[i] = frand(&s);
+                    for (int i = 0; i < M * N; i++) C[i] = acc ? 1.5f : 99.0f;
+                    kiln_sgemm(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, C, N, acc);
+                    naive_gemm(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, R);
+                    for (int i = 0; i < M * N; i++)
+                        ck_assert_msg(close_enough(C[i], R[i] + (acc ? 1.5 : 0.0), 1e-4),
+                                      "gemm %dx%dx%d ta=%d tb=%d acc=%d: C[%d]=%g want %g", M, N, K, ta, tb,
+                                      acc, i, C[i], R[i]);
+                    free(A); free(B); free(C); free(R);
+                }
+}
+END_TEST
+
+START_TEST(test_gemm_thread_count_invariant)
+{
+    const int M = 301, N = 70, K = 777;
+    uint64_t s = 7;
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++) A[i] = frand(&s);
+    for (int i = 0; i < K * N; i++) B[i] = frand(&s);
+    omp_set_num_threads(1);
+    kiln_sgemm(1, 0, M, N, K, A, M, B, N, C1, N, 0);
+    omp_set_num_threads(2);
+    kiln_sgemm(1, 0, M, N, K, A, M, B, N, C2, N, 0);
+    ck_assert_int_eq(memcmp(C1, C2, sizeof(float) * M * N), 0);
+    free(A); free(B); free(C1); free(C2);
+}
+END_TEST
+
+/* -------------------------------------------------- layer gradient checks */
+
+/* For a layer y = f(x), check the backward pass against central differences
+ * of L = sum(y * r) for a fixed random r, at a sample of inputs. */
+typedef void (*fwd_fn)(const float *x, const float *p, float *y, void *ctx);
+
+static void fd_check(const char *what, fwd_fn f, void *ctx, float *x, size_t nx,
+                     float *p, size_t np, const float *r, size_t ny,
+                     const float *gx, const float *gp)
+{
+    float *y = malloc(sizeof(float) * ny);
+    const float h = 1e-2f;
+    for (int which = 0; which < 2; which++) {
+        float *v = which ? p : x;
+        const float *g = which ? gp : gx;
+        size_t n = which ? np : nx;
+        if (!v || !g) continue;
+        size_t stride = n > 60 ? n / 53 : 1;
+        for (size_t i = 0; i < n; i += stride) {
+            float keep = v[i];
+            double lp = 0, lm = 0;
+            v[i] = keep + h; f(x, p, y, ctx);
+            for (size_t j = 0; j < ny; j++) lp += (double)y[j] * r[j];
+            v[i] = keep - h; f(x, p, y, ctx);
+            for (size_t j = 0; j < ny; j++) lm += (double)y[j] * r[j];
+            v[i] = keep;
+            double fd = (lp - lm) / (2.0 * h);
+            ck_assert_msg(close_enough(g[i], fd, 2e-2),
+                          "%s: d/d%s[%zu]: backward %g, finite difference %g", what,
+                          which ? "param" : "input", i, g[i], fd);
+        }
+    }
+    free(y);
+}
+
+typedef struct { int B, H, W, C, K, OC; float *col; } conv_ctx;
+static void conv_fwd(const float *x, const float *p, float *y, void *vc)
+{
+    conv_ctx *c = vc;
+    size_t nw = (size_t)c->K * c->K * c->C * c->OC;
+    kiln_conv2d_forward(y, c->col, x, p, p + nw, c->B, c->H, c->W, c->C, c->K, c->OC);
+}
+
+START_TEST(test_grad_conv2d)
+{
+    conv_ctx c = {2, 7, 6, 3, 3, 4, NULL};
+    int OH = c.H - c.K + 1, OW = c.W - c.K + 1;
+    size_t nx = (size_t)c.B * c.H * c.W * c.C, nw = (size_t)c.K * c.K * c.C * c.OC, np = nw + c.OC;
+    size_t ny = (size_t)c.B * OH * OW * c.OC, ncol = (size_t)c.B * OH * OW * c.K * c.K * c.C;
+    float *x = malloc(sizeof(float) * nx), *p = malloc(sizeof(float) * np), *r = malloc(sizeof(float) * ny);
+    float *y = malloc(sizeof(float) * ny), *gx = malloc(sizeof(float) * nx), *gp = malloc(sizeof(float) * np);
+    c.col = malloc(sizeof(float) * ncol);
+    float *dcol = malloc(sizeof(float) * ncol);
+    uint64_t s = 1;
+    for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (size_t i = 0; i < np; i++) p[i] = frand(&s);
+    for (size_t i = 0; i < ny; i++) r[i] = frand(&s);
+    conv_fwd(x, p, y, &c);
+    kiln_conv2d_backward(gx, gp, gp + nw, dcol, c.col, r, p, c.B, c.H, c.W, c.C, c.K, c.OC);
+    fd_check("conv2d", conv_fwd, &c, x, nx, p, np, r, ny, gx, gp);
+    free(x); free(p); free(r); free(y); free(gx); free(gp); free(c.col); free(dcol);
+}
+END_TEST
+
+typedef struct { int B, D, N; } dense_ctx;
+static void dense_fwd(const float *x, const float *p, float *y, void *vc)
+{
+    dense_ctx *c = vc;
+    kiln_dense_forward(y, x, p, p + (size_t)c->D * c->N, c->B, c->D, c->N);
+}
+
+START_TEST(test_grad_dense)
+{
+    dense_ctx c = {3, 17, 5};
+    size_t nx = 3 * 17, np = 17 * 5 + 5, ny = 15;
+    float x[51], p[90], r[15], gx[51], gp[90];
+    uint64_t s = 2;
+    for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (size_t i = 0; i < np; i++) p[i] = frand(&s);
+    for (size_t i = 0; i < ny; i++) r[i] = frand(&s);
+    kiln_dense_backward(gx, gp, gp + 85, r, x, p, c.B, c.D, c.N);
+    fd_check("dense", dense_fwd, &c, x, nx, p, np, r, ny, gx, gp);
+}
+END_TEST
+
+typedef struct { int B, H, W, C; int32_t *arg; } pool_ctx;
+static void pool_fwd(const float *x, const float *p, float *y, void *vc)
+{
+    (void)p;
+    pool_ctx *c = vc;
+    kiln_maxpool_forward(y, c->arg, x, c->B, c->H, c->W, c->C);
+}
+
+START_TEST(test_grad_maxpool_relu)
+{
+    pool_ctx c = {2, 5, 6, 3, NULL}; /* odd height: the last row is dropped (floor) */
+    size_t nx = 2 * 5 * 6 * 3, ny = 2 * 2 * 3 * 3;
+    float x[180], y[36], r[36], gx[180];
+    int32_t arg[36];
+    c.arg = arg;
+    /* distinct values spaced wider than the finite-difference step */
+    for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 37) % nx) * 0.1f - 5.0f;
+    uint64_t s = 3;
+    for (size_t i = 0; i < ny; i++) r[i] = frand(&s);
+    pool_fwd(x, NULL, y, &c);
+    kiln_maxpool_backward(gx, r, arg, c.B, c.H, c.W, c.C);
+    fd_check("maxpool", pool_fwd, &c, x, nx, NULL, 0, r, ny, gx, NULL);
+    /* every output is the max of its window */
+    for (int b = 0; b < 2; b++)
+        for (int oy = 0; oy < 2; oy++)
+            for (int ox = 0; ox < 3; ox++)
+                for (int ch = 0; ch < 3; ch++) {
+                    float m = -INFINITY;
+                    for (int dy = 0; dy < 2; dy++)
+                        for (int dx = 0; dx < 2; dx++)
+                            m = fmaxf(m, x[((b * 5 + 2 * oy + dy) * 6 + 2 * ox + dx) * 3 + ch]);
+                    ck_assert_float_eq(y[((b * 2 + oy) * 3 + ox) * 3 + ch], m);
+                }
+    /* relu: gradient passes where the output is positive */
+    float ro[180], rg[180];
+    kiln_relu_forward(ro, x, nx);
+    kiln_relu_backward(rg, gx, ro, nx);
+    for (size_t i = 0; i < nx; i++) {
+        ck_assert_float_eq(ro[i], x[i] > 0 ? x[i] : 0.0f);
+        ck_assert_float_eq(rg[i], x[i] > 0 ? gx[i] : 0.0f);
+    }
+}
+END_TEST
+
+START_TEST(test_dropout_inverted_and_keyed)
+{
+    const size_t n = 100000;
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *m = malloc(sizeof(float) * n);
+    float *y2 = malloc(sizeof(float) * n), *m2 = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) x[i] = 1.0f;
+    kiln_dropout_forward(y, m, x, n, 0.25f, 9, 5);
+    size_t kept = 0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(m[i] == 0.0f || fabsf(m[i] - 1.0f / 0.75f) < 1e-6f);
+        kept += m[i] != 0.0f;
+        sum += y[i];
+    }
+    ck_assert_msg(fabs((double)kept / n - 0.75) < 0.01, "kept fraction %g", (double)kept / n);
+    ck_assert_msg(fabs(sum / n - 1.0) < 0.02, "mean after inverted dropout %g", sum / n);
+    omp_set_num_threads(1); /* same key, one thread: same mask */
+    kiln_dropout_forward(y2, m2, x, n, 0.25f, 9, 5);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(memcmp(m, m2, sizeof(float) * n), 0);
+    kiln_dropout_forward(y2, m2, x, n, 0.25f, 9, 6); /* another step: another mask */
+    ck_assert_int_ne(memcmp(m, m2, sizeof(float) * n), 0);
+    kiln_dropout_backward(g, x, m, n);
+    ck_assert_int_eq(memcmp(g, m, sizeof(float) * n), 0);
+    free(x); free(y); free(m); free(y2); free(m2); free(g);
+}
+END_TEST
+
+START_TEST(test_softmax_xent)
+{
+    const int B = 3, N = 10;
+    float z[30], d[30], loss[3];
+    uint8_t lab[3] = {0, 5, 9}, cor[3];
+    uint64_t s = 4;
+    for (int i = 0; i < 30; i++) z[i] = 3.0f * frand(&s);
+    z[10 + 5] = 50.0f;          /* confident and right */
+    z[20 + 0] = 1000.0f;        /* huge logit: no overflow */
+    kiln_softmax_xent(d, loss, cor, z, lab, B, N, 1.0f / B);
+    for (int b = 0; b < B; b++) {
+        double mx = -1e30, sum = 0;
+        for (int j = 0; j < N; j++) mx = fmax(mx, z[b * N + j]);
+        for (int j = 0; j < N; j++) sum += exp(z[b * N + j] - mx);
+        double want = mx + log(sum) - z[b * N + lab[b]];
+        ck_assert_msg(close_enough(loss[b], want, 1e-5), "loss[%d] %g want %g", b, loss[b], want);
+        ck_assert(isfinite(loss[b]));
+        double dsum = 0;
+        for (int j = 0; j < N; j++) dsum += d[b * N + j];
+        ck_assert(fabs(dsum) < 1e-6);
+    }
+    ck_assert_int_eq(cor[1], 1);
+    ck_assert_int_eq(cor[2], 0);
+    ck_assert(loss[2] > 900.0f);
+    /* gradient by finite differences on example 0 */
+    for (int j = 0; j < N; j++) {
+        float keep = z[j], h = 1e-2f, lp, lm;
+        z[j] = keep + h; kiln_softmax_xent(NULL, &lp, NULL, z, lab, 1, N, 1.0f);
+        z[j] = keep - h; kiln_softmax_xent(NULL, &lm, NULL, z, lab, 1, N, 1.0f);
+        z[j] = keep;
+        ck_assert(close_enough(d[j] * B, (lp - lm) / (2 * h), 1e-2));
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------ whole network */
+
+static double net_loss(kiln_net *n, const uint8_t *labels, int B)
+{
+    const float *logits = kiln_net_forward(n, B, 0, 0, 0);
+    kiln_softmax_xent(NULL, n->loss, NULL, logits, labels, B, 10, 1.0f);
+    double s = 0;
+    for (int b = 0; b < B; b++) s += n->loss[b];
+    return s / B;
+}
+
+START_TEST(test_grad_whole_network)
+{
+    kiln_model m;
+    char err[256];
+    ck_assert_int_eq(kiln_model_build(&m, "conv:3x3,relu,pool:2,conv:4x3,relu,pool:2,dense:8,relu,dense:10", 12, 12, 1, err, sizeof err), 0);
+    kiln_model_init(&m, 5);
+    for (size_t i = 0; i < m.n_params; i++) m.params[i] += 0.01f * (float)((int)(i % 7) - 3); /* non-zero biases */
+    const int B = 3;
+    kiln_net n;
+    kiln_net_init(&n, &m, B);
+    uint64_t s = 11;
+    for (int i = 0; i < B * 144; i++) n.x[i] = 0.5f + 0.5f * frand(&s);
+    uint8_t lab[3] = {1, 7, 3};
+    const float *logits = kiln_net_forward(&n, B, 0, 0, 0);
+    float dl[30];
+    kiln_softmax_xent(dl, n.loss, NULL, logits, lab, B, 10, 1.0f / B);
+    kiln_net_backward(&n, dl, B);
+    int checked = 0;
+    for (size_t i = 0; i < m.n_params; i += 3) {
+        float keep = m.params[i], h = 5e-3f;
+        m.params[i] = keep + h; double lp = net_loss(&n, lab, B);
+        m.params[i] = keep - h; double lm = net_loss(&n, lab, B);
+        m.params[i] = keep;
+        double fd = (lp - lm) / (2 * h);
+        ck_assert_msg(close_enough(m.grads[i], fd, 3e-2) || fabs(m.grads[i] - fd) < 2e-3,
+                      "param %zu: backward %g, finite difference %g", i, m.grads[i], fd);
+        checked++;
+    }
+    ck_assert_int_gt(checked, 50);
+    kiln_net_free(&n);
+    kiln_model_free(&m);
+}
+END_TEST
+
+/* --------------------------------------------------------- PyTorch parity */
+
+static json_t *load_fixture(void)
+{
+    json_error_t je;
+    json_t *f = json_load_file("tests/fixtures/torch_parity.json", 0, &je);
+    ck_assert_msg(f != NULL, "fixture: %s", je.text);
+    return f;
+}
+
+static void fill(float *dst, const json_t *arr, size_t n)
+{
+    ck_assert_uint_eq(json_array_size(arr), n);
+    for (size_t i = 0; i < n; i++) dst[i] = (float)json_number_value(json_array_get(arr, i));
+}
+
+START_TEST(test_parity_small_network_and_adam)
+{
+    json_t *fx = load_fixture();
+    int B = (int)json_integer_value(json_object_get(fx, "batch"));
+    json_t *sm = json_object_get(fx, "small");
+    kiln_model m;
+    char err[256];
+    ck_assert_int_eq(kiln_model_build(&m, json_string_value(json_object_get(sm, "spec")), 28, 28, 1, err, sizeof err), 0);
+    fill(m.params, json_object_get(sm, "params"), m.n_params);
+    kiln_net n;
+    kiln_net_init(&n, &m, B);
+    fill(n.x, json_object_get(fx, "images"), (size_t)B * 784);
+    uint8_t lab[16];
+    for (int b = 0; b < B; b++) lab[b] = (uint8_t)json_integer_value(json_array_get(json_object_get(fx, "labels"), b));
+    const float *logits = kiln_net_forward(&n, B, 0, 0, 0);
+    float dl[160];
+    kiln_softmax_xent(dl, n.loss, NULL, logits, lab, B, 10, 1.0f / B);
+    double loss = 0;
+    for (int b = 0; b < B; b++) loss += n.loss[b];
+    loss /= B;
+    double want = json_number_value(json_object_get(sm, "loss"));
+    ck_assert_msg(close_enough(loss, want, 1e-5), "loss %.9g, torch %.9g", loss, want);
+    kiln_net_backward(&n, dl, B);
+    float *g = malloc(sizeof(float) * m.n_params), *w1 = malloc(sizeof(float) * m.n_params);
+    fill(g, json_object_get(sm, "grads"), m.n_params);
+    for (size_t i = 0; i < m.n_params; i++)
+        ck_assert_msg(close_enough(m.grads[i], g[i], 1e-4), "grad[%zu] %.9g, torch %.9g", i, m.grads[i], g[i]);
+    kiln_config c;
+    kiln_config_init(&c);
+    kiln_optimizer o;
+    ck_assert_int_eq(kiln_optimizer_init(&o, &c, m.n_params, err, sizeof err), 0);
+    kiln_optimizer_step(&o, m.params, m.grads, 1e-3);
+    fill(w1, json_object_get(sm, "adam_params"), m.n_params);
+    for (size_t i = 0; i < m.n_params; i++)
+        ck_assert_msg(close_enough(m.params[i], w1[i], 1e-4), "param after Adam [%zu] %.9g, want %.9g", i, m.params[i], w1[i]);
+    kiln_optimizer_free(&o);
+    free(g); free(w1);
+    kiln_net_free(&n);
+    kiln_model_free(&m);
+    json_decref(fx);
+}
+END_TEST
+
+START_TEST(test_parity_seed_network)
+{
+    json_t *fx = load_fixture();
+    int B = (int)json_integer_value(json_object_get(fx, "batch"));
+    json_t *sd = json_object_get(fx, "seed");
+    kiln_model m;
+    char err[256];
+    ck_assert_int_eq(kiln_model_build(&m, "conv:32x3,relu,pool:2,conv:64x3,relu,pool:2,dense:256,relu,dense:10", 28, 28, 1, err, sizeof err), 0);
+    /* kernel/bias tensors in buffer order; element i of tensor t */
+    int t = 0;
+    for (int l = 0; l < m.n_layers; l++) {
+        const kiln_layer *L = &m.layers[l];
+        if (!L->n_w) continue;
+        for (size_t i = 0; i < L->n_w; i++) m.params[L->w_off + i] = (float)(0.05 * sin(0.37 * (double)i + 1.3 * t));
+        t++;
+        for (size_t i = 0; i < L->n_b; i++) m.params[L->b_off + i] = (float)(0.05 * sin(0.37 * (double)i + 1.3 * t));
+        t++;
+    }
+    kiln_net n;
+    kiln_net_init(&n, &m, B);
+    fill(n.x, json_object_get(fx, "images"), (size_t)B * 784);
+    uint8_t lab[16];
+    for (int b = 0; b < B; b++) lab[b] = (uint8_t)json_integer_value(json_array_get(json_object_get(fx, "labels"), b));
+    const float *logits = kiln_net_forward(&n, B, 0, 0, 0);
+    float dl[160];
+    kiln_softmax_xent(dl, n.loss, NULL, logits, lab, B, 10, 1.0f / B);
+    double loss = 0;
+    for (int b = 0; b < B; b++) loss += n.loss[b];
+    loss /= B;
+    ck_assert_msg(close_enough(loss, json_number_value(json_object_get(sd, "loss")), 1e-5), "seed loss %.9g", loss);
+    kiln_net_backward(&n, dl, B);
+    json_t *gn = json_object_get(sd, "grad_norms");
+    t = 0;
+    for (int l = 0; l < m.n_layers; l++) {
+        const kiln_layer *L = &m.layers[l];
+        if (!L->n_w) continue;
+        size_t off[2] = {L->w_off, L->b_off}, cnt[2] = {L->n_w, L->n_b};
+        for (int k = 0; k < 2; k++, t++) {
+            double s2 = 0;
+            for (size_t i = 0; i < cnt[k]; i++) s2 += (double)m.grads[off[k] + i] * m.grads[off[k] + i];
+            double want = json_number_value(json_array_get(gn, (size_t)t));
+            ck_assert_msg(close_enough(sqrt(s2), want, 1e-4), "tensor %d gradient norm %.9g, torch %.9g", t, sqrt(s2), want);
+        }
+    }
+    kiln_net_free(&n);
+    kiln_model_free(&m);
+    json_decref(fx);
+}
+END_TEST
+
+/* ------------------------------------------------------------ optimizers */
+
+/* Two steps of each optimizer on 3 parameters vs the rule in double. */
+START_TEST(test_optimizer_rules)
+{
+    const char *names[] = {"sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamax", "adadelta", "rmsprop", "rmsprop-momentum", "adagrad"};
+    const float g1[3] = {0.5f, -0.25f, 2.0f}, g2[3] = {-0.1f, 0.3f, 1.0f};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        kiln_config c;
+        kiln_config_init(&c);
+        char err[512], opt[32];
+        snprintf(opt, sizeof opt, "%s", names[k]);
+        char *dash = strchr(opt, '-');
+        if (dash) *dash = 0;
+        ck_assert_int_eq(kiln_config_set(&c, "optimizer", opt, err, sizeof err), 0);
+        if (strstr(names[k], "momentum") || strstr(names[k], "nesterov")) kiln_config_set(&c, "momentum", "0.9", err, sizeof err);
+        if (strstr(names[k], "nesterov")) kiln_config_set(&c, "nesterov", "true", err, sizeof err);
+        kiln_config_resolve(&c);
+        kiln_optimizer o;
+        ck_assert_int_eq(kiln_optimizer_init(&o, &c, 3, err, sizeof err), 0);
+        float w[3] = {1.0f, -2.0f, 0.5f};
+        double W[3] = {1.0, -2.0, 0.5}, s1[3] = {0}, s2[3] = {0};
+        const double lr = 0.01, e = c.epsilon, mu = c.momentum, b1 = c.beta1, b2 = c.beta2, rho = c.rho;
+        if (!strcmp(opt, "adagrad")) for (int i = 0; i < 3; i++) s1[i] = c.initial_accumulator;
+        for (int t = 1; t <= 2; t++) {
+            const float *g = t == 1 ? g1 : g2;
+            kiln_optimizer_step(&o, w, g, lr);
+            for (int i = 0; i < 3; i++) {
+                double gi = g[i];
+                if (!strcmp(opt, "sgd")) {
+                    if (mu == 0) W[i] -= lr * gi;
+                    else {
+                        s1[i] = mu * s1[i] - lr * gi;
+                        W[i] += c.nesterov ? mu * s1[i] - lr * gi : s1[i];
+                    }
+                } else if (!strcmp(opt, "adam")) {
+                    s1[i] = b1 * s1[i] + (1 - b1) * gi;
+                    s2[i] = b2 * s2[i] + (1 - b2) * gi * gi;
+                    W[i] -= lr * sqrt(1 - pow(b2, t)) / (1 - pow(b1, t)) * s1[i] / (sqrt(s2[i]) + e);
+                } else if (!strcmp(opt, "adamax")) {
+                    s1[i] = b1 * s1[i] + (1 - b1) * gi;
+                    s2[i] = fmax(b2 * s2[i], fabs(gi));
+                    W[i] -= lr / (1 - pow(b1, t)) * s1[i] / (s2[i] + e);
+                } else if (!strcmp(opt, "adadelta")) {
+                    s1[i] = rho * s1[i] + (1 - rho) * gi * gi;
+                    double d = sqrt(s2[i] + e) / sqrt(s1[i] + e) * gi;
+                    s2[i] = rho * s2[i] + (1 - rho) * d * d;
+                    W[i] -= lr * d;
+                } else if (!strcmp(opt, "rmsprop")) {
+                    s1[i] = rho * s1[i] + (1 - rho) * gi * gi;
+                    double step = lr * gi / sqrt(s1[i] + e);
+                    if (mu > 0) { s2[i] = mu * s2[i] + step; W[i] -= s2[i]; }
+                    else W[i] -= step;
+                } else if (!strcmp(opt, "adagrad")) {
+                    s1[i] += gi * gi;
+                    W[i] -= lr * gi / (sqrt(s1[i]) + e);
+                }
+            }
+        }
+        for (int i = 0; i < 3; i++)
+            ck_assert_msg(close_enough(w[i], W[i], 1e-5), "%s: w[%d] = %.9g, rule gives %.9g", names[k], i, w[i], W[i]);
+        kiln_optimizer_free(&o);
+    }
+}
+END_TEST
+
+START_TEST(test_optimizer_defaults)
+{
+    kiln_config c;
+    char err[256];
+    kiln_config_init(&c);
+    kiln_config_resolve(&c);
+    ck_assert(c.learning_rate == 0.001 && c.beta1 == 0.9 && c.beta2 == 0.999 && c.epsilon == 1e-7);
+    kiln_config_init(&c);
+    kiln_config_set(&c, "optimizer", "sgd", err, sizeof err);
+    kiln_config_resolve(&c);
+    ck_assert(c.learning_rate == 0.01 && c.momentum == 0.0);
+    kiln_config_init(&c);
+    kiln_config_set(&c, "optimizer", "adadelta", err, sizeof err);
+    kiln_config_resolve(&c);
+    ck_assert(c.learning_rate == 0.001 && c.rho == 0.95);
+    kiln_config_init(&c);
+    kiln_config_set(&c, "optimizer", "rmsprop", err, sizeof err);
+    kiln_config_resolve(&c);
+    ck_assert(c.rho == 0.9);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- config */
+
+START_TEST(test_config_errors_name_key)
+{
+    kiln_config c;
+    kiln_config_init(&c);
+    char err[2048];
+    ck_assert_int_ne(kiln_config_set_kv(&c, "learnin_rate=0.1", err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "learnin_rate"));
+    ck_assert_ptr_nonnull(strstr(err, "learning_rate")); /* the accepted keys are listed */
+    ck_assert_int_ne(kiln_config_set_kv(&c, "optimizer=adamw", err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "optimizer"));
+    ck_assert_ptr_nonnull(strstr(err, "adamax"));
+    ck_assert_int_ne(kiln_config_set_kv(&c, "epochs=0", err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "epochs"));
+    ck_assert_int_ne(kiln_config_set_kv(&c, "learning_rate=-1", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "learning_rate=abc", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "batch_size=12x", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "validation_split=1.5", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "shuffle=maybe", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "seed=-3", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_set_kv(&c, "noequals", err, sizeof err), 0);
+    ck_assert_int_eq(kiln_config_set_kv(&c, "model=conv:8x30,dense:10", err, sizeof err), 0);
+    ck_assert_int_ne(kiln_config_validate(&c, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "layer 1"));
+    ck_assert_ptr_nonnull(strstr(err, "conv:8x30"));
+}
+END_TEST
+
+START_TEST(test_config_canonical)
+{
+    kiln_config a, b;
+    char err[512];
+    kiln_config_init(&a);
+    kiln_config_init(&b);
+    kiln_config_set_kv(&a, "learning_rate=1e-3", err, sizeof err);
+    kiln_config_set_kv(&a, "epochs=3", err, sizeof err);
+    kiln_config_set_kv(&b, "epochs=3", err, sizeof err);      /* other order, default lr */
+    kiln_config_set_kv(&b, "threads=1", err, sizeof err);     /* not a result setting */
+    kiln_config_set_kv(&b, "momentum=0.5", err, sizeof err);  /* irrelevant for adam */
+    kiln_config_set_kv(&b, "model=conv:32x3, relu,pool:2,drop:.25,conv:64x3,relu,pool,drop:0.25,dense:256,relu,dense:10", err, sizeof err);
+    char *ca = kiln_config_canonical(&a), *cb = kiln_config_canonical(&b);
+    ck_assert_str_eq(ca, cb);
+    kiln_config_set_kv(&b, "learning_rate=0.0011", err, sizeof err);
+    char *cc = kiln_config_canonical(&b);
+    ck_assert_str_ne(ca, cc);
+    ck_assert_ptr_null(strstr(ca, "threads"));
+    free(ca); free(cb); free(cc);
+}
+END_TEST
+
+START_TEST(test_model_spec_errors)
+{
+    kiln_model m;
+    char err[512];
+    ck_assert_int_ne(kiln_model_build(&m, "conv:32x3,relu,dense:11", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "dense:10"));
+    ck_assert_int_ne(kiln_model_build(&m, "conv:32x3,wobble,dense:10", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "layer 2 'wobble'"));
+    ck_assert_int_ne(kiln_model_build(&m, "pool:2,pool:2,pool:2,pool:2,pool:2,dense:10", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "layer 5"));
+    ck_assert_int_ne(kiln_model_build(&m, "drop:1.5,dense:10", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_int_eq(kiln_model_build(&m, "seed", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_uint_eq(m.n_params, 320 + 18496 + 409856 + 2570); /* Keras' model.summary() total */
+    kiln_model_init(&m, 1);
+    /* glorot_uniform bound for the first kernel: sqrt(6 / (9 + 288)) */
+    float lim = sqrtf(6.0f / (9 + 288)), mx = 0;
+    for (size_t i = 0; i < 288; i++) mx = fmaxf(mx, fabsf(m.params[i]));
+    ck_assert(mx <= lim && mx > 0.9f * lim);
+    for (size_t i = 288; i < 320; i++) ck_assert_float_eq(m.params[i], 0.0f);
+    kiln_model_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------ weights file */
+
+START_TEST(test_weights_roundtrip_and_corruption)
+{
+    char dir[64], path[128];
+    ck_assert_ptr_nonnull(test_tmpdir(dir));
+    snprintf(path, sizeof path, "%s/w.bin", dir);
+    kiln_model a, b;
+    char err[512];
+    ck_assert_int_eq(kiln_model_build(&a, "conv:4x3,relu,pool:2,dense:10", 28, 28, 1, err, sizeof err), 0);
+    ck_assert_int_eq(kiln_model_build(&b, "conv:4x3,relu,pool:2,dense:10", 28, 28, 1, err, sizeof err), 0);
+    kiln_model_init(&a, 3);
+    ck_assert_int_eq(kiln_weights_save(&a, path, err, sizeof err), 0);
+    ck_assert_int_eq(kiln_weights_load(&b, path, err, sizeof err), 0);
+    ck_assert_int_eq(memcmp(a.params, b.params, sizeof(float) * a.n_params), 0);
+    size_t len = 0;
+    char *bytes = test_read_file(path, &len);
+    bytes[len / 2] ^= 0x10;
+    test_write_file(path, bytes, len);
+    ck_assert_int_ne(kiln_weights_load(&b, path, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "checksum"));
+    bytes[len / 2] ^= 0x10;
+    test_write_file(path, bytes, len - 7);
+    ck_assert_int_ne(kiln_weights_load(&b, path, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "truncated"));
+    test_write_file(path, "NOTKILN!", 8);
+    ck_assert_int_ne(kiln_weights_load(&b, path, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "magic"));
+    free(bytes);
+    kiln_model_free(&a);
+    kiln_model_free(&b);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- IDX */
+
+static void put32(unsigned char *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+
+static void write_idx(const char *path, uint32_t magic, int nd, const uint32_t *dims, size_t payload, int gz)
+{
+    size_t len = 4 + 4 * (size_t)nd + payload;
+    unsigned char *b = calloc(1, len);
+    put32(b, magic);
+    for (int i = 0; i < nd; i++) put32(b + 4 + 4 * i, dims[i]);
+    for (size_t i = 0; i < payload; i++) b[4 + 4 * nd + i] = (unsigned char)(i % 10);
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        gzwrite(f, b, (unsigned)len);
+        gzclose(f);
+    } else {
+        test_write_file(path, b, len);
+    }
+    free(b);
+}
+
+START_TEST(test_idx_reader)
+{
+    char dir[64], im[128], lb[128], err[512];
+    ck_assert_ptr_nonnull(test_tmpdir(dir));
+    snprintf(im, sizeof im, "%s/im", dir);
+    snprintf(lb, sizeof lb, "%s/lb", dir);
+    uint32_t d3[3] = {5, 4, 3}, d1[1] = {5}, d1b[1] = {6};
+    kiln_dataset ds;
+    write_idx(im, 0x803, 3, d3, 60, 0);
+    write_idx(lb, 0x801, 1, d1, 5, 1); /* gzipped labels read transparently */
+    ck_assert_msg(kiln_idx_load(im, lb, &ds, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(ds.n, 5);
+    ck_assert_int_eq(ds.rows, 4);
+    ck_assert_int_eq(ds.cols, 3);
+    ck_assert_int_eq(ds.images[13], 3);
+    ck_assert_int_eq(ds.labels[4], 4);
+    kiln_dataset_free(&ds);
+    write_idx(im, 0x803, 3, d3, 59, 0); /* truncated */
+    ck_assert_int_ne(kiln_idx_load(im, lb, &ds, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "truncated"));
+    ck_assert_ptr_nonnull(strstr(err, im));
+    write_idx(im, 0x803, 3, d3, 61, 0); /* trailing bytes */
+    ck_assert_int_ne(kiln_idx_load(im, lb, &ds, err, sizeof err), 0);
+    write_idx(im, 0x802, 3, d3, 60, 0); /* wrong magic */
+    ck_assert_int_ne(kiln_idx_load(im, lb, &ds, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "magic"));
+    uint32_t d0[3] = {5, 0, 3};         /* wrong dimensions */
+    write_idx(im, 0x803, 3, d0, 0, 0);
+    ck_assert_int_ne(kiln_idx_load(im, lb, &ds, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "dimension"));
+    write_idx(im, 0x803, 3, d3, 60, 0);
+    write_idx(lb, 0x801, 1, d1b, 6, 0); /* 5 images, 6 labels */
+    ck_assert_int_ne(kiln_idx_load(im, lb, &ds, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "6 labels"));
+    ck_assert_int_ne(kiln_idx_load("/nonexistent/x", lb, &ds, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x"));
+}
+END_TEST
+
+/* ------------------------------------------------------- training runs */
+
+static kiln_dataset TRAIN, TEST;
+static int have_data;
+
+static void load_data(void)
+{
+    char err[512];
+    if (have_data) return;
+    ck_assert_msg(kiln_mnist_load(test_data_dir(), &TRAIN, &TEST, err, sizeof err) == 0, "%s", err);
+    have_data = 1;
+}
+
+static void set(kiln_config *c, const char *kv)
+{
+    char err[512];
+    ck_assert_msg(kiln_config_set_kv(c, kv, err, sizeof err) == 0, "%s", err);
+}
+
+START_TEST(test_mnist_real_files)
+{
+    load_data();
+    ck_assert_int_eq(TRAIN.n, 60000);
+    ck_assert_int_eq(TEST.n, 10000);
+    ck_assert_int_eq(TRAIN.rows, 28);
+    ck_assert_int_eq(TRAIN.labels[0], 5); /* the famous first digit */
+    char dig[65];
+    kiln_dataset_digest(&TRAIN, &TEST, dig);
+    ck_assert_uint_eq(strlen(dig), 64);
+}
+END_TEST
+
+START_TEST(test_determinism_threads)
+{
+    load_data();
+    kiln_history h[2];
+    kiln_model m[2];
+    char err[512];
+    for (int t = 0; t < 2; t++) {
+        kiln_config c;
+        kiln_config_init(&c);
+        set(&c, "train_limit=1500");
+        set(&c, "test_limit=300");
+        set(&c, "epochs=2");
+        set(&c, "batch_size=100");
+        set(&c, t ? "threads=2" : "threads=1");
+        ck_assert_msg(kiln_train(&c, &TRAIN, &TEST, &h[t], &m[t], NULL, err, sizeof err) == 0, "%s", err);
+    }
+    ck_assert_int_eq(h[0].n_steps, h[1].n_steps);
+    ck_assert_int_eq(memcmp(h[0].steps, h[1].steps, sizeof(kiln_step_log) * h[0].n_steps), 0);
+    for (int e = 0; e < 2; e++) {
+        ck_assert(h[0].epochs[e].loss == h[1].epochs[e].loss);
+        ck_assert(h[0].epochs[e].val_loss == h[1].epochs[e].val_loss);
+        ck_assert(h[0].epochs[e].val_accuracy == h[1].epochs[e].val_accuracy);
+    }
+    ck_assert(h[0].test_loss == h[1].test_loss);
+    ck_assert_int_eq(memcmp(m[0].params, m[1].params, sizeof(float) * m[0].n_params), 0);
+    for (int t = 0; t < 2; t++) { kiln_history_free(&h[t]); kiln_model_free(&m[t]); }
+}
+END_TEST
+
+START_TEST(test_small_training_run_learns)
+{
+    load_data();
+    kiln_config c;
+    kiln_config_init(&c);
+    set(&c, "train_limit=2000");
+    set(&c, "validation_split=0");
+    set(&c, "test_limit=1000");
+    set(&c, "epochs=2");
+    set(&c, "batch_size=32");
+    kiln_history h;
+    char err[512];
+    ck_assert_msg(kiln_train(&c, &TRAIN, &TEST, &h, NULL, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(h.n_train, 2000);
+    ck_assert_int_eq(h.n_test, 1000);
+    ck_assert_int_eq(h.n_epochs, 2);
+    ck_assert_int_eq(h.n_steps, 2 * 63);
+    ck_assert(h.epochs[1].loss < h.epochs[0].loss);
+    ck_assert_msg(h.test_accuracy >= 0.85, "test accuracy %g", h.test_accuracy);
+    /* JSON round trip */
+    char *js = kiln_history_to_json(&h);
+    kiln_history r;
+    ck_assert_msg(kiln_history_from_json(&r, js, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(r.n_steps, h.n_steps);
+    ck_assert(fabs(r.test_accuracy - h.test_accuracy) < 1e-8);
+    ck_assert(r.steps[5].loss == h.steps[5].loss);
+    free(js);
+    kiln_history_free(&r);
+    kiln_history_free(&h);
+}
+END_TEST
+
+START_TEST(test_validation_split_is_last_fraction)
+{
+    load_data();
+    kiln_config c;
+    kiln_config_init(&c);
+    set(&c, "train_limit=1000");
+    set(&c, "test_limit=100");
+    set(&c, "epochs=1");
+    set(&c, "validation_split=0.2");
+    kiln_history h;
+    kiln_model m;
+    char err[512];
+    ck_assert_int_eq(kiln_train(&c, &TRAIN, &TEST, &h, &m, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(h.n_train, 800);
+    ck_assert_int_eq(h.n_val, 200);
+    /* val metrics are those of examples 800..999 with the final weights */
+    double vl, va;
+    kiln_evaluate(&m, &TRAIN, 800, 200, 0, &vl, &va);
+    ck_assert(vl == h.epochs[0].val_loss);
+    ck_assert(va == h.epochs[0].val_accuracy);
+    kiln_history_free(&h);
+    kiln_model_free(&m);
+}
+END_TEST
+
+START_TEST(test_divergence_is_a_result)
+{
+    load_data();
+    kiln_config c;
+    kiln_config_init(&c);
+    set(&c, "train_limit=600");
+    set(&c, "test_limit=200");
+    set(&c, "epochs=2");
+    set(&c, "batch_size=100");
+    set(&c, "optimizer=sgd");
+    set(&c, "learning_rate=1e6");
+    kiln_history h;
+    char err[512];
+    ck_assert_msg(kiln_train(&c, &TRAIN, &TEST, &h, NULL, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(h.diverged, 1);
+    ck_assert_int_ge(h.diverged_step, 0);
+    ck_assert_int_eq(h.n_epochs, 2); /* kept going, as Keras does */
+    ck_assert(h.test_accuracy >= 0.0 && h.test_accuracy <= 0.3);
+    char *js = kiln_history_to_json(&h); /* NaN is written as null */
+    ck_assert_ptr_nonnull(strstr(js, "null"));
+    free(js);
+    kiln_history_free(&h);
+    set(&c, "stop_on_nan=true");
+    ck_assert_int_eq(kiln_train(&c, &TRAIN, &TEST, &h, NULL, NULL, err, sizeof err), 0);
+    ck_assert_str_eq(h.stopped_by, "terminate_on_nan");
+    ck_assert_int_eq(h.n_epochs, 1);
+    ck_assert_int_eq(h.n_steps, h.diverged_step + 1);
+    kiln_history_free(&h);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *t = tcase_create("kernels");
+    tcase_add_test(t, test_gemm_matches_reference);
+    tcase_add_test(t, test_gemm_thread_count_invariant);
+    tcase_add_test(t, test_grad_conv2d);
+    tcase_add_test(t, test_grad_dense);
+    tcase_add_test(t, test_grad_maxpool_relu);
+    tcase_add_test(t, test_dropout_inverted_and_keyed);
+    tcase_add_test(t, test_softmax_xent);
+    tcase_add_test(t, test_grad_whole_network);
+    tcase_add_test(t, test_parity_small_network_and_adam);
+    tcase_add_test(t, test_parity_seed_network);
+    tcase_add_test(t, test_optimizer_rules);
+    tcase_add_test(t, test_optimizer_defaults);
+    suite_add_tcase(s, t);
+    TCase *io = tcase_create("config-and-files");
+    tcase_add_test(io, test_config_errors_name_key);
+    tcase_add_test(io, test_config_canonical);
+    tcase_add_test(io, test_model_spec_errors);
+    tcase_add_test(io, test_weights_roundtrip_and_corruption);
+    tcase_add_test(io, test_idx_reader);
+    suite_add_tcase(s, io);
+    TCase *run = tcase_create("training");
+    tcase_set_timeout(run, 600);
+    tcase_add_test(run, test_mnist_real_files);
+    tcase_add_test(run, test_determinism_threads);
+    tcase_add_test(run, test_small_training_run_learns);
+    tcase_add_test(run, test_validation_split_is_last_fraction);
+    tcase_add_test(run, test_divergence_is_a_result);
+    suite_add_tcase(s, run);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(train_suite());
+}
