@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libcmark-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils npm"
+libxml2-dev poppler-utils time npm"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

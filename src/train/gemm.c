@@ -2,9 +2,9 @@
  *
  *   C[M,N] (+)= op(A)[M,K] * op(B)[K,N]      row-major, op = identity or transpose
  *
- * Loop order: K in blocks of KC; for each block B is packed once into panels
- * of NR columns (zero-padded), then the MR-row micro-panels of A are divided
- * among the threads, each packing its own rows and calling the micro-kernel
+ * Work split: the MR-row micro-panels of A are divided among the threads;
+ * each thread walks K in blocks of KC, packs that block of B into panels of
+ * NR columns (zero-padded) and its own rows of A, and calls the micro-kernel
  * for every (MR x NR) tile.
  *
  * Determinism: every C element is produced by one thread as a single chain of
@@ -136,42 +136,47 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
     const int np = (N + NR - 1) / NR;     /* B panels */
     const int mp = (M + MR - 1) / MR;     /* A micro-panels */
     const int kcmax = K < KC ? K : KC;
-    float *Bp = kiln_aligned_alloc(sizeof(float) * (size_t)np * NR * kcmax);
-
-    for (int k0 = 0; k0 < K; k0 += KC) {
-        const int kc = K - k0 < KC ? K - k0 : KC;
-        const int load = accumulate || k0 > 0;
-        #pragma omp parallel
-        {
-            #pragma omp for schedule(static)
-            for (int p = 0; p < np; p++) {
-                int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
-                pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
-            }
+    /* One parallel region, no barriers inside: each thread owns a contiguous
+     * range of A micro-panels (so a range of C rows) and packs the B block it
+     * needs itself. The redundant packing of B costs N*K per thread against
+     * M*N*K/threads of arithmetic. */
+    #pragma omp parallel
+    {
+        const int T = omp_get_num_threads(), t = omp_get_thread_num();
+        const int q0 = (int)((long)mp * t / T), q1 = (int)((long)mp * (t + 1) / T);
+        if (q0 < q1) {
+            float *Bp = kiln_aligned_alloc(sizeof(float) * (size_t)np * NR * kcmax);
             float Ap[MR * KC] __attribute__((aligned(64)));
             float tile[MR * NR] __attribute__((aligned(64)));
-            #pragma omp for schedule(static)
-            for (int q = 0; q < mp; q++) {
-                int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
-                pack_a(Ap, ta, A, lda, i0, mr, k0, kc);
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                const int kc = K - k0 < KC ? K - k0 : KC;
+                const int load = accumulate || k0 > 0;
                 for (int p = 0; p < np; p++) {
                     int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
-                    float *Cij = C + (size_t)i0 * ldc + j0;
-                    const float *Bpp = Bp + (size_t)p * NR * kc;
-                    if (mr == MR && nr == NR) {
-                        kernel(kc, Ap, Bpp, Cij, ldc, load);
-                    } else {
-                        memset(tile, 0, sizeof tile);
-                        if (load)
+                    pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
+                }
+                for (int q = q0; q < q1; q++) {
+                    int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
+                    pack_a(Ap, ta, A, lda, i0, mr, k0, kc);
+                    for (int p = 0; p < np; p++) {
+                        int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+                        float *Cij = C + (size_t)i0 * ldc + j0;
+                        const float *Bpp = Bp + (size_t)p * NR * kc;
+                        if (mr == MR && nr == NR) {
+                            kernel(kc, Ap, Bpp, Cij, ldc, load);
+                        } else {
+                            memset(tile, 0, sizeof tile);
+                            if (load)
+                                for (int i = 0; i < mr; i++)
+                                    memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
+                            kernel(kc, Ap, Bpp, tile, NR, load);
                             for (int i = 0; i < mr; i++)
-                                memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
-                        kernel(kc, Ap, Bpp, tile, NR, load);
-                        for (int i = 0; i < mr; i++)
-                            memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
+                                memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
+                        }
                     }
                 }
             }
+            free(Bp);
         }
     }
-    free(Bp);
 }
