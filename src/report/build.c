@@ -1,0 +1,158 @@
+/* The whole build: load, run, resolve, write into OUT/.build-PID, then swap
+ * the new files in. A failure before the swap leaves OUT as it was.
+ *
+ * The swap: every top-level entry of the new site (index.html, the chapter
+ * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
+ * rename(2) - a file atomically, a folder by renameat2(RENAME_EXCHANGE) and
+ * removal of the old one. Entries the previous build made (listed in
+ * OUT/.kiln-manifest) that this build no longer makes are removed; anything
+ * else in OUT (cache/, data/, the user's files) is never touched. */
+#include "report/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int swap_in(const char *tmp, const char *out, kiln_diag *d)
+{
+    DIR *dp = opendir(tmp);
+    if (!dp) { kd_error(d, KILN_REPORT_EFAIL, tmp, 0, "cannot read: %s", strerror(errno)); return -1; }
+    sbuf manifest = {0};
+    struct dirent *e;
+    int rc = 0;
+    char **names = NULL;
+    int n = 0;
+    while ((e = readdir(dp))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        names = realloc(names, sizeof *names * (size_t)(n + 1));
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(dp);
+    for (int i = 0; i < n; i++) {
+        char from[4096], to[4096];
+        snprintf(from, sizeof from, "%s/%s", tmp, names[i]);
+        snprintf(to, sizeof to, "%s/%s", out, names[i]);
+        struct stat sf, so;
+        int dir = stat(from, &sf) == 0 && S_ISDIR(sf.st_mode);
+        int exists = lstat(to, &so) == 0;
+        if (dir && exists) {
+            if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0) {
+                kr_rmtree(from); /* now holds the old one */
+            } else {
+                kr_rmtree(to);
+                if (rename(from, to)) rc = -1;
+            }
+        } else if (rename(from, to)) {
+            rc = -1;
+        }
+        if (rc) { kd_error(d, KILN_REPORT_EFAIL, to, 0, "cannot move the new file in: %s", strerror(errno)); break; }
+        sb_printf(&manifest, "%s\n", names[i]);
+    }
+    /* remove what the previous build made and this one did not */
+    char mp[4096];
+    snprintf(mp, sizeof mp, "%s/.kiln-manifest", out);
+    char *old = kr_read_file(mp, NULL);
+    if (old && !rc) {
+        for (char *save = NULL, *t = strtok_r(old, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+            int keep = 0;
+            for (int i = 0; i < n; i++) keep |= !strcmp(names[i], t);
+            if (keep || !*t || strchr(t, '/') || t[0] == '.' || !strcmp(t, "cache") || !strcmp(t, "data")) continue;
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", out, t);
+            kr_rmtree(p);
+        }
+    }
+    free(old);
+    if (!rc) kr_write_atomic(mp, manifest.s ? manifest.s : "", manifest.len);
+    sb_free(&manifest);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* Left-overs of builds that were killed: OUT/.build-* (we hold the lock, so
+ * no other build is writing them). */
+static void remove_stale(const char *out)
+{
+    DIR *dp = opendir(out);
+    if (!dp) return;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        if (strncmp(e->d_name, ".build-", 7)) continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", out, e->d_name);
+        kr_rmtree(p);
+    }
+    closedir(dp);
+}
+
+int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag *d)
+{
+    double t0 = kr_now();
+    kiln_build_opts o = *o0;
+    if (!o.out_dir) o.out_dir = o.smoke ? "out/smoke" : "out";
+    if (!o.content_dir) o.content_dir = "content";
+    if (!o.template_dir) o.template_dir = "templates";
+    FILE *log = o.log ? o.log : stderr;
+    kiln_build_stats dummy = {0};
+    if (!st) st = &dummy;
+    memset(st, 0, sizeof *st);
+
+    kiln_doc *doc = NULL;
+    int rc = kiln_doc_load(&doc, &o, d);
+    if (rc) return rc;
+
+    if (kr_mkdirs(o.out_dir)) {
+        kd_error(d, KILN_REPORT_EFAIL, o.out_dir, 0, "cannot create the output folder: %s", strerror(errno));
+        kiln_doc_free(doc);
+        return KILN_REPORT_EFAIL;
+    }
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s/.kiln-build.lock", o.out_dir);
+    int lock = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
+        if (lock >= 0 && errno == EWOULDBLOCK) {
+            if (!o.quiet) fprintf(log, "kiln: waiting for another build of %s to finish\n", o.out_dir);
+            if (flock(lock, LOCK_EX)) { close(lock); lock = -1; }
+        } else if (lock >= 0) {
+            close(lock);
+            lock = -1;
+        }
+        if (lock < 0) {
+            kd_error(d, KILN_REPORT_EFAIL, lp, 0, "cannot lock the output folder: %s", strerror(errno));
+            kiln_doc_free(doc);
+            return KILN_REPORT_EFAIL;
+        }
+    }
+    remove_stale(o.out_dir);
+
+    rc = kiln_doc_run(doc, st, d);
+    double t_written = kr_now();
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/.build-%ld", o.out_dir, (long)getpid());
+    if (!rc) {
+        char img[4096];
+        snprintf(img, sizeof img, "%s/img", tmp);
+        if (kr_mkdirs(tmp)) {
+            kd_error(d, KILN_REPORT_EFAIL, tmp, 0, "cannot create: %s", strerror(errno));
+            rc = KILN_REPORT_EFAIL;
+        }
+        if (!rc) rc = kiln_doc_resolve(doc, img, d);
+        if (!rc) rc = kiln_html_write(doc, tmp, d);
+        if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
+    }
+    kr_rmtree(tmp);
+    st->pages = doc->n_chapters + 2;
+    st->figures = doc->n_figures;
+    st->seconds_writing = kr_now() - t_written;
+    st->seconds_total = kr_now() - t0;
+    kiln_doc_free(doc);
+    close(lock);
+    return rc;
+}

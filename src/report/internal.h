@@ -1,0 +1,72 @@
+/* Private to src/report: the arena, a string buffer, diagnostics, and the
+ * functions the report files share. */
+#ifndef KILN_REPORT_INTERNAL_H
+#define KILN_REPORT_INTERNAL_H
+
+#include "kiln/report.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* ---- arena: everything a kiln_doc points to ---------------------------- */
+typedef struct kiln_arena kiln_arena;
+kiln_arena *ka_new(void);
+void ka_free(kiln_arena *a);
+void *ka_alloc(kiln_arena *a, size_t n);        /* zeroed */
+char *ka_strdup(kiln_arena *a, const char *s);  /* NULL -> "" */
+char *ka_strndup(kiln_arena *a, const char *s, size_t n);
+char *ka_printf(kiln_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Heap blocks freed with the arena (for arrays that grow). */
+void ka_own(kiln_arena *a, void *p);
+
+/* ---- growing string ------------------------------------------------------ */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+void sb_add(sbuf *b, const char *s);
+void sb_addn(sbuf *b, const char *s, size_t n);
+void sb_addc(sbuf *b, char c);
+void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_html(sbuf *b, const char *s);            /* escaped text / attribute */
+void sb_free(sbuf *b);
+char *sb_take(sbuf *b);                          /* malloc'd, "" if empty */
+
+/* ---- diagnostics ----------------------------------------------------------- */
+/* code: KILN_REPORT_EINPUT or EFAIL; file may be NULL; line 0 = none. */
+void kd_error(kiln_diag *d, int code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void kd_warn(kiln_diag *d, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- files ----------------------------------------------------------------- */
+char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended */
+int kr_write_atomic(const char *path, const void *data, size_t len); /* 0 ok */
+int kr_mkdirs(const char *path);                        /* mkdir -p; 0 ok */
+int kr_rmtree(const char *path);                        /* rm -rf; 0 ok */
+double kr_now(void);                                    /* monotonic seconds */
+
+/* ---- ids ------------------------------------------------------------------- */
+/* [A-Za-z0-9_-], 1..48 chars, not starting with '-': safe as a file name. */
+int kr_valid_id(const char *s);
+
+/* ---- the steps' shared pieces ------------------------------------------------ */
+kiln_run *kr_find_run(const kiln_doc *doc, const char *id);
+kiln_directive *kr_find_target(const kiln_doc *doc, const char *kind, const char *id);
+/* Cache: look up / store one run. dir is the cache folder. */
+typedef enum { KC_MISS, KC_HIT, KC_CORRUPT } kc_status;
+kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n);
+int kc_store(const char *dir, kiln_run *r, char *err, size_t n);
+/* The data digest: from the stamp file when the data files are unchanged,
+ * else loading them. *loaded is set when train/test were loaded. */
+int kc_data_digest(const char *data_dir, char out[65], kiln_dataset *train,
+                   kiln_dataset *test, int *loaded, char *err, size_t n);
+/* A lock on the cache folder for the whole build (blocks, says so). */
+int kc_lock(const char *dir, FILE *log, int quiet);
+void kc_unlock(int fd);
+
+/* Figures */
+int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
+                     char *err, size_t n);
+
+#endif

@@ -1,0 +1,357 @@
+/* Running the experiments: cache lookups, then the misses trained through
+ * the linked-in trainer, -j of them at a time, threads divided between them.
+ * Each result is stored the moment its run ends, so an interrupted build
+ * loses only the runs in progress. */
+#include "report/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct slot {
+    kiln_run *run;
+    int epoch, epochs, step, steps;
+    double loss, t0;
+} slot;
+
+typedef struct pool {
+    kiln_doc *doc;
+    kiln_diag *d;
+    kiln_build_stats *st;
+    const char *cache;
+    const kiln_dataset *train, *test;
+    kiln_run **todo;
+    int n_todo, next, done, failed;
+    int threads_each;
+    pthread_mutex_t mu;
+    slot *slots;
+    int n_slots;
+    FILE *log;
+    int tty, quiet;
+    double last_draw, t_start;
+} pool;
+
+typedef struct worker_ctx {
+    pool *p;
+    int slot;
+} worker_ctx;
+
+static void fmt_eta(double s, char *buf, size_t n)
+{
+    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%ds", (int)s);
+}
+
+static double slot_eta(const slot *s, double now)
+{
+    double frac = s->epochs > 0 ? (s->epoch + (s->steps ? (double)s->step / s->steps : 0)) / s->epochs : 0;
+    if (frac <= 0.001) return NAN;
+    return (now - s->t0) * (1 - frac) / frac;
+}
+
+/* The terminal status line: one bar per run in progress. Called locked. */
+static void draw(pool *p, int force)
+{
+    if (!p->tty || p->quiet) return;
+    double now = kr_now();
+    if (!force && now - p->last_draw < 0.1) return;
+    p->last_draw = now;
+    sbuf b = {0};
+    sb_printf(&b, "\r\033[K[%d/%d]", p->done, p->n_todo);
+    for (int i = 0; i < p->n_slots; i++) {
+        slot *s = &p->slots[i];
+        if (!s->run) continue;
+        double frac = s->epochs > 0 ? (s->epoch + (s->steps ? (double)s->step / s->steps : 0)) / s->epochs : 0;
+        int w = 12, fill = (int)(frac * w + 0.5);
+        char eta[32];
+        fmt_eta(slot_eta(s, now), eta, sizeof eta);
+        sb_printf(&b, " %s [", s->run->id);
+        for (int k = 0; k < w; k++) sb_addc(&b, k < fill ? '#' : '.');
+        sb_printf(&b, "] ep %d/%d loss %.4f ETA %s", s->epoch + 1, s->epochs, s->loss, eta);
+    }
+    fputs(b.s, p->log);
+    fflush(p->log);
+    sb_free(&b);
+}
+
+static void on_step(void *ud, int epoch, int step, int steps, double loss)
+{
+    worker_ctx *w = ud;
+    pool *p = w->p;
+    pthread_mutex_lock(&p->mu);
+    slot *s = &p->slots[w->slot];
+    s->epoch = epoch;
+    s->step = step + 1;
+    s->steps = steps;
+    s->loss = loss;
+    draw(p, 0);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
+{
+    worker_ctx *w = ud;
+    pool *p = w->p;
+    pthread_mutex_lock(&p->mu);
+    slot *s = &p->slots[w->slot];
+    s->epoch = epoch + 1;
+    s->step = 0;
+    s->epochs = epochs;
+    s->loss = e->loss;
+    if (!p->quiet && !p->tty) {
+        char eta[32];
+        fmt_eta(slot_eta(s, kr_now()), eta, sizeof eta);
+        fprintf(p->log, "kiln: %s epoch %d/%d loss %.4f val_loss %.4f val_accuracy %.4f (%.1f s, ETA %s)\n", s->run->id,
+                epoch + 1, epochs, e->loss, e->val_loss, e->val_accuracy, e->seconds, eta);
+        fflush(p->log);
+    }
+    draw(p, 1);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, size_t n)
+{
+    kiln_config c = r->config;
+    c.threads = p->threads_each;
+    double t0 = kr_now();
+    int rc;
+    if (r->kind == KILN_RUN_TRAIN) {
+        rc = kiln_train(&c, p->train, p->test, &r->history, NULL, prog, err, n);
+    } else {
+        kiln_model m;
+        rc = kiln_model_build(&m, c.model, p->train->rows, p->train->cols, 1, err, n);
+        if (!rc) {
+            kiln_model_init(&m, c.seed);
+            rc = kiln_lrfind(&c, p->train, &m, &r->lrfind_opts, &r->lrfind, prog, err, n);
+            kiln_model_free(&m);
+        }
+    }
+    r->seconds = kr_now() - t0;
+    if (rc) return rc;
+    r->ok = 1;
+    r->config.threads = c.threads;
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    worker_ctx *w = arg;
+    pool *p = w->p;
+    kiln_progress prog = {on_epoch, on_step, w};
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        if (p->next >= p->n_todo) { pthread_mutex_unlock(&p->mu); break; }
+        kiln_run *r = p->todo[p->next++];
+        slot *s = &p->slots[w->slot];
+        *s = (slot){r, 0, r->kind == KILN_RUN_TRAIN ? r->config.epochs : 1, 0, 0, NAN, kr_now()};
+        if (!p->quiet && !p->tty) {
+            fprintf(p->log, "kiln: running %s (%s:%d, key %.12s)\n", r->id, r->file, r->line, r->key);
+            fflush(p->log);
+        }
+        draw(p, 1);
+        pthread_mutex_unlock(&p->mu);
+
+        char err[1024] = "";
+        int rc = run_one(p, r, &prog, err, sizeof err);
+        char why[1024] = "";
+        if (!rc && kc_store(p->cache, r, err, sizeof err)) rc = 1;
+        /* read back what was stored, so this build shows exactly what a
+         * cached build will */
+        if (!rc && kc_load(p->cache, r, p->doc->arena, why, sizeof why) != KC_HIT) {
+            snprintf(err, sizeof err, "the entry just written does not read back: %s", why);
+            rc = 1;
+        }
+
+        pthread_mutex_lock(&p->mu);
+        s->run = NULL;
+        p->done++;
+        if (rc) {
+            p->failed++;
+            r->ok = 0;
+            kd_error(p->d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' failed: %s", r->id, err);
+        }
+        p->st->seconds_training += r->seconds;
+        if (p->tty && !p->quiet) fputs("\r\033[K", p->log);
+        if (!p->quiet) {
+            if (rc) fprintf(p->log, "kiln: %s FAILED after %.1f s\n", r->id, r->seconds);
+            else if (r->kind == KILN_RUN_TRAIN)
+                fprintf(p->log, "kiln: %s done in %.1f s: test loss %.4f, test accuracy %.4f\n", r->id, r->seconds,
+                        r->history.test_loss, r->history.test_accuracy);
+            else
+                fprintf(p->log, "kiln: %s done in %.1f s: %ld steps\n", r->id, r->seconds, r->lrfind.n);
+            fflush(p->log);
+        }
+        draw(p, 1);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+static char *lrfind_canonical(const kiln_run *r, const char *base)
+{
+    sbuf b = {0};
+    sb_add(&b, base);
+    const kiln_lrfind_opts *o = &r->lrfind_opts;
+    sb_printf(&b, "lrfind.start_lr=%.17g\nlrfind.end_lr=%.17g\n", o->start_lr, o->end_lr);
+    if (o->steps > 0) sb_printf(&b, "lrfind.steps=%ld\n", o->steps);
+    else sb_printf(&b, "lrfind.epochs=%d\n", o->epochs);
+    sb_printf(&b, "lrfind.stop_factor=%.17g\n", o->stop_factor);
+    /* sma and smoothing only change the analysis, which is redone on load */
+    return sb_take(&b);
+}
+
+int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
+{
+    const kiln_build_opts *o = &doc->opts;
+    FILE *log = o->log ? o->log : stderr;
+    kiln_build_stats dummy = {0};
+    if (!st) st = &dummy;
+    char cache[4096];
+    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
+    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir ? o->out_dir : (o->smoke ? "out/smoke" : "out"));
+    const char *data_dir = o->data_dir;
+    if (!data_dir) {
+        const char *e = getenv("KILN_DATA_DIR");
+        data_dir = e && *e ? e : "out/data";
+    }
+
+    kiln_dataset train = {0}, test = {0};
+    int loaded = 0;
+    char digest[65], err[1024];
+    int any_needed = 0;
+    for (int i = 0; i < doc->n_runs; i++) any_needed |= doc->runs[i]->needed;
+    if (any_needed) {
+        if (kc_data_digest(data_dir, digest, &train, &test, &loaded, err, sizeof err)) {
+            kd_error(d, KILN_REPORT_EFAIL, data_dir, 0, "%s (run 'make data', or give --data DIR / KILN_DATA_DIR)", err);
+            return KILN_REPORT_EFAIL;
+        }
+    } else {
+        snprintf(digest, sizeof digest, "none");
+    }
+    doc->data_digest = ka_strdup(doc->arena, digest);
+
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        char *c = kiln_config_canonical(&r->config);
+        if (r->kind == KILN_RUN_LRFIND) {
+            char *c2 = lrfind_canonical(r, c);
+            free(c);
+            c = c2;
+        }
+        r->canonical = ka_strdup(doc->arena, c);
+        free(c);
+        kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, doc->trainer_fingerprint,
+                       doc->data_digest, r->key);
+        r->data_digest = doc->data_digest;
+    }
+    if (!any_needed) {
+        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
+        return 0;
+    }
+
+    if (kr_mkdirs(cache)) {
+        kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot create the cache folder: %s", strerror(errno));
+        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
+        return KILN_REPORT_EFAIL;
+    }
+    int lock = kc_lock(cache, log, o->quiet);
+    if (lock < 0) {
+        kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));
+        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
+        return KILN_REPORT_EFAIL;
+    }
+
+    kiln_run **todo = calloc((size_t)doc->n_runs + 1, sizeof *todo);
+    int n_todo = 0;
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        if (!r->needed) continue;
+        st->runs_total++;
+        /* the same config under two ids shares one entry: compute it once */
+        int dup = 0;
+        for (int j = 0; j < n_todo; j++) dup |= !strcmp(todo[j]->key, r->key);
+        if (dup) { st->runs_cached++; continue; }
+        char why[1024];
+        kc_status s = kc_load(cache, r, doc->arena, why, sizeof why);
+        if (s == KC_HIT) { r->cached = 1; st->runs_cached++; continue; }
+        if (s == KC_CORRUPT) {
+            st->runs_corrupt++;
+            kd_warn(d, r->file, r->line, "run '%s': cache entry is damaged (%s); it is computed again", r->id, why);
+            if (!o->quiet) fprintf(log, "kiln: warning: cache entry of '%s' is damaged (%s); computing it again\n", r->id, why);
+        }
+        if (o->no_run) {
+            kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' has no cached result (key %s) and --no-run forbids training it",
+                     r->id, r->key);
+            continue;
+        }
+        todo[n_todo++] = r;
+    }
+
+    int rc = d->n_errors ? KILN_REPORT_EFAIL : 0;
+    if (n_todo && !rc) {
+        if (!loaded) {
+            if (kiln_mnist_load(data_dir, &train, &test, err, sizeof err)) {
+                kd_error(d, KILN_REPORT_EFAIL, data_dir, 0, "%s", err);
+                rc = KILN_REPORT_EFAIL;
+            } else {
+                loaded = 1;
+            }
+        }
+    }
+    if (n_todo && !rc) {
+        pool p = {0};
+        p.doc = doc;
+        p.d = d;
+        p.st = st;
+        p.cache = cache;
+        p.train = &train;
+        p.test = &test;
+        p.todo = todo;
+        p.n_todo = n_todo;
+        p.log = log;
+        p.quiet = o->quiet;
+        p.tty = isatty(fileno(log));
+        int jobs = o->jobs > 0 ? o->jobs : 1;
+        if (jobs > n_todo) jobs = n_todo;
+        long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+        p.threads_each = (int)(cores / jobs > 0 ? cores / jobs : 1);
+        pthread_mutex_init(&p.mu, NULL);
+        p.slots = calloc((size_t)jobs, sizeof *p.slots);
+        p.n_slots = jobs;
+        worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
+        pthread_t *th = calloc((size_t)jobs, sizeof *th);
+        if (!o->quiet)
+            fprintf(log, "kiln: %d run%s to compute, %d at a time, %d thread%s each\n", n_todo, n_todo == 1 ? "" : "s",
+                    jobs, p.threads_each, p.threads_each == 1 ? "" : "s");
+        for (int i = 0; i < jobs; i++) {
+            ctx[i] = (worker_ctx){&p, i};
+            pthread_create(&th[i], NULL, worker, &ctx[i]);
+        }
+        for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
+        if (p.tty && !p.quiet) { fputs("\r\033[K", log); fflush(log); }
+        st->runs_trained += n_todo - p.failed;
+        st->runs_failed += p.failed;
+        pthread_mutex_destroy(&p.mu);
+        free(p.slots);
+        free(ctx);
+        free(th);
+        if (p.failed) rc = KILN_REPORT_EFAIL;
+    }
+    /* runs that share a key with one computed above */
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        if (!r->needed || r->ok) continue;
+        char why[256];
+        if (kc_load(cache, r, doc->arena, why, sizeof why) == KC_HIT) r->cached = 1;
+    }
+    kc_unlock(lock);
+    free(todo);
+    if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
+    return rc ? rc : (d->n_errors ? d->worst : 0);
+}

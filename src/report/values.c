@@ -1,0 +1,223 @@
+/* Values of runs by name, number formats, the smoke shrink, cache keys. */
+#include "report/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const char *const TRAIN_METRICS[] = {
+    "test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy", "lr",
+    "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds", "seconds_per_epoch",
+    "n_train", "n_val", "n_test", "diverged", "diverged_step", NULL};
+static const char *const LRFIND_METRICS[] = {
+    "steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr", "suggested_max_lr", "steps", "seconds",
+    "stopped_early", NULL};
+
+const char *kiln_metric_names(void)
+{
+    return "experiments: test_loss, test_accuracy, loss, val_loss, accuracy, val_accuracy, lr (last epoch), "
+           "best_val_loss, best_val_accuracy, best_epoch, epochs_run, seconds, seconds_per_epoch, n_train, n_val, "
+           "n_test, diverged, diverged_step; range tests: steepest_lr, min_loss_lr, minimum_lr, suggested_base_lr, "
+           "suggested_max_lr, steps, seconds, stopped_early; both: id, label, key, and every trainer key "
+           "(learning_rate, optimizer, epochs, ...; see kiln keys)";
+}
+
+static int in_list(const char *const *l, const char *s)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, s)) return 1;
+    return 0;
+}
+
+static int config_value(const kiln_run *r, const char *name, double *v, const char **s)
+{
+    int n;
+    const kiln_key_info *ki = kiln_config_keys(&n);
+    int known = 0;
+    for (int i = 0; i < n; i++) known |= !strcmp(ki[i].name, name);
+    if (!known) return -1;
+    size_t nl = strlen(name);
+    const char *c = r->canonical ? r->canonical : "";
+    for (const char *p = c; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            static __thread char buf[512];
+            size_t vl = len - nl - 1;
+            if (vl >= sizeof buf) vl = sizeof buf - 1;
+            memcpy(buf, p + nl + 1, vl);
+            buf[vl] = 0;
+            char *end;
+            double d = strtod(buf, &end);
+            if (*buf && !*end) { *v = d; return 0; }
+            *s = buf;
+            return 1;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    *s = "n/a";
+    return 1;
+}
+
+int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **s)
+{
+    *v = NAN;
+    *s = "";
+    if (!strcmp(name, "id")) { *s = r->id; return 1; }
+    if (!strcmp(name, "label")) { *s = r->label; return 1; }
+    if (!strcmp(name, "key")) { *s = r->key; return 1; }
+    if (r->kind == KILN_RUN_TRAIN && in_list(TRAIN_METRICS, name)) {
+        if (!r->ok) return 0;
+        const kiln_history *h = &r->history;
+        const kiln_epoch_log *last = h->n_epochs ? &h->epochs[h->n_epochs - 1] : NULL;
+        if (!strcmp(name, "test_loss")) *v = h->test_loss;
+        else if (!strcmp(name, "test_accuracy")) *v = h->test_accuracy;
+        else if (!strcmp(name, "loss")) *v = last ? last->loss : NAN;
+        else if (!strcmp(name, "val_loss")) *v = last ? last->val_loss : NAN;
+        else if (!strcmp(name, "accuracy")) *v = last ? last->accuracy : NAN;
+        else if (!strcmp(name, "val_accuracy")) *v = last ? last->val_accuracy : NAN;
+        else if (!strcmp(name, "lr")) *v = last ? last->lr : NAN;
+        else if (!strcmp(name, "best_val_loss") || !strcmp(name, "best_epoch")) {
+            double best = INFINITY;
+            int be = -1;
+            for (int i = 0; i < h->n_epochs; i++)
+                if (h->epochs[i].val_loss < best) { best = h->epochs[i].val_loss; be = i; }
+            *v = !strcmp(name, "best_epoch") ? (be >= 0 ? be + 1 : NAN) : (be >= 0 ? best : NAN);
+        } else if (!strcmp(name, "best_val_accuracy")) {
+            double best = -INFINITY;
+            for (int i = 0; i < h->n_epochs; i++)
+                if (h->epochs[i].val_accuracy > best) best = h->epochs[i].val_accuracy;
+            *v = h->n_epochs ? best : NAN;
+        } else if (!strcmp(name, "epochs_run")) *v = h->n_epochs;
+        else if (!strcmp(name, "seconds")) *v = r->seconds;
+        else if (!strcmp(name, "seconds_per_epoch")) *v = h->n_epochs ? r->seconds / h->n_epochs : NAN;
+        else if (!strcmp(name, "n_train")) *v = h->n_train;
+        else if (!strcmp(name, "n_val")) *v = h->n_val;
+        else if (!strcmp(name, "n_test")) *v = h->n_test;
+        else if (!strcmp(name, "diverged")) *v = h->diverged;
+        else if (!strcmp(name, "diverged_step")) *v = h->diverged_step;
+        return 0;
+    }
+    if (r->kind == KILN_RUN_LRFIND && in_list(LRFIND_METRICS, name)) {
+        if (!r->ok) return 0;
+        const kiln_lrfind_result *f = &r->lrfind;
+        if (!strcmp(name, "steepest_lr")) *v = f->steepest_lr;
+        else if (!strcmp(name, "min_loss_lr")) *v = f->min_loss_lr;
+        else if (!strcmp(name, "minimum_lr")) *v = f->min_div10_lr;
+        else if (!strcmp(name, "suggested_base_lr")) *v = f->base_lr;
+        else if (!strcmp(name, "suggested_max_lr")) *v = f->max_lr;
+        else if (!strcmp(name, "steps")) *v = (double)f->n;
+        else if (!strcmp(name, "seconds")) *v = r->seconds;
+        else if (!strcmp(name, "stopped_early")) *v = f->stopped_early;
+        return 0;
+    }
+    return config_value(r, name, v, s);
+}
+
+static const char *const SUP[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+
+int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
+{
+    if (!fmt) fmt = "";
+    int digits = -1;
+    char conv = 0;
+    if (!*fmt) conv = 0;
+    else if (!strcmp(fmt, "d")) conv = 'd';
+    else if (!strcmp(fmt, "sci")) conv = 's';
+    else if (!strcmp(fmt, "repr")) conv = 'r';
+    else if (!strcmp(fmt, "%")) { conv = '%'; digits = 1; }
+    else if (fmt[0] == '.') {
+        char *end;
+        long d = strtol(fmt + 1, &end, 10);
+        if (end == fmt + 1 || d < 0 || d > 17 || end[0] == 0 || end[1] != 0) return -1;
+        if (!strchr("feg%", end[0])) return -1;
+        digits = (int)d;
+        conv = end[0];
+    } else
+        return -1;
+    if (isnan(v)) { snprintf(buf, n, "n/a"); return 0; }
+    if (isinf(v)) { snprintf(buf, n, v > 0 ? "∞" : "−∞"); return 0; }
+    switch (conv) {
+    case 0:
+        if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
+        else snprintf(buf, n, "%.4g", v);
+        break;
+    case 'd': snprintf(buf, n, "%.0f", v); break;
+    case 'f': snprintf(buf, n, "%.*f", digits, v); break;
+    case 'e': snprintf(buf, n, "%.*e", digits, v); break;
+    case 'g': snprintf(buf, n, "%.*g", digits ? digits : 1, v); break;
+    case '%': snprintf(buf, n, "%.*f%%", digits, v * 100.0); break;
+    case 'r':
+        for (int p = 1; p <= 17; p++) {
+            snprintf(buf, n, "%.*g", p, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    case 's': {
+        if (v == 0) { snprintf(buf, n, "0"); break; }
+        int e = (int)floor(log10(fabs(v)));
+        double m = v / pow(10, e);
+        if (fabs(m) >= 9.9995) { m /= 10; e++; }
+        char mant[32] = "";
+        char mt[32];
+        snprintf(mt, sizeof mt, "%.3g", m);
+        if (strcmp(mt, "1") && strcmp(mt, "-1")) snprintf(mant, sizeof mant, "%s × ", mt);
+        else if (!strcmp(mt, "-1")) snprintf(mant, sizeof mant, "−");
+        char ex[64] = "";
+        if (e < 0) strcat(ex, "⁻");
+        char digs[16];
+        snprintf(digs, sizeof digs, "%d", abs(e));
+        for (char *p = digs; *p; p++) strcat(ex, SUP[*p - '0']);
+        if (e == 0) snprintf(buf, n, "%s", mt);
+        else snprintf(buf, n, "%s10%s", mant, ex);
+        break;
+    }
+    }
+    return 0;
+}
+
+void kiln_smoke_shrink(kiln_config *c)
+{
+    const int train = 2000, test = 500, epochs = 1;
+    char err[256];
+    char v[32];
+    if (c->train_limit == 0 || c->train_limit > train) {
+        snprintf(v, sizeof v, "%d", train);
+        kiln_config_set(c, "train_limit", v, err, sizeof err);
+    }
+    if (c->test_limit == 0 || c->test_limit > test) {
+        snprintf(v, sizeof v, "%d", test);
+        kiln_config_set(c, "test_limit", v, err, sizeof err);
+    }
+    if (c->epochs > epochs) {
+        snprintf(v, sizeof v, "%d", epochs);
+        kiln_config_set(c, "epochs", v, err, sizeof err);
+    }
+}
+
+void kiln_cache_key(const char *kind, const char *canonical, const char *fingerprint, const char *data_digest,
+                    char out[33])
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_128bits_reset(st);
+    static const char magic[] = "kiln-run-1\n";
+    XXH3_128bits_update(st, magic, sizeof magic - 1);
+    const char *parts[] = {"kind=", kind, "\n", canonical, "trainer=", fingerprint, "\ndata=", data_digest, "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) XXH3_128bits_update(st, parts[i], strlen(parts[i]));
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, h);
+    for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
+}
+
+const char *kiln_ref_href(const kiln_doc *doc, const kiln_chapter *from, const kiln_directive *t, char *buf, size_t n)
+{
+    (void)doc;
+    if (t->chapter == from || !t->chapter) snprintf(buf, n, "#%s", t->anchor);
+    else snprintf(buf, n, "%s#%s", t->chapter->page, t->anchor);
+    return buf;
+}
