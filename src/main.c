@@ -115,8 +115,20 @@ static int cmd_keys(void)
     return 0;
 }
 
+/* OpenMP threads that spin at barriers stall badly when the machine is
+ * shared (a -j build, another job): a spinning thread holds a core its
+ * partner needs. libgomp reads OMP_WAIT_POLICY once, at load, so when the
+ * user has not chosen a policy kiln sets "passive" and re-executes itself. */
+static void choose_wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY")) return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv); /* on failure, go on with the default */
+}
+
 int main(int argc, char **argv)
 {
+    choose_wait_policy(argv);
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
