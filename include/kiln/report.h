@@ -111,7 +111,9 @@ typedef struct kiln_run {
     int line;
     const char *base;        /* `base =` id, "" if none */
     kiln_config config;      /* resolved (defaults, base, smoke shrink) */
-    const char *canonical;   /* kiln_config_canonical(config) */
+    const char *canonical;   /* kiln_config_canonical(config) (+ range-test keys) */
+    const char *display;     /* the same as "key = value" lines, numbers in
+                                their shortest spelling (after resolve) */
     char key[33];            /* cache key: XXH3-128 hex */
     int needed;              /* some directive or value uses its result */
     int cached;              /* the result came from the cache */

@@ -35,7 +35,7 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
     }
     closedir(dp);
     for (int i = 0; i < n; i++) {
-        char from[4096], to[4096];
+        char from[8192], to[8192];
         snprintf(from, sizeof from, "%s/%s", tmp, names[i]);
         snprintf(to, sizeof to, "%s/%s", out, names[i]);
         struct stat sf, so;
@@ -137,7 +137,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s/.build-%ld", o.out_dir, (long)getpid());
     if (!rc) {
-        char img[4096];
+        char img[4200];
         snprintf(img, sizeof img, "%s/img", tmp);
         if (kr_mkdirs(tmp)) {
             kd_error(d, KILN_REPORT_EFAIL, tmp, 0, "cannot create: %s", strerror(errno));

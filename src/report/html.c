@@ -237,7 +237,7 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
             sb_html(b, x->kv[i].value);
         }
         sb_add(b, "</summary>\n<pre class=\"config\"><code>");
-        if (x->run) sb_html(b, x->run->canonical);
+        if (x->run && x->run->display) sb_html(b, x->run->display);
         sb_add(b, "</code></pre></details>\n");
         break;
     }
@@ -435,7 +435,7 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
         sb_add(b, ", kiln ");
         sb_html(b, r->kiln_version);
         sb_add(b, "</dd>\n</dl>\n<pre class=\"config\"><code>");
-        sb_html(b, r->canonical);
+        sb_html(b, r->display ? r->display : r->canonical);
         sb_add(b, "</code></pre>\n</section>\n");
     }
     if (unused) {

@@ -65,6 +65,8 @@ int kc_data_digest(const char *data_dir, char out[65], kiln_dataset *train,
 int kc_lock(const char *dir, FILE *log, int quiet);
 void kc_unlock(int fd);
 
+const char *kr_config_text(kiln_arena *a, const kiln_run *r);
+
 /* Figures */
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
                      char *err, size_t n);

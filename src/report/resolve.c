@@ -104,23 +104,38 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
     x->table = tb;
 }
 
-static const char *config_listing(kiln_doc *doc, const kiln_run *r)
+/* The canonical text as "key = value" lines, numbers spelt shortest. */
+const char *kr_config_text(kiln_arena *a, const kiln_run *r)
 {
     sbuf b = {0};
-    sb_printf(&b, "# %s %s (%s:%d)\n", r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line);
-    if (r->base[0]) sb_printf(&b, "# based on: %s\n", r->base);
     for (const char *p = r->canonical; *p;) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
-        if (eq) sb_printf(&b, "%-20.*s = %.*s\n", (int)(eq - p), p, (int)(len - (size_t)(eq - p) - 1), eq + 1);
+        if (eq) {
+            char val[512], shown[64];
+            snprintf(val, sizeof val, "%.*s", (int)(len - (size_t)(eq - p) - 1), eq + 1);
+            char *end;
+            double v = strtod(val, &end);
+            /* numbers as their shortest exact spelling: 0.2, not 0.20000000000000001 */
+            if (*val && !*end && (strchr(val, '.') || strchr(val, 'e')) && kiln_format_value(v, "repr", shown, sizeof shown) == 0)
+                snprintf(val, sizeof val, "%s", shown);
+            sb_printf(&b, "%-20.*s = %s\n", (int)(eq - p), p, val);
+        }
         if (!e) break;
         p = e + 1;
     }
-    sb_printf(&b, "# cache key %s, trainer %s\n", r->key, doc->trainer_fingerprint);
-    const char *s = ka_strdup(doc->arena, b.s);
+    const char *s = ka_strdup(a, b.s ? b.s : "");
     sb_free(&b);
     return s;
+}
+
+static const char *config_listing(kiln_doc *doc, const kiln_run *r)
+{
+    return ka_printf(doc->arena, "# %s %s (%s:%d)%s%s%s\n%s# cache key %s, trainer %s\n",
+                     r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line,
+                     r->base[0] ? ", based on " : "", r->base, doc->smoke ? ", smoke scale" : "", r->display, r->key,
+                     doc->trainer_fingerprint);
 }
 
 static void resolve_blocks(kiln_doc *doc, const kiln_chapter *ch, kiln_block *b)
@@ -221,7 +236,10 @@ static void expand_label(kiln_doc *doc, kiln_run *r)
 
 int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
 {
-    for (int i = 0; i < doc->n_runs; i++) expand_label(doc, doc->runs[i]);
+    for (int i = 0; i < doc->n_runs; i++) {
+        expand_label(doc, doc->runs[i]);
+        doc->runs[i]->display = kr_config_text(doc->arena, doc->runs[i]);
+    }
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
     if (!img_dir) return 0;

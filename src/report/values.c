@@ -161,7 +161,7 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
         int e = (int)floor(log10(fabs(v)));
         double m = v / pow(10, e);
         if (fabs(m) >= 9.9995) { m /= 10; e++; }
-        char mant[32] = "";
+        char mant[64] = "";
         char mt[32];
         snprintf(mt, sizeof mt, "%.3g", m);
         if (strcmp(mt, "1") && strcmp(mt, "-1")) snprintf(mant, sizeof mant, "%s × ", mt);
