@@ -7,7 +7,8 @@ CC       ?= cc
 PKGS      = libcmark jansson libpng freetype2 libxxhash libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lz -lm
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check libxml-2.0 2>/dev/null)
 
 WARN      = -Wall -Wextra -Wshadow -Wno-unused-parameter
 OPT_release = -O3 -march=native -fno-math-errno
@@ -73,7 +74,7 @@ $(BIN): $(CLI_OBJ) $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
 # --- the article ---------------------------------------------------------------
 report: all data
