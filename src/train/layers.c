@@ -7,6 +7,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- conv2d */
@@ -22,9 +23,11 @@ static void im2col(float *col, const float *in, int B, int H, int W, int C, int 
         for (int oy = 0; oy < OH; oy++)
             for (int ox = 0; ox < OW; ox++) {
                 float *row = col + ((size_t)(b * OH + oy) * OW + ox) * KKC;
-                for (int ky = 0; ky < K; ky++)
-                    memcpy(row + ky * K * C, img + ((size_t)(oy + ky) * W + ox) * C,
-                           sizeof(float) * K * C);
+                for (int ky = 0; ky < K; ky++) {
+                    const float *src = img + ((size_t)(oy + ky) * W + ox) * C;
+                    float *dst = row + ky * K * C;
+                    for (int i = 0; i < K * C; i++) dst[i] = src[i];
+                }
             }
     }
 }
@@ -50,6 +53,30 @@ static void col2im(float *din, const float *dcol, int B, int H, int W, int C, in
     }
 }
 
+/* db[N] = column sums of dout[M,N]. Rows are summed in fixed chunks of
+ * BIAS_CHUNK (row-major, cache friendly), then the chunk sums in chunk order:
+ * the same additions whatever the thread count. */
+#define BIAS_CHUNK 512
+static void bias_grad(float *db, const float *dout, int M, int N)
+{
+    const int chunks = (M + BIAS_CHUNK - 1) / BIAS_CHUNK;
+    float *part = kiln_xmalloc(sizeof(float) * (size_t)chunks * N);
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < chunks; c++) {
+        float *p = part + (size_t)c * N;
+        for (int j = 0; j < N; j++) p[j] = 0.0f;
+        int end = (c + 1) * BIAS_CHUNK < M ? (c + 1) * BIAS_CHUNK : M;
+        for (int i = c * BIAS_CHUNK; i < end; i++) {
+            const float *row = dout + (size_t)i * N;
+            for (int j = 0; j < N; j++) p[j] += row[j];
+        }
+    }
+    for (int j = 0; j < N; j++) db[j] = 0.0f;
+    for (int c = 0; c < chunks; c++)
+        for (int j = 0; j < N; j++) db[j] += part[(size_t)c * N + j];
+    free(part);
+}
+
 /* out[B,OH,OW,OC] = im2col(in) [B*OH*OW, KKC] x w[KKC, OC] + b[OC]. */
 void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
                          const float *b, int B, int H, int W, int C, int K, int OC)
@@ -71,12 +98,7 @@ void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
 {
     const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
     const int M = B * OH * OW;
-    #pragma omp parallel for schedule(static)
-    for (int o = 0; o < OC; o++) {
-        float s = 0.0f;
-        for (int i = 0; i < M; i++) s += dout[(size_t)i * OC + o];
-        db[o] = s;
-    }
+    bias_grad(db, dout, M, OC);
     kiln_sgemm(1, 0, KKC, OC, M, col, KKC, dout, OC, dw, OC, 0);
     if (din) {
         kiln_sgemm(0, 1, M, KKC, OC, dout, OC, w, OC, dcol, KKC, 0);
@@ -186,11 +208,7 @@ void kiln_dense_forward(float *out, const float *in, const float *w,
 void kiln_dense_backward(float *din, float *dw, float *db, const float *dout,
                          const float *in, const float *w, int B, int D, int N)
 {
-    for (int o = 0; o < N; o++) {
-        float s = 0.0f;
-        for (int i = 0; i < B; i++) s += dout[(size_t)i * N + o];
-        db[o] = s;
-    }
+    bias_grad(db, dout, B, N);
     kiln_sgemm(1, 0, D, N, B, in, D, dout, N, dw, N, 0);
     if (din) kiln_sgemm(0, 1, B, D, N, dout, N, w, N, din, D, 0);
 }
