@@ -165,7 +165,7 @@ int kiln_lrfind(const kiln_config *c0, const kiln_dataset *train, kiln_model *m,
         /* forward and loss first: a diverged step's update is never needed,
          * as the weights are restored at the end */
         double loss = kiln_train_step(&net, &opt, &buf, train, perm + start, nb, c.seed,
-                                      (uint64_t)i, lr, 0, NULL);
+                                      (uint64_t)i, lr, 0, NULL, NULL);
         r->lr[i] = lr;
         r->loss[i] = loss;
         r->n = i + 1;

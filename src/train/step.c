@@ -21,7 +21,7 @@ void kiln_step_buf_free(kiln_step_buf *b)
 double kiln_train_step(kiln_net *net, kiln_optimizer *opt, kiln_step_buf *buf,
                        const kiln_dataset *d, const int *idx, int nb,
                        uint64_t seed, uint64_t gstep, double lr, int update,
-                       long *correct)
+                       double *loss_sum, long *correct)
 {
     kiln_model *m = net->m;
     kiln_net_load_batch(net, d, idx, nb);
@@ -32,6 +32,7 @@ double kiln_train_step(kiln_net *net, kiln_optimizer *opt, kiln_step_buf *buf,
     double sum = 0.0;
     long ok = 0;
     for (int b = 0; b < nb; b++) { sum += net->loss[b]; ok += net->correct[b]; }
+    if (loss_sum) *loss_sum += sum;
     if (correct) *correct += ok;
     if (update) {
         kiln_net_backward(net, buf->dlogits, nb);

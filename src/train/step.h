@@ -16,11 +16,13 @@ void kiln_step_buf_free(kiln_step_buf *b);
 
 /* Forward and loss of examples idx[0..nb) of d at global step `gstep`
  * (dropout stream); returns the batch's mean loss (per-example losses summed
- * in batch order, in double) and adds the number of correct predictions to
- * *correct (may be NULL). When `update` is set, also runs backward and one
- * optimizer step with rate lr. */
+ * in batch order, in double, then divided by nb), adds that sum to *loss_sum
+ * and the number of correct predictions to *correct (either may be NULL), so
+ * an epoch mean can be formed exactly as the trainer does. When `update` is
+ * set, also runs backward and one optimizer step with rate lr; otherwise the
+ * caller may do so from buf->dlogits. */
 double kiln_train_step(kiln_net *net, kiln_optimizer *opt, kiln_step_buf *buf,
                        const kiln_dataset *d, const int *idx, int nb,
                        uint64_t seed, uint64_t gstep, double lr, int update,
-                       long *correct);
+                       double *loss_sum, long *correct);
 #endif
