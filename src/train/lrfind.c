@@ -125,7 +125,7 @@ int kiln_lrfind(const kiln_config *c0, const kiln_dataset *train, kiln_model *m,
 
     int n_all = train->n;
     if (c.train_limit > 0 && c.train_limit < n_all) n_all = c.train_limit;
-    const int n_train = (int)floor((double)n_all * (1.0 - c.validation_split));
+    const int n_train = kiln_split_train(n_all, c.validation_split);
     if (n_train < 1)
         return kiln_fail(err, errlen, "no training examples left after validation_split=%g of %d", c.validation_split, n_all);
     const int B = c.batch_size < n_train ? c.batch_size : n_train;
@@ -152,14 +152,7 @@ int kiln_lrfind(const kiln_config *c0, const kiln_dataset *train, kiln_model *m,
     double best = 1e9; /* keras_lr_finder's starting best_loss */
     for (long i = 0; i < planned; i++) {
         const int epoch = (int)(i / spe), s = (int)(i % spe);
-        if (s == 0) { /* the trainer's per-epoch order */
-            for (int k = 0; k < n_train; k++) perm[k] = k;
-            if (c.shuffle)
-                for (int k = n_train - 1; k > 0; k--) {
-                    int j = (int)(kiln_rng(c.seed, KILN_RNG_SHUFFLE, (uint64_t)epoch, (uint64_t)k) % (uint64_t)(k + 1));
-                    int t = perm[k]; perm[k] = perm[j]; perm[j] = t;
-                }
-        }
+        if (s == 0) kiln_epoch_order(perm, n_train, c.shuffle, c.seed, epoch); /* the trainer's order */
         const int start = s * B, nb = n_train - start < B ? n_train - start : B;
         const double lr = o->start_lr * pow(r->lr_mult, (double)i);
         /* forward and loss first: a diverged step's update is never needed,

@@ -2,7 +2,23 @@
 #include "step.h"
 #include "internal.h"
 
+#include <math.h>
 #include <stdlib.h>
+
+int kiln_split_train(int n_all, double validation_split)
+{
+    return (int)floor((double)n_all * (1.0 - validation_split));
+}
+
+void kiln_epoch_order(int *perm, int n, int shuffle, uint64_t seed, int epoch)
+{
+    for (int i = 0; i < n; i++) perm[i] = i;
+    if (!shuffle) return;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(kiln_rng(seed, KILN_RNG_SHUFFLE, (uint64_t)epoch, (uint64_t)i) % (uint64_t)(i + 1));
+        int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
+}
 
 void kiln_step_buf_init(kiln_step_buf *b, const kiln_net *net)
 {

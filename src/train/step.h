@@ -25,4 +25,10 @@ double kiln_train_step(kiln_net *net, kiln_optimizer *opt, kiln_step_buf *buf,
                        const kiln_dataset *d, const int *idx, int nb,
                        uint64_t seed, uint64_t gstep, double lr, int update,
                        double *loss_sum, long *correct);
+/* Keras' validation split of the first n_all examples (train_limit applied):
+ * the first floor(n_all * (1 - split)) train, the rest validate. */
+int kiln_split_train(int n_all, double validation_split);
+/* The order of the n training examples in `epoch`: identity, or a
+ * Fisher-Yates shuffle with draws keyed by (seed, SHUFFLE, epoch, i). */
+void kiln_epoch_order(int *perm, int n, int shuffle, uint64_t seed, int epoch);
 #endif

@@ -11,6 +11,7 @@
 #include "kiln/train.h"
 #include "internal.h"
 #include "net.h"
+#include "step.h"
 #include "callbacks.h"
 #include "kiln_fingerprint.h"
 
@@ -99,7 +100,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     /* data split (Keras: split_at = int(N * (1 - validation_split))) */
     int n_all = train->n;
     if (c.train_limit > 0 && c.train_limit < n_all) n_all = c.train_limit;
-    int n_train = (int)floor((double)n_all * (1.0 - c.validation_split));
+    int n_train = kiln_split_train(n_all, c.validation_split);
     int n_val = n_all - n_train;
     int n_test = test->n;
     if (c.test_limit > 0 && c.test_limit < n_test) n_test = c.test_limit;
@@ -121,8 +122,8 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     kiln_sched_init(&sched, &c, steps_per_epoch);
 
     int *perm = kiln_xmalloc(sizeof(int) * (size_t)n_train);
-    float *dlogits = kiln_aligned_alloc(sizeof(float) * (size_t)B * model.n_classes);
-    uint8_t *lab = kiln_xmalloc((size_t)B); /* labels of the batch, in batch order */
+    kiln_step_buf buf;
+    kiln_step_buf_init(&buf, &net);
     float *best_w = NULL;
     kiln_es_state es;
     kiln_es_init(&es, &c);
@@ -134,12 +135,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     int stop = 0;
     for (int epoch = 0; epoch < c.epochs && !stop; epoch++) {
         double t0 = kiln_now();
-        for (int i = 0; i < n_train; i++) perm[i] = i;
-        if (c.shuffle) /* Fisher-Yates, draws keyed by (seed, SHUFFLE, epoch, i) */
-            for (int i = n_train - 1; i > 0; i--) {
-                int j = (int)(kiln_rng(c.seed, KILN_RNG_SHUFFLE, (uint64_t)epoch, (uint64_t)i) % (uint64_t)(i + 1));
-                int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-            }
+        kiln_epoch_order(perm, n_train, c.shuffle, c.seed, epoch);
         double loss_sum = 0.0, lr_used = NAN;
         long correct = 0, seen = 0;
         for (int s = 0; s < steps_per_epoch; s++, gstep++) {
@@ -148,20 +144,12 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
             double lr = kiln_sched_lr(&sched, &c, &pt);
             if (c.decay > 0) lr = lr / (1.0 + c.decay * (double)gstep);
             if (s == 0) lr_used = lr;
-            kiln_net_load_batch(&net, train, perm + start, nb);
-            const float *logits = kiln_net_forward(&net, nb, 1, c.seed, (uint64_t)gstep);
-            for (int b = 0; b < nb; b++) lab[b] = train->labels[perm[start + b]];
-            kiln_softmax_xent(dlogits, net.loss, net.correct, logits, lab, nb, model.n_classes, 1.0f / (float)nb);
-            double bl = 0.0;
-            for (int b = 0; b < nb; b++) { bl += net.loss[b]; correct += net.correct[b]; }
-            loss_sum += bl;
+            double bl = kiln_train_step(&net, &opt, &buf, train, perm + start, nb, c.seed,
+                                        (uint64_t)gstep, lr, 1, &loss_sum, &correct);
             seen += nb;
-            bl /= nb;
             push_step(h, (float)bl, (float)lr);
             last_loss = bl;
             if (!isfinite(bl) && !h->diverged) { h->diverged = 1; h->diverged_step = (int)gstep; }
-            kiln_net_backward(&net, dlogits, nb);
-            kiln_optimizer_step(&opt, model.params, model.grads, lr);
             if (progress && progress->on_step) progress->on_step(progress->ud, epoch, s, steps_per_epoch, bl);
             if (!isfinite(bl) && c.stop_on_nan) {
                 snprintf(h->stopped_by, sizeof h->stopped_by, "terminate_on_nan");
@@ -209,8 +197,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     h->seconds = kiln_now() - t_start;
 
     free(perm);
-    free(dlogits);
-    free(lab);
+    kiln_step_buf_free(&buf);
     free(best_w);
     kiln_net_free(&net);
     kiln_optimizer_free(&opt);
@@ -219,8 +206,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     return 0;
 fail:
     free(perm);
-    free(dlogits);
-    free(lab);
+    kiln_step_buf_free(&buf);
     free(best_w);
     kiln_net_free(&net);
     kiln_optimizer_free(&opt);
