@@ -1,0 +1,738 @@
+/* The report: directive parsing and its errors, canonical keys, the cache's
+ * hit/miss rules, atomic output, the HTML (parsed by libxml2), links and
+ * images, and the smoke build of the real content/. */
+#include "kiln/report.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static kiln_build_opts quiet_opts(void)
+{
+    kiln_build_opts o = {0};
+    o.quiet = 1;
+    o.data_dir = test_data_dir();
+    o.template_dir = "templates";
+    o.jobs = 1;
+    o.threads = 2;
+    return o;
+}
+
+/* Load one chapter from text; returns the status, fills diag. */
+static int load_text(const char *md, kiln_doc **doc, kiln_diag *d)
+{
+    kiln_build_opts o = quiet_opts();
+    memset(d, 0, sizeof *d);
+    return kiln_doc_load_text(doc, "ch.md", md, &o, d);
+}
+
+/* Expect a content error whose text holds each of the needles. */
+static void expect_error(const char *md, const char *n1, const char *n2)
+{
+    kiln_doc *doc = NULL;
+    kiln_diag d;
+    int rc = load_text(md, &doc, &d);
+    ck_assert_int_eq(rc, KILN_REPORT_EINPUT);
+    ck_assert_ptr_null(doc);
+    ck_assert_ptr_nonnull(d.text);
+    ck_assert_msg(strstr(d.text, n1), "'%s' not in: %s", n1, d.text);
+    if (n2) ck_assert_msg(strstr(d.text, n2), "'%s' not in: %s", n2, d.text);
+    kiln_diag_free(&d);
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    ck_assert_int_eq(test_write_file(p, text, strlen(text)), 0);
+}
+
+static int count_files(const char *dir, const char *suffix)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        size_t l = strlen(e->d_name), s = strlen(suffix);
+        if (l > s && !strcmp(e->d_name + l - s, suffix)) n++;
+    }
+    closedir(dp);
+    return n;
+}
+
+/* A tiny article: two experiments a few hundred images each (well under a
+ * second each), a figure, a table, a result, values. */
+static const char *INDEX_MD = "# Tiny article\n\nA summary with a value: {{a.test_accuracy:.1%}}.\n";
+static const char *CHAPTER_FMT =
+    "# Chapter one\n\n%s\n\n"
+    "```{experiment} a\nlabel = run a\ntrain_limit = 300\ntest_limit = 100\nepochs = %d\nbatch_size = 50\n```\n\n"
+    "```{experiment} b\nbase = a\nlearning_rate = 0.01\n```\n\n"
+    "See {{fig:curves}} and {{table:both}}; a reached {{a.test_loss:.3f}} <b>bold</b>.\n\n"
+    "```{figure} curves\nruns = a, b\nseries = loss, val_loss\ncaption = Loss of *a* and b, {{b.learning_rate}}.\n```\n\n"
+    "```{result} a\n```\n\n"
+    "```{table} both\nruns = a, b\ncolumns = label, learning_rate, test_loss:.4f, test_accuracy:.2%%\n```\n\n"
+    "```{config} b\n```\n";
+
+static void write_article(const char *dir, const char *prose, int epochs)
+{
+    mkdir(dir, 0777);
+    write_text(dir, "index.md", INDEX_MD);
+    char buf[4096];
+    snprintf(buf, sizeof buf, CHAPTER_FMT, prose, epochs);
+    write_text(dir, "01-one.md", buf);
+}
+
+static int build(const char *content, const char *out, kiln_build_stats *st, kiln_diag *d)
+{
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    memset(d, 0, sizeof *d);
+    return kiln_report_build(&o, st, d);
+}
+
+/* ---- directive parsing and its errors ------------------------------------------------ */
+
+START_TEST(test_parse_model)
+{
+    const char *md = "# Title\n\nText {{a.test_loss:.3f}} and {{fig:f}}.\n\n"
+                     "```{experiment} a\nlearning_rate = 1e-3\n```\n\n"
+                     "```{figure} f\nruns = a\ncaption = The *curve*.\n```\n\n"
+                     "```python\nprint(1)\n```\n";
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_text(md, &doc, &d), 0);
+    ck_assert_int_eq(doc->n_chapters, 1);
+    ck_assert_str_eq(doc->chapters[0].title, "Title");
+    ck_assert_int_eq(doc->n_runs, 1);
+    ck_assert_str_eq(doc->runs[0]->id, "a");
+    ck_assert(doc->runs[0]->needed);
+    ck_assert(fabs(doc->runs[0]->config.learning_rate - 0.001) < 1e-15);
+    ck_assert_int_eq(doc->n_figures, 1);
+    ck_assert_int_eq(doc->figures[0]->number, 1);
+    ck_assert_ptr_nonnull(doc->figures[0]->caption);
+    /* blocks: heading, paragraph, directive, directive, code */
+    const kiln_block *b = doc->chapters[0].blocks;
+    ck_assert_int_eq(b->kind, KILN_BL_HEADING);
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_PARAGRAPH);
+    int values = 0, refs = 0;
+    for (const kiln_inline *in = b->inlines; in; in = in->next) {
+        if (in->kind == KILN_IN_VALUE) {
+            values++;
+            ck_assert_str_eq(in->run_id, "a");
+            ck_assert_str_eq(in->metric, "test_loss");
+            ck_assert_str_eq(in->format, ".3f");
+        }
+        if (in->kind == KILN_IN_REF) { refs++; ck_assert_ptr_eq(in->target, doc->figures[0]); }
+    }
+    ck_assert_int_eq(values, 1);
+    ck_assert_int_eq(refs, 1);
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_DIRECTIVE);
+    ck_assert_int_eq(b->directive->kind, KILN_DIR_EXPERIMENT);
+    b = b->next->next;
+    ck_assert_int_eq(b->kind, KILN_BL_CODE);
+    ck_assert_str_eq(b->info, "python");
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_err_unknown_directive)
+{
+    expect_error("# T\n\n```{experimnt} a\nepochs = 1\n```\n", "ch.md:3:", "accepted: {experiment}, {figure}");
+}
+END_TEST
+
+START_TEST(test_err_unknown_key)
+{
+    expect_error("# T\n\n```{experiment} a\nepochs = 1\nlearnig_rate = 0.1\n```\n", "ch.md:5:", "unknown key 'learnig_rate'");
+    expect_error("# T\n\n```{experiment} a\nlearnig_rate = 0.1\n```\n", "learning_rate", "base, label");
+    expect_error("# T\n\n```{experiment} a\n```\n```{figure} f\nruns = a\ncolor = red\n```\n", "ch.md:7:",
+                 "accepted: runs, kind, series");
+    expect_error("# T\n\n```{experiment} a\nthreads = 4\n```\n", "ch.md:4:", "cannot be set");
+}
+END_TEST
+
+START_TEST(test_err_malformed_key)
+{
+    expect_error("# T\n\n```{experiment} a\nlearning_rate = fast\n```\n", "ch.md:4:", "learning_rate");
+    expect_error("# T\n\n```{experiment} a\noptimizer = adamw\n```\n", "ch.md:4:", "accepted values: sgd adam");
+    expect_error("# T\n\n```{experiment} a\njust some words\n```\n", "ch.md:4:", "expected 'key = value'");
+    expect_error("# T\n\n```{experiment} a\nepochs = 1\nepochs = 2\n```\n", "ch.md:5:", "given twice");
+    expect_error("# T\n\n```{experiment} a\n```\n```{figure} f\nruns = a\nseries = loss, los\n```\n", "series 'los'",
+                 "accepted: loss, val_loss");
+    expect_error("# T\n\n```{experiment} a\n```\n```{table} t\nruns = a\ncolumns = test_loss:.3x\n```\n",
+                 "unknown format '.3x'", ".Nf");
+}
+END_TEST
+
+START_TEST(test_err_duplicate_id)
+{
+    expect_error("# T\n\n```{experiment} a\n```\n\n```{experiment} a\nepochs = 2\n```\n", "ch.md:6: duplicate id 'a'",
+                 "ch.md:3");
+    expect_error("# T\n\n```{experiment} a\n```\n```{figure} f\nruns = a\n```\n```{figure} f\nruns = a\n```\n",
+                 "duplicate id 'f'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unknown_references)
+{
+    expect_error("# T\n\nValue {{nope.test_loss}}.\n\n```{experiment} a\n```\n", "ch.md:3:", "unknown run 'nope'; declared runs: a");
+    expect_error("# T\n\nValue {{a.test_los}}.\n\n```{experiment} a\n```\n", "unknown metric 'test_los'", "test_accuracy");
+    expect_error("# T\n\n```{experiment} a\n```\n\nSee {{fig:nofig}}.\n", "ch.md:6:", "no {figure} or {lrfind} with id 'nofig'");
+    expect_error("# T\n\nSee {{a}}.\n", "malformed reference", "{{RUN.METRIC}}");
+    expect_error("# T\n\n```{result} ghost\n```\n", "unknown run 'ghost'", NULL);
+    expect_error("# T\n\n```{experiment} a\n```\n```{figure} f\nruns = a, zed\n```\n", "unknown run 'zed'", NULL);
+    expect_error("# T\n\n```{experiment} a\nbase = zed\n```\n", "base 'zed' is not a run", NULL);
+}
+END_TEST
+
+START_TEST(test_err_base_cycle)
+{
+    expect_error("# T\n\n```{experiment} a\nbase = c\n```\n```{experiment} b\nbase = a\n```\n```{experiment} c\nbase = b\n```\n",
+                 "a cycle in 'base ='", "->");
+    expect_error("# T\n\n```{experiment} a\nbase = a\n```\n", "a cycle in 'base ='", "a -> a");
+}
+END_TEST
+
+START_TEST(test_err_ids_cannot_escape)
+{
+    expect_error("# T\n\n```{experiment} ../../etc\n```\n", "ids are 1 to 48", NULL);
+    expect_error("# T\n\n```{figure} a/b\nruns = x\n```\n", "ids are 1 to 48", NULL);
+    expect_error("# T\n\n```{experiment}\n```\n", "needs an id", NULL);
+}
+END_TEST
+
+START_TEST(test_err_missing_content)
+{
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = "/nonexistent/kiln-content";
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), KILN_REPORT_EINPUT);
+    ck_assert_ptr_nonnull(strstr(d.text, "/nonexistent/kiln-content"));
+    kiln_diag_free(&d);
+    /* and through the command line: exit status 2 */
+    const char *bin = getenv("KILN_BIN");
+    if (bin) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "%s build -q --content /nonexistent/kiln-content --out /tmp/kiln-none 2>/dev/null", bin);
+        int st = system(cmd);
+        ck_assert(WIFEXITED(st));
+        ck_assert_int_eq(WEXITSTATUS(st), 2);
+    }
+}
+END_TEST
+
+START_TEST(test_base_and_canonical)
+{
+    /* spelling, order and explicit defaults do not change the config; a
+     * base chain gives the same config as writing it out */
+    const char *md = "# T\n\n"
+                     "```{experiment} a\nlearning_rate = 0.001\nepochs = 3\nbatch_size = 100\n```\n"
+                     "```{experiment} b\nbatch_size = 100\nepochs = 3\nlearning_rate = 1e-3\noptimizer = adam\nbeta1 = 0.9\n```\n"
+                     "```{experiment} c\nbase = a\n```\n"
+                     "```{experiment} d\nbase = c\nlearning_rate = 0.01\n```\n"
+                     "```{experiment} e\nepochs = 3\nbatch_size = 100\nlearning_rate = 0.01\n```\n";
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_text(md, &doc, &d), 0);
+    char *can[5];
+    for (int i = 0; i < 5; i++) can[i] = kiln_config_canonical(&doc->runs[i]->config);
+    ck_assert_str_eq(can[0], can[1]);
+    ck_assert_str_eq(can[0], can[2]);
+    ck_assert_str_ne(can[0], can[3]);
+    ck_assert_str_eq(can[3], can[4]);
+    char k0[33], k1[33], k2[33], k3[33];
+    kiln_cache_key("train", can[0], "fp1", "data1", k0);
+    kiln_cache_key("train", can[1], "fp1", "data1", k1);
+    kiln_cache_key("train", can[0], "fp2", "data1", k2);
+    kiln_cache_key("train", can[0], "fp1", "data2", k3);
+    ck_assert_str_eq(k0, k1);
+    ck_assert_str_ne(k0, k2);
+    ck_assert_str_ne(k0, k3);
+    ck_assert_str_ne(k2, k3);
+    ck_assert_int_eq((int)strlen(k0), 32);
+    for (int i = 0; i < 5; i++) free(can[i]);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_formats)
+{
+    char b[64];
+    ck_assert_int_eq(kiln_format_value(0.99190002, ".2%", b, sizeof b), 0);
+    ck_assert_str_eq(b, "99.19%");
+    kiln_format_value(0.028634486, ".3f", b, sizeof b);
+    ck_assert_str_eq(b, "0.029");
+    kiln_format_value(1e-5, "sci", b, sizeof b);
+    ck_assert_str_eq(b, "10⁻⁵");
+    kiln_format_value(2.5e-3, "sci", b, sizeof b);
+    ck_assert_str_eq(b, "2.5 × 10⁻³");
+    kiln_format_value(0.1, "repr", b, sizeof b);
+    ck_assert_str_eq(b, "0.1");
+    kiln_format_value(48000, "", b, sizeof b);
+    ck_assert_str_eq(b, "48000");
+    kiln_format_value(NAN, ".3f", b, sizeof b);
+    ck_assert_str_eq(b, "n/a");
+    ck_assert_int_eq(kiln_format_value(1, ".3q", b, sizeof b), -1);
+    ck_assert_int_eq(kiln_format_value(1, "x", b, sizeof b), -1);
+}
+END_TEST
+
+START_TEST(test_escaping_and_raw_html)
+{
+    char dir[64], out[128];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_text(dir, "index.md", "# A 1 < 2 & <i>x</i>\n\nSummary <script>alert(1)</script> and [x](javascript:alert(1)).\n\n<div class=\"raw\">raw block</div>\n");
+    write_text(dir, "01-c.md", "# Chapter <b>one</b>\n\nText with `<code>` and <span class=\"raw\">inline html</span>.\n\n[next](02-d.md)\n");
+    write_text(dir, "02-d.md", "# Two\n\n[back](01-c.md#chapter-one)\n");
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = dir;
+    o.out_dir = out;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
+    ck_assert_ptr_nonnull(strstr(d.text, "--allow-html"));
+    kiln_diag_free(&d);
+    char p[256];
+    snprintf(p, sizeof p, "%s/index.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_ptr_null(strstr(html, "<script>"));
+    ck_assert_ptr_null(strstr(html, "javascript:"));
+    ck_assert_ptr_null(strstr(html, "<div class=\"raw\">"));
+    ck_assert_ptr_nonnull(strstr(html, "A 1 &lt; 2 &amp; "));
+    ck_assert_ptr_null(strstr(html, "<i>x</i>"));
+    free(html);
+    snprintf(p, sizeof p, "%s/01-c.html", out);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "<code>&lt;code&gt;</code>"));
+    ck_assert_ptr_null(strstr(html, "<span class=\"raw\">"));
+    ck_assert_ptr_nonnull(strstr(html, "href=\"02-d.html\""));
+    free(html);
+    /* with --allow-html the raw HTML passes */
+    o.allow_html = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
+    kiln_diag_free(&d);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "<span class=\"raw\">"));
+    free(html);
+}
+END_TEST
+
+START_TEST(test_err_template_placeholder)
+{
+    char dir[64], tdir[128], out[128];
+    test_tmpdir(dir);
+    snprintf(tdir, sizeof tdir, "%s/templates", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    mkdir(tdir, 0777);
+    write_text(tdir, "layout.html", "<!DOCTYPE html>\n<title>{{title}}</title>\n<body>\n{{contnet}}\n</body>\n");
+    write_text(tdir, "style.css", "body{}\n");
+    write_text(dir, "index.md", "# T\n\nS.\n");
+    write_text(dir, "01-c.md", "# C\n\nText.\n");
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = dir;
+    o.out_dir = out;
+    o.template_dir = tdir;
+    kiln_diag d = {0};
+    ck_assert_int_eq(kiln_report_build(&o, NULL, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "layout.html:4: unknown placeholder '{{contnet}}'"), "%s", d.text);
+    ck_assert_ptr_nonnull(strstr(d.text, "accepted: title, site_title"));
+    kiln_diag_free(&d);
+}
+END_TEST
+
+/* ---- the cache: hit / miss rules ------------------------------------------------------- */
+
+START_TEST(test_cache_rules)
+{
+    char dir[64], content[128], out[128], cache[160];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    kiln_build_stats st;
+    kiln_diag d;
+
+    write_article(content, "First prose.", 1);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_total, 2);
+    ck_assert_int_eq(st.runs_trained, 2);
+    ck_assert_int_eq(count_files(cache, ".json"), 2);
+
+    /* a prose edit reruns nothing */
+    write_article(content, "Entirely different prose, *emphasised*.", 1);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 0);
+    ck_assert_int_eq(st.runs_cached, 2);
+
+    /* a config edit reruns that run (b has base = a, so both change here) */
+    write_article(content, "Prose.", 2);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 2);
+    ck_assert_int_eq(count_files(cache, ".json"), 4); /* old entries stay */
+
+    /* editing only b reruns only b */
+    char p[256], *text;
+    snprintf(p, sizeof p, "%s/01-one.md", content);
+    text = test_read_file(p, NULL);
+    char *lr = strstr(text, "learning_rate = 0.01");
+    ck_assert_ptr_nonnull(lr);
+    memcpy(lr, "learning_rate = 0.02", 20);
+    ck_assert_int_eq(test_write_file(p, text, strlen(text)), 0);
+    free(text);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 1);
+    ck_assert_int_eq(st.runs_cached, 1);
+
+    /* a truncated entry is detected, reported and recomputed */
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    kiln_doc *doc;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    o.no_run = 1;
+    doc->opts.no_run = 1;
+    ck_assert_int_eq(kiln_doc_run(doc, &st, &d), 0);
+    char entry[256];
+    snprintf(entry, sizeof entry, "%s/%s.json", cache, doc->runs[0]->key);
+    size_t len;
+    text = test_read_file(entry, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(test_write_file(entry, text, len / 2), 0);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    ck_assert_int_eq(st.runs_corrupt, 1);
+    ck_assert_int_eq(st.runs_trained, 1);
+    ck_assert_msg(d.text && strstr(d.text, "damaged"), "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    /* a changed number inside a well-formed entry fails its check sum */
+    char *t2 = test_read_file(entry, &len);
+    ck_assert_ptr_nonnull(t2);
+    char *tl = strstr(t2, "\"test_loss\": ");
+    ck_assert_ptr_nonnull(tl);
+    tl += 13;
+    *tl = *tl == '1' ? '2' : '1';
+    ck_assert_int_eq(test_write_file(entry, t2, len), 0);
+    free(t2);
+    free(text);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    ck_assert_int_eq(st.runs_corrupt, 1);
+    kiln_diag_free(&d);
+
+    /* a different trainer fingerprint misses everything */
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    doc->opts.no_run = 1;
+    ck_assert_int_eq(kiln_doc_run(doc, &st, &d), 0); /* same trainer: all cached */
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    memset(&d, 0, sizeof d);
+    memset(&st, 0, sizeof st);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    doc->opts.no_run = 1;
+    doc->trainer_fingerprint = "a-changed-trainer";
+    ck_assert_int_eq(kiln_doc_run(doc, &st, &d), KILN_REPORT_EFAIL);
+    ck_assert_ptr_nonnull(strstr(d.text, "no cached result"));
+    ck_assert_int_eq(st.runs_cached, 0);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_concurrent_builds)
+{
+    char dir[64], content[128], out[128], cache[160];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    write_article(content, "Concurrent.", 1);
+    pid_t kids[2];
+    for (int i = 0; i < 2; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            kiln_build_stats st;
+            kiln_diag d;
+            int rc = build(content, out, &st, &d);
+            _exit(rc ? 10 + rc : st.runs_trained);
+        }
+    }
+    int trained = 0;
+    for (int i = 0; i < 2; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_lt(WEXITSTATUS(status), 10);
+        trained += WEXITSTATUS(status);
+    }
+    /* the lock makes the second build wait and then find both results */
+    ck_assert_int_eq(trained, 2);
+    ck_assert_int_eq(count_files(cache, ".json"), 2);
+    kiln_build_stats st;
+    kiln_diag d;
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    o.no_run = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
+    ck_assert_int_eq(st.runs_cached, 2);
+    kiln_diag_free(&d);
+}
+END_TEST
+
+/* ---- atomic output ----------------------------------------------------------------------- */
+
+START_TEST(test_failed_build_keeps_output)
+{
+    char dir[64], content[128], out[128], p[256];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_article(content, "Good prose.", 1);
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    char *before = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(before);
+
+    /* a content error: nothing in out/ changes */
+    write_article(content, "Bad prose {{a.no_such_metric}}.", 1);
+    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EINPUT);
+    kiln_diag_free(&d);
+    char *after = test_read_file(p, NULL);
+    ck_assert_str_eq(before, after);
+    free(after);
+
+    /* a failure while writing (a broken template) after the runs: the same */
+    char tdir[160];
+    snprintf(tdir, sizeof tdir, "%s/tpl", dir);
+    mkdir(tdir, 0777);
+    write_text(tdir, "layout.html", "{{content}} {{nonsense}}");
+    write_text(tdir, "style.css", "");
+    write_article(content, "Changed prose that must not appear.", 1);
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    o.template_dir = tdir;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_ne(kiln_report_build(&o, &st, &d), 0);
+    kiln_diag_free(&d);
+    after = test_read_file(p, NULL);
+    ck_assert_str_eq(before, after);
+    free(after);
+    free(before);
+    /* and no temporary folder is left behind */
+    DIR *dp = opendir(out);
+    struct dirent *e;
+    while ((e = readdir(dp))) ck_assert_msg(strncmp(e->d_name, ".build-", 7), "left behind: %s", e->d_name);
+    closedir(dp);
+}
+END_TEST
+
+/* ---- the HTML: parses, links and images resolve ---------------------------------------------- */
+
+typedef struct html_errs {
+    int n;
+    char first[512];
+} html_errs;
+
+static void on_html_error(void *ud, xmlErrorPtr e)
+{
+    html_errs *h = ud;
+    /* libxml2's HTML parser predates HTML5: <figure>, <nav>, <main> ... are
+     * "unknown tags" to it, which is not an error in the page */
+    if (e->code == XML_HTML_UNKNOWN_TAG) return;
+    if (!h->n++) snprintf(h->first, sizeof h->first, "line %d: %s", e->line, e->message);
+}
+
+static int has_id(xmlNode *n, const char *id)
+{
+    for (; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE) {
+            xmlChar *v = xmlGetProp(n, (const xmlChar *)"id");
+            int hit = v && !strcmp((const char *)v, id);
+            xmlFree(v);
+            if (hit || has_id(n->children, id)) return 1;
+        }
+    }
+    return 0;
+}
+
+static void check_refs(const char *dir, const char *page, xmlNode *root, xmlNode *n, int *checked)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        const char *attr = !xmlStrcmp(n->name, (const xmlChar *)"img") ? "src"
+                         : (!xmlStrcmp(n->name, (const xmlChar *)"a") || !xmlStrcmp(n->name, (const xmlChar *)"link")) ? "href"
+                         : NULL;
+        xmlChar *v = attr ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+        if (v && !strstr((const char *)v, "://")) {
+            char target[512], frag[256] = "";
+            snprintf(target, sizeof target, "%s", (const char *)v);
+            char *h = strchr(target, '#');
+            if (h) { snprintf(frag, sizeof frag, "%s", h + 1); *h = 0; }
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, target[0] ? target : page);
+            struct stat st;
+            ck_assert_msg(stat(path, &st) == 0 && st.st_size > 0, "%s: broken %s '%s'", page, attr, (const char *)v);
+            if (frag[0]) {
+                int found;
+                if (!target[0] || !strcmp(target, page)) found = has_id(root, frag);
+                else {
+                    htmlDocPtr other = htmlReadFile(path, "utf-8", HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+                    found = other && has_id(xmlDocGetRootElement(other), frag);
+                    xmlFreeDoc(other);
+                }
+                ck_assert_msg(found, "%s: link '%s' points to a missing anchor", page, (const char *)v);
+            }
+            ++*checked;
+        }
+        xmlFree(v);
+        check_refs(dir, page, root, n->children, checked);
+    }
+}
+
+/* Every .html page in dir parses without errors and has no broken links or
+ * images. Returns the number of pages. */
+static int check_site(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    ck_assert_ptr_nonnull(dp);
+    struct dirent *e;
+    int pages = 0, refs = 0;
+    while ((e = readdir(dp))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".html")) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        html_errs errs = {0};
+        xmlSetStructuredErrorFunc(&errs, on_html_error);
+        htmlDocPtr doc = htmlReadFile(path, "utf-8", HTML_PARSE_NONET);
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        ck_assert_msg(doc != NULL, "%s does not parse", path);
+        ck_assert_msg(errs.n == 0, "%s: %d HTML errors, first %s", path, errs.n, errs.first);
+        xmlNode *root = xmlDocGetRootElement(doc);
+        check_refs(dir, e->d_name, root, root, &refs);
+        xmlFreeDoc(doc);
+        pages++;
+    }
+    closedir(dp);
+    ck_assert_int_gt(refs, 0);
+    return pages;
+}
+
+START_TEST(test_html_parses_and_links)
+{
+    char dir[64], content[128], out[128];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_article(content, "Links: [appendix](appendix.html), [home](index.md).", 1);
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(check_site(out), 3); /* index, chapter, appendix */
+    char p[256];
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "<a class=\"ref\" href=\"#fig-curves\">Figure 1</a>"));
+    ck_assert_ptr_nonnull(strstr(html, "<a class=\"ref\" href=\"#table-both\">Table 1</a>"));
+    ck_assert_ptr_nonnull(strstr(html, "Test loss: "));
+    ck_assert_ptr_null(strstr(html, "{{"));
+    free(html);
+    snprintf(p, sizeof p, "%s/results.json", out);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "\"test_accuracy\""));
+    free(html);
+    snprintf(p, sizeof p, "%s/img/curves.png", out);
+    struct stat s;
+    ck_assert_int_eq(stat(p, &s), 0);
+}
+END_TEST
+
+/* ---- the real content/ at smoke scale -------------------------------------------------- */
+
+START_TEST(test_smoke_build_of_content)
+{
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = "content";
+    o.smoke = 1;
+    o.jobs = 2;
+    o.threads = 2;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    int rc = kiln_report_build(&o, &st, &d);
+    ck_assert_msg(rc == 0, "smoke build of content/ failed:\n%s", d.text ? d.text : "");
+    ck_assert_int_eq(st.runs_failed, 0);
+    ck_assert_int_gt(st.runs_total, 0);
+    kiln_diag_free(&d);
+    check_site("out/smoke");
+    /* no directive or value left unresolved */
+    char *html = test_read_file("out/smoke/01-fixed-learning-rates.html", NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_ptr_null(strstr(html, "{{"));
+    ck_assert_ptr_null(strstr(html, "n/a"));
+    free(html);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *p = tcase_create("parse");
+    tcase_add_test(p, test_parse_model);
+    tcase_add_test(p, test_err_unknown_directive);
+    tcase_add_test(p, test_err_unknown_key);
+    tcase_add_test(p, test_err_malformed_key);
+    tcase_add_test(p, test_err_duplicate_id);
+    tcase_add_test(p, test_err_unknown_references);
+    tcase_add_test(p, test_err_base_cycle);
+    tcase_add_test(p, test_err_ids_cannot_escape);
+    tcase_add_test(p, test_err_missing_content);
+    tcase_add_test(p, test_base_and_canonical);
+    tcase_add_test(p, test_formats);
+    suite_add_tcase(s, p);
+    TCase *w = tcase_create("write");
+    tcase_add_test(w, test_escaping_and_raw_html);
+    tcase_add_test(w, test_err_template_placeholder);
+    tcase_add_test(w, test_html_parses_and_links);
+    tcase_add_test(w, test_failed_build_keeps_output);
+    suite_add_tcase(s, w);
+    TCase *c = tcase_create("cache");
+    tcase_add_test(c, test_cache_rules);
+    tcase_add_test(c, test_concurrent_builds);
+    tcase_add_test(c, test_smoke_build_of_content);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(suite());
+}
