@@ -241,6 +241,8 @@ typedef struct kiln_build_opts {
     int no_run;                /* a missing result is an error, never trained */
     int allow_html;            /* pass raw HTML in content through */
     int quiet;                 /* no progress output */
+    int prune;                 /* after a good build, delete cache entries no run
+                                  of this build uses (the only way entries go) */
     FILE *log;                 /* progress and summary; NULL = stderr */
 } kiln_build_opts;
 
@@ -310,7 +312,7 @@ const char *kiln_metric_names(void);
  * in text). Returns 0, or -1 for a format it does not know. */
 int kiln_format_value(double v, const char *fmt, char *buf, size_t n);
 /* The smoke shrink applied to a config (train_limit 2000, test_limit 500,
- * epochs at most 1, lr-find at most 40 steps). */
+ * epochs at most 2, lr-find at most 40 steps). */
 void kiln_smoke_shrink(kiln_config *c);
 /* The cache key of a run: XXH3-128 of "kiln-run-1", kind, the canonical
  * config, the trainer fingerprint and the data digest. */

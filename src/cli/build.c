@@ -11,7 +11,7 @@ static int usage(FILE *f)
 {
     fprintf(f,
             "usage: kiln build [options]\n"
-            "  --smoke          shrink every run (2000 images, 1 epoch) into its own cache and\n"
+            "  --smoke          shrink every run (2000 images, 2 epochs) into its own cache and\n"
             "                   output folder (out/smoke/, cache out/smoke/cache/)\n"
             "  -j N             train N runs at once (threads divided between them)\n"
             "  --threads N      trainer threads in all (default: every core)\n"
@@ -22,6 +22,7 @@ static int usage(FILE *f)
             "  --templates DIR  layout.html and style.css (default templates/)\n"
             "  --no-run         fail if a result is missing instead of training it\n"
             "  --allow-html     pass raw HTML in the content through\n"
+            "  --prune          after a good build, delete the cache entries it did not use\n"
             "  -q, --quiet      no progress lines\n");
     return f == stderr ? 2 : 0;
 }
@@ -37,6 +38,7 @@ int kiln_cmd_build(int argc, char **argv)
         if (!strcmp(a, "--smoke")) o.smoke = 1;
         else if (!strcmp(a, "--no-run")) o.no_run = 1;
         else if (!strcmp(a, "--allow-html")) o.allow_html = 1;
+        else if (!strcmp(a, "--prune")) o.prune = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o.quiet = 1;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         else if (!strcmp(a, "--content")) dst = &o.content_dir;

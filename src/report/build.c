@@ -1,6 +1,10 @@
 /* The whole build: load, run, resolve, write into OUT/.build-PID, then swap
  * the new files in. A failure before the swap leaves OUT as it was.
  *
+ * (The PDF writer of the next issue goes between kiln_doc_resolve and
+ * kiln_html_write, writing TMP/article.pdf; the HTML pages link to it when
+ * the file is there.)
+ *
  * The swap: every top-level entry of the new site (index.html, the chapter
  * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
  * rename(2) - a file atomically, a folder by renameat2(RENAME_EXCHANGE) and
@@ -92,6 +96,29 @@ static void remove_stale(const char *out)
     closedir(dp);
 }
 
+/* Delete the CACHE/KEY.json entries that no run of doc uses. */
+static int prune_cache(const kiln_doc *doc, const char *cache, FILE *log, int quiet)
+{
+    DIR *dp = opendir(cache);
+    if (!dp) return 0;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(dp))) {
+        size_t l = strlen(e->d_name);
+        if (l != 37 || strcmp(e->d_name + 32, ".json")) continue;
+        int used = 0;
+        for (int i = 0; i < doc->n_runs && !used; i++)
+            used = doc->runs[i]->needed && !strncmp(doc->runs[i]->key, e->d_name, 32);
+        if (used) continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", cache, e->d_name);
+        if (unlink(p) == 0) n++;
+    }
+    closedir(dp);
+    if (!quiet) fprintf(log, "kiln: pruned %d cache entr%s no run of this build uses\n", n, n == 1 ? "y" : "ies");
+    return n;
+}
+
 int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag *d)
 {
     double t0 = kr_now();
@@ -148,6 +175,14 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }
     kr_rmtree(tmp);
+    if (!rc && o.prune) {
+        char cache[4200];
+        if (o.cache_dir) snprintf(cache, sizeof cache, "%s", o.cache_dir);
+        else snprintf(cache, sizeof cache, "%s/cache", o.out_dir);
+        int fd = kc_lock(cache, log, o.quiet);
+        prune_cache(doc, cache, log, o.quiet);
+        kc_unlock(fd);
+    }
     st->pages = doc->n_chapters + 2;
     st->figures = doc->n_figures;
     st->seconds_writing = kr_now() - t_written;
