@@ -28,7 +28,8 @@
 #define MR 6
 #define NR 16
 #endif
-#define KC 256
+#define KC 256     /* K block; a K of at most KC_ONE is taken in one block */
+#define KC_ONE 512
 
 /* Pack rows [i0, i0+mr) x cols [k0, k0+kc) of op(A) into MR-interleaved
  * order: dst[k*MR + i]. Rows past mr are zero. */
@@ -106,6 +107,36 @@ static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
         _mm512_storeu_ps(C + (size_t)i * ldc + 16, c1[i]);
     }
 }
+/* The same tile with A read in place (row-major, leading dimension lda)
+ * instead of packed: skips packing when A's rows are contiguous. The
+ * arithmetic per element is identical to kernel(). */
+static void kernel_rows(int kc, const float *restrict A, int lda, const float *restrict Bp,
+                        float *restrict C, int ldc, int load)
+{
+    __m512 c0[MR], c1[MR];
+    if (load) {
+        for (int i = 0; i < MR; i++) {
+            c0[i] = _mm512_loadu_ps(C + (size_t)i * ldc);
+            c1[i] = _mm512_loadu_ps(C + (size_t)i * ldc + 16);
+        }
+    } else {
+        for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    }
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+        for (int i = 0; i < MR; i++) {
+            __m512 a = _mm512_set1_ps(A[(size_t)i * lda + k]);
+            c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+        }
+        Bp += NR;
+    }
+    for (int i = 0; i < MR; i++) {
+        _mm512_storeu_ps(C + (size_t)i * ldc, c0[i]);
+        _mm512_storeu_ps(C + (size_t)i * ldc + 16, c1[i]);
+    }
+}
+#define HAVE_KERNEL_ROWS 1
 #else
 static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
                    float *restrict C, int ldc, int load)
@@ -151,7 +182,8 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
     }
     const int np = (N + NR - 1) / NR;     /* B panels */
     const int mp = (M + MR - 1) / MR;     /* A micro-panels */
-    const int kcmax = K < KC ? K : KC;
+    const int kb = K <= KC_ONE ? K : KC;  /* K block for this product */
+    const int kcmax = K < kb ? K : kb;
     /* One parallel region, no barriers inside: each thread owns a contiguous
      * range of A micro-panels (so a range of C rows) and packs the B block it
      * needs itself. The redundant packing of B costs N*K per thread against
@@ -162,10 +194,10 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
         const int q0 = (int)((long)mp * t / T), q1 = (int)((long)mp * (t + 1) / T);
         if (q0 < q1) {
             float *Bp = scratch((size_t)np * NR * kcmax);
-            float Ap[MR * KC] __attribute__((aligned(64)));
+            float Ap[MR * KC_ONE] __attribute__((aligned(64)));
             float tile[MR * NR] __attribute__((aligned(64)));
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                const int kc = K - k0 < KC ? K - k0 : KC;
+            for (int k0 = 0; k0 < K; k0 += kb) {
+                const int kc = K - k0 < kb ? K - k0 : kb;
                 const int load = accumulate || k0 > 0;
                 for (int p = 0; p < np; p++) {
                     int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
@@ -173,11 +205,23 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
                 }
                 for (int q = q0; q < q1; q++) {
                     int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
-                    pack_a(Ap, ta, A, lda, i0, mr, k0, kc);
+#ifdef HAVE_KERNEL_ROWS
+                    const int direct = !ta && mr == MR;
+#else
+                    const int direct = 0;
+#endif
+                    int packed = 0;
                     for (int p = 0; p < np; p++) {
                         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
                         float *Cij = C + (size_t)i0 * ldc + j0;
                         const float *Bpp = Bp + (size_t)p * NR * kc;
+#ifdef HAVE_KERNEL_ROWS
+                        if (direct && nr == NR) {
+                            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, Cij, ldc, load);
+                            continue;
+                        }
+#endif
+                        if (!packed) { pack_a(Ap, ta, A, lda, i0, mr, k0, kc); packed = 1; }
                         if (mr == MR && nr == NR) {
                             kernel(kc, Ap, Bpp, Cij, ldc, load);
                         } else {
