@@ -173,18 +173,22 @@ void kiln_dropout_forward(float *out, float *mask, const float *in, size_t n,
     const float keep = 1.0f - p, scale = keep > 0.0f ? 1.0f / keep : 0.0f;
     /* keep element when its 32-bit draw < keep * 2^32 */
     const uint64_t thresh = (uint64_t)((double)keep * 4294967296.0);
-    const size_t pairs = (n + 1) / 2;
+    const size_t pairs = n / 2;
     #pragma omp parallel for schedule(static)
     for (size_t j = 0; j < pairs; j++) {
         uint64_t r = kiln_rng_at(s, j);
-        for (size_t h = 0; h < 2; h++) {
-            size_t i = 2 * j + h;
-            if (i >= n) break;
-            uint64_t bits = h ? (r >> 32) : (r & 0xffffffffu);
-            float m = bits < thresh ? scale : 0.0f;
-            mask[i] = m;
-            out[i] = in[i] * m;
-        }
+        float m0 = (r & 0xffffffffu) < thresh ? scale : 0.0f;
+        float m1 = (r >> 32) < thresh ? scale : 0.0f;
+        mask[2 * j] = m0;
+        mask[2 * j + 1] = m1;
+        out[2 * j] = in[2 * j] * m0;
+        out[2 * j + 1] = in[2 * j + 1] * m1;
+    }
+    if (n & 1) { /* the odd last element uses the low half of its pair's draw */
+        uint64_t r = kiln_rng_at(s, pairs);
+        float m = (r & 0xffffffffu) < thresh ? scale : 0.0f;
+        mask[n - 1] = m;
+        out[n - 1] = in[n - 1] * m;
     }
 }
 
