@@ -214,6 +214,9 @@ void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
                           int B, int H, int W, int C);
 void kiln_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
                            int B, int H, int W, int C);
+/* Backward of relu followed by maxpool, given the relu'd pool output. */
+void kiln_maxpool_relu_backward(float *din, const float *dout, const float *out,
+                                const int32_t *argmax, int B, int H, int W, int C);
 void kiln_relu_forward(float *out, const float *in, size_t n);
 void kiln_relu_backward(float *din, const float *dout, const float *out, size_t n);
 /* mask holds 0 or 1/(1-p); generated from (seed, DROPOUT, stream, i). */

@@ -146,6 +146,22 @@ void kiln_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
     }
 }
 
+/* relu(maxpool(x)) == maxpool(relu(x)), and the gradient agrees too: both
+ * route dout to the window's maximum when it is positive and drop it
+ * otherwise. The network uses this to run ReLU on the pooled quarter of the
+ * data: din[argmax[j]] = out[j] > 0 ? dout[j] : 0, out = relu'd pool output. */
+void kiln_maxpool_relu_backward(float *din, const float *dout, const float *out,
+                                const int32_t *argmax, int B, int H, int W, int C)
+{
+    const size_t per_out = (size_t)(H / 2) * (W / 2) * C, per_in = (size_t)H * W * C;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        memset(din + b * per_in, 0, sizeof(float) * per_in);
+        for (size_t j = b * per_out; j < (b + 1) * per_out; j++)
+            din[argmax[j]] = out[j] > 0.0f ? dout[j] : 0.0f;
+    }
+}
+
 /* ------------------------------------------------------------------ relu */
 
 /* out may equal in. */

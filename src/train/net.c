@@ -46,6 +46,10 @@ void kiln_net_init(kiln_net *n, kiln_model *m, int max_batch)
             break;
         }
     }
+    /* relu directly followed by a pool runs after the pool, on a quarter of
+     * the data (the results are identical; see kiln_maxpool_relu_backward) */
+    for (int l = 0; l + 1 < m->n_layers; l++)
+        n->relu_after_pool[l] = m->layers[l].kind == KILN_RELU && m->layers[l + 1].kind == KILN_POOL;
     n->g0 = kiln_aligned_alloc(sizeof(float) * B * max_elems);
     n->g1 = kiln_aligned_alloc(sizeof(float) * B * max_elems);
     n->loss = kiln_xcalloc(B, sizeof(float));
@@ -95,9 +99,10 @@ const float *kiln_net_forward(kiln_net *n, int B, int train, uint64_t seed, uint
             break;
         case KILN_POOL:
             kiln_maxpool_forward(out, n->argmax[l], cur, B, L->in_h, L->in_w, L->in_c);
+            if (l > 0 && n->relu_after_pool[l - 1]) kiln_relu_forward(out, out, (size_t)B * out_size(L));
             break;
         case KILN_RELU:
-            kiln_relu_forward(out, cur, (size_t)B * out_size(L));
+            if (!n->relu_after_pool[l]) kiln_relu_forward(out, cur, (size_t)B * out_size(L));
             break;
         case KILN_DROP:
             if (train && L->p > 0.0f)
@@ -137,10 +142,13 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
                                  L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             break;
         case KILN_POOL:
-            kiln_maxpool_backward(other, g, n->argmax[l], B, L->in_h, L->in_w, L->in_c);
+            if (l > 0 && n->relu_after_pool[l - 1])
+                kiln_maxpool_relu_backward(other, g, n->out[l], n->argmax[l], B, L->in_h, L->in_w, L->in_c);
+            else
+                kiln_maxpool_backward(other, g, n->argmax[l], B, L->in_h, L->in_w, L->in_c);
             break;
         case KILN_RELU:
-            kiln_relu_backward(g, g, out, (size_t)B * out_size(L));
+            if (!n->relu_after_pool[l]) kiln_relu_backward(g, g, out, (size_t)B * out_size(L));
             continue; /* in place */
         case KILN_DROP:
             if (n->dropped[l]) kiln_dropout_backward(g, g, n->mask[l], (size_t)B * out_size(L));

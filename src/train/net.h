@@ -15,6 +15,7 @@ typedef struct kiln_net {
     int32_t *argmax[KILN_MAX_LAYERS];  /* pool: winning input index */
     float *mask[KILN_MAX_LAYERS];      /* dropout: 0 or 1/(1-p) */
     int dropped[KILN_MAX_LAYERS];      /* dropout applied in the last forward */
+    int relu_after_pool[KILN_MAX_LAYERS]; /* relu at l is done by the pool at l+1 */
     float *g0, *g1;                    /* gradient ping-pong buffers */
     const float *logits;
     float *loss;                       /* [B] per-example loss */
