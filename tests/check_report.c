@@ -676,6 +676,46 @@ START_TEST(test_html_parses_and_links)
 }
 END_TEST
 
+START_TEST(test_lrfind_and_schedule_figures)
+{
+    char dir[64], content[128], out[128], p[256];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    mkdir(content, 0777);
+    write_text(content, "index.md", "# R\n\nS.\n");
+    write_text(content, "01-r.md",
+               "# Range\n\n```{experiment} base\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 20\n```\n\n"
+               "```{lrfind} sweep\nbase = base\nlr_steps = 12\nstart_lr = 1e-5\nend_lr = 1\n"
+               "caption = Steepest at {{sweep.steepest_lr:.2e}}.\n```\n\n"
+               "```{experiment} stepped\nbase = base\nschedule = step\nstep_drop = 0.5\nstep_every = 1\n```\n\n"
+               "```{figure} sched\nkind = schedule\nruns = stepped\nper = epoch\n```\n\n"
+               "See {{fig:sweep}} and {{fig:sched}}: {{sweep.minimum_lr:sci}}.\n");
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    /* the range test ran; the schedule curve needed no training */
+    ck_assert_int_eq(st.runs_trained, 1);
+    snprintf(p, sizeof p, "%s/img/sweep.png", out);
+    struct stat s;
+    ck_assert_int_eq(stat(p, &s), 0);
+    snprintf(p, sizeof p, "%s/img/sched.png", out);
+    ck_assert_int_eq(stat(p, &s), 0);
+    snprintf(p, sizeof p, "%s/01-r.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "Figure 1</a>"));
+    ck_assert_ptr_nonnull(strstr(html, "Figure 2</a>"));
+    ck_assert_ptr_nonnull(strstr(html, "Suggested learning rates"));
+    ck_assert_ptr_null(strstr(html, "n/a"));
+    free(html);
+    check_site(out);
+    /* a range test is not an experiment */
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 0\n```\n", "lr_steps", "positive integer");
+    expect_error("# T\n\n```{lrfind} s\n```\n```{result} s\n```\n", "is a range test", NULL);
+}
+END_TEST
+
 /* ---- the real content/ at smoke scale -------------------------------------------------- */
 
 START_TEST(test_smoke_build_of_content)
@@ -727,6 +767,7 @@ static Suite *suite(void)
     TCase *c = tcase_create("cache");
     tcase_add_test(c, test_cache_rules);
     tcase_add_test(c, test_concurrent_builds);
+    tcase_add_test(c, test_lrfind_and_schedule_figures);
     tcase_add_test(c, test_smoke_build_of_content);
     suite_add_tcase(s, c);
     return s;

@@ -26,7 +26,7 @@ static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", 
 static const char *const RESULT_KEYS[] = {"format", NULL};
 static const char *const CONFIG_KEYS[] = {NULL};
 static const char *const EXPERIMENT_META[] = {"base", "label", NULL};
-static const char *const LRFIND_META[] = {"base", "label", "start_lr", "end_lr", "steps", "sweep_epochs",
+static const char *const LRFIND_META[] = {"base", "label", "start_lr", "end_lr", "lr_steps", "lr_epochs",
                                           "sma", "smoothing", "stop_factor", "title", "xlabel", "ylabel",
                                           "caption", NULL};
 /* trainer keys a directive may not set */
@@ -729,7 +729,7 @@ static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, i
     }
     if (r->kind == KILN_RUN_LRFIND) {
         kiln_lrfind_opts_init(&r->lrfind_opts);
-        static const char *const num[] = {"start_lr", "end_lr", "steps", "sweep_epochs", "sma", "smoothing", "stop_factor"};
+        static const char *const num[] = {"start_lr", "end_lr", "lr_steps", "lr_epochs", "sma", "smoothing", "stop_factor"};
         for (int i = 0; i < 7; i++) {
             const char *v = kv_get(x, num[i]);
             if (!v) continue;
