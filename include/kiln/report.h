@@ -323,6 +323,19 @@ void kiln_cache_key(const char *kind, const char *canonical, const char *fingerp
 const char *kiln_ref_href(const kiln_doc *doc, const kiln_chapter *from,
                           const kiln_directive *target, char *buf, size_t n);
 
+/* ------------------------------------------------------------------------ */
+/* The PDF report (src/report/pdf*.c; added by the PDF writer's author)       */
+/* ------------------------------------------------------------------------ */
+
+/* The resolved document as one PDF at path (written to a temporary file
+ * beside it, then renamed): title page, contents, outline, every chapter,
+ * figures (the PNGs kiln_doc_resolve rendered, read from image_file), tables,
+ * the reproducibility appendix; DejaVu fonts embedded. Call after
+ * kiln_doc_resolve with an img_dir, and before kiln_html_write if the site
+ * should link to it. Returns KILN_REPORT_OK, or KILN_REPORT_EFAIL with the
+ * message in d (a missing figure or a character no font has is a warning). */
+int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d);
+
 #ifdef __cplusplus
 }
 #endif
