@@ -78,9 +78,11 @@ static void pack_b(float *dst, int tb, const float *B, int ldb, int j0, int nr,
     }
 }
 
-/* C[MR, NR] (ldc) = (load ? C : 0) + Ap * Bp over kc steps. */
+/* C[MR, NR] (ldc) = (load ? C : 0) + Ap * Bp over kc steps, where the MR
+ * values of A for step k are Ap[k*as + 0..MR) — as = MR for a packed panel,
+ * or lda when A is stored transposed and read in place. */
 #if defined(__AVX512F__)
-static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
+static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp,
                    float *restrict C, int ldc, int load)
 {
     __m512 c0[MR], c1[MR];
@@ -99,7 +101,7 @@ static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
             c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
         }
-        Ap += MR;
+        Ap += as;
         Bp += NR;
     }
     for (int i = 0; i < MR; i++) {
@@ -138,7 +140,7 @@ static void kernel_rows(int kc, const float *restrict A, int lda, const float *r
 }
 #define HAVE_KERNEL_ROWS 1
 #else
-static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
+static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp,
                    float *restrict C, int ldc, int load)
 {
     float c[MR][NR];
@@ -147,7 +149,7 @@ static void kernel(int kc, const float *restrict Ap, const float *restrict Bp,
     for (int k = 0; k < kc; k++) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) c[i][j] = fmaf(Ap[i], Bp[j], c[i][j]);
-        Ap += MR;
+        Ap += as;
         Bp += NR;
     }
     for (int i = 0; i < MR; i++)
@@ -210,6 +212,9 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
 #else
                     const int direct = 0;
 #endif
+                    /* a transposed A holds each step's MR values contiguously:
+                     * the kernel reads them in place */
+                    const int in_place_t = ta && mr == MR;
                     int packed = 0;
                     for (int p = 0; p < np; p++) {
                         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
@@ -221,15 +226,19 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
                             continue;
                         }
 #endif
+                        if (in_place_t && nr == NR) {
+                            kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, Cij, ldc, load);
+                            continue;
+                        }
                         if (!packed) { pack_a(Ap, ta, A, lda, i0, mr, k0, kc); packed = 1; }
                         if (mr == MR && nr == NR) {
-                            kernel(kc, Ap, Bpp, Cij, ldc, load);
+                            kernel(kc, Ap, MR, Bpp, Cij, ldc, load);
                         } else {
                             memset(tile, 0, sizeof tile);
                             if (load)
                                 for (int i = 0; i < mr; i++)
                                     memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
-                            kernel(kc, Ap, Bpp, tile, NR, load);
+                            kernel(kc, Ap, MR, Bpp, tile, NR, load);
                             for (int i = 0; i < mr; i++)
                                 memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
                         }
