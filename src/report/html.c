@@ -396,8 +396,12 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
 {
     sb_add(b, "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>\n<p>Every run behind this article, "
               "as the build found it. The cache key is the XXH3-128 hash of the canonical configuration, the "
-              "trainer's fingerprint and the data digest; the entry <code>out/cache/KEY.json</code> holds the full "
-              "history. Rebuild with <code>make report</code>.</p>\n");
+              "trainer's fingerprint and the data digest; the entry <code>");
+    if (doc->opts.cache_dir) sb_html(b, doc->opts.cache_dir);
+    else { sb_html(b, doc->opts.out_dir ? doc->opts.out_dir : "out"); sb_add(b, "/cache"); }
+    sb_add(b, "/KEY.json</code> holds the full history. Rebuild with <code>");
+    sb_add(b, doc->smoke ? "kiln build --smoke" : "make report");
+    sb_add(b, "</code>.</p>\n");
     sb_add(b, "<dl class=\"facts\">\n<dt>Trainer fingerprint</dt><dd><code>");
     sb_html(b, doc->trainer_fingerprint);
     sb_add(b, "</code></dd>\n<dt>Data digest (SHA-256)</dt><dd><code>");
