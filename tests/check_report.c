@@ -765,6 +765,8 @@ static Suite *suite(void)
     tcase_add_test(w, test_failed_build_keeps_output);
     suite_add_tcase(s, w);
     TCase *c = tcase_create("cache");
+    tcase_set_timeout(c, 600); /* trains small runs; the smoke build may train the chapter's */
+    tcase_set_timeout(w, 300);
     tcase_add_test(c, test_cache_rules);
     tcase_add_test(c, test_concurrent_builds);
     tcase_add_test(c, test_lrfind_and_schedule_figures);
