@@ -173,10 +173,51 @@ static float *scratch(size_t floats)
     return tl_buf;
 }
 
+/* The blocked product of the rows [0, M) described above. */
+static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                      const float *B, int ldb, float *C, int ldc, int accumulate);
+
+/* A product with a single row panel and a long K (the first convolution's
+ * weight gradient: 9 x 32 over 169,000 pixels) would run on one thread. It
+ * is split instead into K chunks of KSPLIT, a size fixed by the shape alone,
+ * each chunk's partial product computed by one chain per element, and the
+ * partials added in chunk order: the same additions for any thread count. */
+#define KSPLIT 8192
+static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    const int chunks = (K + KSPLIT - 1) / KSPLIT;
+    float *part = kiln_xmalloc(sizeof(float) * (size_t)chunks * M * N);
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < chunks; c++) {
+        int k0 = c * KSPLIT, kc = K - k0 < KSPLIT ? K - k0 : KSPLIT;
+        const float *Ac = ta ? A + (size_t)k0 * lda : A + k0;
+        const float *Bc = tb ? B + k0 : B + (size_t)k0 * ldb;
+        gemm_rows(ta, tb, M, N, kc, Ac, lda, Bc, ldb, part + (size_t)c * M * N, N, 0);
+    }
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float s = accumulate ? C[(size_t)i * ldc + j] : 0.0f;
+            for (int c = 0; c < chunks; c++) s += part[((size_t)c * M + i) * N + j];
+            C[(size_t)i * ldc + j] = s;
+        }
+    free(part);
+}
+
 void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
                 const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     if (M <= 0 || N <= 0) return;
+    if (M <= MR && K >= 2 * KSPLIT) {
+        gemm_ksplit(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+    gemm_rows(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                      const float *B, int ldb, float *C, int ldc, int accumulate)
+{
     if (K <= 0) {
         if (!accumulate)
             for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, sizeof(float) * N);
