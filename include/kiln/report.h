@@ -13,7 +13,10 @@
  *                     result line, table cell and config listing into text,
  *                     renders the figure PNGs into the output folder.
  *   kiln_html_write   the site (pages from templates/, stylesheet, results.json).
- *   (the PDF writer)  walks the same resolved kiln_doc.
+ *   (the PDF writer)  walks the same resolved kiln_doc; kiln_report_build
+ *                     calls it between kiln_doc_resolve and kiln_html_write,
+ *                     writing TMP/article.pdf (the pages link to it when it
+ *                     exists).
  *
  * After kiln_doc_resolve the model is plain data: every directive carries the
  * text or the image path it stands for, every inline value its formatted
@@ -183,7 +186,10 @@ struct kiln_directive {
     const char *image;       /* FIGURE, LRFIND: path relative to the site
                                 root, "img/ID.png" */
     int image_width, image_height; /* logical px (CSS px) */
-    const char *image_file;  /* absolute-ish path of the PNG written */
+    const char *image_file;  /* path of the PNG as written: inside the build's
+                                temporary folder (OUT/.build-PID/img/) until
+                                the swap, so a writer run by kiln_report_build
+                                before the swap (the PDF) can read it */
     const kiln_table *table; /* TABLE: formatted cells; LRFIND: suggestions */
     const char *text;        /* RESULT: the line; CONFIG: the listing;
                                 LRFIND: the suggestion sentence */
