@@ -181,7 +181,7 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
 
 void kiln_smoke_shrink(kiln_config *c)
 {
-    const int train = 2000, test = 500, epochs = 1;
+    const int train = 2000, test = 500, epochs = 2;
     char err[256];
     char v[32];
     if (c->train_limit == 0 || c->train_limit > train) {
