@@ -1,0 +1,163 @@
+/* The PDF writer's vertical layout: items (unbreakable boxes with their
+ * drawing operations) appended to a flow, and the page breaker.
+ *
+ * Pagination is first fit with keeps: items fill a page until the next one
+ * does not fit; then the break moves back over items marked `keep` (a heading
+ * and the first lines after it, the first and last two lines of a paragraph,
+ * a caption and its table header), so a heading never ends a page and no
+ * paragraph leaves a single line behind. A chain of keeps longer than a page
+ * breaks where it must. Space above an item (`pre`) is dropped at the top of
+ * a page. */
+#include "report/pdf_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+pitem *pl_item(pw *w, float h, float pre)
+{
+    pflow *f = &w->flows[w->flow];
+    if (f->n == f->cap) {
+        f->cap = f->cap ? 2 * f->cap : 256;
+        f->it = realloc(f->it, sizeof *f->it * (size_t)f->cap);
+        if (!f->it) abort();
+    }
+    pitem *it = &f->it[f->n++];
+    memset(it, 0, sizeof *it);
+    it->h = h;
+    it->pre = pre;
+    it->op0 = w->nop;
+    it->chapter = w->chapter;
+    return it;
+}
+
+pdop *pl_op(pw *w, int kind)
+{
+    if (w->nop == w->capop) {
+        w->capop = w->capop ? 2 * w->capop : 1024;
+        w->op = realloc(w->op, sizeof *w->op * (size_t)w->capop);
+        if (!w->op) abort();
+    }
+    pdop *o = &w->op[w->nop++];
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->ref = -1;
+    pflow *f = &w->flows[w->flow];
+    if (f->n) f->it[f->n - 1].nop = w->nop - f->it[f->n - 1].op0;
+    return o;
+}
+
+void pl_text_op(pw *w, int font, float size, uint32_t color, float x, float y, const char *s, int len)
+{
+    pdop *o = pl_op(w, OP_TEXT);
+    o->font = font;
+    o->size = size;
+    o->color = color;
+    o->x = x;
+    o->y = y;
+    o->s = ka_strndup(w->a, s, (size_t)len);
+    o->len = len;
+}
+
+void pl_rect(pw *w, float x, float y, float wd, float h, uint32_t color)
+{
+    pdop *o = pl_op(w, OP_RECT);
+    o->x = x;
+    o->y = y;
+    o->w = wd;
+    o->h = h;
+    o->color = color;
+}
+
+void pl_line(pw *w, float x0, float y0, float x1, float y1, float width, uint32_t color)
+{
+    pdop *o = pl_op(w, OP_LINE);
+    o->x = x0;
+    o->y = y0;
+    o->w = x1 - x0;
+    o->h = y1 - y0;
+    o->size = width;
+    o->color = color;
+}
+
+float pl_label_width(pw *w, const pstyle *st, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = p.nwd ? p.wd[0].w : 0;
+    pp_free(&p);
+    return wd;
+}
+
+float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = 0;
+    if (p.nwd) {
+        pline l = {0, 1, p.wd[0].w, 1};
+        pp_emit_line(&p, &l, x, baseline, p.wd[0].w, PA_LEFT);
+        wd = p.wd[0].w;
+    }
+    pp_free(&p);
+    return wd;
+}
+
+int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level, const char *number,
+            const char *title, int toc)
+{
+    if (w->ndest == w->capdest) {
+        w->capdest = w->capdest ? 2 * w->capdest : 64;
+        w->dest = realloc(w->dest, sizeof *w->dest * (size_t)w->capdest);
+        if (!w->dest) abort();
+    }
+    pdest *d = &w->dest[w->ndest];
+    memset(d, 0, sizeof *d);
+    d->chapter = chapter;
+    d->anchor = anchor ? anchor : "";
+    d->dir = dir;
+    d->level = level;
+    d->number = number ? number : "";
+    d->title = title ? title : "";
+    d->toc = toc;
+    d->flow = w->flow;
+    d->item = w->flows[w->flow].n; /* the next item laid out */
+    d->page = -1;
+    return w->ndest++;
+}
+
+int pl_paginate(pw *w, pflow *f, int first_page)
+{
+    int page = first_page;
+    int start = 0;    /* first item on the current page */
+    float y = 0;
+    int i = 0;
+    while (i < f->n) {
+        pitem *it = &f->it[i];
+        int empty = i == start;
+        if (it->new_page && !empty) {
+            page++;
+            start = i;
+            y = 0;
+            continue;
+        }
+        float pre = empty ? 0 : it->pre;
+        if (empty || y + pre + it->h <= w->text_h + 0.01f) {
+            it->page = page;
+            it->y = y + pre;
+            y += pre + it->h;
+            i++;
+            continue;
+        }
+        /* i does not fit: break before i, or earlier if i-1 keeps with i */
+        int b = i;
+        while (b > start && f->it[b - 1].keep && !f->it[b].new_page) b--;
+        if (b == start) b = i; /* the whole page is one chain: break here */
+        page++;
+        start = b;
+        y = 0;
+        i = b;
+    }
+    return page - first_page + 1;
+}
