@@ -347,19 +347,40 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
             mn[j] = b > mn[j] ? b : mn[j];
         }
     }
-    float avail = c->width, sn = 0, sm = 0;
-    for (int j = 0; j < nc; j++) {
-        if (mn[j] > avail * 0.4f && nc > 1) mn[j] = avail * 0.4f; /* long words are cut instead */
-        sn += nat[j];
-        sm += mn[j];
-    }
+    /* widths: natural when they fit; else every column gets its widest word
+     * (water-filling: narrow columns first, the widest share what is left
+     * and have their long words cut), and the rest of the width goes to the
+     * columns in proportion to how much more they would like */
+    float avail = c->width, sn = 0;
+    for (int j = 0; j < nc; j++) sn += nat[j];
     if (sn <= avail) {
         for (int j = 0; j < nc; j++) cw[j] = nat[j];
-    } else if (sm >= avail) {
-        for (int j = 0; j < nc; j++) cw[j] = avail * mn[j] / sm;
     } else {
-        float extra = avail - sm, span = sn - sm;
-        for (int j = 0; j < nc; j++) cw[j] = mn[j] + (span > 0 ? extra * (nat[j] - mn[j]) / span : 0);
+        int *done = calloc((size_t)nc, sizeof *done);
+        if (!done) abort();
+        float left = avail;
+        int open = nc;
+        for (int changed = 1; changed && open;) {
+            changed = 0;
+            float fair = left / (float)open;
+            for (int j = 0; j < nc; j++)
+                if (!done[j] && mn[j] <= fair) {
+                    cw[j] = mn[j];
+                    left -= mn[j];
+                    done[j] = 1;
+                    open--;
+                    changed = 1;
+                }
+        }
+        if (open) {
+            for (int j = 0; j < nc; j++)
+                if (!done[j]) cw[j] = left / (float)open;
+        } else {
+            float span = 0;
+            for (int j = 0; j < nc; j++) span += nat[j] - cw[j];
+            for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (nat[j] - cw[j]) / span : left / (float)nc;
+        }
+        free(done);
     }
     float tw = 0;
     for (int j = 0; j < nc; j++) tw += cw[j];
