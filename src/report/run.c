@@ -159,16 +159,17 @@ static void *worker(void *arg)
 
         char err[1024] = "";
         int rc = run_one(p, r, &prog, err, sizeof err);
-        char why[1024] = "";
+        char why[512] = "";
         if (!rc && kc_store(p->cache, r, err, sizeof err)) rc = 1;
+
+        pthread_mutex_lock(&p->mu);
         /* read back what was stored, so this build shows exactly what a
-         * cached build will */
+         * cached build will (under the lock: it allocates from the doc's
+         * arena, which is not thread-safe) */
         if (!rc && kc_load(p->cache, r, p->doc->arena, why, sizeof why) != KC_HIT) {
             snprintf(err, sizeof err, "the entry just written does not read back: %s", why);
             rc = 1;
         }
-
-        pthread_mutex_lock(&p->mu);
         s->run = NULL;
         p->done++;
         if (rc) {
