@@ -377,11 +377,85 @@ typedef struct drawer {
     hpdf_err *err;
 } drawer;
 
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static HPDF_STATUS write_flate_filter(HPDF_Dict obj, HPDF_Stream stream)
+{
+    (void)obj;
+    return HPDF_Stream_WriteStr(stream, "/Filter /FlateDecode\012");
+}
+
+/* A PNG's IDAT data is a zlib stream of predictor-filtered rows: exactly what
+ * a FlateDecode stream with /Predictor 15 holds. For 8-bit RGB or grey PNGs
+ * without interlacing (what the plot module writes) the bytes go into the PDF
+ * as they are, instead of libharu decoding and deflating them again (most of
+ * the writer's time otherwise). libharu drops a /Filter entry from a stream
+ * it does not filter itself, so the entry is written by the dict's write
+ * hook. NULL: not such a PNG (the caller falls back to libharu). */
+static HPDF_Image png_passthrough(HPDF_Doc pdf, const char *path)
+{
+    size_t len = 0;
+    unsigned char *b = (unsigned char *)kr_read_file(path, &len);
+    if (!b) return NULL;
+    HPDF_Image img = NULL;
+    unsigned char *idat = NULL;
+    if (len < 45 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4)) goto out;
+    uint32_t width = be32(b + 16), height = be32(b + 20);
+    int depth = b[24], ctype = b[25];
+    if (depth != 8 || (ctype != 2 && ctype != 0) || b[26] || b[27] || b[28] || !width || !height || width > 65535 ||
+        height > 65535)
+        goto out;
+    idat = malloc(len);
+    if (!idat) goto out;
+    size_t n = 0;
+    for (size_t p = 8; p + 12 <= len;) {
+        uint32_t cl = be32(b + p);
+        if (cl > len - p - 12) goto out;
+        if (!memcmp(b + p + 4, "IDAT", 4)) {
+            memcpy(idat + n, b + p + 8, cl);
+            n += cl;
+        } else if (!memcmp(b + p + 4, "IEND", 4)) {
+            break;
+        }
+        p += 12 + (size_t)cl;
+    }
+    if (!n) goto out;
+    static const HPDF_BYTE white[3] = {255, 255, 255};
+    img = HPDF_LoadRawImageFromMem(pdf, white, 1, 1, ctype == 2 ? HPDF_CS_DEVICE_RGB : HPDF_CS_DEVICE_GRAY, 8);
+    if (!img) goto out;
+    HPDF_Dict d = (HPDF_Dict)img;
+    HPDF_Dict parms = HPDF_Dict_New(d->mmgr);
+    if (!parms || !d->stream) { img = NULL; goto out; }
+    HPDF_Dict_AddNumber(parms, "Predictor", 15);
+    HPDF_Dict_AddNumber(parms, "Colors", ctype == 2 ? 3 : 1);
+    HPDF_Dict_AddNumber(parms, "BitsPerComponent", 8);
+    HPDF_Dict_AddNumber(parms, "Columns", (HPDF_INT32)width);
+    HPDF_Dict_Add(d, "DecodeParms", parms);
+    HPDF_Dict_AddNumber(d, "Width", (HPDF_INT32)width);
+    HPDF_Dict_AddNumber(d, "Height", (HPDF_INT32)height);
+    HPDF_MemStream_FreeData(d->stream);
+    HPDF_Stream_Write(d->stream, idat, (HPDF_UINT)n);
+    d->filter = HPDF_STREAM_FILTER_NONE;
+    d->write_fn = write_flate_filter;
+out:
+    free(idat);
+    free(b);
+    return img;
+}
+
 static HPDF_Image load_image(drawer *dr, const char *path)
 {
     for (int i = 0; i < dr->nimg; i++)
         if (!strcmp(dr->imgs[i].path, path)) return dr->imgs[i].img;
-    HPDF_Image img = HPDF_LoadPngImageFromFile(dr->w->pdf, path);
+    HPDF_Image img = png_passthrough(dr->w->pdf, path);
+    if (!img) {
+        HPDF_ResetError(dr->w->pdf);
+        dr->err->count = 0;
+        img = HPDF_LoadPngImageFromFile(dr->w->pdf, path);
+    }
     if (!img) {
         HPDF_ResetError(dr->w->pdf);
         dr->err->count = 0;
