@@ -140,6 +140,7 @@ static void appendix(pw *w)
     ctx c = {0};
     c.x = w->margin_l;
     c.width = w->text_w;
+    c.left_tables = 1;
     pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
     pstyle code = st;
     code.code = 1;
