@@ -131,6 +131,33 @@ START_TEST(test_ticks_exact)
 }
 END_TEST
 
+START_TEST(test_integer_x_ticks)
+{
+    /* two epochs: without xinteger the axis gets ticks like 1.2, 1.4, ... */
+    double x[2] = {1, 2}, y[2] = {0.5, 0.3};
+    kiln_series sr = {.label = "loss", .x = x, .y = y, .n = 2};
+    for (int integer = 0; integer < 2; integer++) {
+        kiln_plot p;
+        kiln_plot_init(&p);
+        p.series = &sr;
+        p.n_series = 1;
+        p.xinteger = integer;
+        kiln_image img = {0};
+        char err[256];
+        ck_assert_int_eq(kiln_plot_render(&p, &img, err, sizeof err), 0);
+        int fractional = 0;
+        for (int i = 0; i < img.n_xticks; i++) fractional += img.xticks[i] != floor(img.xticks[i]);
+        if (integer) {
+            ck_assert_int_eq(fractional, 0);
+            ck_assert_int_ge(img.n_xticks, 2);
+        } else {
+            ck_assert_int_gt(fractional, 0);
+        }
+        kiln_image_free(&img);
+    }
+}
+END_TEST
+
 START_TEST(test_ticks_many_ranges)
 {
     static const double R[][2] = {
@@ -863,6 +890,7 @@ static Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
     TCase *t = tcase_create("ticks");
+    tcase_add_test(t, test_integer_x_ticks);
     tcase_add_test(t, test_ticks_exact);
     tcase_add_test(t, test_ticks_many_ranges);
     tcase_add_test(t, test_ticks_log);

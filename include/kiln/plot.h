@@ -77,6 +77,7 @@ typedef struct kiln_series {
 typedef struct kiln_plot {
     const char *title, *xlabel, *ylabel; /* UTF-8, NULL or "" = none */
     int xlog, ylog;                      /* 1 = logarithmic (base 10) */
+    int xinteger;                        /* 1 = x ticks at whole numbers only (epochs) */
     double xmin, xmax, ymin, ymax;
     int width, height;      /* logical px; 0 = 640 x 400; 32..8192 */
     double scale;           /* pixels per logical px; 0 = 2; 0.25..8 */
@@ -102,6 +103,7 @@ int kiln_plot_render_png_mem(const kiln_plot *p, unsigned char **buf, size_t *le
  * The plot area is [area.x0, area.x1) x [area.y0, area.y1); the frame is drawn
  * centred on its edges. legend.x1 == 0 when there is no legend. */
 typedef struct kiln_rect { int x0, y0, x1, y1; } kiln_rect;
+#define KILN_IMAGE_TICKS 32
 typedef struct kiln_image {
     int width, height;  /* pixels */
     unsigned char *rgb; /* width * height * 3 bytes, top row first */
@@ -109,6 +111,8 @@ typedef struct kiln_image {
     kiln_rect area, legend;
     double xmin, xmax, ymin, ymax; /* final axis ranges (data units) */
     int xlog, ylog;
+    int n_xticks;                  /* the labelled x ticks (data units) */
+    double xticks[KILN_IMAGE_TICKS];
 } kiln_image;
 
 /* Render into memory; free with kiln_image_free (safe on a zeroed image). */

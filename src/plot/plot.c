@@ -57,6 +57,7 @@ static double xval(const kiln_series *s, size_t i) { return s->x ? s->x[i] : (do
 
 typedef struct axis {
     int log;
+    int integer;            /* ticks only at whole numbers (epochs, steps) */
     double lo, hi;          /* in axis space: log10(v) on a log axis */
     double t[MAX_TICKS];    /* tick values (data units) */
     int nt;
@@ -184,6 +185,18 @@ static void choose_ticks(axis *a, font *f, double fs, double len, double per_tic
             if (t >= a->lo - (a->hi - a->lo) * 1e-9 && t <= a->hi + (a->hi - a->lo) * 1e-9) a->t[n++] = a->t[i];
         }
         a->nt = n;
+        if (a->integer && !a->log) {
+            n = 0;
+            for (int i = 0; i < a->nt; i++)
+                if (a->t[i] == floor(a->t[i])) a->t[n++] = a->t[i];
+            a->nt = n;
+            if (n < 2) { /* a short range: every whole number in it, if they fit */
+                double first = ceil(lo), last = floor(hi);
+                if (last - first + 1 <= maxn)
+                    for (double v = first; v <= last && n < MAX_TICKS; v += 1) a->t[n++] = v;
+                a->nt = n;
+            }
+        }
         make_labels(a);
         int ok = 1;
         for (int i = 0; i < a->nt; i++) a->lw[i] = text_width(f, fs, a->lab[i]);
@@ -539,6 +552,7 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
     g.fs_title = 14.5 * scale;
     g.fs_legend = 11.5 * scale;
     g.x.log = p->xlog != 0;
+    g.x.integer = p->xinteger != 0;
     g.y.log = p->ylog != 0;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     int have = data_extent(p, &g.x, &g.y, &x0, &x1, &y0, &y1);
@@ -573,6 +587,8 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
     img->dpi = 96 * scale;
     img->area = g.area;
     img->xlog = g.x.log;
+    img->n_xticks = g.x.nt < KILN_IMAGE_TICKS ? g.x.nt : KILN_IMAGE_TICKS;
+    for (int i = 0; i < img->n_xticks; i++) img->xticks[i] = g.x.t[i];
     img->ylog = g.y.log;
     img->xmin = g.x.log ? pow(10, g.x.lo) : g.x.lo;
     img->xmax = g.x.log ? pow(10, g.x.hi) : g.x.hi;

@@ -278,6 +278,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     }
     p.xlabel = x->xlabel[0] ? x->xlabel : xlabel;
     p.ylabel = x->ylabel[0] ? x->ylabel : ylabel;
+    p.xinteger = x->figure_kind != KILN_FIG_RANGE; /* epochs and steps are whole */
     const char *v;
     if ((v = kvget(x, "xlog"))) p.xlog = truthy(v);
     if ((v = kvget(x, "ylog"))) p.ylog = truthy(v);
