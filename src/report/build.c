@@ -1,9 +1,9 @@
 /* The whole build: load, run, resolve, write into OUT/.build-PID, then swap
  * the new files in. A failure before the swap leaves OUT as it was.
  *
- * (The PDF writer of the next issue goes between kiln_doc_resolve and
- * kiln_html_write, writing TMP/article.pdf; the HTML pages link to it when
- * the file is there.)
+ * The PDF (kiln_pdf_write) is typeset from the same resolved document
+ * between kiln_doc_resolve and kiln_html_write, as TMP/report.pdf; the HTML
+ * pages link to it when the file is there.
  *
  * The swap: every top-level entry of the new site (index.html, the chapter
  * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
@@ -171,6 +171,11 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
             rc = KILN_REPORT_EFAIL;
         }
         if (!rc) rc = kiln_doc_resolve(doc, img, d);
+        if (!rc) {
+            char pdf[4200];
+            snprintf(pdf, sizeof pdf, "%s/report.pdf", tmp);
+            rc = kiln_pdf_write(doc, pdf, d);
+        }
         if (!rc) rc = kiln_html_write(doc, tmp, d);
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }

@@ -523,9 +523,9 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         if (b->kind == KILN_BL_PARAGRAPH) { plain(&desc, b->inlines); break; }
     char *description = escaped(desc.s ? desc.s : "");
     sb_free(&desc);
-    snprintf(path, sizeof path, "%s/article.pdf", dir);
+    snprintf(path, sizeof path, "%s/report.pdf", dir);
     struct stat st;
-    const char *pdf_link = stat(path, &st) == 0 ? "<a class=\"pdf\" href=\"article.pdf\">PDF</a>" : "";
+    const char *pdf_link = stat(path, &st) == 0 ? "<a class=\"pdf\" href=\"report.pdf\">PDF</a>" : "";
 
     /* index */
     {
@@ -537,7 +537,7 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         html_blocks(&w, &body, doc->front, 0);
         sb_add(&body, "</div>\n<h2 id=\"chapters\">Chapters</h2>\n");
         sb_add(&body, toc.s);
-        if (pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"article.pdf\">PDF</a>.</p>\n");
+        if (pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
         page_vars pv = {{0}};
         pv.v[0] = site_title;
         pv.v[1] = site_title;
