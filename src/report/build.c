@@ -119,6 +119,16 @@ static int prune_cache(const kiln_doc *doc, const char *cache, FILE *log, int qu
     return n;
 }
 
+/* kiln diff: record what this build used and got in CACHE/manifest/build.json
+ * (src/report/manifest.c), before the new site goes in. */
+static int write_manifest(const kiln_doc *doc, const kiln_build_opts *o, kiln_diag *d)
+{
+    char cache[4200];
+    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
+    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir);
+    return kiln_manifest_write(doc, cache, d);
+}
+
 int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag *d)
 {
     double t0 = kr_now();
@@ -134,6 +144,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
     kiln_doc *doc = NULL;
     int rc = kiln_doc_load(&doc, &o, d);
     if (rc) return rc;
+    doc->trainer_fingerprint = ka_strdup(doc->arena, kiln_report_fingerprint()); /* kiln diff's tests may override it */
 
     if (kr_mkdirs(o.out_dir)) {
         kd_error(d, KILN_REPORT_EFAIL, o.out_dir, 0, "cannot create the output folder: %s", strerror(errno));
@@ -177,6 +188,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
             rc = kiln_pdf_write(doc, pdf, d);
         }
         if (!rc) rc = kiln_html_write(doc, tmp, d);
+        if (!rc) rc = write_manifest(doc, &o, d);
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }
     kr_rmtree(tmp);
