@@ -80,8 +80,9 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 report: all data
 	./$(BIN) build
 
+# make diff DIFF_ARGS="HEAD~3 --acc-tol 0.001" (see README, "What changed")
 diff: all
-	./$(BIN) diff
+	./$(BIN) diff $(DIFF_ARGS)
 
 # --- tests: every Check suite, then the smoke build of the real content -------
 check: all data $(TESTS)

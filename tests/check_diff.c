@@ -165,9 +165,11 @@ START_TEST(test_verdict_rules)
     b.test_accuracy = a.test_accuracy;
 
     /* loss: relative to the old one */
-    b.test_loss = a.test_loss * 1.049;
+    b.test_loss = a.test_loss * 1.074;
     ck_assert_int_eq(kiln_history_verdict(&a, &b, at, lt), KILN_VERDICT_NOISE);
-    b.test_loss = a.test_loss * 0.94;
+    b.test_loss = a.test_loss * (1 - lt);
+    ck_assert_int_eq(kiln_history_verdict(&a, &b, at, lt), KILN_VERDICT_NOISE); /* the bound itself is in */
+    b.test_loss = a.test_loss * 0.92;
     ck_assert_int_eq(kiln_history_verdict(&a, &b, at, lt), KILN_VERDICT_CHANGED);
     ck_assert_int_eq(kiln_history_verdict(&a, &b, at, 0.1), KILN_VERDICT_NOISE);
     b.test_loss = NAN;

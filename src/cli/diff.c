@@ -76,9 +76,19 @@ int kiln_cmd_diff(int argc, char **argv)
     o.html_path = no_html ? NULL : html ? html : smoke ? "out/smoke/diff.html" : "out/diff.html";
     /* the JSON on stdout is for a script: keep the table off it */
     if (o.json_path && !strcmp(o.json_path, "-") && o.table == stdout) o.table = stderr;
+    if (smoke && !src[0] && !cache) {
+        fprintf(stderr, "kiln diff: smoke builds are not committed, so there is no HEAD build to compare with: give OLD, "
+                        "a copy of out/smoke/cache/%s taken before the change\n", KILN_MANIFEST_FILE);
+        return 2;
+    }
     kiln_diag d = {0};
     int rc = kiln_diff(src[0], src[1], &o, &d);
-    if (d.text) fputs(d.text, stderr);
+    for (const char *p = d.text ? d.text : ""; *p;) {
+        const char *nl = strchr(p, '\n');
+        int l = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "kiln diff: %.*s\n", l, p);
+        p += l + (nl ? 1 : 0);
+    }
     if (rc != 2 && o.html_path && o.table) fprintf(o.table, "(overlay plots: %s)\n", o.html_path);
     kiln_diag_free(&d);
     return rc;

@@ -286,7 +286,8 @@ static int open_side(side *s, const char *spec, kiln_diag *d)
         return rc;
     }
     if (strchr(spec, '/') || strstr(spec, ".json")) {
-        kd_error(d, KILN_REPORT_EINPUT, spec, 0, "no such %s manifest: %s", s->role, strerror(errno));
+        kd_error(d, KILN_REPORT_EINPUT, spec, 0, "no such %s manifest: %s (every good build writes CACHE/%s: run `make report`, or "
+                 "`kiln build --smoke` and `kiln diff --smoke`)", s->role, strerror(errno), KILN_MANIFEST_FILE);
         return -1;
     }
     if (stat(s->cache, &st) || !S_ISDIR(st.st_mode)) {
