@@ -690,7 +690,8 @@ START_TEST(test_lrfind_and_schedule_figures)
                "caption = Steepest at {{sweep.steepest_lr:.2e}}.\n```\n\n"
                "```{experiment} stepped\nbase = base\nschedule = step\nstep_drop = 0.5\nstep_every = 1\n```\n\n"
                "```{figure} sched\nkind = schedule\nruns = stepped\nper = epoch\n```\n\n"
-               "See {{fig:sweep}} and {{fig:sched}}: {{sweep.minimum_lr:sci}}.\n");
+               "See {{fig:sweep}} and {{fig:sched}}: {{sweep.minimum_lr:sci}}.\n\n"
+               "Swept from {{sweep.start_lr:sci}} to {{sweep.end_lr}} in {{sweep.planned_steps}} steps.\n");
     kiln_build_stats st;
     kiln_diag d;
     ck_assert_int_eq(build(content, out, &st, &d), 0);
@@ -708,6 +709,10 @@ START_TEST(test_lrfind_and_schedule_figures)
     ck_assert_ptr_nonnull(strstr(html, "Figure 2</a>"));
     ck_assert_ptr_nonnull(strstr(html, "Suggested learning rates"));
     ck_assert_ptr_null(strstr(html, "n/a"));
+    /* the range test's own settings can be quoted */
+    ck_assert_ptr_nonnull(strstr(html, "Swept from <span class=\"value\" title=\"sweep.start_lr\">10⁻⁵</span> to "
+                                       "<span class=\"value\" title=\"sweep.end_lr\">1</span> in "
+                                       "<span class=\"value\" title=\"sweep.planned_steps\">12</span> steps."));
     free(html);
     check_site(out);
     /* a range test is not an experiment */

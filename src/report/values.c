@@ -13,14 +13,16 @@ static const char *const TRAIN_METRICS[] = {
     "n_train", "n_val", "n_test", "diverged", "diverged_step", NULL};
 static const char *const LRFIND_METRICS[] = {
     "steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr", "suggested_max_lr", "steps", "seconds",
-    "stopped_early", NULL};
+    "stopped_early", "planned_steps", "start_lr", "end_lr", "lr_epochs", "lr_steps", "sma", "smoothing",
+    "stop_factor", NULL};
 
 const char *kiln_metric_names(void)
 {
     return "experiments: test_loss, test_accuracy, loss, val_loss, accuracy, val_accuracy, lr (last epoch), "
            "best_val_loss, best_val_accuracy, best_epoch, epochs_run, seconds, seconds_per_epoch, n_train, n_val, "
            "n_test, diverged, diverged_step; range tests: steepest_lr, min_loss_lr, minimum_lr, suggested_base_lr, "
-           "suggested_max_lr, steps, seconds, stopped_early; both: id, label, key, and every trainer key "
+           "suggested_max_lr, steps, planned_steps, seconds, stopped_early, and the test's settings start_lr, end_lr, "
+           "lr_epochs, lr_steps, sma, smoothing, stop_factor; both: id, label, key, and every trainer key "
            "(learning_rate, optimizer, epochs, ...; see kiln keys)";
 }
 
@@ -112,6 +114,14 @@ int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **
         else if (!strcmp(name, "steps")) *v = (double)f->n;
         else if (!strcmp(name, "seconds")) *v = r->seconds;
         else if (!strcmp(name, "stopped_early")) *v = f->stopped_early;
+        else if (!strcmp(name, "planned_steps")) *v = (double)f->planned;
+        else if (!strcmp(name, "start_lr")) *v = r->lrfind_opts.start_lr;
+        else if (!strcmp(name, "end_lr")) *v = r->lrfind_opts.end_lr;
+        else if (!strcmp(name, "lr_epochs")) *v = r->lrfind_opts.steps > 0 ? NAN : r->lrfind_opts.epochs;
+        else if (!strcmp(name, "lr_steps")) *v = r->lrfind_opts.steps > 0 ? (double)r->lrfind_opts.steps : NAN;
+        else if (!strcmp(name, "sma")) *v = r->lrfind_opts.sma;
+        else if (!strcmp(name, "smoothing")) *v = r->lrfind_opts.beta;
+        else if (!strcmp(name, "stop_factor")) *v = r->lrfind_opts.stop_factor;
         return 0;
     }
     return config_value(r, name, v, s);
