@@ -718,6 +718,11 @@ START_TEST(test_lrfind_and_schedule_figures)
     /* a range test is not an experiment */
     expect_error("# T\n\n```{lrfind} s\nlr_steps = 0\n```\n", "lr_steps", "positive integer");
     expect_error("# T\n\n```{lrfind} s\n```\n```{result} s\n```\n", "is a range test", NULL);
+    expect_error("# T\n\n```{lrfind} s\nstop_factor = 0.5\n```\n", "stop_factor", "number > 1");
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 10\nlr_epochs = 1\n```\n", "lr_steps or lr_epochs", NULL);
+    /* a plateau schedule needs the validation loss: no curve without training */
+    expect_error("# T\n\n```{experiment} p\nschedule = plateau\n```\n\n```{figure} f\nkind = schedule\nruns = p\n```\n",
+                 "schedule = plateau", "kind = history");
 }
 END_TEST
 

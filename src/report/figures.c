@@ -263,7 +263,9 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         char *copy = strdup(series ? series : "loss, val_loss");
         const char *sv[16];
         int ns = 0;
-        for (char *t = strtok(copy, ", "); t && ns < 16; t = strtok(NULL, ", ")) sv[ns++] = t;
+        /* strtok_r: figures render on several threads at once */
+        for (char *save = NULL, *t = strtok_r(copy, ", ", &save); t && ns < 16; t = strtok_r(NULL, ", ", &save))
+            sv[ns++] = t;
         history_series(&fb, x, per_step, sv, ns, &ylabel);
         if (ns == 1 && !strcmp(sv[0], "lr")) p.ylog = 1;
         free(copy);

@@ -735,10 +735,12 @@ static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, i
             if (!v) continue;
             char *end;
             double d = strtod(v, &end);
-            if (!*v || *end || !isfinite(d) || d <= 0 || (i >= 2 && i <= 4 && d != floor(d)) || (i == 5 && d >= 1)) {
+            if (!*v || *end || !isfinite(d) || d <= 0 || (i >= 2 && i <= 4 && d != floor(d)) || (i == 5 && d >= 1) ||
+                (i == 6 && d <= 1)) {
                 kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, num[i]),
                          "{lrfind} %s: key '%s': '%s' is not a %s", x->id, num[i], v,
-                         i >= 2 && i <= 4 ? "positive integer" : i == 5 ? "number in (0, 1)" : "positive number");
+                         i >= 2 && i <= 4 ? "positive integer" : i == 5 ? "number in (0, 1)"
+                         : i == 6 ? "number > 1 (the loss may grow to stop_factor times its best)" : "positive number");
                 bad = 1;
                 continue;
             }
@@ -751,6 +753,11 @@ static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, i
             case 5: r->lrfind_opts.beta = d; break;
             case 6: r->lrfind_opts.stop_factor = d; break;
             }
+        }
+        if (kv_get(x, "lr_steps") && kv_get(x, "lr_epochs")) {
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "lr_epochs"),
+                     "{lrfind} %s: give lr_steps or lr_epochs, not both", x->id);
+            bad = 1;
         }
         if (r->lrfind_opts.start_lr >= r->lrfind_opts.end_lr) {
             kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{lrfind} %s: start_lr (%g) must be below end_lr (%g)",
@@ -982,6 +989,11 @@ static void check_all(loader *L)
                                  want_lrfind ? "range" : "history",
                                  want_lrfind ? "{lrfind} runs" : "{experiment} runs");
                     if (x->figure_kind != KILN_FIG_SCHEDULE) r->needed = 1;
+                    else if (!strcmp(r->config.schedule, "plateau"))
+                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
+                                 "%s: run '%s' uses schedule = plateau, whose rate depends on the validation loss, "
+                                 "so it cannot be drawn without training; draw it from the run's history instead "
+                                 "(kind = history, series = lr)", what, r->id);
                 }
                 const char *labels = kv_get(x, "labels");
                 if (labels) {

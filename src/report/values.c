@@ -87,6 +87,9 @@ int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **
             int be = -1;
             for (int i = 0; i < h->n_epochs; i++)
                 if (h->epochs[i].val_loss < best) { best = h->epochs[i].val_loss; be = i; }
+            /* best_epoch, from 1: the epoch EarlyStopping kept when it ran
+             * (its own monitor and mode), else the lowest validation loss */
+            if (!strcmp(name, "best_epoch") && h->best_epoch >= 0) be = h->best_epoch;
             *v = !strcmp(name, "best_epoch") ? (be >= 0 ? be + 1 : NAN) : (be >= 0 ? best : NAN);
         } else if (!strcmp(name, "best_val_accuracy")) {
             double best = -INFINITY;
