@@ -174,6 +174,10 @@ static void *worker(void *arg)
         p->done++;
         if (rc) {
             p->failed++;
+            if (r->ok) { /* trained, but not stored: nothing will use the result */
+                if (r->kind == KILN_RUN_TRAIN) kiln_history_free(&r->history);
+                else kiln_lrfind_free(&r->lrfind);
+            }
             r->ok = 0;
             kd_error(p->d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' failed: %s", r->id, err);
         }
