@@ -1,7 +1,9 @@
 /* The report: directive parsing and its errors, canonical keys, the cache's
  * hit/miss rules, atomic output, the HTML (parsed by libxml2), links and
  * images, and the smoke build of the real content/. */
+#include "kiln/plot.h"
 #include "kiln/report.h"
+#include "report/internal.h" /* kr_figure_run_color */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -752,6 +754,143 @@ START_TEST(test_smoke_build_of_content)
 }
 END_TEST
 
+/* ---- values in figure titles and legend labels; stable run colours ------------------ */
+
+START_TEST(test_values_in_titles_and_labels)
+{
+    char dir[64], content[128], out[128], p[256];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    mkdir(content, 0777);
+    write_text(content, "index.md", "# T\n\nS.\n");
+    const char *chapter =
+        "# One\n\n```{experiment} a\nlabel = run a\ntrain_limit = 300\ntest_limit = 100\nepochs = 1\nbatch_size = 50\n```\n\n"
+        "```{experiment} b\nbase = a\nlearning_rate = 0.01\n```\n\n"
+        "```{figure} acc\nruns = a, b\nseries = val_accuracy\n"
+        "title = Test accuracy {{a.test_accuracy:.2%}} against {{b.test_accuracy:.2%}}\n"
+        "labels = {{a.label}} at {{a.learning_rate}}, lr {{b.learning_rate:sci}} ({{b.test_loss:.3f}})\n```\n\n"
+        "```{figure} loss\nruns = a\ntitle = Loss of {{a.id}}, see {{fig:acc}}\ncaption = Plain caption.\n```\n";
+    write_text(content, "01-one.md", chapter);
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+
+    /* the same values through the API (served from the cache just written) */
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    kiln_doc *doc;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    memset(&st, 0, sizeof st);
+    ck_assert_int_eq(kiln_doc_run(doc, &st, &d), 0);
+    ck_assert_int_eq(st.runs_trained, 0);
+    ck_assert_int_eq(kiln_doc_resolve(doc, NULL, &d), 0);
+    kiln_diag_free(&d);
+    char acc_a[64], acc_b[64], loss_b[64], want[512];
+    kiln_format_value(doc->runs[0]->history.test_accuracy, ".2%", acc_a, sizeof acc_a);
+    kiln_format_value(doc->runs[1]->history.test_accuracy, ".2%", acc_b, sizeof acc_b);
+    kiln_format_value(doc->runs[1]->history.test_loss, ".3f", loss_b, sizeof loss_b);
+    snprintf(want, sizeof want, "Test accuracy %s against %s", acc_a, acc_b);
+    ck_assert_str_eq(doc->figures[0]->title, want);
+    ck_assert_int_eq(doc->figures[0]->n_labels, 2);
+    ck_assert_str_eq(doc->figures[0]->labels[0], "run a at 0.001");
+    snprintf(want, sizeof want, "lr 10⁻² (%s)", loss_b);
+    ck_assert_str_eq(doc->figures[0]->labels[1], want);
+    ck_assert_str_eq(doc->figures[1]->title, "Loss of a, see Figure 1");
+    ck_assert_ptr_null(doc->figures[1]->labels);
+
+    /* the page shows the expanded title: figure caption and alt text */
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    snprintf(want, sizeof want, "alt=\"Test accuracy %s against %s\"", acc_a, acc_b);
+    ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
+    snprintf(want, sizeof want, "Figure 1.</span> Test accuracy %s against %s</figcaption>", acc_a, acc_b);
+    ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
+    ck_assert_ptr_nonnull(strstr(html, "alt=\"Loss of a, see Figure 1\""));
+    ck_assert_ptr_null(strstr(html, "{{"));
+    ck_assert_ptr_null(strstr(html, "n/a"));
+    free(html);
+    kiln_doc_free(doc);
+
+    /* an unknown run, metric or format in a title or a label: a content error
+     * on the key's line, with the accepted values */
+    const char *fig = "# T\n\n```{experiment} a\n```\n```{figure} f\nruns = a\n%s\n```\n";
+    char md[512];
+    snprintf(md, sizeof md, fig, "title = Acc {{zed.test_accuracy}}");
+    expect_error(md, "ch.md:7: {{zed.test_accuracy}}: unknown run 'zed'", "declared runs: a");
+    snprintf(md, sizeof md, fig, "title = Acc {{a.test_acc:.2%}}");
+    expect_error(md, "ch.md:7: {{a.test_acc:.2%}}: unknown metric 'test_acc' of run 'a'; accepted:", "test_accuracy");
+    snprintf(md, sizeof md, fig, "series = loss\nlabels = run {{a.learning_rate:.2q}}");
+    expect_error(md, "ch.md:8:", "unknown format '.2q'");
+    snprintf(md, sizeof md, fig, "labels = run {{nope.id}}");
+    expect_error(md, "ch.md:7:", "unknown run 'nope'");
+    snprintf(md, sizeof md, fig, "title = Acc {{a.test_accuracy");
+    expect_error(md, "ch.md:7:", "without a closing");
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 10\ntitle = Range test, {{s.steepest:.2e}}\n```\n", "ch.md:5:",
+                 "unknown metric 'steepest'");
+}
+END_TEST
+
+START_TEST(test_stable_run_colours)
+{
+    /* colours need no results: the parsed document is enough */
+    const char *md =
+        "# T\n\n```{experiment} a\n```\n```{experiment} b\n```\n```{experiment} c\n```\n"
+        "```{experiment} r3\n```\n```{experiment} r4\n```\n```{experiment} r5\n```\n"
+        "```{experiment} r6\n```\n```{experiment} r7\n```\n```{experiment} r8\n```\n"
+        "```{figure} f1\nruns = a, b\nseries = val_loss\n```\n"          /* a 0, b 1 */
+        "```{figure} f2\nkind = schedule\nruns = c, a\n```\n"            /* not a history figure */
+        "```{figure} f3\nruns = c, a\n```\n"                             /* c 2 */
+        "```{figure} f4\nruns = b, c, a\nseries = loss\n```\n"
+        "```{figure} f5\nruns = a, b, c, r3, r4, r5, r6, r7\n```\n"      /* r3..r7: 3..7 */
+        "```{figure} f6\nruns = r8, b, a, a\n```\n";                     /* r8 wraps to 0 */
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_text(md, &doc, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(doc->n_figures, 6);
+    kiln_directive **f = doc->figures;
+    /* a shared run keeps its colour in every history figure */
+    uint32_t a = kr_figure_run_color(doc, f[0], 0), b = kr_figure_run_color(doc, f[0], 1);
+    ck_assert_uint_eq(a, KILN_PALETTE(0));
+    ck_assert_uint_eq(b, KILN_PALETTE(1));
+    uint32_t c = kr_figure_run_color(doc, f[2], 0);
+    ck_assert_uint_eq(c, KILN_PALETTE(2));
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[2], 1), a);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[3], 0), b);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[3], 1), c);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[3], 2), a);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[4], 0), a);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[4], 1), b);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[4], 2), c);
+    for (int i = 3; i < 8; i++) ck_assert_uint_eq(kr_figure_run_color(doc, f[4], i), KILN_PALETTE(i));
+    /* a schedule figure keeps colours by position */
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[1], 0), KILN_PALETTE(0));
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[1], 1), KILN_PALETTE(1));
+    /* r8's slot wraps onto a's: r8 comes first in f6 and keeps slot 0, b keeps
+     * its own, a (later) takes the next free slot; the same run listed twice
+     * keeps one colour */
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[5], 0), KILN_PALETTE(0));
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[5], 1), b);
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[5], 2), KILN_PALETTE(2));
+    ck_assert_uint_eq(kr_figure_run_color(doc, f[5], 3), KILN_PALETTE(2));
+    /* no history figure shows two different runs in one colour */
+    for (int k = 0; k < doc->n_figures; k++) {
+        if (f[k]->figure_kind != KILN_FIG_HISTORY) continue;
+        for (int i = 0; i < f[k]->n_runs; i++)
+            for (int j = 0; j < i; j++)
+                if (f[k]->runs[i] != f[k]->runs[j])
+                    ck_assert_msg(kr_figure_run_color(doc, f[k], i) != kr_figure_run_color(doc, f[k], j),
+                                  "figure %s: runs %d and %d share a colour", f[k]->id, j, i);
+    }
+    kiln_doc_free(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -767,6 +906,7 @@ static Suite *suite(void)
     tcase_add_test(p, test_err_missing_content);
     tcase_add_test(p, test_base_and_canonical);
     tcase_add_test(p, test_formats);
+    tcase_add_test(p, test_stable_run_colours);
     suite_add_tcase(s, p);
     TCase *w = tcase_create("write");
     tcase_add_test(w, test_escaping_and_raw_html);
@@ -780,6 +920,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_cache_rules);
     tcase_add_test(c, test_concurrent_builds);
     tcase_add_test(c, test_lrfind_and_schedule_figures);
+    tcase_add_test(c, test_values_in_titles_and_labels);
     tcase_add_test(c, test_smoke_build_of_content);
     suite_add_tcase(s, c);
     return s;

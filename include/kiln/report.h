@@ -174,9 +174,18 @@ struct kiln_directive {
     /* numbering and text, FIGURE / TABLE / LRFIND (which has a figure) */
     int number;              /* 1-based across the document; 0 if none */
     const char *anchor;      /* "fig-ID" / "table-ID" ("" if none) */
-    const char *title;       /* text ("" if none) */
+    const char *title;       /* text ("" if none); `title =` may hold {{...}}
+                                values, expanded by kiln_doc_resolve */
     kiln_inline *caption;    /* inline markdown, may hold values; NULL if none */
     const char *xlabel, *ylabel;
+    kiln_inline *title_parts; /* the title as TEXT / VALUE / REF inlines, as
+                                parsed (what kiln_doc_resolve expands into
+                                title); NULL if no title */
+    const char **labels;     /* FIGURE: `labels =` texts, n_labels of them (one
+                                per run), values expanded by kiln_doc_resolve;
+                                NULL if no `labels =` */
+    kiln_inline **label_parts; /* FIGURE: each label as parsed, n_labels */
+    int n_labels;
 
     /* resolved */
     kiln_run *run;           /* EXPERIMENT, RESULT, CONFIG, LRFIND */

@@ -85,34 +85,69 @@ static const char *series_name(const char *s)
     return s;
 }
 
-/* legend labels: `labels =` (one per run, comma separated) or the run labels */
+/* legend labels: `labels =` (one per run, values expanded by kiln_doc_resolve)
+ * or the run labels */
 static const char *run_label(const kiln_directive *x, int i, char *buf, size_t n)
 {
-    const char *labels = kvget(x, "labels");
-    if (labels) {
-        const char *p = labels;
-        for (int k = 0; k < i && p; k++) {
-            p = strchr(p, ',');
-            if (p) p++;
-        }
-        if (p) {
-            while (*p == ' ') p++;
-            size_t len = strcspn(p, ",");
-            while (len && p[len - 1] == ' ') len--;
-            snprintf(buf, n, "%.*s", (int)len, p);
-            return buf;
-        }
-    }
-    snprintf(buf, n, "%s", x->runs[i]->label);
+    snprintf(buf, n, "%s", x->labels && i < x->n_labels ? x->labels[i] : x->runs[i]->label);
     return buf;
 }
 
-static void history_series(figbuild *fb, const kiln_directive *x, int per_step, const char **sv, int ns,
-                           const char **ylabel)
+/* Palette slot of run `want` of figure fig (the rules: kr_figure_run_color in
+ * internal.h). Replays every history figure up to fig; reads the document
+ * only, so the render threads may call it at the same time. */
+static int run_slot(const kiln_doc *doc, const kiln_directive *fig, int want)
+{
+    if (fig->figure_kind != KILN_FIG_HISTORY) return want % KILN_PALETTE_SIZE;
+    int *home = malloc(sizeof *home * (size_t)(doc->n_runs + 1));
+    if (!home) return want % KILN_PALETTE_SIZE;
+    for (int r = 0; r < doc->n_runs; r++) home[r] = -1;
+    int next = 0, found = want % KILN_PALETTE_SIZE;
+    for (int f = 0; f < doc->n_figures; f++) {
+        const kiln_directive *x = doc->figures[f];
+        if (x->figure_kind != KILN_FIG_HISTORY) continue;
+        int used[KILN_PALETTE_SIZE] = {0}, mine[64];
+        int n = x->n_runs < 64 ? x->n_runs : 64;
+        for (int i = 0; i < n; i++) {
+            int r = 0;
+            while (r < doc->n_runs && doc->runs[r] != x->runs[i]) r++;
+            if (r == doc->n_runs) { mine[i] = i % KILN_PALETTE_SIZE; continue; }
+            /* a run's home slot: the next one, in order of first appearance */
+            if (home[r] < 0) home[r] = next++ % KILN_PALETTE_SIZE;
+            int c = home[r], dup = -1;
+            for (int k = 0; k < i; k++)
+                if (x->runs[k] == x->runs[i]) dup = k;
+            if (dup >= 0) c = mine[dup]; /* the same run twice: the same colour */
+            else if (used[c]) {
+                /* taken in this figure by an earlier run: the next free slot
+                 * (when all are taken, more runs than colours: keep home) */
+                for (int k = 1; k < KILN_PALETTE_SIZE; k++)
+                    if (!used[(home[r] + k) % KILN_PALETTE_SIZE]) { c = (home[r] + k) % KILN_PALETTE_SIZE; break; }
+            }
+            used[c] = 1;
+            mine[i] = c;
+        }
+        if (x == fig) {
+            if (want < n) found = mine[want];
+            break;
+        }
+    }
+    free(home);
+    return found;
+}
+
+uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i)
+{
+    return KILN_PALETTE(run_slot(doc, fig, i));
+}
+
+static void history_series(figbuild *fb, const kiln_doc *doc, const kiln_directive *x, int per_step,
+                           const char **sv, int ns, const char **ylabel)
 {
     for (int i = 0; i < x->n_runs; i++) {
         const kiln_run *r = x->runs[i];
         if (!r->ok) continue;
+        uint32_t color = kr_figure_run_color(doc, x, i);
         const kiln_history *h = &r->history;
         char lab[256];
         run_label(x, i, lab, sizeof lab);
@@ -134,14 +169,16 @@ static void history_series(figbuild *fb, const kiln_directive *x, int per_step, 
             s->y = ys;
             s->n = n;
             if (x->n_runs == 1) {
+                /* one run: the series are told apart by colour (one series:
+                 * the run's own colour) */
                 s->label = series_name(sv[j]);
-                s->color = KILN_PALETTE(j);
+                s->color = ns == 1 ? color : KILN_PALETTE(j);
             } else if (ns == 1) {
                 s->label = fb_label(fb, "%s%s", lab, "");
-                s->color = KILN_PALETTE(i);
+                s->color = color;
             } else {
                 s->label = fb_label(fb, "%s, %s", lab, series_name(sv[j]));
-                s->color = KILN_PALETTE(i);
+                s->color = color;
                 s->style = j == 0 ? KILN_LINE_SOLID : j == 1 ? KILN_LINE_DASHED : KILN_LINE_DOTTED;
             }
             if (n <= 1) s->marker = KILN_MARKER_CIRCLE;
@@ -247,7 +284,6 @@ static void schedule_series(figbuild *fb, const kiln_directive *x, int per_step)
 
 int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir, char *err, size_t n)
 {
-    (void)doc;
     figbuild fb = {0};
     kiln_plot p;
     kiln_plot_init(&p);
@@ -266,7 +302,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         /* strtok_r: figures render on several threads at once */
         for (char *save = NULL, *t = strtok_r(copy, ", ", &save); t && ns < 16; t = strtok_r(NULL, ", ", &save))
             sv[ns++] = t;
-        history_series(&fb, x, per_step, sv, ns, &ylabel);
+        history_series(&fb, doc, x, per_step, sv, ns, &ylabel);
         if (ns == 1 && !strcmp(sv[0], "lr")) p.ylog = 1;
         free(copy);
     } else if (x->figure_kind == KILN_FIG_RANGE) {

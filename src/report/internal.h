@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- arena: everything a kiln_doc points to ---------------------------- */
 typedef struct kiln_arena kiln_arena;
@@ -68,6 +69,15 @@ void kc_unlock(int fd);
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
 
 /* Figures */
+/* The colour of run i (its index in fig->runs) in figure fig, as
+ * KILN_PALETTE(slot). History figures: each run has a slot, given in document
+ * order of its first appearance in a history figure, so a run keeps its
+ * colour from figure to figure; in one figure a run whose slot an earlier run
+ * holds takes the next free slot (the same run listed twice keeps one). A
+ * history figure of one run with several series colours them by series, not
+ * by this. Range and schedule figures: KILN_PALETTE(i). Reads the document
+ * only (safe from the render threads). */
+uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
                      char *err, size_t n);
 

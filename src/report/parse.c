@@ -539,7 +539,22 @@ static kiln_directive *parse_directive(loader *L, const char *info, const char *
     if (parse_body(L, x, body, line + 1)) return NULL;
     check_keys(L, x);
     const char *t;
-    if ((t = kv_get(x, "title"))) x->title = t;
+    if ((t = kv_get(x, "title"))) {
+        /* titles are plain text that may hold {{RUN.METRIC[:FORMAT]}} values
+         * (checked with the other values once every run is known) */
+        x->title = t;
+        kiln_inline *tail = NULL;
+        split_text(L, t, kv_line(x, "title"), &x->title_parts, &tail);
+    }
+    if (x->kind == KILN_DIR_FIGURE && (t = kv_get(x, "labels"))) {
+        /* legend labels, one per run (counted in check_all), each with values */
+        x->n_labels = split_commas(L->a, t, &x->labels);
+        x->label_parts = ka_alloc(L->a, sizeof *x->label_parts * (size_t)x->n_labels);
+        for (int i = 0; i < x->n_labels; i++) {
+            kiln_inline *tail = NULL;
+            split_text(L, x->labels[i], kv_line(x, "labels"), &x->label_parts[i], &tail);
+        }
+    }
     if ((t = kv_get(x, "xlabel"))) x->xlabel = t;
     if ((t = kv_get(x, "ylabel"))) x->ylabel = t;
     if ((t = kv_get(x, "caption"))) {
@@ -995,14 +1010,9 @@ static void check_all(loader *L)
                                  "so it cannot be drawn without training; draw it from the run's history instead "
                                  "(kind = history, series = lr)", what, r->id);
                 }
-                const char *labels = kv_get(x, "labels");
-                if (labels) {
-                    const char **lv;
-                    int nl = split_commas(L->a, labels, &lv);
-                    if (nl != x->n_runs)
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "labels"),
-                                 "%s: %d labels for %d runs; give one label per run", what, nl, x->n_runs);
-                }
+                if (x->labels && x->n_labels != x->n_runs)
+                    kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "labels"),
+                             "%s: %d labels for %d runs; give one label per run", what, x->n_labels, x->n_runs);
                 static const char *const bools[] = {"xlog", "ylog"};
                 for (int j = 0; j < 2; j++) {
                     const char *v = kv_get(x, bools[j]);

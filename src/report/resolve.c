@@ -43,6 +43,37 @@ static void resolve_inlines(kiln_doc *doc, const kiln_chapter *ch, kiln_inline *
     }
 }
 
+/* Plain text of resolved inlines (a title or a legend label with values). */
+static void inline_text(sbuf *b, const kiln_inline *in)
+{
+    for (; in; in = in->next) {
+        if (in->kind == KILN_IN_SOFTBREAK || in->kind == KILN_IN_LINEBREAK) sb_addc(b, ' ');
+        else if (in->kind != KILN_IN_HTML) sb_add(b, in->text);
+        if (in->children) inline_text(b, in->children);
+    }
+}
+
+/* `title =` and `labels =` with their {{...}} values expanded; done here,
+ * single-threaded, before the figures render in parallel (the arena is not
+ * thread-safe), so the plotter and the writers see the final text. */
+static void expand_titles(kiln_doc *doc, const kiln_chapter *ch, kiln_directive *x)
+{
+    sbuf b = {0};
+    if (x->title_parts) {
+        resolve_inlines(doc, ch, x->title_parts);
+        inline_text(&b, x->title_parts);
+        x->title = ka_strdup(doc->arena, b.s);
+    }
+    for (int i = 0; i < x->n_labels; i++) {
+        b.len = 0;
+        if (b.s) b.s[0] = 0;
+        resolve_inlines(doc, ch, x->label_parts[i]);
+        inline_text(&b, x->label_parts[i]);
+        x->labels[i] = ka_strdup(doc->arena, b.s);
+    }
+    sb_free(&b);
+}
+
 static const char *column_header(const char *name)
 {
     static const char *const map[][2] = {
@@ -146,6 +177,7 @@ static void resolve_blocks(kiln_doc *doc, const kiln_chapter *ch, kiln_block *b)
         kiln_directive *x = b->directive;
         if (!x) continue;
         if (x->caption) resolve_inlines(doc, ch, x->caption);
+        expand_titles(doc, ch, x);
         switch (x->kind) {
         case KILN_DIR_RESULT: {
             const char *f = kvget(x, "format");
