@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +199,44 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static char *lrfind_canonical(const kiln_run *r, const char *base)
+/* Trainer keys a range test never reads (kiln_lrfind uses the network, the
+ * split, batch_size, shuffle, seed and the optimizer's own keys): its key is
+ * built as if they were at their defaults, so editing them in the
+ * experiment a range test is based on does not rerun it. */
+static const char *const LRFIND_UNUSED_KEYS[] = {
+    "epochs", "test_limit", "stop_on_nan", "learning_rate", "decay", "schedule",
+    "linear_step", "step_drop", "step_every", "time_decay", "exp_k", "base_lr", "max_lr", "step_size",
+    "step_unit", "gamma", "pct_start", "div_factor", "final_div_factor", "monitor", "factor", "patience",
+    "min_lr", "min_delta", "cooldown",
+    "early_stopping", "es_monitor", "es_min_delta", "es_patience", "es_mode", "es_restore_best", NULL};
+
+static char *lrfind_canonical(const kiln_run *r)
 {
+    kiln_config c = r->config, d;
+    kiln_config_init(&d);
+    c.epochs = d.epochs;
+    c.test_limit = d.test_limit;
+    c.stop_on_nan = d.stop_on_nan;
+    c.learning_rate = d.learning_rate;
+    c.decay = d.decay;
+    /* the schedule and its parameters, then early stopping: one run of
+     * fields in struct order, from schedule up to (not including)
+     * checkpoint */
+    _Static_assert(offsetof(kiln_config, schedule) < offsetof(kiln_config, early_stopping) &&
+                       offsetof(kiln_config, early_stopping) < offsetof(kiln_config, checkpoint),
+                   "kiln_config field order");
+    memcpy((char *)&c + offsetof(kiln_config, schedule), (const char *)&d + offsetof(kiln_config, schedule),
+           offsetof(kiln_config, checkpoint) - offsetof(kiln_config, schedule));
+    int n;
+    const kiln_key_info *ki = kiln_config_keys(&n);
+    for (int i = 0; i < n; i++)
+        for (const char *const *k = LRFIND_UNUSED_KEYS; *k; k++)
+            if (!strcmp(ki[i].name, *k)) c.set_mask[i / 64] &= ~(1ull << (i % 64));
+
+    char *base = kiln_config_canonical(&c);
     sbuf b = {0};
     sb_add(&b, base);
+    free(base);
     const kiln_lrfind_opts *o = &r->lrfind_opts;
     sb_printf(&b, "lrfind.start_lr=%.17g\nlrfind.end_lr=%.17g\n", o->start_lr, o->end_lr);
     if (o->steps > 0) sb_printf(&b, "lrfind.steps=%ld\n", o->steps);
@@ -243,12 +278,7 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
 
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
-        char *c = kiln_config_canonical(&r->config);
-        if (r->kind == KILN_RUN_LRFIND) {
-            char *c2 = lrfind_canonical(r, c);
-            free(c);
-            c = c2;
-        }
+        char *c = r->kind == KILN_RUN_LRFIND ? lrfind_canonical(r) : kiln_config_canonical(&r->config);
         r->canonical = ka_strdup(doc->arena, c);
         free(c);
         kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, doc->trainer_fingerprint,
