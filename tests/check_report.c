@@ -891,6 +891,245 @@ START_TEST(test_stable_run_colours)
 }
 END_TEST
 
+/* ---- range-test keys, base = and a schedule switch, --prune ---------------------------- */
+
+/* Load md, compute every run's key without training (a --no-run pass over an
+ * empty cache: the keys are set even though nothing is found). */
+static kiln_doc *load_with_keys(const char *md)
+{
+    char dir[64];
+    test_tmpdir(dir);
+    kiln_build_opts o = quiet_opts();
+    o.cache_dir = dir;
+    o.no_run = 1;
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    ck_assert_msg(kiln_doc_load_text(&doc, "ch.md", md, &o, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    memset(&d, 0, sizeof d);
+    kiln_build_stats st = {0};
+    kiln_doc_run(doc, &st, &d); /* fails: nothing is cached; the keys are set first */
+    kiln_diag_free(&d);
+    for (int i = 0; i < doc->n_runs; i++) ck_assert_int_eq((int)strlen(doc->runs[i]->key), 32);
+    return doc;
+}
+
+static kiln_run *find_run_by_id(const kiln_doc *doc, const char *id)
+{
+    for (int i = 0; i < doc->n_runs; i++)
+        if (!strcmp(doc->runs[i]->id, id)) return doc->runs[i];
+    ck_abort_msg("no run '%s'", id);
+    return NULL;
+}
+
+static const char *key_of(const kiln_doc *doc, const char *id) { return find_run_by_id(doc, id)->key; }
+
+START_TEST(test_lrfind_key_ignores_unused_keys)
+{
+    const char *md =
+        "# T\n\n"
+        "```{experiment} e1\ntrain_limit = 300\nbatch_size = 50\nepochs = 3\n```\n"
+        /* everything a range test never reads, changed */
+        "```{experiment} e2\nbase = e1\nepochs = 9\nlearning_rate = 0.01\ndecay = 1e-4\nschedule = step\n"
+        "step_drop = 0.3\nstep_every = 2\nearly_stopping = true\nes_patience = 2\nstop_on_nan = true\n"
+        "test_limit = 100\n```\n"
+        "```{experiment} e3\nbase = e1\noptimizer = sgd\n```\n"
+        "```{lrfind} s1\nbase = e1\nlr_steps = 5\n```\n"
+        "```{lrfind} s2\nbase = e2\nlr_steps = 5\n```\n"
+        /* the same range test written out, differing only in epochs */
+        "```{lrfind} s3\ntrain_limit = 300\nbatch_size = 50\nepochs = 7\nlr_steps = 5\n```\n"
+        "```{lrfind} s4\nbase = e1\nepochs = 11\nlr_steps = 5\n```\n"
+        /* what a range test does read */
+        "```{lrfind} s5\nbase = e1\nbatch_size = 25\nlr_steps = 5\n```\n"
+        "```{lrfind} s6\nbase = e1\nseed = 2\nlr_steps = 5\n```\n"
+        "```{lrfind} s7\nbase = e3\nlr_steps = 5\n```\n"
+        "```{lrfind} s8\nbase = e1\nlr_steps = 6\n```\n"
+        "```{lrfind} s9\nbase = e1\ntrain_limit = 400\nlr_steps = 5\n```\n";
+    kiln_doc *doc = load_with_keys(md);
+    const char *k1 = key_of(doc, "s1");
+    ck_assert_str_eq(k1, key_of(doc, "s2"));
+    ck_assert_str_eq(k1, key_of(doc, "s3"));
+    ck_assert_str_eq(k1, key_of(doc, "s4"));
+    const char *differ[] = {"s5", "s6", "s7", "s8", "s9"};
+    for (int i = 0; i < 5; i++) ck_assert_msg(strcmp(k1, key_of(doc, differ[i])), "%s has s1's key", differ[i]);
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++) ck_assert_str_ne(key_of(doc, differ[i]), key_of(doc, differ[j]));
+    /* experiments: the key still covers every result-affecting key */
+    ck_assert_str_ne(key_of(doc, "e1"), key_of(doc, "e2"));
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        if (r->kind != KILN_RUN_TRAIN) continue;
+        char *c = kiln_config_canonical(&r->config);
+        ck_assert_str_eq(r->canonical, c);
+        free(c);
+    }
+    /* the run's own config is left as declared; only its key text is reset */
+    kiln_run *s2 = find_run_by_id(doc, "s2");
+    ck_assert_int_eq(s2->config.epochs, 9);
+    ck_assert_str_eq(s2->config.schedule, "step");
+    ck_assert_ptr_nonnull(strstr(s2->canonical, "lrfind.steps=5\n"));
+    ck_assert_ptr_nonnull(strstr(s2->canonical, "schedule=constant\n"));
+    ck_assert_ptr_null(strstr(s2->canonical, "step_drop"));
+    ck_assert_ptr_null(strstr(s2->canonical, "es_patience"));
+    kiln_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_base_switches_schedule)
+{
+    /* the base sets learning_rate; the derived run switches to a cyclical
+     * schedule, which never reads it */
+    const char *md =
+        "# T\n\n"
+        "```{experiment} a\nlearning_rate = 0.01\nepochs = 3\n```\n"
+        "```{experiment} b\nbase = a\nschedule = triangular\nbase_lr = 1e-4\nmax_lr = 1e-2\n```\n"
+        "```{experiment} b2\nepochs = 3\nschedule = triangular\nbase_lr = 1e-4\nmax_lr = 1e-2\n```\n"
+        "```{experiment} oc\nbase = a\nschedule = one_cycle\nmax_lr = 0.005\n```\n"
+        /* the base has a step schedule and its keys; the derived run is constant */
+        "```{experiment} s\nepochs = 3\nschedule = step\nstep_drop = 0.2\nstep_every = 5\n```\n"
+        "```{experiment} k\nbase = s\nschedule = constant\n```\n"
+        "```{experiment} k2\nepochs = 3\n```\n"
+        "```{experiment} x\nbase = s\nschedule = exponential\nexp_k = 0.2\n```\n"
+        /* early stopping switched off in the derived run */
+        "```{experiment} es\nepochs = 3\nearly_stopping = true\nes_patience = 2\n```\n"
+        "```{experiment} nes\nbase = es\nearly_stopping = false\n```\n"
+        /* a chain: the derived run's keys hold for its own children */
+        "```{experiment} g\nbase = b\nepochs = 4\n```\n"
+        "```{lrfind} r\nbase = b\nlr_steps = 5\n```\n";
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_msg(load_text(md, &doc, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    const char *same[][2] = {{"b", "b2"}, {"k", "k2"}};
+    for (int i = 0; i < 2; i++) {
+        char *c1 = kiln_config_canonical(&find_run_by_id(doc, same[i][0])->config);
+        char *c2 = kiln_config_canonical(&find_run_by_id(doc, same[i][1])->config);
+        ck_assert_msg(!strcmp(c1, c2), "%s and %s differ:\n%s\n---\n%s", same[i][0], same[i][1], c1, c2);
+        free(c1);
+        free(c2);
+    }
+    ck_assert_str_eq(find_run_by_id(doc, "g")->config.schedule, "triangular");
+    ck_assert_str_eq(find_run_by_id(doc, "oc")->config.schedule, "one_cycle");
+    ck_assert_str_eq(find_run_by_id(doc, "x")->config.schedule, "exponential");
+    ck_assert_int_eq(find_run_by_id(doc, "nes")->config.early_stopping, 0);
+    kiln_doc_free(doc);
+
+    /* a contradiction within one directive is still an error naming the key */
+    expect_error("# T\n\n```{experiment} a\nschedule = triangular\nlearning_rate = 0.01\n```\n", "ch.md:3:",
+                 "key 'learning_rate'");
+    expect_error("# T\n\n```{experiment} a\nepochs = 3\n```\n"
+                 "```{experiment} b\nbase = a\nschedule = triangular\nlearning_rate = 0.01\n```\n",
+                 "{experiment} b: key 'learning_rate'", "base_lr and max_lr");
+    expect_error("# T\n\n```{experiment} a\nlearning_rate = 0.01\n```\n"
+                 "```{experiment} b\nbase = a\nschedule = triangular\nlearning_rate = 0.02\n```\n",
+                 "{experiment} b: key 'learning_rate'", NULL);
+    expect_error("# T\n\n```{experiment} s\nschedule = step\nstep_drop = 0.2\n```\n"
+                 "```{experiment} k\nbase = s\nschedule = constant\nstep_drop = 0.3\n```\n",
+                 "{experiment} k: key 'step_drop'", "schedule=step");
+    expect_error("# T\n\n```{experiment} s\nschedule = step\n```\n"
+                 "```{experiment} k\nbase = s\nexp_k = 0.3\n```\n",
+                 "{experiment} k: key 'exp_k'", "schedule=exponential");
+    expect_error("# T\n\n```{experiment} es\nearly_stopping = true\n```\n"
+                 "```{experiment} k\nbase = es\nearly_stopping = false\nes_patience = 3\n```\n",
+                 "{experiment} k: key 'es_patience'", "early_stopping=true");
+}
+END_TEST
+
+static int file_exists(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    struct stat s;
+    return stat(p, &s) == 0;
+}
+
+START_TEST(test_prune)
+{
+    char dir[64], content[128], out[128], cache[160], tdir[160];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    kiln_build_stats st;
+    kiln_diag d;
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+
+    /* two builds leave four entries: the second's two and the first's */
+    write_article(content, "Prose.", 1);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    write_article(content, "Prose.", 2);
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 2);
+    ck_assert_int_eq(count_files(cache, ".json"), 4);
+    ck_assert(file_exists(cache, "manifest/build.json"));
+    ck_assert(file_exists(cache, "build.lock"));
+    /* files that are not KEY.json entries are never pruned */
+    write_text(cache, "notes.json", "{}");
+    write_text(cache, "README", "mine");
+    write_text(cache, "0123456789abcdef0123456789abcdef.json.tmp.1", "half");
+
+    /* a failed build prunes nothing: a content error ... */
+    write_article(content, "Bad {{a.no_such_metric}}.", 2);
+    o.prune = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), KILN_REPORT_EINPUT);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(count_files(cache, ".json"), 5);
+    /* ... a failure after the runs (a template error) ... */
+    snprintf(tdir, sizeof tdir, "%s/tpl", dir);
+    mkdir(tdir, 0777);
+    write_text(tdir, "layout.html", "{{content}} {{nonsense}}");
+    write_text(tdir, "style.css", "");
+    write_article(content, "Prose.", 2);
+    o.template_dir = tdir;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_ne(kiln_report_build(&o, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(count_files(cache, ".json"), 5);
+    /* ... and a missing result under --no-run (the epochs = 3 runs are new) */
+    write_article(content, "Prose.", 3);
+    o.template_dir = "templates";
+    o.no_run = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), KILN_REPORT_EFAIL);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(count_files(cache, ".json"), 5);
+
+    /* a good build prunes exactly the entries it did not use */
+    write_article(content, "Prose.", 2);
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_cached, 2);
+    ck_assert_int_eq(count_files(cache, ".json"), 3); /* the two entries and notes.json */
+    kiln_doc *doc;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    ck_assert_int_eq(kiln_doc_run(doc, &st, &d), 0); /* no_run: both still cached */
+    for (int i = 0; i < doc->n_runs; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.json", doc->runs[i]->key);
+        ck_assert(file_exists(cache, name));
+    }
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    ck_assert(file_exists(cache, "manifest/build.json"));
+    ck_assert(file_exists(cache, "build.lock"));
+    ck_assert(file_exists(cache, "notes.json"));
+    ck_assert(file_exists(cache, "README"));
+    ck_assert(file_exists(cache, "0123456789abcdef0123456789abcdef.json.tmp.1"));
+    /* and a second prune finds nothing more to delete */
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(count_files(cache, ".json"), 3);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -906,6 +1145,7 @@ static Suite *suite(void)
     tcase_add_test(p, test_err_missing_content);
     tcase_add_test(p, test_base_and_canonical);
     tcase_add_test(p, test_formats);
+    tcase_add_test(p, test_base_switches_schedule);
     tcase_add_test(p, test_stable_run_colours);
     suite_add_tcase(s, p);
     TCase *w = tcase_create("write");
@@ -921,6 +1161,8 @@ static Suite *suite(void)
     tcase_add_test(c, test_concurrent_builds);
     tcase_add_test(c, test_lrfind_and_schedule_figures);
     tcase_add_test(c, test_values_in_titles_and_labels);
+    tcase_add_test(c, test_lrfind_key_ignores_unused_keys);
+    tcase_add_test(c, test_prune);
     tcase_add_test(c, test_smoke_build_of_content);
     suite_add_tcase(s, c);
     return s;

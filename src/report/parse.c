@@ -697,6 +697,101 @@ static void list_runs(sbuf *b, const kiln_doc *doc)
     if (!doc->n_runs) sb_add(b, "(none declared)");
 }
 
+/* Keys that apply only with some schedules, optimizers or early stopping
+ * (mirrors the key table's relevance in src/train/config.c, which
+ * kiln_config_validate enforces for keys that were set). */
+typedef struct key_scope {
+    const char *key;
+    char what;          /* 's' schedule, 'o' optimizer, 'e' early_stopping=true */
+    const char *names;  /* space-separated schedules / optimizers */
+} key_scope;
+
+static const key_scope KEY_SCOPES[] = {
+    {"linear_step", 's', "linear"},
+    {"step_drop", 's', "step"},
+    {"step_every", 's', "step"},
+    {"time_decay", 's', "time"},
+    {"exp_k", 's', "exponential"},
+    {"base_lr", 's', "triangular triangular2 exp_range"},
+    {"max_lr", 's', "triangular triangular2 exp_range one_cycle"},
+    {"step_size", 's', "triangular triangular2 exp_range"},
+    {"step_unit", 's', "triangular triangular2 exp_range"},
+    {"gamma", 's', "exp_range"},
+    {"pct_start", 's', "one_cycle"},
+    {"div_factor", 's', "one_cycle"},
+    {"final_div_factor", 's', "one_cycle"},
+    {"monitor", 's', "plateau"},
+    {"factor", 's', "plateau"},
+    {"patience", 's', "plateau"},
+    {"min_lr", 's', "plateau"},
+    {"min_delta", 's', "plateau"},
+    {"cooldown", 's', "plateau"},
+    {"momentum", 'o', "sgd rmsprop"},
+    {"nesterov", 'o', "sgd"},
+    {"beta1", 'o', "adam adamax"},
+    {"beta2", 'o', "adam adamax"},
+    {"epsilon", 'o', "adam adamax adadelta rmsprop adagrad"},
+    {"rho", 'o', "adadelta rmsprop"},
+    {"initial_accumulator", 'o', "adagrad"},
+    {"es_monitor", 'e', NULL},
+    {"es_min_delta", 'e', NULL},
+    {"es_patience", 'e', NULL},
+    {"es_mode", 'e', NULL},
+    {"es_restore_best", 'e', NULL},
+};
+/* schedules that run from base_lr/max_lr, never from learning_rate */
+static const char NO_LEARNING_RATE_SCHEDULES[] = "triangular triangular2 exp_range one_cycle";
+
+static int word_in_list(const char *w, const char *list)
+{
+    size_t n = strlen(w);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, w, n)) return 1;
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Clear the set bit of a trainer key; returns whether it was set. */
+static int unset_key(kiln_config *c, const char *name)
+{
+    int n;
+    const kiln_key_info *ki = kiln_config_keys(&n);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ki[i].name, name)) continue;
+        uint64_t bit = 1ull << (i % 64);
+        int was = (c->set_mask[i / 64] & bit) != 0;
+        c->set_mask[i / 64] &= ~bit;
+        return was;
+    }
+    return 0;
+}
+
+/* After `base =`: keys the child inherited but that do not apply to its own
+ * schedule, optimizer or early stopping count as not set, so switching the
+ * schedule in a derived run is not refused for the base's settings. Keys the
+ * directive sets itself stay set, so a contradiction within one directive
+ * is still an error. An inherited learning_rate under a schedule that never
+ * reads it goes back to the optimizer's default, as if the run had been
+ * written out without it (the same config, the same cache key). */
+static void drop_inherited_irrelevant(kiln_config *c, const kiln_directive *x)
+{
+    for (size_t i = 0; i < sizeof KEY_SCOPES / sizeof KEY_SCOPES[0]; i++) {
+        const key_scope *k = &KEY_SCOPES[i];
+        if (kv_get(x, k->key)) continue;
+        int applies = k->what == 's' ? word_in_list(c->schedule, k->names)
+                    : k->what == 'o' ? word_in_list(c->optimizer, k->names)
+                                     : c->early_stopping;
+        if (!applies) unset_key(c, k->key);
+    }
+    if (!kv_get(x, "learning_rate") && word_in_list(c->schedule, NO_LEARNING_RATE_SCHEDULES) &&
+        unset_key(c, "learning_rate"))
+        c->learning_rate = NAN;
+}
+
 /* Build each run's config, following base = chains. state: 0 new, 1 busy, 2 done. */
 static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int depth, sbuf *chain)
 {
@@ -737,6 +832,7 @@ static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, i
         char err[4096];
         if (kiln_config_set(&r->config, kv->key, kv->value, err, sizeof err)) bad = 1; /* reported by check_keys */
     }
+    if (base) drop_inherited_irrelevant(&r->config, x);
     char err[1024];
     if (!bad && kiln_config_validate(&r->config, err, sizeof err)) {
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{%s} %s: %s", x->name, x->id, err);
