@@ -529,6 +529,55 @@ START_TEST(test_checkpoint)
 }
 END_TEST
 
+/* checkpoint_best_only (the default): the file holds the weights of the epoch
+ * with the lowest val_loss, which a run stopped after that epoch reproduces. */
+START_TEST(test_checkpoint_best_only)
+{
+    load_data();
+    char dirbuf[64], err[512], path[256];
+    const char *dir = test_tmpdir(dirbuf);
+    ck_assert(dir);
+    snprintf(path, sizeof path, "%s/best.kiln", dir);
+    const char *spec = "conv:8x3,relu,pool:2,dense:32,relu,dense:10";
+    kiln_config c;
+    kiln_config_init(&c);
+    snprintf(c.model, sizeof c.model, "%s", spec);
+    set(&c, "train_limit=1000");
+    set(&c, "test_limit=100");
+    set(&c, "batch_size=100");
+    set(&c, "learning_rate=0.03"); /* large enough for val_loss to go up and down */
+    set(&c, "epochs=6");
+    snprintf(c.checkpoint, sizeof c.checkpoint, "%s", path);
+    ck_assert_int_eq(c.checkpoint_best_only, 1);
+    kiln_history h;
+    kiln_model m;
+    ck_assert_msg(kiln_train(&c, &g_train, &g_test, &h, &m, NULL, err, sizeof err) == 0, "%s", err);
+    int best = 0;
+    for (int e = 1; e < h.n_epochs; e++)
+        if (h.epochs[e].val_loss < h.epochs[best].val_loss) best = e;
+    ck_assert_msg(best < h.n_epochs - 1, "this configuration must have its best epoch before the last");
+    kiln_model saved;
+    ck_assert(kiln_model_build(&saved, spec, 28, 28, 1, err, sizeof err) == 0);
+    ck_assert_msg(kiln_weights_load(&saved, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(memcmp(saved.params, m.params, sizeof(float) * m.n_params) != 0, "not the last epoch's weights");
+    /* the same run stopped after the best epoch ends with the saved weights */
+    kiln_config c2 = c;
+    c2.epochs = best + 1;
+    c2.checkpoint[0] = 0;
+    kiln_history h2;
+    kiln_model m2;
+    ck_assert_msg(kiln_train(&c2, &g_train, &g_test, &h2, &m2, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(memcmp(saved.params, m2.params, sizeof(float) * m2.n_params) == 0, "the best epoch's weights");
+    unlink(path);
+    rmdir(dir);
+    kiln_history_free(&h);
+    kiln_history_free(&h2);
+    kiln_model_free(&m);
+    kiln_model_free(&m2);
+    kiln_model_free(&saved);
+}
+END_TEST
+
 /* ------------------------------------------------------------ determinism */
 
 static char *history_text(kiln_history *h)
@@ -725,6 +774,7 @@ static Suite *suite(void)
     tcase_add_test(r, test_lrfind_diverges);
     tcase_add_test(r, test_early_stopping_restores);
     tcase_add_test(r, test_checkpoint);
+    tcase_add_test(r, test_checkpoint_best_only);
     tcase_add_loop_test(r, test_determinism, 0, (int)(sizeof SCHED_ARGS / sizeof SCHED_ARGS[0]));
     tcase_add_test(r, test_lrfind_determinism);
     suite_add_tcase(s, r);
