@@ -720,8 +720,7 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
             }
         }
         /* the contents is rebuilt each pass (its ops are appended anew) */
-        free(w.flows[FLOW_TOC].it);
-        memset(&w.flows[FLOW_TOC], 0, sizeof w.flows[FLOW_TOC]);
+        pl_flow_free(&w.flows[FLOW_TOC]);
         contents(&w, body_first);
         int n = pl_paginate(&w, &w.flows[FLOW_TOC], n_title);
         if (n == n_toc) break;
@@ -748,6 +747,12 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
             const pitem *it = &fl->it[i];
             if (it->page < 0 || it->page >= total) continue;
             for (int k = 0; k < it->nop; k++) draw_op(&dr, pages[it->page], &w.op[it->op0 + k], top - it->y);
+        }
+        for (int r = 0; r < fl->nrep; r++) {
+            const prepeat *rp = &fl->rep[r];
+            const pitem *it = &fl->it[rp->item];
+            if (rp->page < 0 || rp->page >= total) continue;
+            for (int k = 0; k < it->nop; k++) draw_op(&dr, pages[rp->page], &w.op[it->op0 + k], top - rp->y);
         }
     }
     /* running heads and page numbers */
@@ -795,7 +800,7 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
     }
     if (rc) unlink(tmp);
     free(pages);
-    for (int f = 0; f < 3; f++) free(w.flows[f].it);
+    for (int f = 0; f < 3; f++) pl_flow_free(&w.flows[f]);
     free(w.op);
     free(w.dest);
     pf_free(w.fonts);

@@ -293,7 +293,8 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
         dh = 60;
     }
     pl_dest(w, w->chapter, x->anchor, x, 0, "", ka_strdup(w->a, label), 0);
-    new_item(w, c, 4 + dh + 7 + cap_h + 2, 12, 0);
+    /* it may float to the top of the next page (see pl_paginate) */
+    new_item(w, c, 4 + dh + 7 + cap_h + 2, 12, 0)->fl = PI_FLOAT;
     float ix = c->x + (c->width - dw) / 2;
     if (ok) {
         pdop *o = pl_op(w, OP_IMAGE);
@@ -422,25 +423,50 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
         total += rh[r];
     }
     int keep_all = total < w->text_h / 3;
+    /* a header row is repeated at the top of each continuation page (unless
+     * it is itself most of a page); a row taller than what a page leaves
+     * under the header is set in slices of one line each, so it breaks
+     * across pages instead of running past the bottom margin */
+    int repeat = header && rh[0] <= w->text_h / 2;
+    float limit = w->text_h - (repeat ? rh[0] : 0);
+    int hdr_item = -1;
     for (int r = 0; r < rows; r++) {
         int hdr = header && r == 0;
-        pitem *it = new_item(w, c, rh[r], r == 0 ? pre : 0, 0);
-        it->keep = keep_all || hdr || r == 0 || r >= rows - 2;
-        if (r == rows - 1) it->keep = 0;
-        if (r == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
-        if (!hdr && r % 2 == (header ? 0 : 1)) pl_rect(w, x0, 0.8f, tw, rh[r] - 1.2f, 0xF6F7F9u);
-        float cx = x0;
-        for (int j = 0; j < nc; j++) {
-            float inner = cw[j] - 2 * pad;
-            if (inner < 1) inner = 1;
-            for (int k = 0; k < nl[r * nc + j]; k++)
-                pp_emit_line(&cp[r * nc + j], &ls[r * nc + j][k], cx + pad,
-                             pady + (float)k * lead + baseline_of(lead, size), inner,
-                             numeric && numeric[j] ? PA_RIGHT : PA_LEFT);
-            cx += cw[j];
+        int m = 1;
+        for (int j = 0; j < nc; j++) m = nl[r * nc + j] > m ? nl[r * nc + j] : m;
+        int row_keep = keep_all || hdr || r == 0 || r >= rows - 2;
+        if (r == rows - 1) row_keep = 0;
+        int split = rh[r] > limit + 0.01f;
+        int shade = !hdr && r % 2 == (header ? 0 : 1);
+        for (int k0 = 0; k0 < m; k0 = split ? k0 + 1 : m) {
+            int k1 = split ? k0 + 1 : m;
+            float top = k0 == 0 ? pady : 0;
+            float h = (float)(k1 - k0) * lead + top + (k1 == m ? pady : 0);
+            pitem *it = new_item(w, c, h, r == 0 && k0 == 0 ? pre : 0, 0);
+            int idx = item_index(w);
+            if (k1 == m) it->keep = row_keep;
+            else it->keep = k0 == 0 || k1 >= m - 1 || row_keep;
+            if (hdr && k0 == 0) hdr_item = idx;
+            else if (repeat && hdr_item >= 0) it->hdr = hdr_item + 1;
+            if (r == 0 && k0 == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
+            if (shade) {
+                float s0 = k0 == 0 ? 0.8f : 0, s1 = k1 == m ? 0.4f : 0;
+                pl_rect(w, x0, s0, tw, h - s0 - s1, 0xF6F7F9u);
+            }
+            float cx = x0;
+            for (int j = 0; j < nc; j++) {
+                float inner = cw[j] - 2 * pad;
+                if (inner < 1) inner = 1;
+                int kn = nl[r * nc + j] < k1 ? nl[r * nc + j] : k1;
+                for (int k = k0; k < kn; k++)
+                    pp_emit_line(&cp[r * nc + j], &ls[r * nc + j][k], cx + pad,
+                                 top + (float)(k - k0) * lead + baseline_of(lead, size), inner,
+                                 numeric && numeric[j] ? PA_RIGHT : PA_LEFT);
+                cx += cw[j];
+            }
+            if (k1 == m && hdr) pl_line(w, x0, h - 0.25f, x0 + tw, h - 0.25f, 0.5f, HEAD_COLOR);
+            if (k1 == m && r == rows - 1) pl_line(w, x0, h - 0.4f, x0 + tw, h - 0.4f, 0.9f, HEAD_COLOR);
         }
-        if (hdr) pl_line(w, x0, rh[r] - 0.25f, x0 + tw, rh[r] - 0.25f, 0.5f, HEAD_COLOR);
-        if (r == rows - 1) pl_line(w, x0, rh[r] - 0.4f, x0 + tw, rh[r] - 0.4f, 0.9f, HEAD_COLOR);
     }
     for (int i = 0; i < rows * nc; i++) {
         free(ls[i]);
@@ -605,8 +631,11 @@ void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip)
             ppara p;
             pp_init(&p, w);
             pp_inlines(&p, &st, b->inlines);
+            int first = item_index(w) + 1;
             emit_lines(w, c, &p, c->x, c->width, BODY_LEAD, BODY_SIZE, PA_JUSTIFY, c->tight ? 2 : 6, 0, NULL);
             pp_free(&p);
+            /* paragraph lines may be set before a figure that floats */
+            for (int i = first; i <= item_index(w); i++) item_at(w, i)->fl |= PI_TEXT;
             break;
         }
         case KILN_BL_HEADING:

@@ -81,14 +81,32 @@ typedef struct pitem {
     int new_page;       /* a page break before this item */
     int op0, nop;       /* its drawing operations */
     int chapter;        /* chapter index (running header), -1 none */
+    int fl;             /* PI_FLOAT / PI_TEXT */
+    int hdr;            /* a table row: 1 + the index of its table's header
+                           row, repeated at the top of a continuation page;
+                           0 none */
     /* placement */
     int page;
     float y;
 } pitem;
 
+/* A figure that does not fit at the bottom of a page may float to the top
+ * of the next one while the text (paragraph lines, not headings) after it
+ * fills the page. */
+#define PI_FLOAT 1
+#define PI_TEXT 2
+
+/* A table header row drawn again at the top of a page (item, where). */
+typedef struct prepeat {
+    int item, page;
+    float y;
+} prepeat;
+
 typedef struct pflow {
     pitem *it;
     int n, cap;
+    prepeat *rep;       /* set by pl_paginate */
+    int nrep, caprep;
 } pflow;
 
 /* A destination: a heading, figure, table or chapter start. */
@@ -212,9 +230,10 @@ float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *tex
 float pl_label_width(pw *w, const pstyle *st, const char *text);
 int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level,
             const char *number, const char *title, int toc);
-/* Paginate a flow: sets page (from first_page) and y of every item; returns
- * the number of pages (at least 1). */
+/* Paginate a flow: sets page (from first_page) and y of every item and the
+ * repeated table headers; returns the number of pages (at least 1). */
 int pl_paginate(pw *w, pflow *f, int first_page);
+void pl_flow_free(pflow *f);
 
 /* ---- blocks (pdf_blocks.c) ------------------------------------------------------- */
 

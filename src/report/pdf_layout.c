@@ -7,7 +7,9 @@
  * a caption and its table header), so a heading never ends a page and no
  * paragraph leaves a single line behind. A chain of keeps longer than a page
  * breaks where it must. Space above an item (`pre`) is dropped at the top of
- * a page. */
+ * a page. A figure that does not fit floats: the paragraph lines after it
+ * fill the page and it opens the next one (see float_fill). A table row that
+ * opens a page gets its table's header row drawn above it again. */
 #include "report/pdf_internal.h"
 
 #include <stdlib.h>
@@ -127,37 +129,104 @@ int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, i
     return w->ndest++;
 }
 
+static void add_repeat(pflow *f, int item, int page, float y)
+{
+    if (f->nrep == f->caprep) {
+        f->caprep = f->caprep ? 2 * f->caprep : 16;
+        f->rep = realloc(f->rep, sizeof *f->rep * (size_t)f->caprep);
+        if (!f->rep) abort();
+    }
+    f->rep[f->nrep++] = (prepeat){item, page, y};
+}
+
+/* The figure i does not fit below y: the last of the text items after it
+ * that can be set on this page instead (each one fits and a page break is
+ * allowed after the last); i when none. The run of text stops at anything
+ * that is not a paragraph line (a heading, a table, another figure, a new
+ * chapter), so a figure never floats out of its section. */
+static int float_fill(const pw *w, const pflow *f, int i, float y)
+{
+    int best = i;
+    for (int j = i + 1; j < f->n; j++) {
+        const pitem *t = &f->it[j];
+        if (!(t->fl & PI_TEXT) || t->new_page) break;
+        y += t->pre + t->h;
+        if (y > w->text_h + 0.01f) break;
+        if (!t->keep) best = j;
+    }
+    return best;
+}
+
 int pl_paginate(pw *w, pflow *f, int first_page)
 {
     int page = first_page;
-    int start = 0;    /* first item on the current page */
+    int start = 0;    /* first item (in flow order) that may move to the next page */
+    int placed = 0;   /* something is on the current page */
+    int float_page = 0; /* the current page opened with a floated figure */
     float y = 0;
     int i = 0;
+    f->nrep = 0;
     while (i < f->n) {
         pitem *it = &f->it[i];
-        int empty = i == start;
-        if (it->new_page && !empty) {
+        if (it->new_page && placed) {
             page++;
             start = i;
             y = 0;
+            placed = float_page = 0;
             continue;
         }
-        float pre = empty ? 0 : it->pre;
-        if (empty || y + pre + it->h <= w->text_h + 0.01f) {
+        float pre = placed ? it->pre : 0;
+        if (!placed || y + pre + it->h <= w->text_h + 0.01f) {
+            /* a table row opening a page: its header row again first */
+            if (!placed && it->hdr && it->hdr - 1 < i) {
+                add_repeat(f, it->hdr - 1, page, 0);
+                y = f->it[it->hdr - 1].h;
+            }
             it->page = page;
             it->y = y + pre;
             y += pre + it->h;
+            placed = 1;
             i++;
             continue;
+        }
+        /* a figure that does not fit: the text after it fills this page and
+         * the figure opens the next one */
+        if ((it->fl & PI_FLOAT) && i > start && !f->it[i - 1].keep) {
+            int k = float_fill(w, f, i, y);
+            if (k > i) {
+                for (int j = i + 1; j <= k; j++) {
+                    pitem *t = &f->it[j];
+                    t->page = page;
+                    t->y = y + t->pre;
+                    y += t->pre + t->h;
+                }
+                page++;
+                it->page = page;
+                it->y = 0;
+                y = it->h;
+                placed = float_page = 1;
+                start = i = k + 1;
+                continue;
+            }
         }
         /* i does not fit: break before i, or earlier if i-1 keeps with i */
         int b = i;
         while (b > start && f->it[b - 1].keep && !f->it[b].new_page) b--;
-        if (b == start) b = i; /* the whole page is one chain: break here */
+        /* the whole page is one chain: break here (unless the page holds a
+         * floated figure above the chain: the chain moves on) */
+        if (b == start && !(float_page && b < i)) b = i;
         page++;
         start = b;
         y = 0;
+        placed = float_page = 0;
         i = b;
     }
     return page - first_page + 1;
+}
+
+void pl_flow_free(pflow *f)
+{
+    free(f->it);
+    free(f->rep);
+    memset(f, 0, sizeof *f);
 }
