@@ -11,6 +11,7 @@
 #include "kiln/train.h"
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,8 @@ static int cmd_train(int argc, char **argv)
     printf("wall time %.1f s\n", h.seconds);
     if (json) {
         char *s = kiln_history_to_json(&h);
-        if (!s || kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln train: cannot write %s\n", json); rc = 1; }
+        if (!s) { fprintf(stderr, "kiln train: cannot serialise the result for %s\n", json); rc = 1; }
+        else if (kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln train: cannot write %s: %s\n", json, strerror(errno)); rc = 1; }
         free(s);
     }
     if (save) {

@@ -385,6 +385,13 @@ void kiln_report_fingerprint_override(const char *fp);
  * kiln_trainer_fingerprint(). */
 const char *kiln_report_fingerprint(void);
 
+/* Write len bytes to path atomically: a temporary file made with mkstemp in
+ * path's folder, written, fsync'd and renamed over path, so a reader sees the
+ * whole old file or the whole new one. On failure the temporary file is
+ * removed, path is untouched, and -1 is returned with errno saying why;
+ * 0 on success. The report's own files and the CLI's JSON go through this. */
+int kiln_write_file_atomic(const char *path, const void *data, size_t len);
+
 /* The verdict on one run, old build against new. */
 enum kiln_verdict {
     KILN_VERDICT_IDENTICAL,   /* bit-for-bit the same history as stored (or the same key) */

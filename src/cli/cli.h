@@ -11,5 +11,6 @@ int kiln_cmd_diff(int argc, char **argv);
 
 /* Shared helpers (src/cli/common.c). */
 const char *kiln_cli_data_dir(const char *opt);       /* --data, KILN_DATA_DIR, out/data */
-int kiln_cli_write_file(const char *path, const char *text); /* atomic; 0 = ok */
+/* kiln_write_file_atomic (libkiln_report): 0 = ok, else 1 with errno set. */
+int kiln_cli_write_file(const char *path, const char *text);
 #endif

@@ -1,9 +1,10 @@
 /* Helpers shared by the subcommands. */
 #include "cli/cli.h"
+#include "kiln/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <string.h>
 
 const char *kiln_cli_data_dir(const char *opt)
 {
@@ -14,12 +15,5 @@ const char *kiln_cli_data_dir(const char *opt)
 
 int kiln_cli_write_file(const char *path, const char *text)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return 1;
-    int ok = fputs(text, f) >= 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) { unlink(tmp); return 1; }
-    return 0;
+    return kiln_write_file_atomic(path, text, strlen(text)) ? 1 : 0;
 }

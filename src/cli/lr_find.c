@@ -141,7 +141,8 @@ int kiln_cmd_lr_find(int argc, char **argv)
         printf("cyclical bounds: base_lr=%.3g max_lr=%.3g\n", r.base_lr, r.max_lr);
         if (json) {
             char *s = kiln_lrfind_to_json(&r);
-            if (!s || kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln lr-find: cannot write %s\n", json); rc = 1; }
+            if (!s) { fprintf(stderr, "kiln lr-find: cannot serialise the result for %s\n", json); rc = 1; }
+        else if (kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln lr-find: cannot write %s: %s\n", json, strerror(errno)); rc = 1; }
             free(s);
         }
         kiln_lrfind_free(&r);

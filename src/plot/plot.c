@@ -680,6 +680,7 @@ int kiln_plot_render_png(const kiln_plot *p, const char *path, char *err, size_t
         done += (size_t)k;
     }
     if (!bad && fchmod(fd, 0644)) bad = errno;
+    if (!bad && fsync(fd)) bad = errno;
     if (close(fd) && !bad) bad = errno;
     if (!bad && rename(tmp, path)) bad = errno;
     if (bad) {

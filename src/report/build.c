@@ -7,8 +7,8 @@
  *
  * The swap: every top-level entry of the new site (index.html, the chapter
  * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
- * rename(2) - a file atomically, a folder by renameat2(RENAME_EXCHANGE) and
- * removal of the old one. Entries the previous build made (listed in
+ * rename(2) - a file atomically, a folder by kr_swap_dir (renameat2
+ * RENAME_EXCHANGE and removal of the old one). Entries the previous build made (listed in
  * OUT/.kiln-manifest) that this build no longer makes are removed; anything
  * else in OUT (cache/, data/, the user's files) is never touched. */
 #include "report/internal.h"
@@ -42,19 +42,9 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
         char from[8192], to[8192];
         snprintf(from, sizeof from, "%s/%s", tmp, names[i]);
         snprintf(to, sizeof to, "%s/%s", out, names[i]);
-        struct stat sf, so;
+        struct stat sf;
         int dir = stat(from, &sf) == 0 && S_ISDIR(sf.st_mode);
-        int exists = lstat(to, &so) == 0;
-        if (dir && exists) {
-            if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0) {
-                kr_rmtree(from); /* now holds the old one */
-            } else {
-                kr_rmtree(to);
-                if (rename(from, to)) rc = -1;
-            }
-        } else if (rename(from, to)) {
-            rc = -1;
-        }
+        if (dir ? kr_swap_dir(from, to) : rename(from, to)) rc = -1;
         if (rc) { kd_error(d, KILN_REPORT_EFAIL, to, 0, "cannot move the new file in: %s", strerror(errno)); break; }
         sb_printf(&manifest, "%s\n", names[i]);
     }
@@ -73,7 +63,9 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
         }
     }
     free(old);
-    if (!rc) kr_write_atomic(mp, manifest.s ? manifest.s : "", manifest.len);
+    if (!rc && kr_write_atomic(mp, manifest.s ? manifest.s : "", manifest.len))
+        kd_warn(d, mp, 0, "cannot record what this build made (%s): the next build will not remove pages this one "
+                "made and it does not", strerror(errno));
     sb_free(&manifest);
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);

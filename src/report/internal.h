@@ -42,7 +42,12 @@ void kd_warn(kiln_diag *d, const char *file, int line, const char *fmt, ...)
 
 /* ---- files ----------------------------------------------------------------- */
 char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended */
-int kr_write_atomic(const char *path, const void *data, size_t len); /* 0 ok */
+/* mkstemp beside path + write + fsync + rename; the temporary file is removed
+ * on failure. 0 ok, else -1 with errno set (= kiln_write_file_atomic). */
+int kr_write_atomic(const char *path, const void *data, size_t len);
+/* Swap the freshly written folder from into place as to (an existing to is
+ * exchanged with it, then removed). 0 ok, else -1 with errno set. */
+int kr_swap_dir(const char *from, const char *to);
 int kr_mkdirs(const char *path);                        /* mkdir -p; 0 ok */
 int kr_rmtree(const char *path);                        /* rm -rf; 0 ok */
 double kr_now(void);                                    /* monotonic seconds */

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,19 +234,84 @@ char *kr_read_file(const char *path, size_t *len)
     return sb_take(&b);
 }
 
+/* The permission bits fopen would have given: 0666 less the umask. The umask
+ * is read from /proc (umask(2) cannot read it without setting it, which would
+ * race with other threads creating files); 022 where /proc says nothing. */
+static mode_t file_mode(void)
+{
+    static _Atomic int cached = -1;
+    int m = cached;
+    if (m >= 0) return (mode_t)m;
+    unsigned mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &mask) == 1) break;
+        fclose(f);
+    }
+    m = (int)(0666 & ~mask & 0777);
+    cached = m;
+    return (mode_t)m;
+}
+
+/* mkstemp next to path (same folder, so the rename stays on one file system),
+ * write everything, fsync, rename over path. On any failure the temporary
+ * file is removed and -1 returned with errno saying why. */
 int kr_write_atomic(const char *path, const void *data, size_t len)
 {
-    size_t pl = strlen(path) + 32;
+    size_t pl = strlen(path) + 16;
     char *tmp = xmalloc(pl);
-    snprintf(tmp, pl, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) { free(tmp); return -1; }
-    int ok = fwrite(data, 1, len, f) == len;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) { unlink(tmp); free(tmp); return -1; }
+    snprintf(tmp, pl, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    const char *p = data;
+    size_t done = 0;
+    int bad = 0;
+    while (done < len) {
+        ssize_t k = write(fd, p + done, len - done);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            bad = errno;
+            break;
+        }
+        done += (size_t)k;
+    }
+    if (!bad && fchmod(fd, file_mode())) bad = errno;
+    if (!bad && fsync(fd)) bad = errno;
+    if (close(fd) && !bad) bad = errno;
+    if (!bad && rename(tmp, path)) bad = errno;
+    if (bad) unlink(tmp);
     free(tmp);
+    if (bad) {
+        errno = bad;
+        return -1;
+    }
+    return 0;
+}
+
+int kiln_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return kr_write_atomic(path, data, len);
+}
+
+/* Put the freshly written folder from in place of to: renameat2(RENAME_EXCHANGE)
+ * when to exists (then the old one, now at from, is removed), else rename.
+ * Where the exchange is not supported, to is removed first. 0, or -1 with errno. */
+int kr_swap_dir(const char *from, const char *to)
+{
+    struct stat st;
+    if (lstat(to, &st)) return rename(from, to) ? -1 : 0;
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0) {
+        kr_rmtree(from); /* now holds the old one */
+        return 0;
+    }
+    if (kr_rmtree(to) || rename(from, to)) return -1;
     return 0;
 }
 
