@@ -579,6 +579,43 @@ START_TEST(test_missing_entry)
 }
 END_TEST
 
+/* The common case: the old manifest copied aside, the same cache rebuilt by a
+ * changed trainer. Without --cache the old entries are found in the new
+ * manifest's cache folder, so every run is compared by its history. */
+START_TEST(test_old_entries_in_new_cache)
+{
+    ck_assert_msg(fixture_ok, "the builds of the fixture failed");
+    char cache[300], aside[300], man[256], from[400], cmd[1200];
+    snprintf(cache, sizeof cache, "%s/aside-cache", root);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", cache, cache_a, cache);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(aside, sizeof aside, "%s/aside/old.json", root);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/aside' && mkdir '%s/aside'", root, root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(from, sizeof from, "%s/%s", cache, KILN_MANIFEST_FILE);
+    copy_file(from, aside);
+    kiln_build_stats st;
+    ck_assert_int_eq(build_into("aside", "fp-three-0000000003", "", 1, &st, cache, man), 0);
+    ck_assert_int_eq(st.runs_trained, 4);
+    int rc;
+    char *msgs;
+    json_t *j = run_diff(aside, from, NULL, -1, -1, &rc, &msgs);
+    ck_assert_msg(rc == 0, "got %d: %s", rc, msgs);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_msg(!strstr(msgs, "not available"), "%s", msgs);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "summary"), "identical")), 4);
+    const char *ids[] = {"a", "b", "c", "sweep"};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = run_of(j, ids[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(r, "verdict")), "identical");
+        ck_assert(json_is_false(json_object_get(r, "same_key")));
+        ck_assert(json_is_true(json_object_get(r, "histories_compared")));
+    }
+    json_decref(j);
+    free(msgs);
+}
+END_TEST
+
 /* ---- git revisions ----------------------------------------------------------------------- */
 
 START_TEST(test_git_revisions)
@@ -735,6 +772,7 @@ static Suite *suite(void)
     tcase_add_test(b, test_within_noise_exit_zero);
     tcase_add_test(b, test_bad_input);
     tcase_add_test(b, test_missing_entry);
+    tcase_add_test(b, test_old_entries_in_new_cache);
     tcase_add_test(b, test_git_revisions);
     tcase_add_test(b, test_cli);
     suite_add_tcase(s, b);

@@ -20,7 +20,9 @@
  * smoothed loss) move by at most loss_tol, relatively.
  *
  * Entries are looked for in the side's own folder (a manifest given as a
- * file), then in the working tree's cache, then at the side's git revision;
+ * file), for the old side then in the new side's folder (an old manifest
+ * copied aside, then the same cache rebuilt), then in the working tree's
+ * cache, then at the side's git revision;
  * each is checked (key, check sum) before it is used. An entry found nowhere
  * leaves that run compared by its manifest metrics only (said so, never
  * "identical"). Nothing here writes to a cache: the only files written are
@@ -166,6 +168,7 @@ typedef struct side {
     char desc[4400];         /* what was read: a path or REV:path */
     char rev[256];           /* a git revision, "" for a file */
     char dir[4400];          /* a file's entries folder (its cache), "" for a revision */
+    char peer[4400];         /* old side: the new side's entries folder, "" if none */
     const char *cache;       /* the working tree's cache */
     json_t *root;
     const char *trainer, *data, *scale, *kiln;
@@ -410,9 +413,16 @@ static int parse_entry(entry *e, const mrun *m, const char *text, const char *wh
 static int load_entry(entry *e, const side *s, const mrun *m)
 {
     memset(e, 0, sizeof *e);
-    const char *dirs[2] = {s->dir[0] ? s->dir : NULL, s->cache};
-    for (int k = 0; k < 2; k++) {
-        if (!dirs[k] || (k == 1 && dirs[0] && !strcmp(dirs[0], dirs[1]))) continue;
+    /* its own folder, the new build's (an old manifest copied aside, then a
+     * rebuild into the same cache), the working tree's cache; each once */
+    const char *dirs[3] = {s->dir[0] ? s->dir : NULL, s->peer[0] ? s->peer : NULL, s->cache};
+    int nd = 0;
+    for (int k = 0; k < 3; k++) {
+        int dup = !dirs[k];
+        for (int j = 0; j < nd && !dup; j++) dup = !strcmp(dirs[j], dirs[k]);
+        if (!dup) dirs[nd++] = dirs[k];
+    }
+    for (int k = 0; k < nd; k++) {
         char p[4400];
         snprintf(p, sizeof p, "%s/%s.json", dirs[k], m->key);
         char *text = kr_read_file(p, NULL);
@@ -430,9 +440,11 @@ static int load_entry(entry *e, const side *s, const mrun *m)
         if (!rc && len && !parse_entry(e, m, out, where)) { free(out); return 0; }
         free(out);
     }
-    if (!e->why[0])
-        snprintf(e->why, sizeof e->why, "entry %s.json is in neither %s%s%s", m->key, s->dir[0] ? s->dir : s->cache,
-                 s->dir[0] && strcmp(s->dir, s->cache) ? " nor " : "", s->dir[0] && strcmp(s->dir, s->cache) ? s->cache : "");
+    if (!e->why[0]) {
+        size_t l = (size_t)snprintf(e->why, sizeof e->why, "entry %s.json is in neither %s", m->key, dirs[0]);
+        for (int k = 1; k < nd && l < sizeof e->why; k++)
+            l += (size_t)snprintf(e->why + l, sizeof e->why - l, " nor %s", dirs[k]);
+    }
     if (s->rev[0] && !strstr(e->why, "check") && !strstr(e->why, "JSON"))
         snprintf(e->why + strlen(e->why), sizeof e->why - strlen(e->why), " nor revision %s", s->rev);
     return -1;
@@ -962,13 +974,7 @@ static int write_html(row *rows, int n, const side *so, const side *sn, const ki
     sb_add(&b, "</main>\n</body>\n</html>\n");
     if (!rc) {
         /* the new images in place of the old ones, then the page */
-        struct stat st;
-        if (!lstat(img_dir, &st)) {
-            if (renameat2(AT_FDCWD, img_tmp, AT_FDCWD, img_dir, RENAME_EXCHANGE) == 0) kr_rmtree(img_tmp);
-            else if (kr_rmtree(img_dir) || rename(img_tmp, img_dir)) rc = -1;
-        } else if (rename(img_tmp, img_dir)) {
-            rc = -1;
-        }
+        if (kr_swap_dir(img_tmp, img_dir)) rc = -1;
         if (rc) kd_error(d, KILN_REPORT_EINPUT, img_dir, 0, "cannot move the overlay plots in: %s", strerror(errno));
     }
     if (!rc && kr_write_atomic(o->html_path, b.s, b.len)) {
@@ -997,6 +1003,9 @@ int kiln_diff(const char *old_src, const char *new_src, const kiln_diff_opts *o0
     side so = {.role = "old", .cache = o.cache_dir}, sn = {.role = "new", .cache = o.cache_dir};
     int rc = open_side(&so, old_src ? old_src : "HEAD", d);
     if (!rc) rc = open_side(&sn, new_src ? new_src : cur, d);
+    /* the old build's entries may sit in the new one's cache: its manifest was
+     * copied aside and the same cache rebuilt */
+    if (!rc) snprintf(so.peer, sizeof so.peer, "%s", sn.dir);
     if (!rc && strcmp(so.data, sn.data)) {
         kd_error(d, KILN_REPORT_EINPUT, NULL, 0,
                  "the two builds used different data (old data digest %.16s..., new %.16s...): their runs are not "
