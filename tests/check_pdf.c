@@ -602,6 +602,147 @@ START_TEST(heading_keeps)
 }
 END_TEST
 
+/* The body text of one page (the running header and the footer cut off). */
+static char *page_body(const char *pdf, int pg)
+{
+    int st;
+    char *x = sh(&st, "pdftotext -q -f %d -l %d -x 60 -y 72 -W 476 -H 702 -layout '%s' -", pg, pg, pdf);
+    ck_assert_int_eq(st, 0);
+    return x;
+}
+
+/* The first page (1-based, from `from` on) whose body holds `needle`, 0 none. */
+static int page_from(const char *pdf, int pages, const char *needle, int from)
+{
+    for (int pg = from; pg <= pages; pg++) {
+        char *x = page_body(pdf, pg);
+        int hit = strstr(x, needle) != NULL;
+        free(x);
+        if (hit) return pg;
+    }
+    return 0;
+}
+static int page_of(const char *pdf, int pages, const char *needle) { return page_from(pdf, pages, needle, 1); }
+
+/* A figure that does not fit under a nearly full page floats: the paragraphs
+ * after it fill that page, it opens the next one, and it does not float past
+ * the next heading. A long table repeats its header on every page it spans;
+ * a row taller than a page breaks across pages inside the text area. */
+START_TEST(floats_and_long_tables)
+{
+    pool_reset();
+    kiln_doc *doc = DOC("Floats", 2);
+    const char *filler = "Filler words fill this paragraph so that the page is nearly full before the figure "
+                         "comes, and then some more words follow to make the lines long enough to justify.";
+    kiln_block *first = HEAD(1, "Floats", "floats"), *last = first;
+    for (int k = 0; k < 8; k++) {
+        last->next = PARA(TXT(S("Pre%d. %s %s", k, filler, filler)));
+        last = last->next;
+    }
+    last->next = DIRB(FIG("floater", 1, "The floating figure."));
+    last = last->next;
+    for (int k = 0; k < 3; k++) {
+        last->next = PARA(TXT(S("After%d: see Figure 1. %s", k, filler)));
+        last = last->next;
+    }
+    last->next = HEAD(2, "Nextsec heading", "nextsec");
+    last = last->next;
+    last->next = PARA(TXT(S("Closing. %s", filler)));
+    doc->chapters[0].blocks = first;
+    doc->chapters[0].title = "Floats";
+
+    enum { NR = 90 };
+    static const char *hdr[3] = {"HdrAlpha", "HdrBeta", "HdrGamma"};
+    static const char *cells[NR * 3];
+    static int numeric[3] = {0, 0, 1};
+    char *tall = P(20000);
+    tall[0] = 0;
+    strcat(tall, "Tallstart");
+    for (int k = 0; k < 900; k++) strcat(tall, " tallword");
+    strcat(tall, " Tallend");
+    for (int r = 0; r < NR; r++) {
+        cells[r * 3] = S("Row%02d", r);
+        cells[r * 3 + 1] = r == 40 ? tall : "a plain cell";
+        cells[r * 3 + 2] = S("%d.%03d", r, r * 7);
+    }
+    kiln_directive *t = DIR(KILN_DIR_TABLE, "long");
+    t->number = 1;
+    t->anchor = "table-long";
+    t->caption = TXT("A table longer than a page.");
+    t->table = TABLE(NR, 3, hdr, cells, numeric);
+    doc->chapters[1].title = "Long table";
+    doc->chapters[1].blocks = blocks(HEAD(1, "Long table", "longtab"), PARA(TXT("Before the table.")), DIRB(t),
+                                     PARA(TXT("After the table.")), NULL);
+
+    char path[256];
+    kiln_diag d = {0};
+    ck_assert_int_eq(write_pdf(doc, "floats", path, sizeof path, &d), 0);
+    int pages = pdf_pages(path, NULL);
+    ck_assert_int_eq(count_images(path), 1);
+    assert_words_inside(path);
+
+    /* the figure */
+    int fp = page_of(path, pages, "Figure 1. The floating");
+    int pre_last = page_of(path, pages, "Pre7.");
+    ck_assert_int_gt(fp, 0);
+    ck_assert_msg(pre_last == fp - 1, "the text before the figure is on page %d, the figure on %d (a float "
+                                      "setup needs them on consecutive pages)", pre_last, fp);
+    ck_assert_msg(page_of(path, pages, "After0:") == fp - 1,
+                  "the paragraph after the figure did not float onto page %d (it is on %d)", fp - 1,
+                  page_of(path, pages, "After0:"));
+    /* the caption is the first text of its page, in the top part */
+    char *x = page_body(path, fp);
+    const char *q = x;
+    while (*q == ' ' || *q == '\n') q++;
+    ck_assert_msg(!strncmp(q, "Figure 1.", 9), "page %d does not open with the figure: '%.60s'", fp, q);
+    int st;
+    char *bb = sh(&st, "pdftotext -q -bbox -f %d -l %d '%s' -", fp, fp, path);
+    const char *w = strstr(bb, ">Figure<");
+    ck_assert_ptr_nonnull(w);
+    while (w > bb && strncmp(w, "yMin=\"", 6)) w--;
+    double cap_y = atof(w + 6);
+    ck_assert_msg(cap_y < 842.0 / 2, "the caption of the floated figure is at y %.1f, not near the top", cap_y);
+    free(bb);
+    /* it does not float past the next heading, which follows it */
+    int hp = page_from(path, pages, "Nextsec heading", fp - 1); /* not the contents' entry */
+    ck_assert_int_ge(hp, fp);
+    if (hp == fp) ck_assert_ptr_nonnull(strstr(strstr(x, "Figure 1."), "Nextsec heading"));
+    free(x);
+    char *tx = body_text(path);
+    const char *flow_order[] = {"Pre7.", "After0:", "After1:", "After2:", "Nextsec heading", "Closing."};
+    assert_in_order(tx, flow_order, 6);
+    free(tx);
+
+    /* the table: the header on every page with a row of it */
+    int rows_seen = 0, tall_pages = 0;
+    for (int pg = 1; pg <= pages; pg++) {
+        char *y = page_body(path, pg);
+        int rows = 0;
+        for (int r = 0; r < NR; r++)
+            if (strstr(y, S("Row%02d", r))) rows++;
+        int tallp = strstr(y, "tallword") != NULL;
+        if (rows || tallp) {
+            ck_assert_msg(strstr(y, "HdrAlpha") && strstr(y, "HdrGamma"),
+                          "page %d holds table rows but not the header", pg);
+            char *after = strstr(y, "HdrAlpha");
+            ck_assert_msg(!strstr(y, "Row") || strstr(y, "Row") > after, "page %d: a row above the header", pg);
+        }
+        rows_seen += rows;
+        tall_pages += tallp;
+        free(y);
+    }
+    ck_assert_int_eq(rows_seen, NR);
+    ck_assert_msg(tall_pages >= 2, "the tall row should span pages (%d)", tall_pages);
+    tx = body_text(path);
+    const char *tab_order[] = {"Before the table.", "Row00", "Row39", "Row40", "Tallstart", "Tallend",
+                               "Row41", "Row89", "After the table."};
+    assert_in_order(tx, tab_order, 9);
+    free(tx);
+    kiln_diag_free(&d);
+    pool_reset();
+}
+END_TEST
+
 /* Long words, long code lines, a table wider than the page, an empty chapter,
  * a chapter of one heading, characters no font has, broken UTF-8. */
 START_TEST(edge_cases)
@@ -698,6 +839,7 @@ static Suite *suite(void)
     tcase_add_test(tc, article_model);
     tcase_add_test(tc, heading_keeps);
     tcase_add_test(tc, edge_cases);
+    tcase_add_test(tc, floats_and_long_tables);
     tcase_add_test(tc, degenerate);
     suite_add_tcase(s, tc);
     return s;
