@@ -650,6 +650,8 @@ static void outline(pw *w, HPDF_Page *pages, int toc_page)
 int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
 {
     if (!doc || !path) return KILN_REPORT_EFAIL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     hpdf_err herr = {0};
     HPDF_Doc pdf = HPDF_New(on_error, &herr);
     if (!pdf) {
@@ -806,5 +808,9 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
     pf_free(w.fonts);
     HPDF_Free(pdf);
     ka_free(w.a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (getenv("KILN_PDF_DEBUG"))
+        fprintf(stderr, "kiln_pdf_write: %s in %.1f ms\n", path,
+                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     return rc;
 }
