@@ -359,6 +359,12 @@ void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float widt
         f = extra / inner;
         if (f > 2.0f) f = 0; /* too loose to justify: set it ragged */
         if (f < -0.25f) f = -0.25f;
+    } else if (extra < 0 && inner > 0) {
+        /* the breaker may end a paragraph (or set a ragged line) with its
+         * spaces shrunk by up to a quarter: shrink them here too, or the
+         * last word runs past the margin */
+        f = extra / inner;
+        if (f < -0.25f) f = -0.25f;
     }
     float used = ln->natural + f * inner;
     float cx = x;
