@@ -309,25 +309,36 @@ static void small_lrfind_config(kiln_config *c)
     set(c, "batch_size=32");
 }
 
+/* A range test on freshly initialised weights: builds and initialises the
+ * model, keeps a copy of its weights in *before (caller frees), runs the
+ * sweep from start to end over `steps` batches, and checks that the weights
+ * come back byte for byte. */
+static void sweep(const kiln_config *c, double start, double end, long steps, kiln_model *m,
+                  float **before, kiln_lrfind_opts *o, kiln_lrfind_result *r)
+{
+    char err[512];
+    ck_assert(kiln_model_build(m, c->model, 28, 28, 1, err, sizeof err) == 0);
+    kiln_model_init(m, c->seed);
+    *before = malloc(sizeof(float) * m->n_params);
+    memcpy(*before, m->params, sizeof(float) * m->n_params);
+    kiln_lrfind_opts_init(o);
+    o->start_lr = start;
+    o->end_lr = end;
+    o->steps = steps;
+    ck_assert_msg(kiln_lrfind(c, &g_train, m, o, r, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(memcmp(*before, m->params, sizeof(float) * m->n_params) == 0, "weights restored byte for byte");
+}
+
 START_TEST(test_lrfind_basic)
 {
     load_data();
     kiln_config c;
     small_lrfind_config(&c);
     kiln_model m;
-    char err[512];
-    ck_assert(kiln_model_build(&m, c.model, 28, 28, 1, err, sizeof err) == 0);
-    kiln_model_init(&m, c.seed);
-    float *before = malloc(sizeof(float) * m.n_params);
-    memcpy(before, m.params, sizeof(float) * m.n_params);
+    float *before;
     kiln_lrfind_opts o;
-    kiln_lrfind_opts_init(&o);
-    o.start_lr = 1e-6;
-    o.end_lr = 1.0;
-    o.steps = 70;
     kiln_lrfind_result r;
-    ck_assert_msg(kiln_lrfind(&c, &g_train, &m, &o, &r, NULL, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(memcmp(before, m.params, sizeof(float) * m.n_params) == 0, "weights restored byte for byte");
+    sweep(&c, 1e-6, 1.0, 70, &m, &before, &o, &r);
     ck_assert_int_eq(r.planned, 70);
     ck_assert(r.n > 6 && r.n <= 70);
     const double mult = pow(1e6, 1.0 / 70);
@@ -365,17 +376,10 @@ START_TEST(test_lrfind_diverges)
     set(&c, "optimizer=sgd");
     kiln_model m;
     char err[512];
-    ck_assert(kiln_model_build(&m, c.model, 28, 28, 1, err, sizeof err) == 0);
-    kiln_model_init(&m, c.seed);
-    float *before = malloc(sizeof(float) * m.n_params);
-    memcpy(before, m.params, sizeof(float) * m.n_params);
+    float *before;
     kiln_lrfind_opts o;
-    kiln_lrfind_opts_init(&o);
-    o.start_lr = 1e-3;
-    o.end_lr = 1e12;
-    o.steps = 80;
     kiln_lrfind_result r;
-    ck_assert_msg(kiln_lrfind(&c, &g_train, &m, &o, &r, NULL, err, sizeof err) == 0, "%s", err);
+    sweep(&c, 1e-3, 1e12, 80, &m, &before, &o, &r);
     ck_assert_msg(r.stopped_early, "a huge end_lr must trip the divergence rule");
     ck_assert(r.n > 6 && r.n < 80);
     double best = 1e9;
