@@ -1130,6 +1130,124 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* ---- values taken from other runs' results; checkpoints ------------------------------- */
+
+/* The text of the first <span ... title="TITLE">TEXT</span> in html. */
+static char *span_text(const char *html, const char *title)
+{
+    char needle[128];
+    snprintf(needle, sizeof needle, "title=\"%s\">", title);
+    const char *p = strstr(html, needle);
+    ck_assert_msg(p != NULL, "no value %s in the page", title);
+    p += strlen(needle);
+    const char *e = strstr(p, "</span>");
+    ck_assert_ptr_nonnull(e);
+    return strndup(p, (size_t)(e - p));
+}
+
+START_TEST(test_values_from_runs)
+{
+    char dir[64], content[128], out[128], p[512];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    mkdir(content, 0777);
+    write_text(content, "index.md", "# R\n\nS.\n");
+    const char *chapter =
+        "# Range\n\n```{experiment} base\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 20\n```\n\n"
+        "```{lrfind} sweep\nbase = base\nlr_steps = 12\nstart_lr = 1e-5\nend_lr = 1\n```\n\n"
+        "```{experiment} sug\nbase = base\nlearning_rate = {{sweep.steepest_lr:.3g}}\n```\n\n"
+        "```{experiment} cyc\nbase = base\nschedule = triangular\nbase_lr = {{sweep.suggested_base_lr:.2g}}\n"
+        "max_lr = {{ sweep.suggested_max_lr:.2g }}\nstep_size = 1\nstep_unit = epochs\ncheckpoint = best\n```\n\n"
+        "```{experiment} child\nbase = cyc\n```\n\n"
+        "```{experiment} over\nbase = cyc\nmax_lr = 0.5\n```\n\n"
+        "A[{{sug.learning_rate}}] B[{{sweep.steepest_lr:.3g}}] C[{{cyc.max_lr}}] D[{{sweep.suggested_max_lr:.2g}}] "
+        "E[{{child.max_lr}}] F[{{over.max_lr}}] G[{{over.base_lr}}] {{sug.test_loss}} {{child.test_loss}} "
+        "{{over.test_loss}} {{cyc.test_loss}}\n\n```{config} cyc\n```\n";
+    write_text(content, "01-r.md", chapter);
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    /* the sweep first, then sug, cyc and over; child has cyc's config and key */
+    ck_assert_int_eq(st.runs_trained, 4);
+    ck_assert_int_eq(st.runs_total, 5);
+    snprintf(p, sizeof p, "%s/01-r.html", out);
+    char *html = test_read_file(p, NULL);
+    char *a = span_text(html, "sug.learning_rate"), *b = span_text(html, "sweep.steepest_lr");
+    char *c = span_text(html, "cyc.max_lr"), *dd = span_text(html, "sweep.suggested_max_lr");
+    char *e = span_text(html, "child.max_lr"), *f = span_text(html, "over.max_lr"), *g = span_text(html, "over.base_lr");
+    ck_assert_str_eq(a, b); /* the value, rounded as asked, is the run's setting */
+    ck_assert_str_eq(c, dd);
+    ck_assert_str_eq(e, c); /* inherited through base = */
+    ck_assert_str_eq(f, "0.5"); /* overridden by a written value */
+    ck_assert_double_eq_tol(strtod(g, NULL) * 4, strtod(c, NULL), strtod(c, NULL) * 0.1); /* base = max / 4 */
+    /* the listing says where the values came from */
+    snprintf(p, sizeof p, "# max_lr = %s: sweep.suggested_max_lr:.2g", c);
+    ck_assert_msg(strstr(html, p), "'%s' not in the page", p);
+    free(a); free(b); free(c); free(dd); free(e); free(f); free(g);
+    free(html);
+    /* checkpoint = best, inherited through base =: weights files named by the
+     * keys of cyc (which child shares) and over; none for sug */
+    snprintf(p, sizeof p, "%s/cache/weights", out);
+    ck_assert_int_eq(count_files(p, ".kwts"), 2);
+    check_site(out);
+
+    /* a rebuild finds every run, the dependent ones included */
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 0);
+    ck_assert_int_eq(st.runs_cached, 5);
+
+    /* a value the key cannot take: found when it is applied, after the sweep */
+    char *bad = strdup(chapter);
+    char *at = strstr(bad, "{{sweep.steepest_lr:.3g}}\n");
+    memcpy(at, "{{sweep.steepest_lr:.1%}}", 25);
+    write_text(content, "01-r.md", bad);
+    free(bad);
+    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EFAIL);
+    ck_assert_msg(d.text && strstr(d.text, "01-r.md:19") && strstr(d.text, "formatted as") &&
+                      strstr(d.text, "learning_rate"),
+                  "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    snprintf(p, sizeof p, "%s/01-r.html", out);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "A[")); /* the previous site is still there */
+    free(html);
+
+    /* errors found when the article is read */
+    const char *pre = "# T\n\n```{lrfind} s\nlr_steps = 5\n```\n\n```{experiment} a\n";
+    char md[1024];
+#define REF_ERROR(body, n1, n2)                                                                                  \
+    do {                                                                                                         \
+        snprintf(md, sizeof md, "%s%s\n```\n\nSee {{a.test_loss}}.\n", pre, body);                               \
+        expect_error(md, n1, n2);                                                                                \
+    } while (0)
+    REF_ERROR("learning_rate = {{nope.steepest_lr}}", "unknown run 'nope'", "declared runs");
+    REF_ERROR("learning_rate = {{a.test_loss}}", "is this run itself", NULL);
+    REF_ERROR("learning_rate = {{s.not_a_metric}}", "unknown metric 'not_a_metric'", "steepest_lr");
+    REF_ERROR("learning_rate = {{s.learning_rate}}", "a setting of 's', not a result", "base = s");
+    REF_ERROR("learning_rate = {{s}}", "malformed reference", "{{RUN.METRIC:FORMAT}}");
+    REF_ERROR("learning_rate = {{s.steepest_lr:%d}}", "unknown format '%d'", NULL);
+    REF_ERROR("no_such_key = {{s.steepest_lr}}", "unknown key 'no_such_key'", NULL);
+    REF_ERROR("checkpoint = sometimes", "checkpoint = 'sometimes'", "best");
+    REF_ERROR("checkpoint = best\nvalidation_split = 0", "needs val_loss", NULL);
+    REF_ERROR("threads = 3", "cannot be set in the article", NULL);
+#undef REF_ERROR
+    /* one level only: a value cannot come from a run that takes values itself */
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 5\n```\n\n```{experiment} a\nlearning_rate = {{s.steepest_lr}}\n```\n\n"
+                 "```{experiment} b\nlearning_rate = {{a.test_loss}}\n```\n\nSee {{b.test_loss}}.\n",
+                 "run 'a' takes values from other runs itself", NULL);
+    /* a range test's settings are written out, and it keeps no checkpoints */
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 5\n```\n\n```{lrfind} t\nlearning_rate = {{s.steepest_lr}}\n```\n",
+                 "only an {experiment} can do that", NULL);
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 5\n```\n\n```{experiment} a\nlearning_rate = {{s.steepest_lr}}\n```\n\n"
+                 "```{lrfind} t\nbase = a\n```\n",
+                 "a range test's settings must be written out", NULL);
+    expect_error("# T\n\n```{lrfind} s\nlr_steps = 5\ncheckpoint = best\n```\n", "keeps no checkpoints", NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -1163,6 +1281,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_values_in_titles_and_labels);
     tcase_add_test(c, test_lrfind_key_ignores_unused_keys);
     tcase_add_test(c, test_prune);
+    tcase_add_test(c, test_values_from_runs);
     tcase_add_test(c, test_smoke_build_of_content);
     suite_add_tcase(s, c);
     return s;

@@ -106,6 +106,21 @@ struct kiln_inline {
 
 enum kiln_run_kind { KILN_RUN_TRAIN, KILN_RUN_LRFIND };
 
+/* A trainer key whose value is another run's result, written
+ * `max_lr = {{sweep.suggested_max_lr:.3g}}`. It is applied (the value
+ * formatted with the format, default .10g, then parsed as the key's text)
+ * once that run has a result, so the key of this run depends on it. */
+typedef struct kiln_config_ref {
+    const char *key;         /* trainer key, e.g. "max_lr" */
+    const char *run_id;      /* the run whose result gives the value */
+    const char *metric;      /* a result metric of that run */
+    const char *format;      /* kiln_format_value format, "" = .10g */
+    const char *file;        /* where the reference is written */
+    int line;
+    struct kiln_run *from;   /* the run, resolved by the loader */
+    const char *text;        /* the value applied, "" until then */
+} kiln_config_ref;
+
 typedef struct kiln_run {
     const char *id;          /* the directive's id: [A-Za-z0-9_-], <= 48 chars */
     enum kiln_run_kind kind;
@@ -128,6 +143,11 @@ typedef struct kiln_run {
     const char *kiln_version, *fingerprint, *data_digest;
     const char *compiler, *cpu, *date, *host_threads;
     double seconds;          /* wall time of the run when it was computed */
+    int checkpoint;          /* `checkpoint =`: 0 no, 1 best val_loss, 2 every
+                                epoch; the weights go to CACHE/weights/KEY.kwts
+                                (not part of the key: they change no result) */
+    kiln_config_ref *refs;   /* keys taken from other runs' results; the */
+    int n_refs;              /* config is complete once they are applied */
 } kiln_run;
 
 /* ------------------------------------------------------------------------ */

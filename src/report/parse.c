@@ -25,12 +25,14 @@ static const char *const FIGURE_KEYS[] = {"runs", "kind", "series", "per", "titl
 static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", "caption", NULL};
 static const char *const RESULT_KEYS[] = {"format", NULL};
 static const char *const CONFIG_KEYS[] = {NULL};
-static const char *const EXPERIMENT_META[] = {"base", "label", NULL};
+static const char *const EXPERIMENT_META[] = {"base", "label", "checkpoint", NULL};
 static const char *const LRFIND_META[] = {"base", "label", "start_lr", "end_lr", "lr_steps", "lr_epochs",
                                           "sma", "smoothing", "stop_factor", "title", "xlabel", "ylabel",
                                           "caption", NULL};
 /* trainer keys a directive may not set */
-static const char *const FORBIDDEN_TRAINER_KEYS[] = {"checkpoint", "checkpoint_best_only", "threads", NULL};
+/* The build decides where checkpoints go ({experiment} checkpoint = best |
+ * every | no) and how many threads a run gets. */
+static const char *const FORBIDDEN_TRAINER_KEYS[] = {"checkpoint_best_only", "threads", NULL};
 
 static int in_list(const char *const *list, const char *s)
 {
@@ -109,6 +111,15 @@ static int kv_line(const kiln_directive *d, const char *key)
     for (int i = 0; i < d->n_kv; i++)
         if (!strcmp(d->kv[i].key, key)) return d->kv[i].line;
     return d->line;
+}
+
+/* A value written `{{RUN.METRIC[:FORMAT]}}` and nothing else: a trainer key
+ * taken from another run's result. */
+static int is_config_ref(const char *v)
+{
+    size_t n = strlen(v);
+    return n > 4 && !strncmp(v, "{{", 2) && !strcmp(v + n - 2, "}}") && !strstr(v + 2, "{{") &&
+           strstr(v + 2, "}}") == v + n - 2;
 }
 
 /* ---- loader state ----------------------------------------------------------------------- */
@@ -463,8 +474,21 @@ static void check_keys(loader *L, kiln_directive *x)
         if (in_list(own, k)) continue;
         if (trainer && in_list(FORBIDDEN_TRAINER_KEYS, k)) {
             kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line,
-                     "{%s} %s: key '%s' cannot be set in the article (checkpoint files and thread counts are the build's business)",
+                     "{%s} %s: key '%s' cannot be set in the article (the build chooses thread counts; use checkpoint = best or every for checkpoints)",
                      x->name, x->id, k);
+            continue;
+        }
+        if (trainer && is_config_ref(x->kv[i].value)) {
+            int n_keys, known = 0;
+            const kiln_key_info *ki = kiln_config_keys(&n_keys);
+            for (int j = 0; j < n_keys; j++) known |= !strcmp(ki[j].name, k);
+            if (x->kind == KILN_DIR_LRFIND)
+                kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line,
+                         "{lrfind} %s: key '%s' takes its value from a run (%s); only an {experiment} can do that",
+                         x->id, k, x->kv[i].value);
+            else if (!known)
+                kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line,
+                         "{%s} %s: unknown key '%s' (see kiln keys for the trainer's keys)", x->name, x->id, k);
             continue;
         }
         if (trainer) {
@@ -777,7 +801,16 @@ static int unset_key(kiln_config *c, const char *name)
  * is still an error. An inherited learning_rate under a schedule that never
  * reads it goes back to the optimizer's default, as if the run had been
  * written out without it (the same config, the same cache key). */
-static void drop_inherited_irrelevant(kiln_config *c, const kiln_directive *x)
+static void drop_ref(kiln_run *r, const char *key)
+{
+    for (int i = 0; i < r->n_refs; i++)
+        if (!strcmp(r->refs[i].key, key)) {
+            r->refs[i] = r->refs[--r->n_refs];
+            return;
+        }
+}
+
+static void drop_inherited_irrelevant(kiln_config *c, const kiln_directive *x, kiln_run *r)
 {
     for (size_t i = 0; i < sizeof KEY_SCOPES / sizeof KEY_SCOPES[0]; i++) {
         const key_scope *k = &KEY_SCOPES[i];
@@ -785,11 +818,43 @@ static void drop_inherited_irrelevant(kiln_config *c, const kiln_directive *x)
         int applies = k->what == 's' ? word_in_list(c->schedule, k->names)
                     : k->what == 'o' ? word_in_list(c->optimizer, k->names)
                                      : c->early_stopping;
-        if (!applies) unset_key(c, k->key);
+        if (!applies) { unset_key(c, k->key); drop_ref(r, k->key); }
     }
-    if (!kv_get(x, "learning_rate") && word_in_list(c->schedule, NO_LEARNING_RATE_SCHEDULES) &&
-        unset_key(c, "learning_rate"))
-        c->learning_rate = NAN;
+    if (!kv_get(x, "learning_rate") && word_in_list(c->schedule, NO_LEARNING_RATE_SCHEDULES)) {
+        drop_ref(r, "learning_rate");
+        if (unset_key(c, "learning_rate")) c->learning_rate = NAN;
+    }
+}
+
+/* `key = {{RUN.METRIC[:FORMAT]}}` in an {experiment}: remembered, applied by
+ * kiln_doc_run once RUN has a result. */
+static int add_config_ref(loader *L, kiln_run *r, const kiln_directive *x, const kiln_kv *kv)
+{
+    size_t n = strlen(kv->value);
+    char *s = trim(ka_strndup(L->a, kv->value + 2, n - 4));
+    const char *dot = strchr(s, '.');
+    if (!dot || dot == s || !dot[1] || dot[1] == ':') {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv->line,
+                 "{%s} %s: key '%s': malformed reference '%s'; accepted: {{RUN.METRIC}} or {{RUN.METRIC:FORMAT}}, "
+                 "e.g. {{sweep.suggested_max_lr:.3g}}",
+                 x->name, x->id, kv->key, kv->value);
+        return 1;
+    }
+    drop_ref(r, kv->key);
+    /* an inherited array was allocated with room for this directive's keys */
+    if (!r->refs) r->refs = ka_alloc(L->a, sizeof *r->refs * (size_t)x->n_kv);
+    kiln_config_ref *f = &r->refs[r->n_refs++];
+    memset(f, 0, sizeof *f);
+    f->key = kv->key;
+    f->run_id = ka_strndup(L->a, s, (size_t)(dot - s));
+    const char *m = dot + 1;
+    const char *c = strchr(m, ':');
+    f->metric = c ? ka_strndup(L->a, m, (size_t)(c - m)) : ka_strdup(L->a, m);
+    f->format = c ? ka_strdup(L->a, c + 1) : "";
+    f->file = x->file;
+    f->line = kv->line;
+    f->text = "";
+    return 0;
 }
 
 /* Build each run's config, following base = chains. state: 0 new, 1 busy, 2 done. */
@@ -824,17 +889,51 @@ static int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, i
         r->config = b->config;
         if (!kv_get(x, "label") && b->label != b->id) r->label = b->label;
         r->base = b->id;
+        r->checkpoint = b->checkpoint;
+        /* inherited references, except for keys this directive sets itself */
+        if (b->n_refs) r->refs = ka_alloc(L->a, sizeof *r->refs * (size_t)(b->n_refs + x->n_kv));
+        for (int i = 0; i < b->n_refs; i++)
+            if (!kv_get(x, b->refs[i].key)) r->refs[r->n_refs++] = b->refs[i];
     }
     int bad = 0;
     for (int i = 0; i < x->n_kv; i++) {
         const kiln_kv *kv = &x->kv[i];
         if (in_list(EXPERIMENT_META, kv->key) || in_list(LRFIND_META, kv->key)) continue;
+        if (is_config_ref(kv->value)) {
+            if (x->kind == KILN_DIR_LRFIND) { bad = 1; continue; } /* reported by check_keys */
+            bad |= add_config_ref(L, r, x, kv);
+            continue;
+        }
         char err[4096];
         if (kiln_config_set(&r->config, kv->key, kv->value, err, sizeof err)) bad = 1; /* reported by check_keys */
     }
-    if (base) drop_inherited_irrelevant(&r->config, x);
+    const char *ck = kv_get(x, "checkpoint");
+    if (ck) {
+        if (x->kind == KILN_DIR_LRFIND || (strcmp(ck, "best") && strcmp(ck, "every") && strcmp(ck, "no"))) {
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
+                     x->kind == KILN_DIR_LRFIND ? "{lrfind} %s: a range test keeps no checkpoints (checkpoint = %s)"
+                                                : "{experiment} %s: checkpoint = '%s'; accepted: best (the weights of the "
+                                                  "epoch with the lowest val_loss), every (the last epoch's), no",
+                     x->id, ck);
+            bad = 1;
+        }
+        r->checkpoint = !strcmp(ck, "best") ? 1 : !strcmp(ck, "every") ? 2 : 0;
+        if (r->checkpoint == 1 && r->config.validation_split <= 0) {
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
+                     "{experiment} %s: checkpoint = best needs val_loss, but validation_split is 0", x->id);
+            bad = 1;
+        }
+    }
+    if (base) drop_inherited_irrelevant(&r->config, x, r);
+    if (r->kind == KILN_RUN_LRFIND && r->n_refs) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line,
+                 "{lrfind} %s: its base takes '%s' from run '%s'; a range test's settings must be written out", x->id,
+                 r->refs[0].key, r->refs[0].run_id);
+        bad = 1;
+    }
     char err[1024];
-    if (!bad && kiln_config_validate(&r->config, err, sizeof err)) {
+    /* a config with references is validated once they are applied */
+    if (!bad && !r->n_refs && kiln_config_validate(&r->config, err, sizeof err)) {
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{%s} %s: %s", x->name, x->id, err);
         bad = 1;
     }
@@ -920,6 +1019,41 @@ static int needs_result(const char *metric)
     for (int i = 0; i < n; i++)
         if (!strcmp(ki[i].name, metric)) return 0;
     return strcmp(metric, "id") && strcmp(metric, "label") && strcmp(metric, "key");
+}
+
+/* Keys taken from other runs' results: the run exists, has no references of
+ * its own (one level only, so there are no cycles), and the metric is a
+ * result. A run that is needed needs the runs it takes values from. */
+static void check_config_refs(loader *L)
+{
+    kiln_doc *doc = L->doc;
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        for (int j = 0; j < r->n_refs; j++) {
+            kiln_config_ref *f = &r->refs[j];
+            char what[256];
+            snprintf(what, sizeof what, "{experiment} %s: key '%s'", r->id, f->key);
+            kiln_run *t;
+            if (check_run_ref(L, f->file, f->line, what, f->run_id, &t)) continue;
+            if (t == r || t->n_refs) {
+                kd_error(L->d, KILN_REPORT_EINPUT, f->file, f->line,
+                         "%s: run '%s' %s; a value can only come from a run whose settings are all written out", what,
+                         t->id, t == r ? "is this run itself" : "takes values from other runs itself");
+                continue;
+            }
+            int before = L->d->n_errors;
+            check_metric(L, f->file, f->line, what, t, f->metric, f->format);
+            if (L->d->n_errors != before) continue;
+            if (!needs_result(f->metric)) {
+                kd_error(L->d, KILN_REPORT_EINPUT, f->file, f->line,
+                         "%s: '%s' is a setting of '%s', not a result; use 'base = %s' to share settings", what,
+                         f->metric, t->id, t->id);
+                continue;
+            }
+            f->from = t;
+            if (r->needed) t->needed = 1;
+        }
+    }
 }
 
 static void check_all(loader *L)
@@ -1165,6 +1299,7 @@ static void check_all(loader *L)
         check_metric(L, file, in->line, in->text, r, in->metric, in->format);
         if (needs_result(in->metric)) r->needed = 1;
     }
+    check_config_refs(L);
 }
 
 /* ---- entry points ------------------------------------------------------------------------- */

@@ -163,10 +163,19 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
 
 static const char *config_listing(kiln_doc *doc, const kiln_run *r)
 {
-    return ka_printf(doc->arena, "# %s %s (%s:%d)%s%s%s\n%s# cache key %s, trainer %s\n",
-                     r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line,
-                     r->base[0] ? ", based on " : "", r->base, doc->smoke ? ", smoke scale" : "", r->display, r->key,
-                     doc->trainer_fingerprint);
+    sbuf from = {0};
+    for (int j = 0; j < r->n_refs; j++) {
+        const kiln_config_ref *f = &r->refs[j];
+        sb_printf(&from, "# %s = %s: %s.%s%s%s\n", f->key, f->text, f->run_id, f->metric, f->format[0] ? ":" : "",
+                  f->format);
+    }
+    const char *s = ka_printf(doc->arena, "# %s %s (%s:%d)%s%s%s\n%s%s%s# cache key %s, trainer %s\n",
+                              r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line,
+                              r->base[0] ? ", based on " : "", r->base, doc->smoke ? ", smoke scale" : "",
+                              from.len ? "# values taken from other runs' results:\n" : "", from.len ? from.s : "",
+                              r->display, r->key, doc->trainer_fingerprint);
+    sb_free(&from);
+    return s;
 }
 
 static void resolve_blocks(kiln_doc *doc, const kiln_chapter *ch, kiln_block *b)

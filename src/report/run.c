@@ -120,6 +120,14 @@ static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, s
 {
     kiln_config c = r->config;
     c.threads = p->threads_each;
+    if (r->checkpoint) {
+        /* next to the result it belongs to; written atomically by the trainer */
+        int w = snprintf(c.checkpoint, sizeof c.checkpoint, "%s/weights", p->cache);
+        if (w < 0 || (size_t)w + 40 >= sizeof c.checkpoint) { snprintf(err, n, "cache path too long for a checkpoint"); return 1; }
+        if (kr_mkdirs(c.checkpoint)) { snprintf(err, n, "cannot create %s: %s", c.checkpoint, strerror(errno)); return 1; }
+        snprintf(c.checkpoint + w, sizeof c.checkpoint - (size_t)w, "/%s.kwts", r->key);
+        c.checkpoint_best_only = r->checkpoint == 1;
+    }
     double t0 = kr_now();
     int rc;
     if (r->kind == KILN_RUN_TRAIN) {
@@ -246,79 +254,104 @@ static char *lrfind_canonical(const kiln_run *r)
     return sb_take(&b);
 }
 
-int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
+static void compute_key(kiln_doc *doc, kiln_run *r)
 {
-    const kiln_build_opts *o = &doc->opts;
-    FILE *log = o->log ? o->log : stderr;
-    kiln_build_stats dummy = {0};
-    if (!st) st = &dummy;
-    char cache[4096];
-    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
-    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir ? o->out_dir : (o->smoke ? "out/smoke" : "out"));
-    const char *data_dir = o->data_dir;
-    if (!data_dir) {
-        const char *e = getenv("KILN_DATA_DIR");
-        data_dir = e && *e ? e : "out/data";
-    }
+    char *c = r->kind == KILN_RUN_LRFIND ? lrfind_canonical(r) : kiln_config_canonical(&r->config);
+    r->canonical = ka_strdup(doc->arena, c);
+    free(c);
+    kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, doc->trainer_fingerprint,
+                   doc->data_digest, r->key);
+    r->data_digest = doc->data_digest;
+}
 
-    kiln_dataset train = {0}, test = {0};
-    int loaded = 0;
-    char digest[65], err[1024];
-    int any_needed = 0;
-    for (int i = 0; i < doc->n_runs; i++) any_needed |= doc->runs[i]->needed;
-    if (any_needed) {
-        if (kc_data_digest(data_dir, digest, &train, &test, &loaded, err, sizeof err)) {
-            kd_error(d, KILN_REPORT_EFAIL, data_dir, 0, "%s (run 'make data', or give --data DIR / KILN_DATA_DIR)", err);
-            return KILN_REPORT_EFAIL;
+/* Set the keys a run takes from other runs' results (every one of which
+ * must have a result by now), then check the completed config. */
+static int apply_refs(kiln_doc *doc, kiln_run *r, kiln_diag *d)
+{
+    int bad = 0;
+    for (int j = 0; j < r->n_refs; j++) {
+        kiln_config_ref *f = &r->refs[j];
+        const kiln_run *t = f->from;
+        double v;
+        const char *sv;
+        char text[64], err[1024];
+        if (!t || !t->ok) {
+            kd_error(d, KILN_REPORT_EFAIL, f->file, f->line, "{experiment} %s: key '%s' takes %s.%s, but run '%s' has no result",
+                     r->id, f->key, f->run_id, f->metric, f->run_id);
+            bad = 1;
+            continue;
         }
-    } else {
-        snprintf(digest, sizeof digest, "none");
+        if (kiln_run_value(t, f->metric, &v, &sv) != 0 || !isfinite(v)) {
+            kd_error(d, KILN_REPORT_EFAIL, f->file, f->line, "{experiment} %s: key '%s': %s.%s is not a finite number (%s)",
+                     r->id, f->key, f->run_id, f->metric, *sv ? sv : "nan");
+            bad = 1;
+            continue;
+        }
+        if (kiln_format_value(v, f->format[0] ? f->format : ".10g", text, sizeof text) < 0 ||
+            kiln_config_set(&r->config, f->key, text, err, sizeof err)) {
+            kd_error(d, KILN_REPORT_EFAIL, f->file, f->line,
+                     "{experiment} %s: key '%s': %s.%s formatted as '%s' is not a value of the key (%s)", r->id, f->key,
+                     f->run_id, f->metric, text, err);
+            bad = 1;
+            continue;
+        }
+        f->text = ka_strdup(doc->arena, text);
     }
-    doc->data_digest = ka_strdup(doc->arena, digest);
+    if (bad) return 1;
+    if (doc->smoke) kiln_smoke_shrink(&r->config);
+    char err[1024];
+    if (kiln_config_validate(&r->config, err, sizeof err)) {
+        kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "{experiment} %s, with the values taken from other runs: %s", r->id,
+                 err);
+        return 1;
+    }
+    return 0;
+}
 
-    for (int i = 0; i < doc->n_runs; i++) {
-        kiln_run *r = doc->runs[i];
-        char *c = r->kind == KILN_RUN_LRFIND ? lrfind_canonical(r) : kiln_config_canonical(&r->config);
-        r->canonical = ka_strdup(doc->arena, c);
-        free(c);
-        kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, doc->trainer_fingerprint,
-                       doc->data_digest, r->key);
-        r->data_digest = doc->data_digest;
-    }
-    if (!any_needed) {
-        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
-        return 0;
-    }
+typedef struct run_ctx {
+    kiln_doc *doc;
+    kiln_build_stats *st;
+    kiln_diag *d;
+    const char *cache, *data_dir;
+    kiln_dataset train, test;
+    int loaded;
+    FILE *log;
+} run_ctx;
 
-    if (kr_mkdirs(cache)) {
-        kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot create the cache folder: %s", strerror(errno));
-        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
-        return KILN_REPORT_EFAIL;
-    }
-    int lock = kc_lock(cache, log, o->quiet);
-    if (lock < 0) {
-        kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));
-        if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
-        return KILN_REPORT_EFAIL;
-    }
-
+/* Look up every needed run of one phase (phase 0: runs whose config is
+ * written out; phase 1: runs that take values from phase 0's results) in
+ * the cache, and train the misses. */
+static int run_phase(run_ctx *x, int phase)
+{
+    kiln_doc *doc = x->doc;
+    const kiln_build_opts *o = &doc->opts;
+    kiln_diag *d = x->d;
+    kiln_build_stats *st = x->st;
     kiln_run **todo = calloc((size_t)doc->n_runs + 1, sizeof *todo);
     int n_todo = 0;
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
-        if (!r->needed) continue;
+        if (!r->needed || (r->n_refs > 0) != phase) continue;
         st->runs_total++;
+        if (phase) {
+            if (apply_refs(doc, r, d)) continue;
+            compute_key(doc, r);
+        }
         /* the same config under two ids shares one entry: compute it once */
         int dup = 0;
-        for (int j = 0; j < n_todo; j++) dup |= !strcmp(todo[j]->key, r->key);
+        for (int j = 0; j < n_todo && !dup; j++)
+            if (!strcmp(todo[j]->key, r->key)) {
+                dup = 1;
+                if (!todo[j]->checkpoint) todo[j]->checkpoint = r->checkpoint; /* one of them asks for weights */
+            }
         if (dup) { st->runs_cached++; continue; }
         char why[1024];
-        kc_status s = kc_load(cache, r, doc->arena, why, sizeof why);
+        kc_status s = kc_load(x->cache, r, doc->arena, why, sizeof why);
         if (s == KC_HIT) { r->cached = 1; st->runs_cached++; continue; }
         if (s == KC_CORRUPT) {
             st->runs_corrupt++;
             kd_warn(d, r->file, r->line, "run '%s': cache entry is damaged (%s); it is computed again", r->id, why);
-            if (!o->quiet) fprintf(log, "kiln: warning: cache entry of '%s' is damaged (%s); computing it again\n", r->id, why);
+            if (!o->quiet) fprintf(x->log, "kiln: warning: cache entry of '%s' is damaged (%s); computing it again\n", r->id, why);
         }
         if (o->no_run) {
             kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' has no cached result (key %s) and --no-run forbids training it",
@@ -329,14 +362,13 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
     }
 
     int rc = d->n_errors ? KILN_REPORT_EFAIL : 0;
-    if (n_todo && !rc) {
-        if (!loaded) {
-            if (kiln_mnist_load(data_dir, &train, &test, err, sizeof err)) {
-                kd_error(d, KILN_REPORT_EFAIL, data_dir, 0, "%s", err);
-                rc = KILN_REPORT_EFAIL;
-            } else {
-                loaded = 1;
-            }
+    if (n_todo && !rc && !x->loaded) {
+        char err[1024];
+        if (kiln_mnist_load(x->data_dir, &x->train, &x->test, err, sizeof err)) {
+            kd_error(d, KILN_REPORT_EFAIL, x->data_dir, 0, "%s", err);
+            rc = KILN_REPORT_EFAIL;
+        } else {
+            x->loaded = 1;
         }
     }
     if (n_todo && !rc) {
@@ -344,14 +376,14 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
         p.doc = doc;
         p.d = d;
         p.st = st;
-        p.cache = cache;
-        p.train = &train;
-        p.test = &test;
+        p.cache = x->cache;
+        p.train = &x->train;
+        p.test = &x->test;
         p.todo = todo;
         p.n_todo = n_todo;
-        p.log = log;
+        p.log = x->log;
         p.quiet = o->quiet;
-        p.tty = isatty(fileno(log));
+        p.tty = isatty(fileno(x->log));
         int jobs = o->jobs > 0 ? o->jobs : 1;
         if (jobs > n_todo) jobs = n_todo;
         long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -362,14 +394,14 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
         worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
         pthread_t *th = calloc((size_t)jobs, sizeof *th);
         if (!o->quiet)
-            fprintf(log, "kiln: %d run%s to compute, %d at a time, %d thread%s each\n", n_todo, n_todo == 1 ? "" : "s",
-                    jobs, p.threads_each, p.threads_each == 1 ? "" : "s");
+            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each\n", n_todo, n_todo == 1 ? "" : "s",
+                    phase ? " with values from earlier runs" : "", jobs, p.threads_each, p.threads_each == 1 ? "" : "s");
         for (int i = 0; i < jobs; i++) {
             ctx[i] = (worker_ctx){&p, i};
             pthread_create(&th[i], NULL, worker, &ctx[i]);
         }
         for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
-        if (p.tty && !p.quiet) { fputs("\r\033[K", log); fflush(log); }
+        if (p.tty && !p.quiet) { fputs("\r\033[K", x->log); fflush(x->log); }
         st->runs_trained += n_todo - p.failed;
         st->runs_failed += p.failed;
         pthread_mutex_destroy(&p.mu);
@@ -381,12 +413,70 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
     /* runs that share a key with one computed above */
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
-        if (!r->needed || r->ok) continue;
+        if (!r->needed || r->ok || (r->n_refs > 0) != phase || !r->canonical[0]) continue;
         char why[256];
-        if (kc_load(cache, r, doc->arena, why, sizeof why) == KC_HIT) r->cached = 1;
+        if (kc_load(x->cache, r, doc->arena, why, sizeof why) == KC_HIT) r->cached = 1;
     }
-    kc_unlock(lock);
     free(todo);
-    if (loaded) { kiln_dataset_free(&train); kiln_dataset_free(&test); }
+    return rc;
+}
+
+int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
+{
+    const kiln_build_opts *o = &doc->opts;
+    kiln_build_stats dummy = {0};
+    run_ctx x = {0};
+    x.doc = doc;
+    x.d = d;
+    x.st = st ? st : &dummy;
+    x.log = o->log ? o->log : stderr;
+    char cache[4096];
+    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
+    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir ? o->out_dir : (o->smoke ? "out/smoke" : "out"));
+    x.cache = cache;
+    x.data_dir = o->data_dir;
+    if (!x.data_dir) {
+        const char *e = getenv("KILN_DATA_DIR");
+        x.data_dir = e && *e ? e : "out/data";
+    }
+
+    char digest[65], err[1024];
+    int any_needed = 0;
+    for (int i = 0; i < doc->n_runs; i++) any_needed |= doc->runs[i]->needed;
+    if (any_needed) {
+        if (kc_data_digest(x.data_dir, digest, &x.train, &x.test, &x.loaded, err, sizeof err)) {
+            kd_error(d, KILN_REPORT_EFAIL, x.data_dir, 0, "%s (run 'make data', or give --data DIR / KILN_DATA_DIR)", err);
+            return KILN_REPORT_EFAIL;
+        }
+    } else {
+        snprintf(digest, sizeof digest, "none");
+    }
+    doc->data_digest = ka_strdup(doc->arena, digest);
+
+    /* keys of the runs whose config is complete; the others get theirs once
+     * the values they take are known */
+    for (int i = 0; i < doc->n_runs; i++) {
+        kiln_run *r = doc->runs[i];
+        if (r->n_refs) { r->canonical = ""; r->data_digest = doc->data_digest; continue; }
+        compute_key(doc, r);
+    }
+    int rc = 0;
+    if (any_needed) {
+        if (kr_mkdirs(cache)) {
+            kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot create the cache folder: %s", strerror(errno));
+            rc = KILN_REPORT_EFAIL;
+        }
+        int lock = rc ? -1 : kc_lock(cache, x.log, o->quiet);
+        if (!rc && lock < 0) {
+            kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));
+            rc = KILN_REPORT_EFAIL;
+        }
+        if (!rc) {
+            rc = run_phase(&x, 0);
+            if (!rc) rc = run_phase(&x, 1);
+            kc_unlock(lock);
+        }
+    }
+    if (x.loaded) { kiln_dataset_free(&x.train); kiln_dataset_free(&x.test); }
     return rc ? rc : (d->n_errors ? d->worst : 0);
 }
