@@ -1248,6 +1248,80 @@ START_TEST(test_values_from_runs)
 }
 END_TEST
 
+START_TEST(test_groups_and_summary_rows)
+{
+    char dir[64], content[128], out[128], p[512];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    mkdir(content, 0777);
+    write_text(content, "index.md", "# G\n\nS.\n");
+    write_text(content, "01-g.md",
+               "# Seeds\n\n```{experiment} s1\ntrain_limit = 200\ntest_limit = 100\nepochs = 1\nbatch_size = 50\n```\n\n"
+               "```{experiment} s2\nbase = s1\nseed = 2\n```\n\n```{experiment} s3\nbase = s1\nseed = 3\n```\n\n"
+               "```{group} seeds\nruns = s1, s2, s3\nlabel = three seeds\n```\n\n"
+               "V[{{s1.test_accuracy:repr}}|{{s2.test_accuracy:repr}}|{{s3.test_accuracy:repr}}] "
+               "M[{{seeds.mean_test_accuracy:repr}}] SD[{{seeds.sd_test_accuracy:repr}}] "
+               "R[{{seeds.range_test_accuracy:repr}}] N[{{seeds.n}}] L[{{seeds.label}}] E[{{seeds.mean_epochs}}]\n\n"
+               "```{table} t\nruns = s1, s2, s3\ncolumns = seed, test_accuracy:.4f, optimizer\nsummary = mean, sd\n```\n");
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_msg(build(content, out, &st, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 3); /* the group's statistic needs its runs */
+    snprintf(p, sizeof p, "%s/01-g.html", out);
+    char *html = test_read_file(p, NULL);
+    double x[3];
+    const char *names[3] = {"s1.test_accuracy", "s2.test_accuracy", "s3.test_accuracy"};
+    for (int i = 0; i < 3; i++) {
+        char *t = span_text(html, names[i]);
+        x[i] = strtod(t, NULL);
+        free(t);
+    }
+    double mean = (x[0] + x[1] + x[2]) / 3, ss = 0, lo = x[0], hi = x[0];
+    for (int i = 0; i < 3; i++) {
+        ss += (x[i] - mean) * (x[i] - mean);
+        if (x[i] < lo) lo = x[i];
+        if (x[i] > hi) hi = x[i];
+    }
+    char *m = span_text(html, "seeds.mean_test_accuracy"), *sd = span_text(html, "seeds.sd_test_accuracy");
+    char *r = span_text(html, "seeds.range_test_accuracy"), *n = span_text(html, "seeds.n");
+    char *l = span_text(html, "seeds.label"), *e = span_text(html, "seeds.mean_epochs");
+    ck_assert_double_eq_tol(strtod(m, NULL), mean, 1e-12);
+    ck_assert_double_eq_tol(strtod(sd, NULL), sqrt(ss / 2), 1e-12);
+    ck_assert_double_eq_tol(strtod(r, NULL), hi - lo, 1e-12);
+    ck_assert_str_eq(n, "3");
+    ck_assert_str_eq(l, "three seeds");
+    ck_assert_str_eq(e, "1"); /* a setting works too */
+    /* the table ends with a mean and a standard-deviation row */
+    char want[256];
+    snprintf(want, sizeof want, "<td class=\"num\">mean</td><td class=\"num\">%.4f</td><td></td>", mean);
+    ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
+    snprintf(want, sizeof want, "<td class=\"num\">standard deviation</td><td class=\"num\">%.4f</td><td></td>", sqrt(ss / 2));
+    ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
+    free(m); free(sd); free(r); free(n); free(l); free(e);
+    free(html);
+    check_site(out);
+
+    const char *pre = "# T\n\n```{experiment} a\n```\n\n```{experiment} b\n```\n\n";
+    char md[1024];
+    snprintf(md, sizeof md, "%s```{group} g\nruns = a, b\n```\n\n{{g.median_test_loss}}\n", pre);
+    expect_error(md, "unknown value 'median_test_loss' of {group} g", "mean_M");
+    snprintf(md, sizeof md, "%s```{group} g\nruns = a, b\n```\n\n{{g.mean_no_such_metric}}\n", pre);
+    expect_error(md, "unknown value 'mean_no_such_metric'", "mean_test_accuracy");
+    snprintf(md, sizeof md, "%s```{group} a\nruns = a, b\n```\n", pre);
+    expect_error(md, "duplicate id 'a'", NULL);
+    snprintf(md, sizeof md, "%s```{group} g\n```\n", pre);
+    expect_error(md, "{group} g: key 'runs' is required", NULL);
+    snprintf(md, sizeof md, "%s```{group} g\nruns = a, c\n```\n", pre);
+    expect_error(md, "unknown run 'c'", NULL);
+    snprintf(md, sizeof md, "%s```{group} g\nruns = a\ncolumns = x\n```\n", pre);
+    expect_error(md, "unknown key 'columns'", "runs, label");
+    snprintf(md, sizeof md, "%s```{table} t\nruns = a, b\nsummary = mean, median\n```\n", pre);
+    expect_error(md, "summary row 'median'", "mean, sd");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -1282,6 +1356,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_lrfind_key_ignores_unused_keys);
     tcase_add_test(c, test_prune);
     tcase_add_test(c, test_values_from_runs);
+    tcase_add_test(c, test_groups_and_summary_rows);
     tcase_add_test(c, test_smoke_build_of_content);
     suite_add_tcase(s, c);
     return s;

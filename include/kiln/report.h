@@ -161,6 +161,8 @@ enum kiln_directive_kind {
     KILN_DIR_TABLE,          /* {table} ID: runs, columns, caption */
     KILN_DIR_LRFIND,         /* {lrfind} ID: a range test (+ its figure) */
     KILN_DIR_CONFIG,         /* {config} RUN: the full configuration listing */
+    KILN_DIR_GROUP,          /* {group} ID: runs whose statistics the prose
+                                quotes, {{ID.mean_test_accuracy}}; shows nothing */
 };
 
 typedef struct kiln_kv {
@@ -293,6 +295,8 @@ typedef struct kiln_doc {
     int n_figures;
     kiln_directive **tables;   /* in number order */
     int n_tables;
+    kiln_directive **groups;   /* {group} directives, in document order */
+    int n_groups;
     int smoke;                 /* built at smoke scale */
     const char *trainer_fingerprint;
     const char *data_digest;   /* "" before kiln_doc_run */
@@ -343,6 +347,11 @@ int kiln_report_build(const kiln_build_opts *o, kiln_build_stats *st, kiln_diag 
  * name is unknown (accepted names in kiln_metric_names()). */
 int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **s);
 const char *kiln_metric_names(void);
+/* A statistic over a {group}'s runs: n, id, label, or STAT_METRIC with STAT
+ * mean, sd (sample standard deviation), min, max or range (max - min) and
+ * METRIC a number every run has (test_accuracy, seconds, ...). Returns as
+ * kiln_run_value; NaN while a run has no result. */
+int kiln_group_value(const kiln_directive *g, const char *name, double *v, const char **s);
 /* Format a number: "" / ".3f" / ".2e" / ".4g" / ".1%" / "d" / "sci" (x10^n
  * in text). Returns 0, or -1 for a format it does not know. */
 int kiln_format_value(double v, const char *fmt, char *buf, size_t n);

@@ -253,6 +253,8 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
     case KILN_DIR_TABLE:
         table_html(w, b, x);
         break;
+    case KILN_DIR_GROUP: /* only its values show, where the prose quotes them */
+        break;
     case KILN_DIR_CONFIG:
         sb_add(b, "<pre class=\"config\"><code>");
         sb_html(b, x->text);

@@ -15,14 +15,17 @@
 
 /* ---- the directive vocabulary ------------------------------------------- */
 
-static const char *const DIRECTIVE_NAMES[] = {"experiment", "figure", "result", "table", "lrfind", "config"};
-#define N_DIRECTIVES 6
-static const char ACCEPTED_DIRECTIVES[] = "{experiment}, {figure}, {result}, {table}, {lrfind}, {config}";
+static const char *const DIRECTIVE_NAMES[] = {"experiment", "figure", "result", "table", "lrfind", "config", "group"};
+#define N_DIRECTIVES ((int)(sizeof DIRECTIVE_NAMES / sizeof DIRECTIVE_NAMES[0]))
+static const char ACCEPTED_DIRECTIVES[] = "{experiment}, {figure}, {result}, {table}, {lrfind}, {config}, {group}";
 
 /* keys of each directive besides the trainer's (experiment, lrfind) */
 static const char *const FIGURE_KEYS[] = {"runs", "kind", "series", "per", "title", "xlabel", "ylabel",
                                           "caption", "labels", "xlog", "ylog", "ymin", "ymax", "xmin", "xmax", NULL};
-static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", "caption", NULL};
+static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", "caption", "summary", NULL};
+static const char *const GROUP_KEYS[] = {"runs", "label", NULL};
+/* rows a table can end with, computed over its runs */
+static const char *const SUMMARY_ROWS[] = {"mean", "sd", "min", "max", NULL};
 static const char *const RESULT_KEYS[] = {"format", NULL};
 static const char *const CONFIG_KEYS[] = {NULL};
 static const char *const EXPERIMENT_META[] = {"base", "label", "checkpoint", NULL};
@@ -468,6 +471,7 @@ static void check_keys(loader *L, kiln_directive *x)
     case KILN_DIR_TABLE: own = TABLE_KEYS; break;
     case KILN_DIR_RESULT: own = RESULT_KEYS; break;
     case KILN_DIR_CONFIG: own = CONFIG_KEYS; break;
+    case KILN_DIR_GROUP: own = GROUP_KEYS; break;
     }
     for (int i = 0; i < x->n_kv; i++) {
         const char *k = x->kv[i].key;
@@ -1021,6 +1025,32 @@ static int needs_result(const char *metric)
     return strcmp(metric, "id") && strcmp(metric, "label") && strcmp(metric, "key");
 }
 
+/* {{GROUP.STAT_METRIC}}: the statistic is known and every run of the group
+ * has the metric; the runs are needed when it is a result. */
+static void check_group_metric(loader *L, const char *file, int line, const char *what, kiln_directive *g,
+                               const char *name, const char *fmt)
+{
+    if (g->n_runs < 1) return; /* reported with the group */
+    double v;
+    const char *s;
+    if (kiln_group_value(g, name, &v, &s) < 0) {
+        kd_error(L->d, KILN_REPORT_EINPUT, file, line,
+                 "%s: unknown value '%s' of {group} %s; accepted: n, id, label, or mean_M, sd_M, min_M, max_M, range_M "
+                 "for a metric M of its runs (e.g. mean_test_accuracy)",
+                 what, name, g->id);
+        return;
+    }
+    const char *us = strchr(name, '_');
+    if (us) {
+        for (int i = 0; i < g->n_runs; i++) {
+            check_metric(L, file, line, what, g->runs[i], us + 1, fmt);
+            if (needs_result(us + 1)) g->runs[i]->needed = 1;
+        }
+    } else {
+        check_metric(L, file, line, what, g->runs[0], "id", fmt);
+    }
+}
+
 /* Keys taken from other runs' results: the run exists, has no references of
  * its own (one level only, so there are no cycles), and the metric is a
  * result. A run that is needed needs the runs it takes values from. */
@@ -1148,6 +1178,31 @@ static void check_all(loader *L)
             }
             break;
         }
+        case KILN_DIR_GROUP: {
+            if (kr_find_run(doc, x->id) || kr_find_group(doc, x->id)) {
+                kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "duplicate id '%s': a run or {group} has it already",
+                         x->id);
+                break;
+            }
+            const char *runs = kv_get(x, "runs");
+            const char **ids;
+            int n = runs ? split_list(L->a, runs, &ids) : 0;
+            if (!n) {
+                kd_error(L->d, KILN_REPORT_EINPUT, x->file, runs ? kv_line(x, "runs") : x->line,
+                         "%s: key 'runs' is required (a list of run ids)", what);
+                break;
+            }
+            x->runs = ka_alloc(L->a, sizeof *x->runs * (size_t)n);
+            for (int j = 0; j < n; j++) {
+                kiln_run *r;
+                if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
+                x->runs[x->n_runs++] = r;
+            }
+            doc->groups = realloc(doc->groups, sizeof *doc->groups * (size_t)(doc->n_groups + 1));
+            if (!doc->groups) abort();
+            doc->groups[doc->n_groups++] = x;
+            break;
+        }
         case KILN_DIR_FIGURE:
         case KILN_DIR_TABLE: {
             if (x->kind == KILN_DIR_FIGURE) x->number = ++n_fig;
@@ -1166,6 +1221,14 @@ static void check_all(loader *L)
                 x->runs[x->n_runs++] = r;
             }
             if (!n) kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"), "%s: 'runs' is empty", what);
+            if (x->kind == KILN_DIR_TABLE && kv_get(x, "summary")) {
+                const char **sv;
+                int ns = split_list(L->a, kv_get(x, "summary"), &sv);
+                for (int j = 0; j < ns; j++)
+                    if (!in_list(SUMMARY_ROWS, sv[j]))
+                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "summary"),
+                                 "%s: summary row '%s'; accepted: mean, sd (sample standard deviation), min, max", what, sv[j]);
+            }
             if (x->kind == KILN_DIR_TABLE) {
                 const char *cols = kv_get(x, "columns");
                 if (!cols) cols = "label, test_loss, test_accuracy";
@@ -1263,6 +1326,7 @@ static void check_all(loader *L)
         }
         }
     }
+    if (doc->groups) ka_own(L->a, doc->groups);
     /* figure and table lists in number order */
     doc->figures = ka_alloc(L->a, sizeof *doc->figures * (size_t)(n_fig + 1));
     doc->tables = ka_alloc(L->a, sizeof *doc->tables * (size_t)(n_tab + 1));
@@ -1292,6 +1356,11 @@ static void check_all(loader *L)
                 continue;
             }
             in->target = t;
+            continue;
+        }
+        kiln_directive *g = kr_find_group(doc, in->run_id);
+        if (g) {
+            check_group_metric(L, file, in->line, in->text, g, in->metric, in->format);
             continue;
         }
         kiln_run *r;
@@ -1451,6 +1520,13 @@ void kiln_doc_free(kiln_doc *doc)
         if (r->ok && r->kind == KILN_RUN_LRFIND) kiln_lrfind_free(&r->lrfind);
     }
     ka_free(doc->arena);
+}
+
+kiln_directive *kr_find_group(const kiln_doc *doc, const char *id)
+{
+    for (int i = 0; i < doc->n_groups; i++)
+        if (!strcmp(doc->groups[i]->id, id)) return doc->groups[i];
+    return NULL;
 }
 
 kiln_run *kr_find_run(const kiln_doc *doc, const char *id)

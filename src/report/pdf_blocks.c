@@ -578,6 +578,8 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
     case KILN_DIR_CONFIG:
         code_block(w, c, x->text, 8);
         break;
+    case KILN_DIR_GROUP: /* only its values show, where the prose quotes them */
+        break;
     }
 }
 

@@ -32,7 +32,20 @@ static void resolve_inlines(kiln_doc *doc, const kiln_chapter *ch, kiln_inline *
     for (; in; in = in->next) {
         if (in->kind == KILN_IN_VALUE) {
             kiln_run *r = kr_find_run(doc, in->run_id);
-            in->text = r ? value_text(doc->arena, r, in->metric, in->format) : "n/a";
+            kiln_directive *g = r ? NULL : kr_find_group(doc, in->run_id);
+            if (r) in->text = value_text(doc->arena, r, in->metric, in->format);
+            else if (g) {
+                double v;
+                const char *s;
+                int k = kiln_group_value(g, in->metric, &v, &s);
+                char buf[128];
+                if (k < 0) in->text = "n/a";
+                else if (k == 1) in->text = ka_strdup(doc->arena, s);
+                else {
+                    if (kiln_format_value(v, in->format, buf, sizeof buf) < 0) kiln_format_value(v, "", buf, sizeof buf);
+                    in->text = ka_strdup(doc->arena, buf);
+                }
+            } else in->text = "n/a";
         } else if (in->kind == KILN_IN_REF && in->target) {
             char buf[512];
             in->text = ka_printf(doc->arena, "%s %d", in->target->kind == KILN_DIR_TABLE ? "Table" : "Figure",
@@ -103,12 +116,23 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
         names[nc] = t;
         fmts[nc++] = c ? c : "";
     }
+    const char *summ[8];
+    int ns = 0;
+    const char *sm = kvget(x, "summary");
+    char *scopy = sm ? ka_strdup(a, sm) : NULL;
+    for (char *save = NULL, *t = scopy ? strtok_r(scopy, ", \t", &save) : NULL; t && ns < 8; t = strtok_r(NULL, ", \t", &save))
+        summ[ns++] = t;
     kiln_table *tb = ka_alloc(a, sizeof *tb);
     tb->n_cols = nc;
-    tb->n_rows = x->n_runs;
+    tb->n_rows = x->n_runs + ns;
     tb->header = ka_alloc(a, sizeof *tb->header * (size_t)(nc ? nc : 1));
     tb->numeric = ka_alloc(a, sizeof *tb->numeric * (size_t)(nc ? nc : 1));
-    tb->cells = ka_alloc(a, sizeof *tb->cells * (size_t)(nc * x->n_runs + 1));
+    tb->cells = ka_alloc(a, sizeof *tb->cells * (size_t)(nc * tb->n_rows + 1));
+    /* the summary rows see the table's runs as a group */
+    kiln_directive g = {0};
+    g.id = x->id;
+    g.runs = x->runs;
+    g.n_runs = x->n_runs;
     const char *hd = kvget(x, "headers");
     char *hcopy = hd ? ka_strdup(a, hd) : NULL;
     char *hp = hcopy;
@@ -130,6 +154,27 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
             const char *s;
             if (kiln_run_value(x->runs[i], names[j], &v, &s) != 0) tb->numeric[j] = 0;
             tb->cells[i * nc + j] = value_text(a, x->runs[i], names[j], fmts[j]);
+        }
+        for (int i = 0; i < ns; i++) {
+            static const char *const shown[][2] = {{"mean", "mean"}, {"sd", "standard deviation"}, {"min", "minimum"},
+                                                   {"max", "maximum"}};
+            const char *what = summ[i];
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(shown[k][0], summ[i])) what = shown[k][1];
+            double v;
+            const char *sv;
+            char name[160], buf[128];
+            snprintf(name, sizeof name, "%s_%s", summ[i], names[j]);
+            const char *cell;
+            /* the first column names the row; the other numeric columns get
+             * the statistic, text columns stay empty */
+            if (j > 0 && tb->numeric[j] && kiln_group_value(&g, name, &v, &sv) == 0) {
+                if (kiln_format_value(v, fmts[j], buf, sizeof buf) < 0) kiln_format_value(v, "", buf, sizeof buf);
+                cell = ka_strdup(a, buf);
+            } else {
+                cell = j == 0 ? what : "";
+            }
+            tb->cells[(x->n_runs + i) * nc + j] = cell;
         }
     }
     x->table = tb;

@@ -64,6 +64,63 @@ static int config_value(const kiln_run *r, const char *name, double *v, const ch
     return 1;
 }
 
+static const char *const GROUP_STATS[] = {"mean", "sd", "min", "max", "range", NULL};
+
+int kiln_group_value(const kiln_directive *g, const char *name, double *v, const char **s)
+{
+    *v = NAN;
+    *s = "";
+    if (!strcmp(name, "id")) { *s = g->id; return 1; }
+    if (!strcmp(name, "label")) {
+        for (int i = 0; i < g->n_kv; i++)
+            if (!strcmp(g->kv[i].key, "label")) { *s = g->kv[i].value; return 1; }
+        *s = g->id;
+        return 1;
+    }
+    if (!strcmp(name, "n")) { *v = g->n_runs; return 0; }
+    const char *us = strchr(name, '_');
+    int stat = -1;
+    for (int k = 0; us && GROUP_STATS[k]; k++)
+        if (strlen(GROUP_STATS[k]) == (size_t)(us - name) && !strncmp(name, GROUP_STATS[k], (size_t)(us - name))) stat = k;
+    if (stat < 0 || g->n_runs < 1) return -1;
+    const char *metric = us + 1;
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    int bad = 0;
+    for (int i = 0; i < g->n_runs; i++) {
+        double x;
+        const char *t;
+        int k = kiln_run_value(g->runs[i], metric, &x, &t);
+        if (k < 0) return -1;
+        if (k == 1) { *s = "n/a"; bad = 2; continue; }
+        if (!isfinite(x)) bad |= 1;
+        sum += x;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+    }
+    if (bad & 2) return 1; /* a text setting: no statistic */
+    if (bad) return 0;     /* NaN: a run has no result (yet) */
+    double mean = sum / g->n_runs;
+    switch (stat) {
+    case 0: *v = mean; break;
+    case 1: {
+        /* two passes, in run order: the same digits on every machine */
+        double ss = 0;
+        for (int i = 0; i < g->n_runs; i++) {
+            double x;
+            const char *t;
+            kiln_run_value(g->runs[i], metric, &x, &t);
+            ss += (x - mean) * (x - mean);
+        }
+        *v = g->n_runs > 1 ? sqrt(ss / (g->n_runs - 1)) : 0;
+        break;
+    }
+    case 2: *v = lo; break;
+    case 3: *v = hi; break;
+    case 4: *v = hi - lo; break;
+    }
+    return 0;
+}
+
 int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **s)
 {
     *v = NAN;
