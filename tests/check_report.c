@@ -1263,7 +1263,8 @@ START_TEST(test_groups_and_summary_rows)
                "V[{{s1.test_accuracy:repr}}|{{s2.test_accuracy:repr}}|{{s3.test_accuracy:repr}}] "
                "M[{{seeds.mean_test_accuracy:repr}}] SD[{{seeds.sd_test_accuracy:repr}}] "
                "R[{{seeds.range_test_accuracy:repr}}] N[{{seeds.n}}] L[{{seeds.label}}] E[{{seeds.mean_epochs}}]\n\n"
-               "```{table} t\nruns = s1, s2, s3\ncolumns = seed, test_accuracy:.4f, optimizer\nsummary = mean, sd\n```\n");
+               "```{table} t\nruns = s1, s2, s3\ncolumns = seed, test_accuracy:.4f, optimizer\nsummary = mean, sd\n```\n\n"
+               "```{figure} sw\nkind = sweep\nruns = s1, s2, s3\nx = seed\ny = test_loss\nby = optimizer\nlabels = Adam\n```\n");
     kiln_build_stats st;
     kiln_diag d;
     ck_assert_msg(build(content, out, &st, &d) == 0, "%s", d.text ? d.text : "");
@@ -1302,6 +1303,11 @@ START_TEST(test_groups_and_summary_rows)
     free(m); free(sd); free(r); free(n); free(l); free(e);
     free(html);
     check_site(out);
+    /* the sweep figure: one line (every run uses adam) */
+    snprintf(p, sizeof p, "%s/img/sw.png", out);
+    struct stat sb;
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_int_gt((int)sb.st_size, 1000);
 
     const char *pre = "# T\n\n```{experiment} a\n```\n\n```{experiment} b\n```\n\n";
     char md[1024];
@@ -1317,6 +1323,10 @@ START_TEST(test_groups_and_summary_rows)
     expect_error(md, "unknown run 'c'", NULL);
     snprintf(md, sizeof md, "%s```{group} g\nruns = a\ncolumns = x\n```\n", pre);
     expect_error(md, "unknown key 'columns'", "runs, label");
+    snprintf(md, sizeof md, "%s```{figure} f\nruns = a, b\nx = seed\n```\n", pre);
+    expect_error(md, "'x' applies to kind = sweep only", NULL);
+    snprintf(md, sizeof md, "%s```{figure} f\nkind = sweep\nruns = a, b\ny = no_such\n```\n", pre);
+    expect_error(md, "unknown metric 'no_such'", NULL);
     snprintf(md, sizeof md, "%s```{table} t\nruns = a, b\nsummary = mean, median\n```\n", pre);
     expect_error(md, "summary row 'median'", "mean, sd");
 }

@@ -181,6 +181,8 @@ enum kiln_figure_kind {
     KILN_FIG_HISTORY,        /* per-epoch or per-step series of runs */
     KILN_FIG_RANGE,          /* range test: loss vs lr, log x axis */
     KILN_FIG_SCHEDULE,       /* the lr each schedule gives, no training */
+    KILN_FIG_SWEEP,          /* a value of each run against one of its settings,
+                                a line per value of `by` (kind = sweep) */
 };
 
 struct kiln_directive {

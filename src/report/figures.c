@@ -247,6 +247,60 @@ static void range_series(figbuild *fb, const kiln_directive *x)
     }
 }
 
+/* kind = sweep: for each run the point (x, y) = (a setting or value, a
+ * result), joined in order of x into one line per distinct value of `by`
+ * (lines in order of first appearance, labelled by that value or by
+ * `labels =`). Returns the number of lines. */
+static int sweep_series(figbuild *fb, const kiln_directive *x, const char *xn, const char *yn, const char *by)
+{
+    int n = x->n_runs, n_lines = 0;
+    const char **line_of = calloc((size_t)n + 1, sizeof *line_of);
+    int *which = calloc((size_t)n + 1, sizeof *which);
+    for (int i = 0; i < n; i++) {
+        double v;
+        const char *s = "";
+        char buf[64];
+        if (by) {
+            if (kiln_run_value(x->runs[i], by, &v, &s) == 0) {
+                kiln_format_value(v, "repr", buf, sizeof buf);
+                s = buf;
+            }
+        }
+        int k = 0;
+        while (k < n_lines && strcmp(line_of[k], s)) k++;
+        if (k == n_lines) line_of[n_lines++] = fb_label(fb, "%s%s", s, "");
+        which[i] = k;
+    }
+    for (int k = 0; k < n_lines; k++) {
+        int m = 0;
+        for (int i = 0; i < n; i++) m += which[i] == k;
+        double *xs = fb_array(fb, (size_t)m), *ys = fb_array(fb, (size_t)m);
+        int j = 0;
+        for (int i = 0; i < n; i++) {
+            if (which[i] != k) continue;
+            const char *s;
+            double xv, yv;
+            if (kiln_run_value(x->runs[i], xn, &xv, &s) != 0) xv = NAN;
+            if (kiln_run_value(x->runs[i], yn, &yv, &s) != 0) yv = NAN;
+            /* insertion sort by x: a handful of points per line */
+            int at = j++;
+            while (at > 0 && xs[at - 1] > xv) { xs[at] = xs[at - 1]; ys[at] = ys[at - 1]; at--; }
+            xs[at] = xv;
+            ys[at] = yv;
+        }
+        kiln_series *s = fb_add(fb);
+        s->label = x->labels && k < x->n_labels ? x->labels[k] : line_of[k];
+        s->x = xs;
+        s->y = ys;
+        s->n = (size_t)m;
+        s->marker = KILN_MARKER_CIRCLE;
+        s->color = KILN_PALETTE(k);
+    }
+    free(line_of);
+    free(which);
+    return n_lines;
+}
+
 static void schedule_series(figbuild *fb, const kiln_directive *x, int per_step)
 {
     for (int i = 0; i < x->n_runs; i++) {
@@ -310,13 +364,30 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         xlabel = "learning rate (log scale)";
         ylabel = "loss";
         p.xlog = 1;
+    } else if (x->figure_kind == KILN_FIG_SWEEP) {
+        const char *xn = kvget(x, "x"), *yn = kvget(x, "y"), *by = kvget(x, "by");
+        if (!xn) xn = "learning_rate";
+        if (!yn) yn = "test_accuracy";
+        int lines = sweep_series(&fb, x, xn, yn, by);
+        if (x->labels && x->n_labels != lines) {
+            snprintf(err, n, "figure %s: %d labels for %d lines (one per value of by = %s)", x->id, x->n_labels, lines,
+                     by ? by : "(none)");
+            fb_free(&fb);
+            return 1;
+        }
+        /* rates span decades: a log axis unless told otherwise */
+        p.xlog = strstr(xn, "lr") || strstr(xn, "learning_rate");
+        xlabel = fb_label(&fb, "%s%s", xn, p.xlog ? " (log scale)" : "");
+        ylabel = fb_label(&fb, "%s%s", yn, "");
+        for (char *c = (char *)xlabel; *c; c++) if (*c == '_') *c = ' ';
+        for (char *c = (char *)ylabel; *c; c++) if (*c == '_') *c = ' ';
     } else {
         schedule_series(&fb, x, per_step);
         ylabel = "learning rate";
     }
     p.xlabel = x->xlabel[0] ? x->xlabel : xlabel;
     p.ylabel = x->ylabel[0] ? x->ylabel : ylabel;
-    p.xinteger = x->figure_kind != KILN_FIG_RANGE; /* epochs and steps are whole */
+    p.xinteger = x->figure_kind != KILN_FIG_RANGE && x->figure_kind != KILN_FIG_SWEEP; /* epochs and steps are whole */
     const char *v;
     if ((v = kvget(x, "xlog"))) p.xlog = truthy(v);
     if ((v = kvget(x, "ylog"))) p.ylog = truthy(v);

@@ -21,7 +21,8 @@ static const char ACCEPTED_DIRECTIVES[] = "{experiment}, {figure}, {result}, {ta
 
 /* keys of each directive besides the trainer's (experiment, lrfind) */
 static const char *const FIGURE_KEYS[] = {"runs", "kind", "series", "per", "title", "xlabel", "ylabel",
-                                          "caption", "labels", "xlog", "ylog", "ymin", "ymax", "xmin", "xmax", NULL};
+                                          "caption", "labels", "xlog", "ylog", "ymin", "ymax", "xmin", "xmax",
+                                          "x", "y", "by", NULL};
 static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", "caption", "summary", NULL};
 static const char *const GROUP_KEYS[] = {"runs", "label", NULL};
 /* rows a table can end with, computed over its runs */
@@ -1258,9 +1259,24 @@ static void check_all(loader *L)
                     if (!strcmp(kind, "history")) x->figure_kind = KILN_FIG_HISTORY;
                     else if (!strcmp(kind, "range")) x->figure_kind = KILN_FIG_RANGE;
                     else if (!strcmp(kind, "schedule")) x->figure_kind = KILN_FIG_SCHEDULE;
+                    else if (!strcmp(kind, "sweep")) x->figure_kind = KILN_FIG_SWEEP;
                     else
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "kind"),
-                                 "%s: kind '%s' is not accepted; accepted: history, range, schedule", what, kind);
+                                 "%s: kind '%s' is not accepted; accepted: history, range, schedule, sweep", what, kind);
+                }
+                static const char *const sweep_keys[] = {"x", "y", "by"};
+                for (int j = 0; j < 3; j++) {
+                    const char *v = kv_get(x, sweep_keys[j]);
+                    if (!v) continue;
+                    if (x->figure_kind != KILN_FIG_SWEEP) {
+                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, sweep_keys[j]),
+                                 "%s: '%s' applies to kind = sweep only", what, sweep_keys[j]);
+                        continue;
+                    }
+                    for (int k = 0; k < x->n_runs; k++) {
+                        check_metric(L, x->file, kv_line(x, sweep_keys[j]), what, x->runs[k], v, NULL);
+                        if (needs_result(v)) x->runs[k]->needed = 1;
+                    }
                 }
                 const char *per = kv_get(x, "per");
                 int step = 0;
@@ -1290,20 +1306,22 @@ static void check_all(loader *L)
                 for (int j = 0; j < x->n_runs; j++) {
                     kiln_run *r = x->runs[j];
                     int want_lrfind = x->figure_kind == KILN_FIG_RANGE;
+                    if (x->figure_kind == KILN_FIG_SWEEP && !kv_get(x, "y")) r->needed = 1; /* test_accuracy */
                     if (want_lrfind != (r->kind == KILN_RUN_LRFIND) && x->figure_kind != KILN_FIG_SCHEDULE)
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
                                  "%s: run '%s' is %s; kind = %s needs %s", what, r->id,
                                  r->kind == KILN_RUN_LRFIND ? "a range test" : "an experiment",
-                                 want_lrfind ? "range" : "history",
+                                 want_lrfind ? "range" : x->figure_kind == KILN_FIG_SWEEP ? "sweep" : "history",
                                  want_lrfind ? "{lrfind} runs" : "{experiment} runs");
-                    if (x->figure_kind != KILN_FIG_SCHEDULE) r->needed = 1;
+                    if (x->figure_kind != KILN_FIG_SCHEDULE && x->figure_kind != KILN_FIG_SWEEP) r->needed = 1;
                     else if (!strcmp(r->config.schedule, "plateau"))
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
                                  "%s: run '%s' uses schedule = plateau, whose rate depends on the validation loss, "
                                  "so it cannot be drawn without training; draw it from the run's history instead "
                                  "(kind = history, series = lr)", what, r->id);
                 }
-                if (x->labels && x->n_labels != x->n_runs)
+                /* a sweep's labels name its lines, counted when it is drawn */
+                if (x->labels && x->n_labels != x->n_runs && x->figure_kind != KILN_FIG_SWEEP)
                     kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "labels"),
                              "%s: %d labels for %d runs; give one label per run", what, x->n_labels, x->n_runs);
                 static const char *const bools[] = {"xlog", "ylog"};
