@@ -107,7 +107,7 @@ START_TEST(test_parse_model)
 {
     const char *md = "# Title\n\nText {{a.test_loss:.3f}} and {{fig:f}}.\n\n"
                      "```{experiment} a\nlearning_rate = 1e-3\n```\n\n"
-                     "```{figure} f\nruns = a\ncaption = The *curve*.\n```\n\n"
+                     "```{figure} f\nruns = a\ncaption = The *curve*\n  (k = 0.1, a = b)\n  ends.\nymin = 0\n```\n\n"
                      "```python\nprint(1)\n```\n";
     kiln_doc *doc;
     kiln_diag d;
@@ -121,6 +121,12 @@ START_TEST(test_parse_model)
     ck_assert_int_eq(doc->n_figures, 1);
     ck_assert_int_eq(doc->figures[0]->number, 1);
     ck_assert_ptr_nonnull(doc->figures[0]->caption);
+    /* an indented line continues the caption even with '=' in it; "ymin ="
+     * at the margin is a key */
+    const kiln_directive *f = doc->figures[0];
+    ck_assert_int_eq(f->n_kv, 3);
+    ck_assert_str_eq(f->kv[1].value, "The *curve* (k = 0.1, a = b) ends.");
+    ck_assert_str_eq(f->kv[2].key, "ymin");
     /* blocks: heading, paragraph, directive, directive, code */
     const kiln_block *b = doc->chapters[0].blocks;
     ck_assert_int_eq(b->kind, KILN_BL_HEADING);

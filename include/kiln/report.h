@@ -350,7 +350,7 @@ int kiln_report_build(const kiln_build_opts *o, kiln_build_stats *st, kiln_diag 
 int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **s);
 const char *kiln_metric_names(void);
 /* A statistic over a {group}'s runs: n, id, label, or STAT_METRIC with STAT
- * mean, sd (sample standard deviation), min, max or range (max - min) and
+ * mean, sd (sample standard deviation), min, max, range (max - min) or sum and
  * METRIC a number every run has (test_accuracy, seconds, ...). Returns as
  * kiln_run_value; NaN while a run has no result. */
 int kiln_group_value(const kiln_directive *g, const char *name, double *v, const char **s);

@@ -408,6 +408,19 @@ static const char *make_anchor(loader *L, const char *text)
 
 /* ---- directives ------------------------------------------------------------------------ */
 
+/* "name = ..." with a name of letters, digits and '_' */
+static int starts_with_key(const char *t)
+{
+    const char *eq = strchr(t, '=');
+    if (!eq || eq == t) return 0;
+    const char *e = eq;
+    while (e > t && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    if (e == t) return 0;
+    for (const char *p = t; p < e; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_') return 0;
+    return 1;
+}
+
 static int parse_body(loader *L, kiln_directive *x, const char *body, int first_line)
 {
     int n = 0, cap = 8, bad = 0;
@@ -421,8 +434,9 @@ static int parse_body(loader *L, kiln_directive *x, const char *body, int first_
         s = nl ? nl + 1 : NULL;
         char *t = trim(raw);
         if (!*t || *t == '#') continue;
-        if ((raw[0] == ' ' || raw[0] == '\t') && n > 0 && !strchr(t, '=')) {
-            /* an indented line continues the previous value */
+        if ((raw[0] == ' ' || raw[0] == '\t') && n > 0 && !starts_with_key(t)) {
+            /* an indented line continues the previous value (unless it reads
+             * "key = ...": prose like "(k = 0.1)" continues it too) */
             kv[n - 1].value = ka_printf(L->a, "%s %s", kv[n - 1].value, t);
             continue;
         }
@@ -1036,7 +1050,7 @@ static void check_group_metric(loader *L, const char *file, int line, const char
     const char *s;
     if (kiln_group_value(g, name, &v, &s) < 0) {
         kd_error(L->d, KILN_REPORT_EINPUT, file, line,
-                 "%s: unknown value '%s' of {group} %s; accepted: n, id, label, or mean_M, sd_M, min_M, max_M, range_M "
+                 "%s: unknown value '%s' of {group} %s; accepted: n, id, label, or mean_M, sd_M, min_M, max_M, range_M, sum_M "
                  "for a metric M of its runs (e.g. mean_test_accuracy)",
                  what, name, g->id);
         return;

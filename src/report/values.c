@@ -64,7 +64,7 @@ static int config_value(const kiln_run *r, const char *name, double *v, const ch
     return 1;
 }
 
-static const char *const GROUP_STATS[] = {"mean", "sd", "min", "max", "range", NULL};
+static const char *const GROUP_STATS[] = {"mean", "sd", "min", "max", "range", "sum", NULL};
 
 int kiln_group_value(const kiln_directive *g, const char *name, double *v, const char **s)
 {
@@ -117,6 +117,7 @@ int kiln_group_value(const kiln_directive *g, const char *name, double *v, const
     case 2: *v = lo; break;
     case 3: *v = hi; break;
     case 4: *v = hi - lo; break;
+    case 5: *v = sum; break;
     }
     return 0;
 }
