@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <jansson.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -734,6 +735,112 @@ START_TEST(test_lrfind_and_schedule_figures)
 }
 END_TEST
 
+/* ---- the article's numbers are the cache's -------------------------------------------- */
+
+/* The shortest %g spelling that reads back as v (the test's own, not kiln's). */
+static void shortest(double v, char *buf, size_t n)
+{
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* A run's result field, read straight from CACHE/KEY.json, where KEY is the
+ * run's key as results.json of the build in out reports it. */
+static double cached_result(const char *out, const char *cache, const char *id, const char *field)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/results.json", out);
+    json_error_t e;
+    json_t *res = json_load_file(p, 0, &e);
+    ck_assert_msg(res != NULL, "%s: %s", p, e.text);
+    const char *key = json_string_value(json_object_get(json_object_get(json_object_get(res, "runs"), id), "key"));
+    ck_assert_msg(key && strlen(key) == 32, "no key for run %s in %s", id, p);
+    snprintf(p, sizeof p, "%s/%s.json", cache, key);
+    json_decref(res);
+    json_t *entry = json_load_file(p, 0, &e);
+    ck_assert_msg(entry != NULL, "cache entry %s: %s", p, e.text);
+    json_t *f = json_object_get(json_object_get(entry, "result"), field);
+    ck_assert_msg(json_is_number(f), "%s: no result.%s", p, field);
+    double v = json_number_value(f);
+    json_decref(entry);
+    return v;
+}
+
+/* Every {{ID.METRIC}} span on the page shows want, and there is at least one. */
+static void spans_show(const char *html, const char *title, const char *want)
+{
+    char needle[160];
+    snprintf(needle, sizeof needle, "title=\"%s\">", title);
+    int n = 0;
+    for (const char *p = strstr(html, needle); p; p = strstr(p + 1, needle)) {
+        const char *v = p + strlen(needle);
+        ck_assert_msg(!strncmp(v, want, strlen(want)) && v[strlen(want)] == '<', "%s shows '%.20s', the cache says %s",
+                      title, v, want);
+        n++;
+    }
+    ck_assert_msg(n > 0, "no value %s on the page", title);
+}
+
+/* The baseline's result line and accuracy, the mean over the seeds, in the
+ * HTML and the PDF of a build of content/, against the cache entries. */
+static void check_numbers_from_cache(const char *out, const char *cache)
+{
+    char p[1024], loss[64], acc[64], pct[64], want[256];
+    double tl = cached_result(out, cache, "baseline", "test_loss");
+    double ta = cached_result(out, cache, "baseline", "test_accuracy");
+    shortest(tl, loss, sizeof loss);
+    shortest(ta, acc, sizeof acc);
+    snprintf(pct, sizeof pct, "%.2f%%", ta * 100);
+    snprintf(p, sizeof p, "%s/01-fixed-learning-rates.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    snprintf(want, sizeof want, "Test loss: %s / Test accuracy: %s", loss, acc);
+    ck_assert_msg(strstr(html, want), "'%s' not in %s", want, p);
+    spans_show(html, "baseline.test_accuracy", pct);
+    free(html);
+
+    /* the seeds chapter: a mean the build computed, from five entries */
+    static const char *const seeds[] = {"baseline", "seed-2", "seed-3", "seed-4", "seed-5"};
+    double sum = 0;
+    for (int i = 0; i < 5; i++) sum += cached_result(out, cache, seeds[i], "test_accuracy");
+    char mean[64];
+    snprintf(mean, sizeof mean, "%.2f%%", sum / 5 * 100);
+    snprintf(p, sizeof p, "%s/06-variation-between-seeds.html", out);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    spans_show(html, "seeds.mean_test_accuracy", mean);
+    spans_show(html, "baseline.test_accuracy", pct);
+    free(html);
+
+    /* the PDF: the result row (label, loss, accuracy) and the sentence after it */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "pdftotext -q -layout '%s/report.pdf' -", out);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    sbuf text = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sb_addn(&text, buf, n);
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert_msg(text.len > 1000, "pdftotext gave %zu bytes", text.len);
+    int row = 0;
+    for (char *line = text.s, *e; line && *line; line = e ? e + 1 : NULL) {
+        e = strchr(line, '\n');
+        if (e) *e = 0;
+        const char *l = strstr(line, "baseline, lr"), *a = l ? strstr(l, loss) : NULL;
+        if (a && strstr(a + strlen(loss), acc)) row = 1;
+        if (e) *e = '\n';
+    }
+    ck_assert_msg(row, "the PDF has no result row 'baseline ... %s ... %s'", loss, acc);
+    snprintf(want, sizeof want, "That is an accuracy of %s", pct);
+    ck_assert_msg(strstr(text.s, want), "'%s' not in the PDF", want);
+    snprintf(want, sizeof want, "a mean of %s", mean);
+    ck_assert_msg(strstr(text.s, want), "'%s' not in the PDF", want);
+    sb_free(&text);
+}
+
 /* ---- the real content/ at smoke scale -------------------------------------------------- */
 
 START_TEST(test_smoke_build_of_content)
@@ -757,6 +864,51 @@ START_TEST(test_smoke_build_of_content)
     ck_assert_ptr_null(strstr(html, "{{"));
     ck_assert_ptr_null(strstr(html, "n/a"));
     free(html);
+    check_numbers_from_cache("out/smoke", "out/smoke/cache");
+}
+END_TEST
+
+/* The committed full-scale cache (out/cache) holds every run of content/: a
+ * build that may not train (--no-run) succeeds, and its key numbers are the
+ * entries'. Built in a temporary folder from a copy of the cache, so the
+ * committed files are left alone. */
+START_TEST(test_article_numbers_from_committed_cache)
+{
+    char dir[64], out[128], cache[128];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    ck_assert_int_eq(mkdir(cache, 0777), 0);
+    DIR *dp = opendir("out/cache");
+    ck_assert_ptr_nonnull(dp);
+    int copied = 0;
+    for (struct dirent *e; (e = readdir(dp));) {
+        size_t l = strlen(e->d_name);
+        if (l != 37 || strcmp(e->d_name + 32, ".json")) continue;
+        char from[512], to[512];
+        snprintf(from, sizeof from, "out/cache/%s", e->d_name);
+        snprintf(to, sizeof to, "%s/%s", cache, e->d_name);
+        size_t len = 0;
+        char *t = test_read_file(from, &len);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(test_write_file(to, t, len), 0);
+        free(t);
+        copied++;
+    }
+    closedir(dp);
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = "content";
+    o.out_dir = out;
+    o.cache_dir = cache;
+    o.no_run = 1;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    int rc = kiln_report_build(&o, &st, &d);
+    ck_assert_msg(rc == 0, "the committed cache (%d entries) does not cover content/:\n%s", copied, d.text ? d.text : "");
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_trained, 0);
+    ck_assert_int_eq(st.runs_cached, st.runs_total);
+    check_numbers_from_cache(out, cache);
 }
 END_TEST
 
@@ -1374,6 +1526,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_values_from_runs);
     tcase_add_test(c, test_groups_and_summary_rows);
     tcase_add_test(c, test_smoke_build_of_content);
+    tcase_add_test(c, test_article_numbers_from_committed_cache);
     suite_add_tcase(s, c);
     return s;
 }
