@@ -699,6 +699,7 @@ START_TEST(test_lrfind_and_schedule_figures)
                "caption = Steepest at {{sweep.steepest_lr:.2e}}.\n```\n\n"
                "```{experiment} stepped\nbase = base\nschedule = step\nstep_drop = 0.5\nstep_every = 1\n```\n\n"
                "```{figure} sched\nkind = schedule\nruns = stepped\nper = epoch\n```\n\n"
+               "```{figure} change\nkind = range\nruns = sweep\nseries = derivative\n```\n\n"
                "See {{fig:sweep}} and {{fig:sched}}: {{sweep.minimum_lr:sci}}.\n\n"
                "Swept from {{sweep.start_lr:sci}} to {{sweep.end_lr}} in {{sweep.planned_steps}} steps.\n");
     kiln_build_stats st;
@@ -711,6 +712,8 @@ START_TEST(test_lrfind_and_schedule_figures)
     struct stat s;
     ck_assert_int_eq(stat(p, &s), 0);
     snprintf(p, sizeof p, "%s/img/sched.png", out);
+    ck_assert_int_eq(stat(p, &s), 0);
+    snprintf(p, sizeof p, "%s/img/change.png", out);
     ck_assert_int_eq(stat(p, &s), 0);
     snprintf(p, sizeof p, "%s/01-r.html", out);
     char *html = test_read_file(p, NULL);
@@ -728,6 +731,10 @@ START_TEST(test_lrfind_and_schedule_figures)
     expect_error("# T\n\n```{lrfind} s\nlr_steps = 0\n```\n", "lr_steps", "positive integer");
     expect_error("# T\n\n```{lrfind} s\n```\n```{result} s\n```\n", "is a range test", NULL);
     expect_error("# T\n\n```{lrfind} s\nstop_factor = 0.5\n```\n", "stop_factor", "number > 1");
+    expect_error("# T\n\n```{lrfind} s\n```\n```{figure} f\nkind = range\nruns = s\nseries = val_loss\n```\n",
+                 "series 'val_loss' is not accepted for a range test", "derivative");
+    expect_error("# T\n\n```{experiment} a\n```\n```{figure} f\nkind = schedule\nruns = a\nseries = loss\n```\n",
+                 "'series' applies to kind = history and kind = range only", NULL);
     expect_error("# T\n\n```{lrfind} s\nlr_steps = 10\nlr_epochs = 1\n```\n", "lr_steps or lr_epochs", NULL);
     /* a plateau schedule needs the validation loss: no curve without training */
     expect_error("# T\n\n```{experiment} p\nschedule = plateau\n```\n\n```{figure} f\nkind = schedule\nruns = p\n```\n",

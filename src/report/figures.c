@@ -192,6 +192,47 @@ static void history_series(figbuild *fb, const kiln_doc *doc, const kiln_directi
     *ylabel = all_loss ? "loss" : all_acc ? "accuracy" : ns == 1 && !strcmp(sv[0], "lr") ? "learning rate" : "";
 }
 
+/* The range test's rate of change, (loss[i] - loss[i-sma]) / sma, against
+ * the rate, with the steepest descent marked. */
+static void range_derivative(figbuild *fb, const kiln_directive *x)
+{
+    for (int i = 0; i < x->n_runs; i++) {
+        const kiln_run *r = x->runs[i];
+        if (!r->ok || !r->lrfind.derivative) continue;
+        const kiln_lrfind_result *f = &r->lrfind;
+        long a = f->n > 30 ? 10 : 0, b = f->n > 30 ? f->n - 5 : f->n;
+        size_t n = b > a ? (size_t)(b - a) : 0;
+        double *xs = fb_array(fb, n), *ys = fb_array(fb, n);
+        for (size_t k = 0; k < n; k++) {
+            xs[k] = f->lr[a + (long)k];
+            ys[k] = f->derivative[a + (long)k];
+        }
+        kiln_series *s = fb_add(fb);
+        char lab[256];
+        s->x = xs;
+        s->y = ys;
+        s->n = n;
+        s->color = KILN_PALETTE(i);
+        s->label = x->n_runs == 1 ? "rate of change of the loss" : fb_label(fb, "%s%s", run_label(x, i, lab, sizeof lab), "");
+    }
+    /* a zero line: below it the loss falls */
+    if (x->n_runs >= 1 && x->runs[0]->ok && x->runs[0]->lrfind.n > 1) {
+        const kiln_lrfind_result *f = &x->runs[0]->lrfind;
+        long a = f->n > 30 ? 10 : 0, b = f->n > 30 ? f->n - 5 : f->n;
+        double *zx = fb_array(fb, 2), *zy = fb_array(fb, 2);
+        zx[0] = f->lr[a];
+        zx[1] = f->lr[b - 1];
+        zy[0] = zy[1] = 0;
+        kiln_series *z = fb_add(fb);
+        z->x = zx;
+        z->y = zy;
+        z->n = 2;
+        z->style = KILN_LINE_DASHED;
+        z->width = 1.0;
+        z->color = KILN_RGB(120, 120, 120);
+    }
+}
+
 static void range_series(figbuild *fb, const kiln_directive *x)
 {
     for (int i = 0; i < x->n_runs; i++) {
@@ -360,9 +401,12 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         if (ns == 1 && !strcmp(sv[0], "lr")) p.ylog = 1;
         free(copy);
     } else if (x->figure_kind == KILN_FIG_RANGE) {
-        range_series(&fb, x);
+        const char *series = kvget(x, "series");
+        int deriv = series && !strcmp(series, "derivative");
+        if (deriv) range_derivative(&fb, x);
+        else range_series(&fb, x);
         xlabel = "learning rate (log scale)";
-        ylabel = "loss";
+        ylabel = deriv ? "change of the loss per batch" : "loss";
         p.xlog = 1;
     } else if (x->figure_kind == KILN_FIG_SWEEP) {
         const char *xn = kvget(x, "x"), *yn = kvget(x, "y"), *by = kvget(x, "by");

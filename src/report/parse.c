@@ -1302,11 +1302,19 @@ static void check_all(loader *L)
                 }
                 const char *series = kv_get(x, "series");
                 if (series) {
-                    if (x->figure_kind != KILN_FIG_HISTORY)
+                    if (x->figure_kind != KILN_FIG_HISTORY && x->figure_kind != KILN_FIG_RANGE)
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
-                                 "%s: 'series' applies to kind = history only", what);
+                                 "%s: 'series' applies to kind = history and kind = range only", what);
                     const char **sv;
                     int ns = split_list(L->a, series, &sv);
+                    if (x->figure_kind == KILN_FIG_RANGE) {
+                        if (ns != 1 || (strcmp(sv[0], "loss") && strcmp(sv[0], "derivative")))
+                            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
+                                     "%s: series '%s' is not accepted for a range test; accepted: loss (the batch "
+                                     "and smoothed loss, the default) or derivative (its rate of change)",
+                                     what, series);
+                        ns = 0;
+                    }
                     for (int j = 0; j < ns; j++) {
                         static const char *const ep[] = {"loss", "val_loss", "accuracy", "val_accuracy", "lr", NULL};
                         static const char *const st[] = {"loss", "lr", NULL};
