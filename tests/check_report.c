@@ -467,6 +467,38 @@ START_TEST(test_cache_rules)
     ck_assert_int_eq(st.runs_cached, 0);
     kiln_doc_free(doc);
     kiln_diag_free(&d);
+
+    /* a result that cannot be stored fails the run and the build, names the
+     * entry, and leaves the previous site in place: here the entry's path is
+     * a folder (permissions would not stop root, which CI may be) */
+    char *page_before = NULL;
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    page_before = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(page_before);
+    write_article(content, "Prose for a run that cannot be stored.", 3);
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load(&doc, &o, &d), 0);
+    doc->opts.no_run = 1;
+    kiln_doc_run(doc, &st, &d); /* sets the keys; nothing is cached for 3 epochs */
+    char blocker[256];
+    snprintf(blocker, sizeof blocker, "%s/%s.json", cache, doc->runs[0]->key);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(mkdir(blocker, 0777), 0);
+    char inside[300];
+    snprintf(inside, sizeof inside, "%s/keep", blocker);
+    ck_assert_int_eq(test_write_file(inside, "x", 1), 0);
+    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EFAIL);
+    ck_assert_msg(d.text && strstr(d.text, "run 'a' failed") && strstr(d.text, blocker), "%s", d.text ? d.text : "");
+    ck_assert_int_ge(st.runs_failed, 1);
+    kiln_diag_free(&d);
+    char *page_after = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(page_after);
+    ck_assert_str_eq(page_after, page_before);
+    free(page_before);
+    free(page_after);
+    unlink(inside);
+    rmdir(blocker);
 }
 END_TEST
 
