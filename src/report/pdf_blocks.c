@@ -321,11 +321,15 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
 
 /* ---- tables --------------------------------------------------------------------------- */
 
-void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
-                 const char *caption_text, float pre)
+/* n_sum: the last n_sum rows are summary rows (mean, sd, ...): set apart by
+ * a rule above them, their name (first column) in italics; the first column
+ * is then a column of row names, left-aligned even when it holds numbers. */
+static void table_block_x(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
+                          const int *numeric, int bold_first_col, const char *caption_label,
+                          const kiln_inline *caption, const char *caption_text, float pre, int n_sum)
 {
     if (nc <= 0) return;
+    if (n_sum < 0 || n_sum >= nr) n_sum = 0;
     float size = nc > 10 ? 6.5f : SMALL_SIZE;
     float lead = size * 1.35f;
     float pad = nc > 10 ? 2.5f : 6.f;
@@ -333,29 +337,44 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
     int rows = nr + (header ? 1 : 0);
     ppara *cp = calloc((size_t)rows * (size_t)nc, sizeof *cp);
     float *nat = calloc((size_t)nc, sizeof *nat), *mn = calloc((size_t)nc, sizeof *mn),
-          *cw = calloc((size_t)nc, sizeof *cw);
-    if (!cp || !nat || !mn || !cw) abort();
+          *cw = calloc((size_t)nc, sizeof *cw), *body = calloc((size_t)nc, sizeof *body);
+    if (!cp || !nat || !mn || !cw || !body) abort();
+    int first_sum = n_sum ? rows - n_sum : rows; /* index (in rows) of the first summary row */
     for (int r = 0; r < rows; r++) {
         int hdr = header && r == 0;
         int dr = header ? r - 1 : r;
         for (int j = 0; j < nc; j++) {
-            pstyle st = ps_make(PF_SANS, hdr || (bold_first_col && j == 0) ? PS_BOLD : 0, size, TEXT_COLOR);
+            int bits = hdr || (bold_first_col && j == 0) ? PS_BOLD : 0;
+            if (r >= first_sum && j == 0) bits |= PS_ITALIC;
+            pstyle st = ps_make(PF_SANS, bits, size, TEXT_COLOR);
             ppara *p = &cp[r * nc + j];
             pp_init(p, w);
             pp_text(p, &st, hdr ? header[j] : cells[(size_t)dr * (size_t)nc + (size_t)j]);
             float a = pp_natural_width(p) + 2 * pad, b = pp_min_width(p) + 2 * pad;
             nat[j] = a > nat[j] ? a : nat[j];
             mn[j] = b > mn[j] ? b : mn[j];
+            if (!hdr) body[j] = a > body[j] ? a : body[j];
         }
     }
-    /* widths: natural when they fit; else every column gets its widest word
-     * (water-filling: narrow columns first, the widest share what is left
-     * and have their long words cut), and the rest of the width goes to the
-     * columns in proportion to how much more they would like */
-    float avail = c->width, sn = 0;
-    for (int j = 0; j < nc; j++) sn += nat[j];
+    /* widths: natural when they fit. Else the body cells come first: every
+     * column gets what its cells need on one line (its headers wrap), and
+     * what is left goes to the columns in proportion to how much more their
+     * headers would like. When even the cells do not fit, every column gets
+     * its widest word (water-filling: narrow columns first, the widest share
+     * what is left and have their long words cut), and the rest of the width
+     * goes to the columns in proportion to how much more their cells would
+     * like. */
+    float avail = c->width, sn = 0, sb = 0;
+    for (int j = 0; j < nc; j++) {
+        if (body[j] < mn[j]) body[j] = mn[j];
+        sn += nat[j];
+        sb += body[j];
+    }
     if (sn <= avail) {
         for (int j = 0; j < nc; j++) cw[j] = nat[j];
+    } else if (sb <= avail) {
+        float span = sn - sb, left = avail - sb;
+        for (int j = 0; j < nc; j++) cw[j] = body[j] + (span > 0 ? left * (nat[j] - body[j]) / span : 0);
     } else {
         int *done = calloc((size_t)nc, sizeof *done);
         if (!done) abort();
@@ -378,8 +397,8 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
                 if (!done[j]) cw[j] = left / (float)open;
         } else {
             float span = 0;
-            for (int j = 0; j < nc; j++) span += nat[j] - cw[j];
-            for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (nat[j] - cw[j]) / span : left / (float)nc;
+            for (int j = 0; j < nc; j++) span += body[j] - cw[j];
+            for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (body[j] - cw[j]) / span : left / (float)nc;
         }
         free(done);
     }
@@ -437,7 +456,7 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
         int row_keep = keep_all || hdr || r == 0 || r >= rows - 2;
         if (r == rows - 1) row_keep = 0;
         int split = rh[r] > limit + 0.01f;
-        int shade = !hdr && r % 2 == (header ? 0 : 1);
+        int shade = !hdr && r < first_sum && r % 2 == (header ? 0 : 1);
         for (int k0 = 0; k0 < m; k0 = split ? k0 + 1 : m) {
             int k1 = split ? k0 + 1 : m;
             float top = k0 == 0 ? pady : 0;
@@ -449,6 +468,7 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
             if (hdr && k0 == 0) hdr_item = idx;
             else if (repeat && hdr_item >= 0) it->hdr = hdr_item + 1;
             if (r == 0 && k0 == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
+            if (r == first_sum && k0 == 0) pl_line(w, x0, 0.25f, x0 + tw, 0.25f, 0.5f, HEAD_COLOR);
             if (shade) {
                 float s0 = k0 == 0 ? 0.8f : 0, s1 = k1 == m ? 0.4f : 0;
                 pl_rect(w, x0, s0, tw, h - s0 - s1, 0xF6F7F9u);
@@ -461,7 +481,7 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
                 for (int k = k0; k < kn; k++)
                     pp_emit_line(&cp[r * nc + j], &ls[r * nc + j][k], cx + pad,
                                  top + (float)(k - k0) * lead + baseline_of(lead, size), inner,
-                                 numeric && numeric[j] ? PA_RIGHT : PA_LEFT);
+                                 numeric && numeric[j] && !(n_sum && j == 0) ? PA_RIGHT : PA_LEFT);
                 cx += cw[j];
             }
             if (k1 == m && hdr) pl_line(w, x0, h - 0.25f, x0 + tw, h - 0.25f, 0.5f, HEAD_COLOR);
@@ -479,6 +499,31 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
     free(nat);
     free(mn);
     free(cw);
+    free(body);
+}
+
+void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
+                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
+                 const char *caption_text, float pre)
+{
+    table_block_x(w, c, nr, nc, header, cells, numeric, bold_first_col, caption_label, caption, caption_text, pre, 0);
+}
+
+/* How many summary rows (`summary = mean, sd`) a table directive appends
+ * after its runs; spelt as resolve.c reads them. */
+static int summary_rows(const kiln_directive *x)
+{
+    int n = 0;
+    for (int i = 0; i < x->n_kv; i++) {
+        if (strcmp(x->kv[i].key, "summary")) continue;
+        for (const char *p = x->kv[i].value; p && *p;) {
+            p += strspn(p, ", \t");
+            if (!*p) break;
+            n++;
+            p += strcspn(p, ", \t");
+        }
+    }
+    return n;
 }
 
 /* "Test loss: 0.03 / Test accuracy: 0.99" -> a one-row table. */
@@ -513,6 +558,9 @@ static void result_block(pw *w, ctx *c, const kiln_directive *x)
     }
     int numeric[16];
     for (int i = 0; i < n; i++) numeric[i] = !(x->run && i == 0);
+    /* a result line right after a figure stays on the figure's page */
+    pflow *f = &w->flows[w->flow];
+    if (f->n && (f->it[f->n - 1].fl & PI_FLOAT)) f->it[f->n - 1].keep = 1;
     table_block(w, c, 1, n, hdr, val, numeric, 0, NULL, NULL, NULL, 10);
 }
 
@@ -554,6 +602,9 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
     case KILN_DIR_LRFIND:
         figure_block(w, c, x);
         if (x->kind == KILN_DIR_LRFIND && x->text && x->text[0]) {
+            /* the suggestions stay with their figure */
+            pflow *f = &w->flows[w->flow];
+            if (f->n && (f->it[f->n - 1].fl & PI_FLOAT)) f->it[f->n - 1].keep = 1;
             pstyle st = ps_make(PF_SANS, 0, SMALL_SIZE + 0.5f, TEXT_COLOR);
             ppara p;
             pp_init(&p, w);
@@ -571,8 +622,8 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
         snprintf(label, sizeof label, "Table %d.", x->number);
         pl_dest(w, w->chapter, x->anchor, x, 0, "", ka_strdup(w->a, label), 0);
         if (t && t->n_cols > 0)
-            table_block(w, c, t->n_rows, t->n_cols, t->header, t->cells, t->numeric, 0, label, x->caption,
-                        x->title, 12);
+            table_block_x(w, c, t->n_rows, t->n_cols, t->header, t->cells, t->numeric, 0, label, x->caption,
+                          x->title, 12, summary_rows(x));
         break;
     }
     case KILN_DIR_CONFIG:
@@ -584,6 +635,8 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
 }
 
 /* ---- lists, quotes, the rest ----------------------------------------------------------- */
+
+static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b);
 
 static const char *const bullets[3] = {"\xe2\x80\xa2", "\xe2\x80\x93", "\xe2\x97\xa6"}; /* bullet, en dash, white bullet */
 
@@ -622,10 +675,28 @@ static void list_block(pw *w, ctx *c, const kiln_block *b)
     }
 }
 
+/* Space between a table (or a result line) and the block after it. */
+#define AFTER_TABLE 12.f
+
 void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip)
 {
+    float after = 0; /* space the previous block asks for below it */
     for (; b; b = b->next) {
         if (b == skip) continue;
+        int first = item_index(w) + 1;
+        float want = after;
+        after = 0;
+        if (b->kind == KILN_BL_DIRECTIVE && b->directive &&
+            (b->directive->kind == KILN_DIR_TABLE || b->directive->kind == KILN_DIR_RESULT))
+            after = AFTER_TABLE;
+        layout_blocks_one(w, c, b);
+        if (want > 0 && item_index(w) >= first && item_at(w, first)->pre < want) item_at(w, first)->pre = want;
+    }
+}
+
+static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
+{
+    {
         switch (b->kind) {
         case KILN_BL_PARAGRAPH: {
             pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, c->color ? c->color : TEXT_COLOR);

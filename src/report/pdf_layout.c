@@ -139,15 +139,25 @@ static void add_repeat(pflow *f, int item, int page, float y)
     f->rep[f->nrep++] = (prepeat){item, page, y};
 }
 
-/* The figure i does not fit below y: the last of the text items after it
- * that can be set on this page instead (each one fits and a page break is
- * allowed after the last); i when none. The run of text stops at anything
- * that is not a paragraph line (a heading, a table, another figure, a new
- * chapter), so a figure never floats out of its section. */
-static int float_fill(const pw *w, const pflow *f, int i, float y)
+/* The last item of the chain that keeps with item i (i itself when none):
+ * a figure and its result line move together. */
+static int chain_end(const pflow *f, int i)
+{
+    int e = i;
+    while (e + 1 < f->n && f->it[e].keep && !f->it[e + 1].new_page) e++;
+    return e;
+}
+
+/* The figure i (with the chain kept with it, up to e) does not fit below y:
+ * the last of the text items after it that can be set on this page instead
+ * (each one fits and a page break is allowed after the last); i when none.
+ * The run of text stops at anything that is not a paragraph line (a heading,
+ * a table, another figure, a new chapter), so a figure never floats out of
+ * its section. */
+static int float_fill(const pw *w, const pflow *f, int i, int e, float y)
 {
     int best = i;
-    for (int j = i + 1; j < f->n; j++) {
+    for (int j = e + 1; j < f->n; j++) {
         const pitem *t = &f->it[j];
         if (!(t->fl & PI_TEXT) || t->new_page) break;
         y += t->pre + t->h;
@@ -155,6 +165,55 @@ static int float_fill(const pw *w, const pflow *f, int i, float y)
         if (!t->keep) best = j;
     }
     return best;
+}
+
+/* A figure may be set smaller, down to this share of its height, so that
+ * it (and what keeps with it) still fits at the bottom of a page. */
+#define FIG_MIN_SCALE 0.8f
+
+/* The image of figure item `it` (NULL when it has none, e.g. a placeholder). */
+static pdop *figure_image(pw *w, const pitem *it)
+{
+    for (int o = it->op0; o < it->op0 + it->nop; o++)
+        if (w->op[o].kind == OP_IMAGE) return &w->op[o];
+    return NULL;
+}
+
+/* Shrink figure item `it` by d points of height: the image keeps its aspect
+ * ratio and stays centred, the caption below it moves up, quote bars drawn
+ * before it get shorter. */
+static void figure_shrink(pw *w, pitem *it, pdop *img, float d)
+{
+    float s = (img->h - d) / img->h;
+    int io = (int)(img - w->op);
+    for (int o = it->op0; o < it->op0 + it->nop; o++) {
+        pdop *op = &w->op[o];
+        if (o < io) {
+            if (op->kind == OP_RECT) op->h -= d;
+        } else if (o > io) {
+            op->y -= d;
+        }
+    }
+    float nw = img->w * s;
+    img->x += (img->w - nw) / 2;
+    img->w = nw;
+    img->h -= d;
+    it->h -= d;
+}
+
+/* Item i ends with a colon: a line that introduces what comes next
+ * ("... the network barely moves from where it started:"), which must not
+ * be parted from it by text floated in between. */
+static int ends_with_colon(const pw *w, const pitem *it)
+{
+    for (int o = it->op0 + it->nop - 1; o >= it->op0; o--) {
+        const pdop *op = &w->op[o];
+        if (op->kind != OP_TEXT || op->len <= 0) continue;
+        int k = op->len;
+        while (k > 0 && (op->s[k - 1] == ' ' || op->s[k - 1] == '\n')) k--;
+        return k > 0 && op->s[k - 1] == ':';
+    }
+    return 0;
 }
 
 int pl_paginate(pw *w, pflow *f, int first_page)
@@ -176,7 +235,20 @@ int pl_paginate(pw *w, pflow *f, int first_page)
             continue;
         }
         float pre = placed ? it->pre : 0;
-        if (!placed || y + pre + it->h <= w->text_h + 0.01f) {
+        /* a figure counts with what keeps with it (its result line, the
+         * range test's suggestions); one that misses the bottom of the page
+         * by a little is set smaller */
+        int e = i;
+        float chain_h = 0;
+        if (placed && (it->fl & PI_FLOAT)) {
+            e = chain_end(f, i);
+            for (int j = i + 1; j <= e; j++) chain_h += f->it[j].pre + f->it[j].h;
+            float need = y + pre + it->h + chain_h - w->text_h;
+            pdop *img = figure_image(w, it);
+            if (need > 0 && img && img->h > 0 && need <= img->h * (1 - FIG_MIN_SCALE))
+                figure_shrink(w, it, img, need + 0.02f);
+        }
+        if (!placed || y + pre + it->h + chain_h <= w->text_h + 0.01f) {
             /* a table row opening a page: its header row again first */
             if (!placed && it->hdr && it->hdr - 1 < i) {
                 add_repeat(f, it->hdr - 1, page, 0);
@@ -189,21 +261,29 @@ int pl_paginate(pw *w, pflow *f, int first_page)
             i++;
             continue;
         }
-        /* a figure that does not fit: the text after it fills this page and
-         * the figure opens the next one */
-        if ((it->fl & PI_FLOAT) && i > start && !f->it[i - 1].keep) {
-            int k = float_fill(w, f, i, y);
+        /* a figure that does not fit: the text after it (and after its
+         * result line) fills this page and the figure opens the next one */
+        if ((it->fl & PI_FLOAT) && i > start && !f->it[i - 1].keep && !ends_with_colon(w, &f->it[i - 1])) {
+            int k = float_fill(w, f, i, e, y);
             if (k > i) {
-                for (int j = i + 1; j <= k; j++) {
+                for (int j = e + 1; j <= k; j++) {
                     pitem *t = &f->it[j];
+                    /* the first line no longer follows a table: the space
+                     * between paragraphs */
+                    float tp = j == e + 1 && t->pre > 6 ? 6 : t->pre;
                     t->page = page;
-                    t->y = y + t->pre;
-                    y += t->pre + t->h;
+                    t->y = y + tp;
+                    y += tp + t->h;
                 }
                 page++;
-                it->page = page;
-                it->y = 0;
-                y = it->h;
+                y = 0;
+                for (int j = i; j <= e; j++) {
+                    pitem *t = &f->it[j];
+                    float tp = j > i ? t->pre : 0;
+                    t->page = page;
+                    t->y = y + tp;
+                    y += tp + t->h;
+                }
                 placed = float_page = 1;
                 start = i = k + 1;
                 continue;
