@@ -191,9 +191,31 @@ static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
     }
 }
 
+/* How many summary rows (`summary = mean, sd`) a table directive appends
+ * after its runs; spelt as resolve.c reads them. */
+static int summary_rows(const kiln_directive *x)
+{
+    int n = 0;
+    for (int i = 0; i < x->n_kv; i++) {
+        if (strcmp(x->kv[i].key, "summary")) continue;
+        for (const char *p = x->kv[i].value; p && *p;) {
+            p += strspn(p, ", \t");
+            if (!*p) break;
+            n++;
+            p += strcspn(p, ", \t");
+        }
+    }
+    return n;
+}
+
 static void table_html(writer *w, sbuf *b, const kiln_directive *x)
 {
     const kiln_table *t = x->table;
+    /* summary rows (mean, sd, ...) are set apart; the first column then
+     * names the rows and is left-aligned even when it holds numbers */
+    int n_sum = t ? summary_rows(x) : 0;
+    if (t && n_sum >= t->n_rows) n_sum = 0;
+    int first_sum = t ? t->n_rows - n_sum : 0;
     sb_add(b, "<figure class=\"table\" id=\"");
     sb_html(b, x->anchor);
     sb_add(b, "\">\n<figcaption><span class=\"label\">");
@@ -202,17 +224,19 @@ static void table_html(writer *w, sbuf *b, const kiln_directive *x)
     else sb_html(b, x->title);
     sb_add(b, "</figcaption>\n<div class=\"table-wrap\"><table>\n<thead><tr>");
     for (int j = 0; t && j < t->n_cols; j++) {
-        sb_add(b, t->numeric[j] ? "<th class=\"num\">" : "<th>");
+        sb_add(b, t->numeric[j] && !(n_sum && j == 0) ? "<th class=\"num\">" : "<th>");
         sb_html(b, t->header[j]);
         sb_add(b, "</th>");
     }
     sb_add(b, "</tr></thead>\n<tbody>\n");
     for (int i = 0; t && i < t->n_rows; i++) {
-        sb_add(b, "<tr>");
+        int sum = n_sum && i >= first_sum;
+        sb_add(b, !sum ? "<tr>" : i == first_sum ? "<tr class=\"stat first\">" : "<tr class=\"stat\">");
         for (int j = 0; j < t->n_cols; j++) {
-            sb_add(b, t->numeric[j] ? "<td class=\"num\">" : "<td>");
+            if (sum && j == 0) sb_add(b, "<th scope=\"row\">");
+            else sb_add(b, t->numeric[j] && !(n_sum && j == 0) ? "<td class=\"num\">" : "<td>");
             sb_html(b, t->cells[i * t->n_cols + j]);
-            sb_add(b, "</td>");
+            sb_add(b, sum && j == 0 ? "</th>" : "</td>");
         }
         sb_add(b, "</tr>\n");
     }
