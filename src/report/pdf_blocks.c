@@ -163,9 +163,33 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
         }
         ppara p;
         pp_init(&p, w);
-        pp_word(&p, &st, line.s ? line.s : "");
+        const char *ltext = line.s ? line.s : "";
+        pp_word(&p, &st, ltext);
         pline *ls = NULL;
         int n = pp_break(&p, inner, &ls);
+        if (n > 1 && strchr(ltext, ' ')) {
+            /* too long for the box: break at spaces rather than inside a word
+             * (the line's indentation stays with its first word) */
+            free(ls);
+            pp_free(&p);
+            pp_init(&p, w);
+            const char *q = ltext;
+            while (*q == ' ') q++;
+            size_t lead = (size_t)(q - ltext);
+            sbuf wd = {0};
+            sb_addn(&wd, ltext, lead);
+            for (; *q; q++) {
+                if (*q == ' ') {
+                    if (wd.len) { pp_word(&p, &st, wd.s); wd.len = 0; wd.s[0] = 0; }
+                    pp_space(&p, &st);
+                } else {
+                    sb_addc(&wd, *q);
+                }
+            }
+            if (wd.len) pp_word(&p, &st, wd.s);
+            sb_free(&wd);
+            n = pp_break(&p, inner, &ls);
+        }
         float base = baseline_of(CODE_LEAD, CODE_SIZE);
         if (n == 0) {
             new_item(w, c, CODE_LEAD, 0, base);
