@@ -1493,9 +1493,9 @@ START_TEST(test_groups_and_summary_rows)
     ck_assert_str_eq(e, "1"); /* a setting works too */
     /* the table ends with a mean and a standard-deviation row */
     char want[256];
-    snprintf(want, sizeof want, "<td class=\"num\">mean</td><td class=\"num\">%.4f</td><td></td>", mean);
+    snprintf(want, sizeof want, "<th scope=\"row\">mean</th><td class=\"num\">%.4f</td><td></td>", mean);
     ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
-    snprintf(want, sizeof want, "<td class=\"num\">standard deviation</td><td class=\"num\">%.4f</td><td></td>", sqrt(ss / 2));
+    snprintf(want, sizeof want, "<th scope=\"row\">standard deviation</th><td class=\"num\">%.4f</td><td></td>", sqrt(ss / 2));
     ck_assert_msg(strstr(html, want), "'%s' not in the page", want);
     free(m); free(sd); free(r); free(n); free(l); free(e);
     free(html);

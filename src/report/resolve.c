@@ -206,21 +206,31 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
     return s;
 }
 
-static const char *config_listing(kiln_doc *doc, const kiln_run *r)
+/* The settings as listed (appendix, {config}): the "key = value" lines,
+ * after a comment naming the source of each value taken from another run. */
+static const char *config_display(kiln_doc *doc, const kiln_run *r)
 {
-    sbuf from = {0};
+    const char *lines = kr_config_text(doc->arena, r);
+    if (!r->n_refs) return lines;
+    sbuf b = {0};
+    sb_add(&b, "# values taken from other runs' results:\n");
     for (int j = 0; j < r->n_refs; j++) {
         const kiln_config_ref *f = &r->refs[j];
-        sb_printf(&from, "# %s = %s: %s.%s%s%s\n", f->key, f->text, f->run_id, f->metric, f->format[0] ? ":" : "",
+        sb_printf(&b, "# %s = %s: %s.%s%s%s\n", f->key, f->text, f->run_id, f->metric, f->format[0] ? ":" : "",
                   f->format);
     }
-    const char *s = ka_printf(doc->arena, "# %s %s (%s:%d)%s%s%s\n%s%s%s# cache key %s, trainer %s\n",
-                              r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line,
-                              r->base[0] ? ", based on " : "", r->base, doc->smoke ? ", smoke scale" : "",
-                              from.len ? "# values taken from other runs' results:\n" : "", from.len ? from.s : "",
-                              r->display, r->key, doc->trainer_fingerprint);
-    sb_free(&from);
+    sb_add(&b, lines);
+    const char *s = ka_strdup(doc->arena, b.s);
+    sb_free(&b);
     return s;
+}
+
+static const char *config_listing(kiln_doc *doc, const kiln_run *r)
+{
+    return ka_printf(doc->arena, "# %s %s (%s:%d)%s%s%s\n%s# cache key %s, trainer %s\n",
+                     r->kind == KILN_RUN_LRFIND ? "range test" : "experiment", r->id, r->file, r->line,
+                     r->base[0] ? ", based on " : "", r->base, doc->smoke ? ", smoke scale" : "", r->display, r->key,
+                     doc->trainer_fingerprint);
 }
 
 static void resolve_blocks(kiln_doc *doc, const kiln_chapter *ch, kiln_block *b)
@@ -324,7 +334,7 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
 {
     for (int i = 0; i < doc->n_runs; i++) {
         expand_label(doc, doc->runs[i]);
-        doc->runs[i]->display = kr_config_text(doc->arena, doc->runs[i]);
+        doc->runs[i]->display = config_display(doc, doc->runs[i]);
     }
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
