@@ -175,6 +175,8 @@ typedef struct kiln_table {
     const char **header;     /* n_cols texts */
     const char **cells;      /* n_rows * n_cols texts, row-major */
     int *numeric;            /* n_cols flags: right-align */
+    int n_summary;           /* the last n_summary rows are `summary =` rows
+                                (mean, sd, ...) computed over the others */
 } kiln_table;
 
 enum kiln_figure_kind {

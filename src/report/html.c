@@ -191,29 +191,12 @@ static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
     }
 }
 
-/* How many summary rows (`summary = mean, sd`) a table directive appends
- * after its runs; spelt as resolve.c reads them. */
-static int summary_rows(const kiln_directive *x)
-{
-    int n = 0;
-    for (int i = 0; i < x->n_kv; i++) {
-        if (strcmp(x->kv[i].key, "summary")) continue;
-        for (const char *p = x->kv[i].value; p && *p;) {
-            p += strspn(p, ", \t");
-            if (!*p) break;
-            n++;
-            p += strcspn(p, ", \t");
-        }
-    }
-    return n;
-}
-
 static void table_html(writer *w, sbuf *b, const kiln_directive *x)
 {
     const kiln_table *t = x->table;
     /* summary rows (mean, sd, ...) are set apart; the first column then
      * names the rows and is left-aligned even when it holds numbers */
-    int n_sum = t ? summary_rows(x) : 0;
+    int n_sum = t ? t->n_summary : 0;
     if (t && n_sum >= t->n_rows) n_sum = 0;
     int first_sum = t ? t->n_rows - n_sum : 0;
     sb_add(b, "<figure class=\"table\" id=\"");

@@ -533,23 +533,6 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
     table_block_x(w, c, nr, nc, header, cells, numeric, bold_first_col, caption_label, caption, caption_text, pre, 0);
 }
 
-/* How many summary rows (`summary = mean, sd`) a table directive appends
- * after its runs; spelt as resolve.c reads them. */
-static int summary_rows(const kiln_directive *x)
-{
-    int n = 0;
-    for (int i = 0; i < x->n_kv; i++) {
-        if (strcmp(x->kv[i].key, "summary")) continue;
-        for (const char *p = x->kv[i].value; p && *p;) {
-            p += strspn(p, ", \t");
-            if (!*p) break;
-            n++;
-            p += strcspn(p, ", \t");
-        }
-    }
-    return n;
-}
-
 /* "Test loss: 0.03 / Test accuracy: 0.99" -> a one-row table. */
 static void result_block(pw *w, ctx *c, const kiln_directive *x)
 {
@@ -647,7 +630,7 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
         pl_dest(w, w->chapter, x->anchor, x, 0, "", ka_strdup(w->a, label), 0);
         if (t && t->n_cols > 0)
             table_block_x(w, c, t->n_rows, t->n_cols, t->header, t->cells, t->numeric, 0, label, x->caption,
-                          x->title, 12, summary_rows(x));
+                          x->title, 12, t->n_summary);
         break;
     }
     case KILN_DIR_CONFIG:

@@ -125,6 +125,7 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
     kiln_table *tb = ka_alloc(a, sizeof *tb);
     tb->n_cols = nc;
     tb->n_rows = x->n_runs + ns;
+    tb->n_summary = ns;
     tb->header = ka_alloc(a, sizeof *tb->header * (size_t)(nc ? nc : 1));
     tb->numeric = ka_alloc(a, sizeof *tb->numeric * (size_t)(nc ? nc : 1));
     tb->cells = ka_alloc(a, sizeof *tb->cells * (size_t)(nc * tb->n_rows + 1));
