@@ -200,7 +200,7 @@ static void range_derivative(figbuild *fb, const kiln_directive *x)
         const kiln_run *r = x->runs[i];
         if (!r->ok || !r->lrfind.derivative) continue;
         const kiln_lrfind_result *f = &r->lrfind;
-        long a = f->n > 30 ? 10 : 0, b = f->n > 30 ? f->n - 5 : f->n;
+        long a = f->n > 30 ? 10 : 0, b = f->n;
         size_t n = b > a ? (size_t)(b - a) : 0;
         double *xs = fb_array(fb, n), *ys = fb_array(fb, n);
         for (size_t k = 0; k < n; k++) {
@@ -218,7 +218,7 @@ static void range_derivative(figbuild *fb, const kiln_directive *x)
     /* a zero line: below it the loss falls */
     if (x->n_runs >= 1 && x->runs[0]->ok && x->runs[0]->lrfind.n > 1) {
         const kiln_lrfind_result *f = &x->runs[0]->lrfind;
-        long a = f->n > 30 ? 10 : 0, b = f->n > 30 ? f->n - 5 : f->n;
+        long a = f->n > 30 ? 10 : 0, b = f->n;
         double *zx = fb_array(fb, 2), *zy = fb_array(fb, 2);
         zx[0] = f->lr[a];
         zx[1] = f->lr[b - 1];
@@ -239,8 +239,10 @@ static void range_series(figbuild *fb, const kiln_directive *x)
         const kiln_run *r = x->runs[i];
         if (!r->ok) continue;
         const kiln_lrfind_result *f = &r->lrfind;
-        /* keras_lr_finder's plot leaves out the first 10 and the last 5 points */
-        long a = f->n > 30 ? 10 : 0, b = f->n > 30 ? f->n - 5 : f->n;
+        /* keras_lr_finder's plot leaves out the first 10 and the last 5
+         * points; the last ones are kept here, since they are where the loss
+         * shoots up and the test stops, which the text discusses */
+        long a = f->n > 30 ? 10 : 0, b = f->n;
         size_t n = b > a ? (size_t)(b - a) : 0;
         char lab[256];
         run_label(x, i, lab, sizeof lab);
