@@ -1360,7 +1360,8 @@ START_TEST(test_values_from_runs)
         "```{experiment} over\nbase = cyc\nmax_lr = 0.5\n```\n\n"
         "A[{{sug.learning_rate}}] B[{{sweep.steepest_lr:.3g}}] C[{{cyc.max_lr}}] D[{{sweep.suggested_max_lr:.2g}}] "
         "E[{{child.max_lr}}] F[{{over.max_lr}}] G[{{over.base_lr}}] {{sug.test_loss}} {{child.test_loss}} "
-        "{{over.test_loss}} {{cyc.test_loss}}\n\n```{config} cyc\n```\n";
+        "{{over.test_loss}} {{cyc.test_loss}} L[{{sweep.last_lr:repr}}] BB[{{sweep.best_batch_lr:repr}}] "
+        "BL[{{sweep.best_batch_loss:repr}}]\n\n```{config} cyc\n```\n";
     write_text(content, "01-r.md", chapter);
     kiln_build_stats st;
     kiln_diag d;
@@ -1383,6 +1384,14 @@ START_TEST(test_values_from_runs)
     snprintf(p, sizeof p, "# max_lr = %s: sweep.suggested_max_lr:.2g", c);
     ck_assert_msg(strstr(html, p), "'%s' not in the page", p);
     free(a); free(b); free(c); free(dd); free(e); free(f); free(g);
+    /* the range test's last rate and best single batch: inside the sweep */
+    char *ll = span_text(html, "sweep.last_lr"), *bb = span_text(html, "sweep.best_batch_lr");
+    char *bl = span_text(html, "sweep.best_batch_loss");
+    ck_assert_double_ge(strtod(bb, NULL), 1e-5);
+    ck_assert_double_le(strtod(bb, NULL), strtod(ll, NULL));
+    ck_assert_double_le(strtod(ll, NULL), 1.0);
+    ck_assert_double_gt(strtod(bl, NULL), 0);
+    free(ll); free(bb); free(bl);
     free(html);
     /* checkpoint = best, inherited through base =: weights files named by the
      * keys of cyc (which child shares) and over; none for sug */

@@ -438,7 +438,11 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
         sb_add(b, "</code></dd>\n<dt>Data digest</dt><dd><code>");
         sb_html(b, r->data_digest);
         sb_printf(b, "</code></dd>\n<dt>Wall time</dt><dd>%.1f s", r->seconds);
-        if (r->host_threads[0]) { sb_add(b, " on "); sb_html(b, r->host_threads); sb_add(b, " thread(s)"); }
+        if (r->host_threads[0]) {
+            sb_add(b, " on ");
+            sb_html(b, r->host_threads);
+            sb_add(b, strcmp(r->host_threads, "1") ? " threads" : " thread");
+        }
         sb_add(b, "</dd>\n<dt>Computed</dt><dd>");
         sb_html(b, r->date);
         sb_add(b, ", ");

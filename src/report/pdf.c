@@ -201,7 +201,8 @@ static void appendix(pw *w)
         rf[n++] = r->data_digest ? r->data_digest : "";
         rf[n++] = "Wall time";
         rf[n++] = r->host_threads && r->host_threads[0]
-                      ? ka_printf(w->a, "%s on %s thread(s)", fmt_seconds(w, r->seconds), r->host_threads)
+                      ? ka_printf(w->a, "%s on %s thread%s", fmt_seconds(w, r->seconds), r->host_threads,
+                                  strcmp(r->host_threads, "1") ? "s" : "")
                       : fmt_seconds(w, r->seconds);
         rf[n++] = "Computed";
         rf[n++] = ka_printf(w->a, "%s, %s, %s, kiln %s", r->date ? r->date : "", r->cpu ? r->cpu : "",

@@ -13,6 +13,7 @@ static const char *const TRAIN_METRICS[] = {
     "n_train", "n_val", "n_test", "diverged", "diverged_step", NULL};
 static const char *const LRFIND_METRICS[] = {
     "steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr", "suggested_max_lr", "steps", "seconds",
+    "last_lr", "best_batch_lr", "best_batch_loss",
     "stopped_early", "planned_steps", "start_lr", "end_lr", "lr_epochs", "lr_steps", "sma", "smoothing",
     "stop_factor", NULL};
 
@@ -21,7 +22,7 @@ const char *kiln_metric_names(void)
     return "experiments: test_loss, test_accuracy, loss, val_loss, accuracy, val_accuracy, lr (last epoch), "
            "best_val_loss, best_val_accuracy, best_epoch, epochs_run, seconds, seconds_per_epoch, n_train, n_val, "
            "n_test, diverged, diverged_step; range tests: steepest_lr, min_loss_lr, minimum_lr, suggested_base_lr, "
-           "suggested_max_lr, steps, planned_steps, seconds, stopped_early, and the test's settings start_lr, end_lr, "
+           "suggested_max_lr, last_lr, best_batch_lr, best_batch_loss, steps, planned_steps, seconds, stopped_early, and the test's settings start_lr, end_lr, "
            "lr_epochs, lr_steps, sma, smoothing, stop_factor; both: id, label, key, and every trainer key "
            "(learning_rate, optimizer, epochs, ...; see kiln keys)";
 }
@@ -173,6 +174,14 @@ int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **
         else if (!strcmp(name, "suggested_base_lr")) *v = f->base_lr;
         else if (!strcmp(name, "suggested_max_lr")) *v = f->max_lr;
         else if (!strcmp(name, "steps")) *v = (double)f->n;
+        else if (!strcmp(name, "last_lr")) *v = f->n > 0 ? f->lr[f->n - 1] : NAN; /* the rate it stopped at */
+        else if (!strcmp(name, "best_batch_lr") || !strcmp(name, "best_batch_loss")) {
+            /* the lowest single-batch loss (raw, not smoothed) and its rate */
+            long b = -1;
+            for (long i = 0; i < f->n; i++)
+                if (isfinite(f->loss[i]) && (b < 0 || f->loss[i] < f->loss[b])) b = i;
+            *v = b < 0 ? NAN : !strcmp(name, "best_batch_lr") ? f->lr[b] : f->loss[b];
+        }
         else if (!strcmp(name, "seconds")) *v = r->seconds;
         else if (!strcmp(name, "stopped_early")) *v = f->stopped_early;
         else if (!strcmp(name, "planned_steps")) *v = (double)f->planned;
