@@ -55,7 +55,8 @@ enum kiln_marker {
 #define KILN_PALETTE(i) (0x2000000u | ((uint32_t)(i) % KILN_PALETTE_SIZE))
 
 /* Palette entry i (mod KILN_PALETTE_SIZE) as 0xRRGGBB: blue, vermillion,
- * bluish green, reddish purple, orange, sky blue, black, yellow. */
+ * bluish green, reddish purple, orange, sky blue, black, mustard (a darkened
+ * Okabe-Ito yellow, readable on white). */
 uint32_t kiln_palette(int i);
 
 typedef struct kiln_series {

@@ -24,9 +24,10 @@
 #define C_LEGEND_EDGE 0xCCCCCCu
 
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with any
- * common colour-vision deficiency. Yellow last: weak on white. */
+ * common colour-vision deficiency. Their yellow (F0E442) is too light for a
+ * 1.5 px line on white, so the last slot is a darker mustard of the same hue. */
 static const uint32_t palette[KILN_PALETTE_SIZE] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
-                                                    0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
+                                                    0xE69F00, 0x56B4E9, 0x000000, 0xB59A00};
 
 uint32_t kiln_palette(int i)
 {
