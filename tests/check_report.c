@@ -1395,9 +1395,12 @@ START_TEST(test_values_from_runs)
     ck_assert_str_eq(e, c); /* inherited through base = */
     ck_assert_str_eq(f, "0.5"); /* overridden by a written value */
     ck_assert_double_eq_tol(strtod(g, NULL) * 4, strtod(c, NULL), strtod(c, NULL) * 0.1); /* base = max / 4 */
-    /* the listing says where the values came from */
+    /* the listing and the experiment's summary say where the values came from */
     snprintf(p, sizeof p, "# max_lr = %s: sweep.suggested_max_lr:.2g", c);
     ck_assert_msg(strstr(html, p), "'%s' not in the page", p);
+    snprintf(p, sizeof p, "max_lr = %s from sweep.suggested_max_lr,", c);
+    ck_assert_msg(strstr(html, p), "'%s' not in the page", p);
+    ck_assert_ptr_null(strstr(html, "= {{"));
     free(a); free(b); free(c); free(dd); free(e); free(f); free(g);
     /* the range test's last rate and best single batch: inside the sweep */
     char *ll = span_text(html, "sweep.last_lr"), *bb = span_text(html, "sweep.best_batch_lr");

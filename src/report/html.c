@@ -241,7 +241,8 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
             sb_add(b, shown++ ? ", " : ": ");
             sb_html(b, x->kv[i].key);
             sb_add(b, " = ");
-            sb_html(b, x->kv[i].value);
+            char sv[256];
+            sb_html(b, kr_setting_text(x, &x->kv[i], sv, sizeof sv));
         }
         sb_add(b, "</summary>\n<pre class=\"config\"><code>");
         if (x->run && x->run->display) sb_html(b, x->run->display);

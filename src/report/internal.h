@@ -59,6 +59,7 @@ int kr_valid_id(const char *s);
 /* ---- the steps' shared pieces ------------------------------------------------ */
 kiln_run *kr_find_run(const kiln_doc *doc, const char *id);
 kiln_directive *kr_find_group(const kiln_doc *doc, const char *id);
+const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n);
 kiln_directive *kr_find_target(const kiln_doc *doc, const char *kind, const char *id);
 /* Cache: look up / store one run. dir is the cache folder. */
 typedef enum { KC_MISS, KC_HIT, KC_CORRUPT } kc_status;

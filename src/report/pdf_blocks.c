@@ -593,7 +593,8 @@ static void experiment_block(pw *w, ctx *c, const kiln_directive *x)
         pp_space(&p, &st);
         pp_text(&p, &st, "=");
         pp_space(&p, &st);
-        pp_text(&p, &code, x->kv[i].value);
+        char buf[256];
+        pp_text(&p, &code, kr_setting_text(x, &x->kv[i], buf, sizeof buf));
     }
     note_box(w, c, &p, 8);
     pp_free(&p);

@@ -207,6 +207,21 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
     return s;
 }
 
+/* A setting of an experiment as the pages show it: the text as written, or
+ * for a value taken from another run, the value applied and its source
+ * ("0.0014 from sweep.suggested_base_lr"). */
+const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n)
+{
+    const kiln_run *r = x->run;
+    for (int j = 0; r && j < r->n_refs; j++) {
+        const kiln_config_ref *f = &r->refs[j];
+        if (strcmp(f->key, kv->key) || !f->text[0]) continue;
+        snprintf(buf, n, "%s from %s.%s", f->text, f->run_id, f->metric);
+        return buf;
+    }
+    return kv->value;
+}
+
 /* The settings as listed (appendix, {config}): the "key = value" lines,
  * after a comment naming the source of each value taken from another run. */
 static const char *config_display(kiln_doc *doc, const kiln_run *r)
