@@ -57,6 +57,17 @@ static void write_text(const char *dir, const char *name, const char *text)
     ck_assert_int_eq(test_write_file(p, text, strlen(text)), 0);
 }
 
+/* A fresh temporary folder DIR with DIR/content/index.md (text) and the
+ * path DIR/out for the site. */
+static void article_dirs(char *dir, char *content, size_t nc, char *out, size_t no, const char *index)
+{
+    test_tmpdir(dir);
+    snprintf(content, nc, "%s/content", dir);
+    snprintf(out, no, "%s/out", dir);
+    ck_assert_int_eq(mkdir(content, 0777), 0);
+    write_text(content, "index.md", index);
+}
+
 static int count_files(const char *dir, const char *suffix)
 {
     DIR *dp = opendir(dir);
@@ -720,11 +731,7 @@ END_TEST
 START_TEST(test_lrfind_and_schedule_figures)
 {
     char dir[64], content[128], out[128], p[256];
-    test_tmpdir(dir);
-    snprintf(content, sizeof content, "%s/content", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    mkdir(content, 0777);
-    write_text(content, "index.md", "# R\n\nS.\n");
+    article_dirs(dir, content, sizeof content, out, sizeof out, "# R\n\nS.\n");
     write_text(content, "01-r.md",
                "# Range\n\n```{experiment} base\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 20\n```\n\n"
                "```{lrfind} sweep\nbase = base\nlr_steps = 12\nstart_lr = 1e-5\nend_lr = 1\n"
@@ -971,11 +978,7 @@ END_TEST
 START_TEST(test_values_in_titles_and_labels)
 {
     char dir[64], content[128], out[128], p[256];
-    test_tmpdir(dir);
-    snprintf(content, sizeof content, "%s/content", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    mkdir(content, 0777);
-    write_text(content, "index.md", "# T\n\nS.\n");
+    article_dirs(dir, content, sizeof content, out, sizeof out, "# T\n\nS.\n");
     const char *chapter =
         "# One\n\n```{experiment} a\nlabel = run a\ntrain_limit = 300\ntest_limit = 100\nepochs = 1\nbatch_size = 50\n```\n\n"
         "```{experiment} b\nbase = a\nlearning_rate = 0.01\n```\n\n"
@@ -1360,11 +1363,7 @@ static char *span_text(const char *html, const char *title)
 START_TEST(test_values_from_runs)
 {
     char dir[64], content[128], out[128], p[512];
-    test_tmpdir(dir);
-    snprintf(content, sizeof content, "%s/content", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    mkdir(content, 0777);
-    write_text(content, "index.md", "# R\n\nS.\n");
+    article_dirs(dir, content, sizeof content, out, sizeof out, "# R\n\nS.\n");
     const char *chapter =
         "# Range\n\n```{experiment} base\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 20\n```\n\n"
         "```{lrfind} sweep\nbase = base\nlr_steps = 12\nstart_lr = 1e-5\nend_lr = 1\n```\n\n"
@@ -1475,11 +1474,7 @@ END_TEST
 START_TEST(test_groups_and_summary_rows)
 {
     char dir[64], content[128], out[128], p[512];
-    test_tmpdir(dir);
-    snprintf(content, sizeof content, "%s/content", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    mkdir(content, 0777);
-    write_text(content, "index.md", "# G\n\nS.\n");
+    article_dirs(dir, content, sizeof content, out, sizeof out, "# G\n\nS.\n");
     write_text(content, "01-g.md",
                "# Seeds\n\n```{experiment} s1\ntrain_limit = 200\ntest_limit = 100\nepochs = 1\nbatch_size = 50\n```\n\n"
                "```{experiment} s2\nbase = s1\nseed = 2\n```\n\n```{experiment} s3\nbase = s1\nseed = 3\n```\n\n"
