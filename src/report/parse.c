@@ -182,6 +182,21 @@ static kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line)
 }
 
 /* Parse the inside of {{ }} into a VALUE or REF inline. */
+/* "RUN.METRIC" or "RUN.METRIC:FORMAT" (s trimmed) into its parts, allocated
+ * in the arena; format "" when absent. Returns -1 when there is no RUN or no
+ * METRIC. Shared by values in the prose and values in an experiment. */
+static int split_value_ref(kiln_arena *a, const char *s, const char **run, const char **metric, const char **format)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot || dot == s || !dot[1] || dot[1] == ':') return -1;
+    *run = ka_strndup(a, s, (size_t)(dot - s));
+    const char *m = dot + 1;
+    const char *c = strchr(m, ':');
+    *metric = c ? ka_strndup(a, m, (size_t)(c - m)) : ka_strdup(a, m);
+    *format = c ? ka_strdup(a, c + 1) : "";
+    return 0;
+}
+
 static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int line)
 {
     char *s = trim(ka_strndup(L->a, inner, n));
@@ -203,21 +218,16 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
         push_ref(L, in);
         return in;
     }
-    if (!dot || dot == s) {
+    const char *run, *metric, *format;
+    if (split_value_ref(L->a, s, &run, &metric, &format)) {
         kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
                  "malformed reference '{{%s}}'; accepted: {{RUN.METRIC}}, {{RUN.METRIC:FORMAT}} (e.g. {{baseline.test_loss:.3f}}), {{fig:ID}}, {{table:ID}}", s);
         return NULL;
     }
     kiln_inline *in = new_inline(L, KILN_IN_VALUE, line);
-    in->run_id = ka_strndup(L->a, s, (size_t)(dot - s));
-    const char *m = dot + 1;
-    const char *c2 = strchr(m, ':');
-    if (c2) {
-        in->metric = ka_strndup(L->a, m, (size_t)(c2 - m));
-        in->format = ka_strdup(L->a, c2 + 1);
-    } else {
-        in->metric = ka_strdup(L->a, m);
-    }
+    in->run_id = run;
+    in->metric = metric;
+    in->format = format;
     in->text = ka_printf(L->a, "{{%s}}", s);
     push_ref(L, in);
     return in;
@@ -851,8 +861,8 @@ static int add_config_ref(loader *L, kiln_run *r, const kiln_directive *x, const
 {
     size_t n = strlen(kv->value);
     char *s = trim(ka_strndup(L->a, kv->value + 2, n - 4));
-    const char *dot = strchr(s, '.');
-    if (!dot || dot == s || !dot[1] || dot[1] == ':') {
+    const char *run, *metric, *format;
+    if (split_value_ref(L->a, s, &run, &metric, &format)) {
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv->line,
                  "{%s} %s: key '%s': malformed reference '%s'; accepted: {{RUN.METRIC}} or {{RUN.METRIC:FORMAT}}, "
                  "e.g. {{sweep.suggested_max_lr:.3g}}",
@@ -865,11 +875,9 @@ static int add_config_ref(loader *L, kiln_run *r, const kiln_directive *x, const
     kiln_config_ref *f = &r->refs[r->n_refs++];
     memset(f, 0, sizeof *f);
     f->key = kv->key;
-    f->run_id = ka_strndup(L->a, s, (size_t)(dot - s));
-    const char *m = dot + 1;
-    const char *c = strchr(m, ':');
-    f->metric = c ? ka_strndup(L->a, m, (size_t)(c - m)) : ka_strdup(L->a, m);
-    f->format = c ? ka_strdup(L->a, c + 1) : "";
+    f->run_id = run;
+    f->metric = metric;
+    f->format = format;
     f->file = x->file;
     f->line = kv->line;
     f->text = "";
