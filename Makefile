@@ -25,14 +25,16 @@ LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
+MATH_SRC   := $(sort $(wildcard src/math/*.c))
 REPORT_SRC := $(sort $(wildcard src/report/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
 TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
 PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
+MATH_OBJ   := $(MATH_SRC:%.c=$(BUILD)/%.o)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
+LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
@@ -64,6 +66,8 @@ $(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h
 $(BUILD)/libkiln_train.a: $(TRAIN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_math.a: $(MATH_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_report.a: $(REPORT_OBJ)
 	@rm -f $@; ar rcs $@ $^
