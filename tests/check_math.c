@@ -3,8 +3,11 @@
 #include "kiln/math.h"
 #include "testutil.h"
 
+#include "report/pdf_internal.h"
+
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <math.h>
 
 /* Parse TeX, render MathML, parse that as XML; NULL document on failure. */
 static xmlDocPtr mml(const char *tex, int display)
@@ -97,6 +100,8 @@ START_TEST(large_operators_and_functions)
     COUNT(d, "/math/mrow/msubsup[mo='∫']", 1);         /* \int: limits at the side */
     COUNT(d, "/math/mrow/msub[mo='∑']", 1);            /* \nolimits */
     COUNT(d, "/math/mrow/munderover[mo='∫']", 1);      /* \limits */
+    COUNT(d, "/math/mrow/munderover/mo[.='∫' and @movablelimits='false']", 1);   /* stays under in text style */
+    COUNT(d, "/math/mrow/munderover/mo[.='∑' and not(@movablelimits)]", 1);
     xmlFreeDoc(d);
     d = mml("\\max_{x} f(x) + \\min_y g + \\lim_{t \\to \\infty} h + \\log x + \\exp(t) + \\operatorname{sgn} x + \\operatorname*{arg\\,max}_w L", 0);
     COUNT(d, "/math/mrow/munder/mo[@movablelimits='true' and .='max']", 1);
@@ -176,16 +181,16 @@ START_TEST(aligned_and_matrices)
 }
 END_TEST
 
-static int fill_one(km_node *v, void *ctx)
+static int fill_one(km_node *v, void *arg)
 {
-    int *count = ctx;
+    int *count = arg;
     ck_assert_str_eq(v->text, "baseline.learning_rate");
     km_fill(v, "0.01");
     (*count)++;
     return 0;
 }
 
-static int stop_at(km_node *v, void *ctx) { (void)v; (void)ctx; return 7; }
+static int stop_at(km_node *v, void *arg) { (void)v; (void)arg; return 7; }
 
 START_TEST(values_inside_math)
 {
@@ -308,6 +313,231 @@ START_TEST(prefixes_never_crash)
 }
 END_TEST
 
+
+/* ---- layout for the PDF ------------------------------------------------------ */
+
+#define FONT_DIR "/usr/share/fonts/truetype/dejavu"
+static km_font *font;
+static void font_setup(void)
+{
+    char err[256];
+    font = km_font_open(FONT_DIR, err, sizeof err);
+    ck_assert_msg(font != NULL, "%s", err);
+}
+static void font_teardown(void) { km_font_close(font); }
+
+static km_box lay(const char *tex, int display)
+{
+    km_error e;
+    km_node *n = km_parse(tex, strlen(tex), &e);
+    ck_assert_msg(n != NULL, "%s: %s", tex, e.msg);
+    km_box b;
+    ck_assert_int_eq(km_layout(font, n, display, 10, &b), 0);
+    km_free(n);
+    return b;
+}
+
+/* The k-th (0-based) item drawing code point cp, glyph or outline. */
+static const km_item *find(const km_box *b, unsigned cp, int k)
+{
+    for (int i = 0; i < b->n; i++)
+        if ((b->item[i].kind == KM_GLYPH || b->item[i].kind == KM_OUTLINE) && b->item[i].cp == cp && k-- == 0)
+            return &b->item[i];
+    ck_abort_msg("U+%04X not drawn", cp);
+    return NULL;
+}
+
+static int count_kind(const km_box *b, unsigned kind)
+{
+    int n = 0;
+    for (int i = 0; i < b->n; i++) n += (unsigned)b->item[i].kind == kind;
+    return n;
+}
+
+START_TEST(layout_fraction_and_scripts)
+{
+    km_box b = lay("\\frac{a}{b}", 1);
+    const km_item *a = find(&b, 'a', 0), *bb = find(&b, 'b', 0);
+    ck_assert(a->y > 0 && bb->y < 0);
+    ck_assert_int_eq(count_kind(&b, KM_RULE), 1);
+    const km_item *r = NULL;
+    for (int i = 0; i < b.n; i++) if (b.item[i].kind == KM_RULE) r = &b.item[i];
+    ck_assert(r->y > bb->y && r->y < a->y && r->h > 0 && r->w > 0);
+    ck_assert(fabs(r->y + r->h / 2 - 2.75) < 0.01);   /* on the math axis: 275/1000 em at 10 pt */
+    ck_assert(b.height > 0 && b.depth > 0);
+    km_box_free(&b);
+    b = lay("x_i^2", 0);
+    const km_item *x = find(&b, 'x', 0), *i = find(&b, 'i', 0), *two = find(&b, '2', 0);
+    ck_assert(two->y > x->y && i->y < x->y);
+    ck_assert(two->x > x->x && i->x > x->x);
+    ck_assert(two->size < x->size && fabs(two->size - 8.0) < 1e-9);   /* scriptPercentScaleDown 80 */
+    km_box_free(&b);
+    b = lay("x^{y^{z}}", 0);
+    ck_assert(fabs(find(&b, 'z', 0)->size - 6.5) < 1e-9);   /* scriptScriptPercentScaleDown 65 */
+    km_box_free(&b);
+}
+END_TEST
+
+START_TEST(layout_large_operators)
+{
+    km_box t = lay("\\sum_{i=1}^{n} x", 0), d = lay("\\sum_{i=1}^{n} x", 1);
+    const km_item *st = find(&t, 0x2211, 0), *sd = find(&d, 0x2211, 0);
+    ck_assert_int_eq(st->kind, KM_GLYPH);
+    ck_assert_int_eq(sd->kind, KM_OUTLINE);   /* the display size variant */
+    ck_assert(d.height > t.height && d.depth > t.depth);
+    /* display: limits above and below, centred on the operator */
+    const km_item *n = find(&d, 'n', 0), *i = find(&d, 'i', 0);
+    ck_assert(n->y > 8 && i->y < -8);
+    ck_assert(fabs(n->x - find(&d, 'x', 0)->x) > 5);
+    /* text style: at the side */
+    ck_assert(find(&t, 'n', 0)->x > st->x + 5 && find(&t, 'i', 0)->x > st->x + 5);
+    km_box_free(&t);
+    km_box_free(&d);
+    km_box m = lay("\\max_{x} y", 1);
+    ck_assert(find(&m, 'x', 0)->y < -3);   /* under "max" */
+    ck_assert(find(&m, 'x', 0)->x > find(&m, 'm', 0)->x && find(&m, 'x', 0)->x < find(&m, 'y', 0)->x - 5);
+    km_box_free(&m);
+}
+END_TEST
+
+START_TEST(layout_delimiters_grow)
+{
+    double prev = 0;
+    const char *f[] = {"\\left( x \\right)", "\\left( \\frac{a}{b} \\right)", "\\left( \\frac{\\frac{a}{b}}{\\frac{c}{d}} \\right)",
+                       "\\left( \\frac{\\frac{\\frac{a}{b}}{c}}{\\frac{\\frac{a}{b}}{c}} \\right)"};
+    for (int k = 0; k < 4; k++) {
+        km_box b = lay(f[k], 1);
+        ck_assert_msg(b.height + b.depth > prev, "%s: %g not taller than %g", f[k], b.height + b.depth, prev);
+        prev = b.height + b.depth;
+        find(&b, '(', 0);
+        find(&b, ')', 0);
+        km_box_free(&b);
+    }
+    /* beyond the largest variant: an assembly of pieces */
+    km_box big = lay("\\left( \\begin{matrix} 1 \\\\ 2 \\\\ 3 \\\\ 4 \\\\ 5 \\\\ 6 \\\\ 7 \\\\ 8 \\end{matrix} \\right)", 1);
+    ck_assert(big.height + big.depth > 30);
+    ck_assert(count_kind(&big, KM_OUTLINE) >= 6);   /* two ends and extenders on each side */
+    km_box_free(&big);
+}
+END_TEST
+
+START_TEST(layout_radical_accent_aligned)
+{
+    km_box b = lay("\\sqrt{x}", 0);
+    ck_assert_int_eq(count_kind(&b, KM_RULE), 1);
+    const km_item *x = find(&b, 'x', 0), *r = NULL;
+    for (int i = 0; i < b.n; i++) if (b.item[i].kind == KM_RULE) r = &b.item[i];
+    ck_assert(r->y > 4 && r->x <= x->x + 0.01 && r->x + r->w >= x->x + 5);
+    find(&b, 0x221A, 0);
+    km_box_free(&b);
+    b = lay("\\sqrt[3]{x}", 0);
+    ck_assert(find(&b, '3', 0)->x < find(&b, 0x221A, 0)->x + 3 && find(&b, '3', 0)->y > 0);
+    km_box_free(&b);
+    b = lay("\\hat{x}", 0);
+    ck_assert_int_eq(count_kind(&b, KM_OUTLINE), 1);   /* the accent */
+    ck_assert(b.height > 6);
+    km_box_free(&b);
+    b = lay("\\begin{aligned} \\eta_t &= a + b \\\\ &\\approx 0.01 \\end{aligned}", 1);
+    ck_assert(fabs(find(&b, '=', 0)->x - find(&b, 0x2248, 0)->x) < 1e-6);   /* aligned at & */
+    ck_assert(find(&b, '=', 0)->y > find(&b, 0x2248, 0)->y + 8);
+    km_box_free(&b);
+    b = lay("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", 1);
+    ck_assert(fabs(find(&b, '1', 0)->y - find(&b, '2', 0)->y) < 1e-6);
+    ck_assert(fabs(find(&b, '1', 0)->x - find(&b, '3', 0)->x) < 0.5);
+    ck_assert(find(&b, '2', 0)->x > find(&b, '1', 0)->x + 8);
+    km_box_free(&b);
+}
+END_TEST
+
+START_TEST(layout_spacing_and_faces)
+{
+    km_box b = lay("a+b", 0), s = lay("{a}^{a+b}", 0);
+    /* medium space around a binary + in text style, none in script style */
+    double gap = find(&b, 'b', 0)->x - find(&b, 'a', 0)->x;
+    ck_assert(gap > 10);
+    const km_item *a0 = find(&b, 'a', 0);
+    ck_assert_int_eq(a0->face, KM_FACE_ITALIC);
+    ck_assert_int_eq(find(&b, '+', 0)->face, KM_FACE_MATH);
+    km_box_free(&b);
+    km_box_free(&s);
+    b = lay("\\log x \\text{ if } \\mathbf{v} 2", 0);
+    ck_assert_int_eq(find(&b, 'l', 0)->face, KM_FACE_MATH);
+    ck_assert_int_eq(find(&b, 'i', 0)->face, KM_FACE_TEXT);
+    ck_assert_int_eq(find(&b, 'v', 0)->face, KM_FACE_BOLD);
+    ck_assert_int_eq(find(&b, '2', 0)->face, KM_FACE_MATH);
+    km_box_free(&b);
+}
+END_TEST
+
+START_TEST(font_missing)
+{
+    char err[256];
+    ck_assert_ptr_null(km_font_open("/nonexistent", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/DejaVuMathTeXGyre.ttf"));
+    ck_assert_ptr_nonnull(strstr(err, "fonts-dejavu-extra"));
+    /* a font without a MATH table */
+    char tmp[64];
+    test_tmpdir(tmp);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "for f in DejaVuSerif-Italic DejaVuSerif DejaVuSerif-Bold; do ln -s " FONT_DIR "/$f.ttf %s/; done; "
+             "ln -s " FONT_DIR "/DejaVuSans-Bold.ttf %s/DejaVuMathTeXGyre.ttf", tmp, tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_ptr_null(km_font_open(tmp, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "no usable OpenType MATH table"));
+}
+END_TEST
+
+/* The PDF side: pm_draw puts the glyphs where the layout says; pdftotext
+ * reads them back (variants through their invisible text) with no TeX left. */
+START_TEST(pdf_drawing)
+{
+    HPDF_Doc pdf = HPDF_New(NULL, NULL);
+    HPDF_UseUTFEncodings(pdf);
+    HPDF_SetCurrentEncoder(pdf, "UTF-8");
+    char err[256];
+    pf_set *fs = pf_new(pdf, err, sizeof err);
+    ck_assert_msg(fs != NULL, "%s", err);
+    HPDF_Page pg = HPDF_AddPage(pdf);
+    HPDF_Page_SetWidth(pg, 400);
+    HPDF_Page_SetHeight(pg, 300);
+    km_box b = lay("\\eta_t = \\sum_{i=1}^{n} \\frac{\\alpha}{\\sqrt{\\hat{v}_t} + \\epsilon}", 1);
+    pm_draw(pg, fs, font, &b, 50, 200, 0);
+    char tmp[64], path[128];
+    test_tmpdir(tmp);
+    snprintf(path, sizeof path, "%s/m.pdf", tmp);
+    ck_assert_int_eq(HPDF_SaveToFile(pdf, path), HPDF_OK);
+    pf_free(fs);
+    HPDF_Free(pdf);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "pdftotext -q -bbox %s -", path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char line[512];
+    int words = 0, eta = 0, sum = 0;
+    const km_item *e = find(&b, 0x03B7, 0);
+    while (fgets(line, sizeof line, p)) {
+        double x0, y0, x1, y1;
+        char w[128];
+        if (sscanf(line, " <word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\">%127[^<]", &x0, &y0, &x1, &y1, w) != 5) continue;
+        words++;
+        ck_assert_msg(!strchr(w, '\\') && !strchr(w, '{') && !strchr(w, '^'), "raw TeX in the PDF: %s", w);
+        if (!strncmp(w, "η", strlen("η"))) {
+            eta = 1;
+            ck_assert_msg(fabs(x0 - (50 + e->x)) < 1.0, "η at x %g, laid out at %g", x0, 50 + e->x);
+        }
+        if (strstr(w, "∑")) sum = 1;
+    }
+    pclose(p);
+    ck_assert(words >= 4 && eta && sum);
+    snprintf(cmd, sizeof cmd, "pdffonts %s | grep -c 'DejaVuMathTeXGyre.*yes'", path);
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+    pclose(p);
+    ck_assert_int_ge(atoi(line), 1);   /* embedded */
+    km_box_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("math");
@@ -326,5 +556,15 @@ int main(void)
     tcase_add_test(er, deep_nesting);
     tcase_add_test(er, prefixes_never_crash);
     suite_add_tcase(s, er);
+    TCase *ly = tcase_create("layout");
+    tcase_add_unchecked_fixture(ly, font_setup, font_teardown);
+    tcase_add_test(ly, layout_fraction_and_scripts);
+    tcase_add_test(ly, layout_large_operators);
+    tcase_add_test(ly, layout_delimiters_grow);
+    tcase_add_test(ly, layout_radical_accent_aligned);
+    tcase_add_test(ly, layout_spacing_and_faces);
+    tcase_add_test(ly, font_missing);
+    tcase_add_test(ly, pdf_drawing);
+    suite_add_tcase(s, ly);
     return test_run_suite(s);
 }

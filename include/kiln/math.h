@@ -46,6 +46,7 @@ typedef enum {
 #define KM_F_STRETCH 512   /* ACCENT: wide (\overline \widehat \widetilde);
                               OP: a stretchy fence (\middle) */
 #define KM_F_ITALIC 1024   /* IDENT: italic even when several letters (\mathit) */
+#define KM_F_FORCELIM 2048 /* SCRIPT: \limits given: limits in text style too */
 
 /* environment of a KM_TABLE */
 typedef enum { KM_ENV_ALIGNED, KM_ENV_MATRIX, KM_ENV_CASES } km_env;
@@ -90,15 +91,15 @@ char *km_mathml(const km_node *n, int display, const char *alttext);
 
 /* ---- layout for the PDF ---------------------------------------------------- */
 
-/* A font for the layout: the OpenType math font (its MATH table gives the
- * constants, italic corrections, accent attachment, variants and
- * assemblies) plus a text italic face for italic letters, which must be
- * drawn from the Basic Multilingual Plane. */
+/* The fonts for the layout: the OpenType math font DejaVuMathTeXGyre.ttf
+ * (its MATH table gives the constants, italic corrections, variants and
+ * assemblies; it sets digits, upright names and every symbol) and three
+ * DejaVu Serif faces of the same design: italic for italic letters (libharu
+ * draws only the Basic Multilingual Plane, so not the math italic block),
+ * regular for \text, bold for \mathbf. dir: the folder holding them
+ * (Debian: /usr/share/fonts/truetype/dejavu). NULL with a message. */
 typedef struct km_font km_font;
-/* math: path to the OpenType math font (DejaVuMathTeXGyre.ttf); italic: a
- * text italic font with the same design (DejaVuSerif-Italic.ttf); text: its
- * upright companion for \text (DejaVuSerif.ttf). NULL with a message. */
-km_font *km_font_open(const char *math, const char *italic, const char *text, char *err, size_t errlen);
+km_font *km_font_open(const char *dir, char *err, size_t errlen);
 void km_font_close(km_font *f);
 
 enum { KM_FACE_MATH, KM_FACE_ITALIC, KM_FACE_TEXT, KM_FACE_BOLD };

@@ -124,8 +124,11 @@ static void script(kbuf *b, const km_node *n)
     const char *tag = lim ? (sub && sup ? "munderover" : sub ? "munder" : "mover")
                           : (sub && sup ? "msubsup" : sub ? "msub" : "msup");
     kb_printf(b, "<%s>", tag);
+    int forced = n->flags & KM_F_FORCELIM;
     if (lim && base->kind == KM_IDENT)   /* \max, \lim: limits beside it inline */
-        mo(b, " movablelimits=\"true\" form=\"prefix\"", base->text);
+        mo(b, forced ? " movablelimits=\"false\" form=\"prefix\"" : " movablelimits=\"true\" form=\"prefix\"", base->text);
+    else if (forced && base->kind == KM_OP)
+        mo(b, " movablelimits=\"false\"", base->text);
     else
         render(b, base);
     if (sub) render(b, sub);

@@ -591,7 +591,7 @@ static km_node *atom(P *p, int font)
     sc->kid[2] = sup;
     sc->n = 3;
     if ((base->flags & KM_F_LARGEOP) && (lim > 0 || (lim == 0 && !(base->flags & KM_F_NOLIMITS))))
-        sc->flags |= KM_F_LIMITS;
+        sc->flags |= KM_F_LIMITS | (lim > 0 ? KM_F_FORCELIM : 0);
     return sc;
 }
 
