@@ -6,7 +6,7 @@ MODE     ?= release
 CC       ?= cc
 PKGS      = libcmark jansson libpng freetype2 libxxhash libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lz -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lbtparse -lz -lm
 CHECK_LIBS := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check libxml-2.0 2>/dev/null)
 
@@ -26,15 +26,17 @@ LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
 MATH_SRC   := $(sort $(wildcard src/math/*.c))
+CITE_SRC   := $(sort $(wildcard src/cite/*.c))
 REPORT_SRC := $(sort $(wildcard src/report/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
 TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
 PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
 MATH_OBJ   := $(MATH_SRC:%.c=$(BUILD)/%.o)
+CITE_OBJ   := $(CITE_SRC:%.c=$(BUILD)/%.o)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
+LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln_cite.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
@@ -68,6 +70,8 @@ $(BUILD)/libkiln_train.a: $(TRAIN_OBJ)
 $(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_math.a: $(MATH_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_cite.a: $(CITE_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_report.a: $(REPORT_OBJ)
 	@rm -f $@; ar rcs $@ $^

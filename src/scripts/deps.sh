@@ -10,7 +10,7 @@ if [ "${1:-}" = slurm ]; then
 else
 PKGS="build-essential pkg-config libcmark-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils time npm"
+libxml2-dev poppler-utils time npm libbtparse-dev"
 fi
 missing=""
 for p in $PKGS; do
