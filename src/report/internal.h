@@ -64,7 +64,13 @@ kiln_directive *kr_find_target(const kiln_doc *doc, const char *kind, const char
 /* Cache: look up / store one run. dir is the cache folder. */
 typedef enum { KC_MISS, KC_HIT, KC_CORRUPT } kc_status;
 kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n);
-int kc_store(const char *dir, kiln_run *r, char *err, size_t n);
+/* threads: the trainer threads the run used, "N" or "MIN-MAX" when the
+ * scheduler changed them as other runs ended (provenance only). */
+int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_t n);
+/* The threads the run of rank `rank` (0-based, among n_active runs in
+ * progress) gets of `cores`: an equal share, the remainder to the lowest
+ * ranks, at least 1. */
+int kr_thread_share(int cores, int n_active, int rank);
 /* The data digest: from the stamp file when the data files are unchanged,
  * else loading them. *loaded is set when train/test were loaded. */
 int kc_data_digest(const char *data_dir, char out[65], kiln_dataset *train,

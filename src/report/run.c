@@ -1,11 +1,15 @@
 /* Running the experiments: cache lookups, then the misses trained through
- * the linked-in trainer, -j of them at a time, threads divided between them.
- * Each result is stored the moment its run ends, so an interrupted build
- * loses only the runs in progress. */
+ * the linked-in trainer, -j of them at a time, the cores divided between
+ * the runs in progress. The division is redone before every training step:
+ * when a run ends and fewer runs remain than cores, the idle cores go to the
+ * runs still training (a run's result does not depend on its thread count,
+ * so this changes only the wall time). Each result is stored the moment its
+ * run ends, so an interrupted build loses only the runs in progress. */
 #include "report/internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +21,8 @@ typedef struct slot {
     kiln_run *run;
     int epoch, epochs, step, steps;
     double loss, t0;
+    int threads;          /* the run's current thread count */
+    int tmin, tmax;       /* the fewest and most it trained with */
 } slot;
 
 typedef struct pool {
@@ -27,7 +33,7 @@ typedef struct pool {
     const kiln_dataset *train, *test;
     kiln_run **todo;
     int n_todo, next, done, failed;
-    int threads_each;
+    int cores;            /* trainer threads in all */
     pthread_mutex_t mu;
     slot *slots;
     int n_slots;
@@ -81,12 +87,47 @@ static void draw(pool *p, int force)
     sb_free(&b);
 }
 
+int kr_thread_share(int cores, int n_active, int rank)
+{
+    if (n_active < 1) n_active = 1;
+    int share = cores / n_active + (rank < cores % n_active ? 1 : 0);
+    return share > 0 ? share : 1;
+}
+
+/* The threads slot i should train with now: the cores divided between the
+ * runs in progress, the remainder to the lowest slots. Called locked. */
+static int slot_share(const pool *p, int i)
+{
+    int active = 0, rank = 0;
+    for (int k = 0; k < p->n_slots; k++)
+        if (p->slots[k].run) {
+            if (k < i) rank++;
+            active++;
+        }
+    return kr_thread_share(p->cores, active, rank);
+}
+
+/* Called locked, from the worker's own thread between two training steps:
+ * the thread count set here applies to the parallel regions this thread
+ * starts next, that is, to this run only. */
+static void rebalance(pool *p, int i)
+{
+    slot *s = &p->slots[i];
+    int want = slot_share(p, i);
+    if (want == s->threads) return;
+    s->threads = want;
+    if (want < s->tmin) s->tmin = want;
+    if (want > s->tmax) s->tmax = want;
+    omp_set_num_threads(want);
+}
+
 static void on_step(void *ud, int epoch, int step, int steps, double loss)
 {
     worker_ctx *w = ud;
     pool *p = w->p;
     pthread_mutex_lock(&p->mu);
     slot *s = &p->slots[w->slot];
+    rebalance(p, w->slot);
     s->epoch = epoch;
     s->step = step + 1;
     s->steps = steps;
@@ -116,10 +157,10 @@ static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
     pthread_mutex_unlock(&p->mu);
 }
 
-static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, size_t n)
+static int run_one(pool *p, kiln_run *r, int threads, const kiln_progress *prog, char *err, size_t n)
 {
     kiln_config c = r->config;
-    c.threads = p->threads_each;
+    c.threads = threads;
     if (r->checkpoint) {
         /* next to the result it belongs to; written atomically by the trainer */
         int w = snprintf(c.checkpoint, sizeof c.checkpoint, "%s/weights", p->cache);
@@ -144,7 +185,6 @@ static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, s
     r->seconds = kr_now() - t0;
     if (rc) return rc;
     r->ok = 1;
-    r->config.threads = c.threads;
     return 0;
 }
 
@@ -158,7 +198,9 @@ static void *worker(void *arg)
         if (p->next >= p->n_todo) { pthread_mutex_unlock(&p->mu); break; }
         kiln_run *r = p->todo[p->next++];
         slot *s = &p->slots[w->slot];
-        *s = (slot){r, 0, r->kind == KILN_RUN_TRAIN ? r->config.epochs : 1, 0, 0, NAN, kr_now()};
+        *s = (slot){r, 0, r->kind == KILN_RUN_TRAIN ? r->config.epochs : 1, 0, 0, NAN, kr_now(), 0, 0, 0};
+        s->threads = s->tmin = s->tmax = slot_share(p, w->slot);
+        const int threads = s->threads;
         if (!p->quiet && !p->tty) {
             fprintf(p->log, "kiln: running %s (%s:%d, key %.12s)\n", r->id, r->file, r->line, r->key);
             fflush(p->log);
@@ -167,9 +209,13 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         char err[1024] = "";
-        int rc = run_one(p, r, &prog, err, sizeof err);
-        char why[512] = "";
-        if (!rc && kc_store(p->cache, r, err, sizeof err)) rc = 1;
+        int rc = run_one(p, r, threads, &prog, err, sizeof err);
+        char why[512] = "", used[32];
+        pthread_mutex_lock(&p->mu);
+        if (s->tmin == s->tmax) snprintf(used, sizeof used, "%d", s->tmin);
+        else snprintf(used, sizeof used, "%d-%d", s->tmin, s->tmax);
+        pthread_mutex_unlock(&p->mu);
+        if (!rc && kc_store(p->cache, r, used, err, sizeof err)) rc = 1;
 
         pthread_mutex_lock(&p->mu);
         /* read back what was stored, so this build shows exactly what a
@@ -387,15 +433,17 @@ static int run_phase(run_ctx *x, int phase)
         int jobs = o->jobs > 0 ? o->jobs : 1;
         if (jobs > n_todo) jobs = n_todo;
         long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-        p.threads_each = (int)(cores / jobs > 0 ? cores / jobs : 1);
+        p.cores = cores > 0 ? (int)cores : 1;
+        const int each = kr_thread_share(p.cores, jobs, jobs - 1);
         pthread_mutex_init(&p.mu, NULL);
         p.slots = calloc((size_t)jobs, sizeof *p.slots);
         p.n_slots = jobs;
         worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
         pthread_t *th = calloc((size_t)jobs, sizeof *th);
         if (!o->quiet)
-            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each\n", n_todo, n_todo == 1 ? "" : "s",
-                    phase ? " with values from earlier runs" : "", jobs, p.threads_each, p.threads_each == 1 ? "" : "s");
+            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each%s\n", n_todo,
+                    n_todo == 1 ? "" : "s", phase ? " with values from earlier runs" : "", jobs, each, each == 1 ? "" : "s",
+                    jobs > 1 ? ", more once fewer runs remain than cores" : "");
         for (int i = 0; i < jobs; i++) {
             ctx[i] = (worker_ctx){&p, i};
             pthread_create(&th[i], NULL, worker, &ctx[i]);
