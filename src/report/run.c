@@ -92,7 +92,7 @@ static void fmt_counter(const pool *p, double now, char *buf, size_t n)
     double work = g->work_done;
     for (int i = 0; i < p->n_slots; i++)
         if (p->slots[i].run) work += slot_frac(&p->slots[i]) * run_work(p->slots[i].run, p->train->n);
-    if (g->work_total > 0 && work >= 0.01 * g->work_total && now > g->t0) {
+    if (g->done < g->total && g->work_total > 0 && work >= 0.01 * g->work_total && now > g->t0) {
         char eta[32];
         fmt_eta((now - g->t0) * (g->work_total - work) / work, eta, sizeof eta);
         snprintf(buf, n, "[%d/%d, ETA %s]", g->done, g->total, eta);
