@@ -120,6 +120,7 @@ debug:
 	@$(MAKE) --no-print-directory MODE=debug all
 
 bench: all data
+	@sh src/scripts/deps.sh bench
 	@sh tests/bench.sh
 
 # --- install ------------------------------------------------------------------
