@@ -111,7 +111,7 @@ check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
 check-only:
 	@fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
+	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
 	  exit $$fail
 
 asan:

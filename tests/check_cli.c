@@ -442,6 +442,222 @@ START_TEST(test_new_article_builds)
 }
 END_TEST
 
+/* ---- make install, and the installed kiln ------------------------------------------------- */
+
+static int sh(const char *fmt, const char *a, const char *b, const char *c)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, fmt, a, b, c);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_install_and_uninstall)
+{
+    const char *mode = getenv("KILN_MODE");
+    if (!mode || !*mode) mode = "release";
+    char root[64];
+    ck_assert_ptr_nonnull(test_tmpdir(root));
+    char stage[128];
+    snprintf(stage, sizeof stage, "%s/stage", root);
+    ck_assert_int_eq(sh("make -s --no-print-directory install MODE=%s PREFIX=/usr/local DESTDIR='%s' >'%s/make.log' 2>&1", mode,
+                        stage, root),
+                     0);
+    static const char *const files[] = {"bin/kiln", "share/kiln/templates/layout.html", "share/kiln/templates/style.css",
+                                        "share/kiln/templates/new/index.md",
+                                        "share/kiln/templates/new/01-first-experiment.md", "share/man/man1/kiln.1"};
+    char p[512];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/usr/local/%s", stage, files[i]);
+        ck_assert_msg(access(p, R_OK) == 0, "not installed: %s", p);
+    }
+    /* the installed kiln, run from a folder whose templates/ would break a
+     * build, reads the installed ones */
+    char work[128], bin[256];
+    snprintf(work, sizeof work, "%s/work", root);
+    ck_assert_int_eq(mkdir(work, 0755), 0);
+    snprintf(p, sizeof p, "%s/templates", work);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    write_file(p, "layout.html", "{{no_such_placeholder}}\n");
+    snprintf(p, sizeof p, "%s/content", work);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    write_file(p, "index.md", "# Tiny\n\nA tiny article.\n");
+    write_file(p, "01-one.md", "# One\n\nNo experiments, so no data is needed.\n");
+    snprintf(bin, sizeof bin, "%s/usr/local/bin/kiln", stage);
+    ck_assert_int_eq(sh("cd '%s' && env -u KILN_TEMPLATES '%s' build -q >'%s/build.log' 2>&1", work, bin, root), 0);
+    snprintf(p, sizeof p, "%s/out/01-one.html", work);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_has(html, "No experiments");
+    free(html);
+    snprintf(p, sizeof p, "%s/out/style.css", work);
+    char *css = test_read_file(p, NULL), *want = test_read_file("templates/style.css", NULL);
+    ck_assert_ptr_nonnull(css);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_str_eq(css, want);
+    free(css);
+    free(want);
+    /* kiln new from the installed templates */
+    ck_assert_int_eq(sh("cd '%s' && env -u KILN_TEMPLATES '%s' new fresh >/dev/null", work, bin, NULL), 0);
+    snprintf(p, sizeof p, "%s/fresh/content/01-first-experiment.md", work);
+    ck_assert_int_eq(access(p, R_OK), 0);
+    /* the man page it installed renders without a warning */
+    snprintf(p, sizeof p, "%s/usr/local/share/man/man1/kiln.1", stage);
+    ck_assert_int_eq(sh("groff -man -ww -z '%s' 2>'%s/groff.log' && ! test -s '%s/groff.log'", p, root, root), 0);
+    /* uninstall leaves no file behind */
+    ck_assert_int_eq(sh("make -s --no-print-directory uninstall MODE=%s PREFIX=/usr/local DESTDIR='%s' >>'%s/make.log' 2>&1",
+                        mode, stage, root),
+                     0);
+    ck_assert_int_eq(sh("test -z \"$(find '%s' ! -type d)\"", stage, NULL, NULL), 0);
+    snprintf(p, sizeof p, "%s/usr/local/share/kiln", stage);
+    ck_assert_int_ne(access(p, F_OK), 0);
+}
+END_TEST
+
+/* ---- the manual ---------------------------------------------------------------------------- */
+
+static char *man_source(void)
+{
+    char *m = test_read_file("src/man/kiln.1", NULL);
+    ck_assert_ptr_nonnull(m);
+    /* roff escapes a hyphen as \- : compare the text as a reader sees it */
+    char *w = m;
+    for (const char *r = m; *r; r++) {
+        if (r[0] == '\\' && r[1] == '-') continue;
+        *w++ = *r;
+    }
+    *w = 0;
+    return m;
+}
+
+START_TEST(test_man_page)
+{
+    ck_assert_int_eq(sh("man -l src/man/kiln.1 >/dev/null 2>&1 </dev/null%s%s%s", "", "", ""), 0);
+    ck_assert_int_eq(sh("groff -man -ww -z src/man/kiln.1 2>/tmp/kiln-groff.$$ && ! test -s /tmp/kiln-groff.$$; "
+                        "st=$?; rm -f /tmp/kiln-groff.$$; exit $st%s%s%s", "", "", ""),
+                     0);
+    char *m = man_source();
+    /* every command, and every option each one's --help lists */
+    for (int i = 0; COMMANDS[i]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, ".SS kiln %s", COMMANDS[i]);
+        ck_has(m, want);
+        char args[64];
+        snprintf(args, sizeof args, "%s --help", COMMANDS[i]);
+        result r = run(args);
+        for (const char *o = strstr(r.out, "--"); o; o = strstr(o + 2, "--")) {
+            char name[64];
+            int n = 0;
+            while (n < 60 && (o[n] == '-' || (o[n] >= 'a' && o[n] <= 'z'))) { name[n] = o[n]; n++; }
+            name[n] = 0;
+            if (n <= 2) continue;
+            ck_assert_msg(strstr(m, name), "kiln %s: option %s is not in the man page", COMMANDS[i], name);
+        }
+        result_free(&r);
+    }
+    /* every directive: the accepted list comes from the loader's own message */
+    char root[64];
+    ck_assert_ptr_nonnull(test_tmpdir(root));
+    write_file(root, "index.md", "# T\n\n```{nonesuch} x\n```\n");
+    char args[256];
+    snprintf(args, sizeof args, "build -q --content '%s' --out '%s/out'", root, root);
+    result r = run(args);
+    const char *acc = strstr(r.err, "accepted: ");
+    ck_assert_ptr_nonnull(acc);
+    int n_dir = 0;
+    for (const char *d = strchr(acc, '{'); d && d < strchr(acc, '\n'); d = strchr(d + 1, '{')) {
+        const char *e = strchr(d, '}');
+        char name[64];
+        snprintf(name, sizeof name, ".BI %.*s", (int)(e - d + 1), d);
+        ck_assert_msg(strstr(m, name), "directive %.*s is not in the man page", (int)(e - d + 1), d);
+        n_dir++;
+    }
+    ck_assert_int_ge(n_dir, 7);
+    result_free(&r);
+    /* every environment variable the code reads */
+    FILE *g = popen("grep -rhoE 'getenv\\(\"[A-Z_]+\"\\)' src | sort -u", "r");
+    ck_assert_ptr_nonnull(g);
+    char line[128];
+    int n_env = 0;
+    while (fgets(line, sizeof line, g)) {
+        char *q = strchr(line, '"'), *e = q ? strchr(q + 1, '"') : NULL;
+        if (!e) continue;
+        *e = 0;
+        char want[96];
+        snprintf(want, sizeof want, ".B %s\n", q + 1);
+        ck_assert_msg(strstr(m, want), "environment variable %s is not in the man page's ENVIRONMENT", q + 1);
+        n_env++;
+    }
+    pclose(g);
+    ck_assert_int_ge(n_env, 5);
+    free(m);
+}
+END_TEST
+
+/* ---- progress --------------------------------------------------------------------------------- */
+
+/* A build whose runs train (a range test and a run that takes its
+ * suggestion, so both phases), with stderr not a terminal: plain lines, one
+ * counter through both phases, no bar, no 'ep 3/2', no 'nan' */
+START_TEST(test_progress_without_a_terminal)
+{
+    char root[64];
+    ck_assert_ptr_nonnull(test_tmpdir(root));
+    write_file(root, "index.md", "# T\n\nSummary.\n");
+    write_file(root, "01-a.md",
+               "# A\n\n```{lrfind} sweep\ntrain_limit = 400\nlr_steps = 8\nbatch_size = 50\n```\n\n"
+               "```{experiment} a\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 50\n```\n\n"
+               "```{experiment} b\nbase = a\nlearning_rate = {{sweep.steepest_lr:.2g}}\n```\n\n"
+               "{{a.test_accuracy}} {{b.test_accuracy}} {{sweep.steps}}\n");
+    char data[4096], args[8192];
+    ck_assert_ptr_nonnull(realpath(test_data_dir(), data));
+    snprintf(args, sizeof args, "build --content '%s' --out '%s/out' --data '%s'", root, root, data);
+    result r = run(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_lacks(r.err, "\r");
+    ck_lacks(r.err, "\033");
+    ck_lacks(r.err, "nan");
+    ck_lacks(r.err, "ETA ?");
+    ck_lacks(r.err, "epoch 3/2");
+    /* one counter: [0/3] ... [3/3], never restarting */
+    ck_has(r.err, "[0/3] running sweep");
+    ck_has(r.err, "[3/3] b done");
+    int last = -1;
+    for (const char *p = strstr(r.err, "kiln: ["); p; p = strstr(p + 1, "kiln: [")) {
+        int done = atoi(p + 7);
+        ck_assert_msg(done >= last, "the counter went back from %d to %d:\n%s", last, done, r.err);
+        last = done;
+    }
+    ck_assert_int_eq(last, 3);
+    ck_has(r.err, ", ETA ");
+    result_free(&r);
+}
+END_TEST
+
+/* kiln train: an ETA on each epoch line but the last, and the test result
+ * in its shortest exact form */
+START_TEST(test_train_output)
+{
+    char data[4096], args[8192];
+    ck_assert_ptr_nonnull(realpath(test_data_dir(), data));
+    snprintf(args, sizeof args, "train epochs=2 train_limit=200 test_limit=100 batch_size=50 --data='%s'", data);
+    result r = run(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_has(r.out, "epoch 1/2 (ETA ");
+    ck_has(r.out, "epoch 2/2: loss");
+    ck_lacks(r.err, "\r"); /* no bar: stderr is not a terminal */
+    const char *t = strstr(r.out, "Test loss: ");
+    ck_assert_ptr_nonnull(t);
+    char loss[64], acc[64];
+    ck_assert_int_eq(sscanf(t, "Test loss: %63s / Test accuracy: %63s", loss, acc), 2);
+    char b[64];
+    ck_assert_str_eq(kiln_shortest(strtod(loss, NULL), b, sizeof b), loss);
+    ck_assert_str_eq(kiln_shortest(strtod(acc, NULL), b, sizeof b), acc);
+    ck_assert_uint_le(strlen(acc), 5); /* 100 test images: at most 0.xx */
+    result_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cli");
@@ -460,6 +676,10 @@ static Suite *suite(void)
     tcase_add_test(c, test_keys_table);
     tcase_add_test(c, test_new_refuses_to_overwrite);
     tcase_add_test(c, test_new_article_builds);
+    tcase_add_test(c, test_install_and_uninstall);
+    tcase_add_test(c, test_man_page);
+    tcase_add_test(c, test_progress_without_a_terminal);
+    tcase_add_test(c, test_train_output);
     suite_add_tcase(s, c);
     return s;
 }
