@@ -11,7 +11,13 @@ set -eu
 THREADS=${THREADS:-2}
 EPOCHS=${BENCH_EPOCHS:-2}
 DATA=${KILN_DATA_DIR:-out/data}
-SHARED=${KILN_SHARED:-../shared}
+# the shared bench/ folder: next to the main checkout (../shared) or, from a
+# worktree under wt/, two levels up
+SHARED=${KILN_SHARED:-}
+if [ -z "$SHARED" ]; then
+    SHARED=../shared
+    [ -d "$SHARED/bench" ] || [ ! -d ../../shared/bench ] || SHARED=../../shared
+fi
 BUILD=build/release
 PY=/usr/bin/python3
 # FLOP per epoch of the article's network (48,000 trained + 12,000 evaluated
