@@ -643,8 +643,15 @@ START_TEST(test_train_output)
     snprintf(args, sizeof args, "train epochs=2 train_limit=200 test_limit=100 batch_size=50 --data='%s'", data);
     result r = run(args);
     ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_has(r.out, "epoch 1/2 (ETA ");
-    ck_has(r.out, "epoch 2/2: loss");
+    /* the format tests/bench.sh reads: "epoch N/M: ... (X s)" */
+    const char *e1 = strstr(r.out, "epoch 1/2: loss "), *e2 = strstr(r.out, "epoch 2/2: loss ");
+    ck_assert_ptr_nonnull(e1);
+    ck_assert_ptr_nonnull(e2);
+    const char *eol = strchr(e1, '\n');
+    ck_assert_msg(strstr(e1, ", ETA ") && strstr(e1, ", ETA ") < eol, "no ETA: %s", r.out);
+    ck_assert(eol[-1] == ')' && strstr(e1, " s)") == eol - 3);
+    eol = strchr(e2, '\n');
+    ck_assert_msg(!strstr(e2, "ETA") || strstr(e2, "ETA") > eol, "an ETA after the last epoch: %s", r.out);
     ck_lacks(r.err, "\r"); /* no bar: stderr is not a terminal */
     const char *t = strstr(r.out, "Test loss: ");
     ck_assert_ptr_nonnull(t);
