@@ -130,8 +130,9 @@ int kiln_cmd_lr_find(int argc, char **argv)
         return 2;
     }
     if (!(o.end_lr > o.start_lr)) {
-        fprintf(stderr, "kiln lr-find: key 'end_lr': %g is not accepted; accepted values: a number > start_lr (%g)\n",
-                o.end_lr, o.start_lr);
+        char e[32], st[32];
+        fprintf(stderr, "kiln lr-find: key 'end_lr': %s is not accepted; accepted values: a number > start_lr (%s)\n",
+                kiln_shortest(o.end_lr, e, sizeof e), kiln_shortest(o.start_lr, st, sizeof st));
         return 2;
     }
     if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln lr-find: %s\n", err); return 2; }
@@ -157,8 +158,9 @@ int kiln_cmd_lr_find(int argc, char **argv)
         fprintf(stderr, "kiln lr-find: %s\n", err);
         rc = 1;
     } else {
-        printf("range test: lr %.3g to %.3g, %ld of %ld steps%s, wall time %.1f s\n", r.start_lr, r.end_lr,
-               r.n, r.planned, r.stopped_early ? " (stopped: the loss diverged)" : "", r.seconds);
+        char lo[32], hi[32];
+        printf("range test: lr %s to %s, %ld of %ld steps%s, wall time %.1f s\n", kiln_shortest(r.start_lr, lo, sizeof lo),
+               kiln_shortest(r.end_lr, hi, sizeof hi), r.n, r.planned, r.stopped_early ? " (stopped: the loss diverged)" : "", r.seconds);
         printf("steepest descent (smoothed loss vs log lr): %.3g\n", r.steepest_lr);
         printf("minimum loss lr / 10:                       %.3g  (minimum at %.3g)\n", r.min_div10_lr, r.min_loss_lr);
         printf("cyclical bounds: base_lr=%.3g max_lr=%.3g\n", r.base_lr, r.max_lr);
