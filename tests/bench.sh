@@ -78,7 +78,7 @@ if bin/kiln build --help >/dev/null 2>&1 && [ -d out/cache ]; then
     fi
 fi
 
-epoch_s() { sed -n 's/^epoch [0-9/]*: .*(\([0-9.]*\) s)$/\1/p; s/^epoch [0-9]*: \([0-9.]*\) s .*/\1/p' "$1" | sort -n | head -1; }
+epoch_s() { sed -n 's/^epoch [0-9/]*[^:]*: .*(\([0-9.]*\) s)$/\1/p; s/^epoch [0-9]*: \([0-9.]*\) s .*/\1/p' "$1" | sort -n | head -1; }
 rss_mb() { awk '/peak_rss_kb/ { printf "%.0f", $2 / 1024 }' "$1"; }
 kiln_s=$(epoch_s $BUILD/bench-kiln.txt)
 peak=$(sed -n 's/^[a-z_]*: *\([0-9.]*\) GFLOP\/s.*/\1/p; s/^peak_fma: .*  \([0-9.]*\) GFLOP\/s.*/\1/p' $BUILD/bench-peak.txt | sort -n | tail -1)
