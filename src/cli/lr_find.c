@@ -3,7 +3,8 @@
  * The learning-rate range test (kiln_lrfind) on the configured network and
  * optimizer, from the initial weights of `seed`. Besides every trainer key it
  * takes its own: start_lr (1e-7), end_lr (10), lr_epochs (1) or lr_steps,
- * sma (20). Prints the suggested rates, the steps taken and the wall time. */
+ * sma (20), smoothing (0.98), stop_factor (4). Prints the suggested rates,
+ * the steps taken and the wall time. */
 #include "kiln/report.h"
 #include "kiln/train.h"
 #include "cli/cli.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char OWN_KEYS[] = "start_lr end_lr lr_epochs lr_steps sma";
+static const char OWN_KEYS[] = "start_lr end_lr lr_epochs lr_steps sma smoothing stop_factor";
 
 enum { O_JSON, O_DATA };
 static const kiln_opt OPTS[] = {
@@ -28,7 +29,8 @@ static const kiln_cmd CMD = {
     "The learning-rate range test: one step per batch with the rate rising from\n"
     "start_lr to end_lr, from the initial weights of `seed`. Takes every trainer key\n"
     "(kiln keys) and its own: start_lr (1e-7), end_lr (10), lr_epochs (1) or lr_steps,\n"
-    "sma (20). Prints the suggested rates, the steps taken and the wall time.",
+    "sma (20), smoothing (0.98), stop_factor (4), as in an {lrfind}. Prints the suggested\n"
+    "rates, the steps taken and the wall time.",
     OPTS, "example: kiln lr-find optimizer=sgd lr_epochs=1\n"};
 
 static int parse_pos_double(const char *v, double *out)
@@ -109,6 +111,13 @@ int kiln_cmd_lr_find(int argc, char **argv)
             long x;
             if (parse_pos_long(v, &x) || x > 100000) return bad(key, v, "an integer 1..100000");
             o.sma = (int)x;
+        } else if (!strcmp(key, "smoothing")) {
+            char *end;
+            double x = strtod(v, &end);
+            if (!*v || *end || !(x >= 0 && x < 1)) return bad(key, v, "a number in [0, 1)");
+            o.beta = x;
+        } else if (!strcmp(key, "stop_factor")) {
+            if (parse_pos_double(v, &o.stop_factor) || !(o.stop_factor > 1)) return bad(key, v, "a number > 1");
         } else if (kiln_config_set_hinted(&c, key, v, err, sizeof err)) {
             if (!strncmp(err, "unknown key", 11)) {
                 /* the nearest of every key lr-find takes, its own included */
