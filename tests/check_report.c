@@ -3,7 +3,8 @@
  * images, and the smoke build of the real content/. */
 #include "kiln/plot.h"
 #include "kiln/report.h"
-#include "report/internal.h" /* kr_figure_run_color */
+#include "resolve/resolve.h" /* kr_figure_run_color */
+#include "run/run.h" /* kr_thread_share */
 #include "testutil.h"
 
 #include <dirent.h>

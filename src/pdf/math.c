@@ -2,7 +2,7 @@
  * glyphs as text in the embedded fonts, size variants and assembly pieces
  * as filled outlines (with the character they stand for as invisible text,
  * so the PDF's text still reads "∑"), rules as filled rectangles. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 static int face_font(int face)
 {

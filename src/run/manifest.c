@@ -14,7 +14,7 @@
  * them, NaN as null; counts as integers. Nothing in it depends on the time of the build, so a build that
  * reran nothing writes the same bytes, and then the file is left alone (its
  * mtime and the git working tree stay clean). */
-#include "report/internal.h"
+#include "run/run.h"
 
 #include <errno.h>
 #include <jansson.h>

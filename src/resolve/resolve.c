@@ -1,6 +1,6 @@
 /* Resolution: the run results turned into the text and images the writers
  * show. After this the document model is plain data. */
-#include "report/internal.h"
+#include "resolve/resolve.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -369,4 +369,12 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
     for (int i = 0; i < nt; i++) pthread_create(&th[i], NULL, render_worker, &j);
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
     return j.failed ? KILN_REPORT_EFAIL : 0;
+}
+
+const char *kiln_ref_href(const kiln_doc *doc, const kiln_chapter *from, const kiln_directive *t, char *buf, size_t n)
+{
+    (void)doc;
+    if (t->chapter == from || !t->chapter) snprintf(buf, n, "#%s", t->anchor);
+    else snprintf(buf, n, "%s#%s", t->chapter->page, t->anchor);
+    return buf;
 }

@@ -12,7 +12,7 @@
  * chapter, the article's title) except where a chapter opens, and a centred
  * page number. The front pages are numbered i, ii, ... and the body 1, 2, ...,
  * in the footers and in the PDF's page labels alike. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <errno.h>
 #include <stdio.h>

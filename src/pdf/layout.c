@@ -10,7 +10,7 @@
  * a page. A figure that does not fit floats: the paragraph lines after it
  * fill the page and it opens the next one (see float_fill). A table row that
  * opens a page gets its table's header row drawn above it again. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,8 @@
 #ifndef KILN_REPORT_PDF_INTERNAL_H
 #define KILN_REPORT_PDF_INTERNAL_H
 
-#include "report/internal.h"
+#include "resolve/resolve.h"
+#include "kiln/pdf.h"
 #include "kiln/math.h"
 
 #include <hpdf.h>

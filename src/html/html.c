@@ -8,7 +8,7 @@
  *   toc          chapter list (HTML <ol>)   nav          previous / next links
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name */
-#include "report/internal.h"
+#include "resolve/resolve.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* The PDF writer's fonts: DejaVu files by role, widths and glyph coverage
  * from FreeType, embedding through libharu. See pdf_internal.h. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H

@@ -1,6 +1,6 @@
 /* Figures: the directive's runs and series turned into kiln_plot series and
  * rendered by kiln's own rasterizer into IMG_DIR/ID.png. */
-#include "report/internal.h"
+#include "resolve/resolve.h"
 #include "kiln/plot.h"
 
 #include <math.h>

@@ -1,16 +1,15 @@
-/* Values of runs by name, number formats, the smoke shrink, cache keys. */
-#include "report/internal.h"
-
+/* Values of runs by name: metrics, settings, statistics over a {group}. */
+#include "doc/loader.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 static const char *const TRAIN_METRICS[] = {
     "test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy", "lr",
     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds", "seconds_per_epoch",
     "n_train", "n_val", "n_test", "diverged", "diverged_step", NULL};
+
 static const char *const LRFIND_METRICS[] = {
     "steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr", "suggested_max_lr", "steps", "seconds",
     "last_lr", "best_batch_lr", "best_batch_loss",
@@ -36,13 +35,6 @@ const char *kiln_metric_names(void)
            "suggested_max_lr, last_lr, best_batch_lr, best_batch_loss, steps, planned_steps, seconds, stopped_early, and the test's settings start_lr, end_lr, "
            "lr_epochs, lr_steps, sma, smoothing, stop_factor; both: id, label, key, and every trainer key "
            "(learning_rate, optimizer, epochs, ...; see kiln keys)";
-}
-
-static int in_list(const char *const *l, const char *s)
-{
-    for (; *l; l++)
-        if (!strcmp(*l, s)) return 1;
-    return 0;
 }
 
 static int config_value(const kiln_run *r, const char *name, double *v, const char **s)
@@ -206,130 +198,4 @@ int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **
         return 0;
     }
     return config_value(r, name, v, s);
-}
-
-const char *kiln_shortest(double v, char *buf, size_t n)
-{
-    if (isnan(v)) snprintf(buf, n, "nan");
-    else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, n, "%.0f", v); /* 250, not 2.5e+02 */
-    else
-        for (int p = 1; p <= 17; p++) {
-            snprintf(buf, n, "%.*g", p, v);
-            if (strtod(buf, NULL) == v) break;
-        }
-    return buf;
-}
-
-static const char *const SUP[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
-
-int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
-{
-    if (!fmt) fmt = "";
-    int digits = -1;
-    char conv = 0;
-    if (!*fmt) conv = 0;
-    else if (!strcmp(fmt, "d")) conv = 'd';
-    else if (!strcmp(fmt, "sci")) conv = 's';
-    else if (!strcmp(fmt, "repr")) conv = 'r';
-    else if (!strcmp(fmt, "%")) { conv = '%'; digits = 1; }
-    else if (fmt[0] == '.') {
-        char *end;
-        long d = strtol(fmt + 1, &end, 10);
-        if (end == fmt + 1 || d < 0 || d > 17 || end[0] == 0 || end[1] != 0) return -1;
-        if (!strchr("feg%", end[0])) return -1;
-        digits = (int)d;
-        conv = end[0];
-    } else
-        return -1;
-    if (isnan(v)) { snprintf(buf, n, "n/a"); return 0; }
-    if (isinf(v)) { snprintf(buf, n, v > 0 ? "∞" : "−∞"); return 0; }
-    switch (conv) {
-    case 0:
-        if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
-        else snprintf(buf, n, "%.4g", v);
-        break;
-    case 'd': snprintf(buf, n, "%.0f", v); break;
-    case 'f': snprintf(buf, n, "%.*f", digits, v); break;
-    case 'e': snprintf(buf, n, "%.*e", digits, v); break;
-    case 'g': snprintf(buf, n, "%.*g", digits ? digits : 1, v); break;
-    case '%': snprintf(buf, n, "%.*f%%", digits, v * 100.0); break;
-    case 'r': kiln_shortest(v, buf, n); break;
-    case 's': {
-        if (v == 0) { snprintf(buf, n, "0"); break; }
-        int e = (int)floor(log10(fabs(v)));
-        double m = v / pow(10, e);
-        if (fabs(m) >= 9.9995) { m /= 10; e++; }
-        char mant[64] = "";
-        char mt[32];
-        snprintf(mt, sizeof mt, "%.3g", m);
-        if (strcmp(mt, "1") && strcmp(mt, "-1")) snprintf(mant, sizeof mant, "%s × ", mt);
-        else if (!strcmp(mt, "-1")) snprintf(mant, sizeof mant, "−");
-        char ex[64] = "";
-        if (e < 0) strcat(ex, "⁻");
-        char digs[16];
-        snprintf(digs, sizeof digs, "%d", abs(e));
-        for (char *p = digs; *p; p++) strcat(ex, SUP[*p - '0']);
-        if (e == 0) snprintf(buf, n, "%s", mt);
-        else snprintf(buf, n, "%s10%s", mant, ex);
-        break;
-    }
-    }
-    return 0;
-}
-
-const char *kr_format_hint(const char *fmt, char *buf, size_t n)
-{
-    char fixed[64], probe[64];
-    const char *f = fmt[0] == '%' && fmt[1] ? fmt + 1 : fmt;
-    snprintf(fixed, sizeof fixed, "%s%s", f[0] == '.' ? "" : ".", f);
-    if (strcmp(fixed, fmt) && kiln_format_value(1.0, fixed, probe, sizeof probe) == 0) {
-        snprintf(buf, n, " (did you mean '%s'?)", fixed);
-        return buf;
-    }
-    return kiln_did_you_mean(fmt, "d sci repr %", buf, n);
-}
-
-void kiln_smoke_shrink(kiln_config *c)
-{
-    const int train = 2000, test = 500, epochs = 2;
-    char err[256];
-    char v[32];
-    if (c->train_limit == 0 || c->train_limit > train) {
-        snprintf(v, sizeof v, "%d", train);
-        kiln_config_set(c, "train_limit", v, err, sizeof err);
-    }
-    if (c->test_limit == 0 || c->test_limit > test) {
-        snprintf(v, sizeof v, "%d", test);
-        kiln_config_set(c, "test_limit", v, err, sizeof err);
-    }
-    if (c->epochs > epochs) {
-        snprintf(v, sizeof v, "%d", epochs);
-        kiln_config_set(c, "epochs", v, err, sizeof err);
-    }
-}
-
-void kiln_cache_key(const char *kind, const char *canonical, const char *fingerprint, const char *data_digest,
-                    char out[33])
-{
-    XXH3_state_t *st = XXH3_createState();
-    XXH3_128bits_reset(st);
-    static const char magic[] = "kiln-run-1\n";
-    XXH3_128bits_update(st, magic, sizeof magic - 1);
-    const char *parts[] = {"kind=", kind, "\n", canonical, "trainer=", fingerprint, "\ndata=", data_digest, "\n"};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) XXH3_128bits_update(st, parts[i], strlen(parts[i]));
-    XXH128_hash_t h = XXH3_128bits_digest(st);
-    XXH3_freeState(st);
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, h);
-    for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
-}
-
-const char *kiln_ref_href(const kiln_doc *doc, const kiln_chapter *from, const kiln_directive *t, char *buf, size_t n)
-{
-    (void)doc;
-    if (t->chapter == from || !t->chapter) snprintf(buf, n, "#%s", t->anchor);
-    else snprintf(buf, n, "%s#%s", t->chapter->page, t->anchor);
-    return buf;
 }

@@ -1,7 +1,7 @@
 /* The PDF writer's block layout: paragraphs, headings, lists, quotes, code,
  * rules, figures, tables and the directives, each turned into items of the
  * current flow (see pdf_layout.c). Styles live here too. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * runs still training (a run's result does not depend on its thread count,
  * so this changes only the wall time). Each result is stored the moment its
  * run ends, so an interrupted build loses only the runs in progress. */
-#include "report/internal.h"
+#include "run/run.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,7 +7,7 @@
  * stretch or shrink ratio), which spreads loose lines instead of leaving one
  * very loose line as greedy breaking does. No line is overfull: a word wider
  * than the line is cut at character boundaries into pieces that fit. */
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * or whose result does not match its check is reported as corrupt and
  * recomputed. The build holds CACHE/build.lock (flock) while it reads and
  * writes, so two builds at once take turns. */
-#include "report/internal.h"
+#include "run/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
