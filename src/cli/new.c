@@ -86,6 +86,11 @@ int kiln_cmd_new(int argc, char **argv)
         fprintf(stderr, "kiln new: which folder? (kiln new DIR)\n");
         return kiln_cli_usage(&CMD, stderr);
     }
+    /* "art/" and "art" are the same folder: name it without the slash */
+    static char name[PATH_MAX];
+    snprintf(name, sizeof name, "%s", dir);
+    for (size_t n = strlen(name); n > 1 && name[n - 1] == '/'; n--) name[n - 1] = 0;
+    dir = name;
     int e = empty_or_missing(dir);
     if (e == 0) {
         fprintf(stderr, "kiln new: %s is not empty; kiln new starts an article in a new or empty folder and overwrites nothing\n", dir);

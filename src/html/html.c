@@ -470,6 +470,16 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
     }
 }
 
+/* A number for results.json, which people read: a whole number as one (144,
+ * not 144.0), NaN and the infinities as null. Reals keep 10 digits, the
+ * precision of the cache entries they come from, so they are exact. */
+static json_t *json_for_people(double v)
+{
+    if (!isfinite(v)) return json_null();
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
 static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
     json_t *runs = json_object();
@@ -487,13 +497,14 @@ static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d
             double v;
             const char *s;
             if (kiln_run_value(r, names[k], &v, &s) == 0)
-                json_object_set_new(m, names[k], isfinite(v) ? json_real(v) : json_null());
+                json_object_set_new(m, names[k], json_for_people(v));
         }
         json_object_set_new(runs, r->id,
-                            json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",
                                       r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "label", r->label, "key", r->key,
-                                      "config", r->canonical, "cached", r->cached, "metrics", m, "trainer",
-                                      r->fingerprint, "data", r->data_digest));
+                                      "config", kr_config_shortest(doc->arena, r->canonical, 0), "canonical",
+                                      r->canonical, "cached", r->cached, "metrics", m, "trainer", r->fingerprint, "data",
+                                      r->data_digest));
     }
     json_t *root = json_pack("{s:s, s:s, s:s, s:b, s:o}", "kiln", kiln_version(), "trainer", doc->trainer_fingerprint,
                              "data", doc->data_digest, "smoke", doc->smoke, "runs", runs);

@@ -181,11 +181,13 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
     x->table = tb;
 }
 
-/* The canonical text as "key = value" lines, numbers spelt shortest. */
-const char *kr_config_text(kiln_arena *a, const kiln_run *r)
+/* A canonical text with its numbers spelt shortest (0.2, not
+ * 0.20000000000000001): "key = value" lines with the keys padded to one
+ * width when align, else "key=value" lines as in the canonical text. */
+const char *kr_config_shortest(kiln_arena *a, const char *canonical, int align)
 {
     sbuf b = {0};
-    for (const char *p = r->canonical; *p;) {
+    for (const char *p = canonical; *p;) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
@@ -194,10 +196,10 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
             snprintf(val, sizeof val, "%.*s", (int)(len - (size_t)(eq - p) - 1), eq + 1);
             char *end;
             double v = strtod(val, &end);
-            /* numbers as their shortest exact spelling: 0.2, not 0.20000000000000001 */
-            if (*val && !*end && (strchr(val, '.') || strchr(val, 'e')) && kiln_format_value(v, "repr", shown, sizeof shown) == 0)
-                snprintf(val, sizeof val, "%s", shown);
-            sb_printf(&b, "%-20.*s = %s\n", (int)(eq - p), p, val);
+            if (*val && !*end && (strchr(val, '.') || strchr(val, 'e')))
+                snprintf(val, sizeof val, "%s", kiln_shortest(v, shown, sizeof shown));
+            if (align) sb_printf(&b, "%-20.*s = %s\n", (int)(eq - p), p, val);
+            else sb_printf(&b, "%.*s=%s\n", (int)(eq - p), p, val);
         }
         if (!e) break;
         p = e + 1;
@@ -206,6 +208,8 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
     sb_free(&b);
     return s;
 }
+
+const char *kr_config_text(kiln_arena *a, const kiln_run *r) { return kr_config_shortest(a, r->canonical, 1); }
 
 /* A setting of an experiment as the pages show it: the text as written, or
  * for a value taken from another run, the value applied and its source
