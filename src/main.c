@@ -9,6 +9,7 @@
  *   kiln diff [OLD] [NEW] [options]    what changed between two builds
  *   kiln keys                          every experiment key
  *   kiln version                       version and trainer fingerprint
+ *   kiln task CACHE KEY                one run of a Slurm build, on a node
  */
 #include "cli/cli.h"
 #include "kiln/report.h"
@@ -32,6 +33,7 @@ static const command COMMANDS[] = {
     {"diff", kiln_cmd_diff, "compare two builds' results (default: the last commit against now)"},
     {"keys", kiln_cmd_keys, "list every experiment key, its accepted values and its default"},
     {"version", kiln_cmd_version, "print the version and the trainer fingerprint"},
+    {"task", kiln_cmd_task, "one run of a Slurm build, on a node (kiln build --executor slurm submits it)"},
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 

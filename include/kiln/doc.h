@@ -238,6 +238,8 @@ typedef struct kiln_chapter {
     kiln_block *blocks;      /* first block (the title heading included) */
 } kiln_chapter;
 
+enum { KILN_EXECUTOR_LOCAL = 0, KILN_EXECUTOR_SLURM = 1 };
+
 typedef struct kiln_build_opts {
     const char *content_dir;   /* default "content" */
     const char *out_dir;       /* default "out" ("out/smoke" with smoke) */
@@ -252,6 +254,13 @@ typedef struct kiln_build_opts {
     int quiet;                 /* no progress output */
     int prune;                 /* after a good build, delete cache entries no run
                                   of this build uses (the only way entries go) */
+    int executor;              /* who trains the missing runs: KILN_EXECUTOR_LOCAL
+                                  (this process, -j at a time) or _SLURM (one
+                                  Slurm job array per phase; see README) */
+    const char *slurm_args;    /* SLURM: extra sbatch options, split like a shell
+                                  would (quotes, no expansion); NULL = none */
+    const char *slurm_kiln;    /* SLURM: the kiln binary the nodes run (a path
+                                  they see); NULL = this process's own */
     FILE *log;                 /* progress and summary; NULL = stderr */
 } kiln_build_opts;
 

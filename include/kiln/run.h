@@ -25,6 +25,16 @@ typedef struct kiln_build_stats {
 /* Fill every needed run from the cache or by training. */
 int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d);
 
+/* One run on a cluster node (`kiln task CACHE KEY`, what each task of a
+ * Slurm build's job array runs): reads CACHE/slurm/spec/KEY.json (written by
+ * the build), checks that this kiln's trainer fingerprint and the data set
+ * are the build's, trains the run and stores CACHE/KEY.json atomically; an
+ * entry already there is kept. Progress on log. Returns 0 ok, 1 the run
+ * failed, 2 a bad or missing spec, 3 this node cannot compute the run as
+ * the build keyed it (fingerprint, data); the message, naming the node, in
+ * err. */
+int kiln_task_run(const char *cache_dir, const char *key, FILE *log, char *err, size_t n);
+
 /* The cache key of a run: XXH3-128 of "kiln-run-1", kind, the canonical
  * config, the trainer fingerprint and the data digest. */
 void kiln_cache_key(const char *kind, const char *canonical, const char *fingerprint,

@@ -7,12 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_SMOKE, O_JOBS, O_THREADS, O_CONTENT, O_OUT, O_CACHE, O_DATA, O_TEMPLATES, O_NO_RUN, O_ALLOW_HTML, O_PRUNE, O_QUIET };
+enum { O_SMOKE, O_JOBS, O_THREADS, O_CONTENT, O_OUT, O_CACHE, O_DATA, O_TEMPLATES, O_NO_RUN, O_ALLOW_HTML, O_PRUNE, O_QUIET,
+       O_EXECUTOR, O_SLURM_ARGS, O_SLURM_KILN };
 static const kiln_opt OPTS[] = {
     {"smoke", 0, NULL, "shrink every run (2000 images, 2 epochs) into its own cache and\n"
                        "output folder (out/smoke/, cache out/smoke/cache/)", O_SMOKE},
     {"jobs", 'j', "N", "train N runs at once (threads divided between them)", O_JOBS},
-    {"threads", 0, "N", "trainer threads in all (default: every core)", O_THREADS},
+    {"threads", 0, "N", "trainer threads in all (default: every core); with --executor slurm,\n"
+                        "CPUs per task (sbatch --cpus-per-task, default 1)", O_THREADS},
+    {"executor", 0, "E", "who trains the missing runs: local (this machine, the default) or\n"
+                         "slurm (one Slurm job array per phase); also $KILN_EXECUTOR", O_EXECUTOR},
+    {"slurm-args", 0, "ARGS", "more sbatch options, e.g. \"-p short -A mygroup -t 20\" (also\n"
+                              "$KILN_SLURM_ARGS)", O_SLURM_ARGS},
+    {"slurm-kiln", 0, "PATH", "the kiln the nodes run (default: this one; also $KILN_SLURM_KILN)",
+     O_SLURM_KILN},
     {"content", 0, "DIR", "the chapters (default content/)", O_CONTENT},
     {"out", 0, "DIR", "the site (default out/, or out/smoke/ with --smoke)", O_OUT},
     {"cache", 0, "DIR", "the run cache (default OUT/cache/)", O_CACHE},
@@ -38,6 +46,10 @@ int kiln_cmd_build(int argc, char **argv)
 {
     kiln_build_opts o = {0};
     o.jobs = 1;
+    const char *executor = getenv("KILN_EXECUTOR");
+    o.slurm_args = getenv("KILN_SLURM_ARGS");
+    o.slurm_kiln = getenv("KILN_SLURM_KILN");
+    if (o.slurm_kiln && !*o.slurm_kiln) o.slurm_kiln = NULL;
     kiln_args a;
     kiln_args_init(&a, &CMD, argc, argv);
     const char *v;
@@ -53,6 +65,9 @@ int kiln_cmd_build(int argc, char **argv)
         case O_CACHE: o.cache_dir = v; break;
         case O_DATA: o.data_dir = v; break;
         case O_TEMPLATES: o.template_dir = v; break;
+        case O_EXECUTOR: executor = v; break;
+        case O_SLURM_ARGS: o.slurm_args = v; break;
+        case O_SLURM_KILN: o.slurm_kiln = v; break;
         case O_JOBS: if (kiln_args_int(&a, v, 1, 1024, &o.jobs)) return 2; break;
         case O_THREADS: if (kiln_args_int(&a, v, 1, 1024, &o.threads)) return 2; break;
         case KILN_ARG_OPERAND:
@@ -63,6 +78,14 @@ int kiln_cmd_build(int argc, char **argv)
     }
     if (!o.data_dir) o.data_dir = kiln_cli_data_dir(NULL);
     if (!o.template_dir) o.template_dir = kiln_cli_template_dir();
+    if (executor && *executor && strcmp(executor, "local")) {
+        if (strcmp(executor, "slurm")) {
+            fprintf(stderr, "kiln build: unknown executor '%s' (--executor or KILN_EXECUTOR); accepted: local, slurm\n",
+                    executor);
+            return 2;
+        }
+        o.executor = KILN_EXECUTOR_SLURM;
+    }
     kiln_diag d = {0};
     kiln_build_stats st;
     int rc = kiln_report_build(&o, &st, &d);

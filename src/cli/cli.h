@@ -14,6 +14,7 @@ int kiln_cmd_diff(int argc, char **argv);
 int kiln_cmd_keys(int argc, char **argv);
 int kiln_cmd_new(int argc, char **argv);
 int kiln_cmd_version(int argc, char **argv);
+int kiln_cmd_task(int argc, char **argv);
 
 /* ---- the option parser (src/cli/opts.c), one for every command ---------- */
 

@@ -1,11 +1,13 @@
-/* Running the experiments: cache lookups, then the misses trained through
- * the linked-in trainer, -j of them at a time, the cores divided between
- * the runs in progress. The division is redone before every training step:
- * when a run ends and fewer runs remain than cores, the idle cores go to the
- * runs still training (a run's result does not depend on its thread count,
- * so this changes only the wall time). Each result is stored the moment its
- * run ends, so an interrupted build loses only the runs in progress. */
-#include "run/run.h"
+/* Running the experiments: cache lookups, then the misses handed to an
+ * executor: the local one here (the linked-in trainer, -j runs at a time,
+ * the cores divided between the runs in progress) or the Slurm one
+ * (src/run/exec_slurm.c, one job array per phase). The local division is
+ * redone before every training step: when a run ends and fewer runs remain
+ * than cores, the idle cores go to the runs still training (a run's result
+ * does not depend on its thread count, so this changes only the wall time).
+ * Each result is stored the moment its run ends, so an interrupted build
+ * loses only the runs in progress. */
+#include "run/exec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -210,13 +212,14 @@ static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
     pthread_mutex_unlock(&p->mu);
 }
 
-static int run_one(pool *p, kiln_run *r, int threads, const kiln_progress *prog, char *err, size_t n)
+int kr_train_one(kiln_run *r, const char *cache, const kiln_dataset *train, const kiln_dataset *test, int threads,
+                 const kiln_progress *prog, char *err, size_t n)
 {
     kiln_config c = r->config;
     c.threads = threads;
     if (r->checkpoint) {
         /* next to the result it belongs to; written atomically by the trainer */
-        int w = snprintf(c.checkpoint, sizeof c.checkpoint, "%s/weights", p->cache);
+        int w = snprintf(c.checkpoint, sizeof c.checkpoint, "%s/weights", cache);
         if (w < 0 || (size_t)w + 40 >= sizeof c.checkpoint) { snprintf(err, n, "cache path too long for a checkpoint"); return 1; }
         if (kr_mkdirs(c.checkpoint)) { snprintf(err, n, "cannot create %s: %s", c.checkpoint, strerror(errno)); return 1; }
         snprintf(c.checkpoint + w, sizeof c.checkpoint - (size_t)w, "/%s.kwts", r->key);
@@ -225,13 +228,13 @@ static int run_one(pool *p, kiln_run *r, int threads, const kiln_progress *prog,
     double t0 = kr_now();
     int rc;
     if (r->kind == KILN_RUN_TRAIN) {
-        rc = kiln_train(&c, p->train, p->test, &r->history, NULL, prog, err, n);
+        rc = kiln_train(&c, train, test, &r->history, NULL, prog, err, n);
     } else {
         kiln_model m;
-        rc = kiln_model_build(&m, c.model, p->train->rows, p->train->cols, 1, err, n);
+        rc = kiln_model_build(&m, c.model, train->rows, train->cols, 1, err, n);
         if (!rc) {
             kiln_model_init(&m, c.seed);
-            rc = kiln_lrfind(&c, p->train, &m, &r->lrfind_opts, &r->lrfind, prog, err, n);
+            rc = kiln_lrfind(&c, train, &m, &r->lrfind_opts, &r->lrfind, prog, err, n);
             kiln_model_free(&m);
         }
     }
@@ -265,7 +268,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         char err[1024] = "";
-        int rc = run_one(p, r, threads, &prog, err, sizeof err);
+        int rc = kr_train_one(r, p->cache, p->train, p->test, threads, &prog, err, sizeof err);
         char why[512] = "", used[32];
         pthread_mutex_lock(&p->mu);
         if (s->tmin == s->tmax) snprintf(used, sizeof used, "%d", s->tmin);
@@ -359,14 +362,18 @@ static char *lrfind_canonical(const kiln_run *r)
     return sb_take(&b);
 }
 
-static void compute_key(kiln_doc *doc, kiln_run *r)
+void kr_compute_key(kiln_arena *a, kiln_run *r, const char *fingerprint, const char *data_digest)
 {
     char *c = r->kind == KILN_RUN_LRFIND ? lrfind_canonical(r) : kiln_config_canonical(&r->config);
-    r->canonical = ka_strdup(doc->arena, c);
+    r->canonical = ka_strdup(a, c);
     free(c);
-    kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, doc->trainer_fingerprint,
-                   doc->data_digest, r->key);
-    r->data_digest = doc->data_digest;
+    kiln_cache_key(r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", r->canonical, fingerprint, data_digest, r->key);
+    r->data_digest = data_digest;
+}
+
+static void compute_key(kiln_doc *doc, kiln_run *r)
+{
+    kr_compute_key(doc->arena, r, doc->trainer_fingerprint, doc->data_digest);
 }
 
 /* Set the keys a run takes from other runs' results (every one of which
@@ -468,6 +475,12 @@ static int run_phase(run_ctx *x, int phase)
     }
 
     int rc = d->n_errors ? KILN_REPORT_EFAIL : 0;
+    if (n_todo && !rc && o->executor == KILN_EXECUTOR_SLURM) {
+        /* nothing trains here: the cluster's nodes read the data themselves */
+        kx_phase ph = {doc, d, st, x->cache, x->data_dir, todo, n_todo, phase, x->log};
+        if (kx_slurm_phase(&ph)) rc = KILN_REPORT_EFAIL;
+        n_todo = 0;
+    }
     if (n_todo && !rc && !x->loaded) {
         char err[1024];
         if (kiln_mnist_load(x->data_dir, &x->train, &x->test, err, sizeof err)) {
