@@ -43,7 +43,7 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only bench asan debug clean diff smoke install uninstall FORCE
+.PHONY: all deps data report check check-only check-slurm bench asan debug clean diff smoke install uninstall FORCE
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -99,12 +99,17 @@ diff: all
 	./$(BIN) diff $(DIFF_ARGS)
 
 # --- tests: every Check suite, then the smoke build of the real content -------
+# (and the Slurm tests: a two-node cluster on this machine, as root; they say
+# SKIP where Slurm cannot be installed or started)
 check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
 check-only:
 	@fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
+	  echo "== tests/slurm/test.sh"; KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) sh tests/slurm/test.sh || fail=1; \
 	  exit $$fail
+check-slurm: all data
+	@KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) sh tests/slurm/test.sh
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan check

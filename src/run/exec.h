@@ -40,6 +40,8 @@ int kx_slurm_phase(kx_phase *x);
  * success. 0 ok, else the trainer's error in err. */
 int kr_train_one(kiln_run *r, const char *cache, const kiln_dataset *train, const kiln_dataset *test, int threads,
                  const kiln_progress *prog, char *err, size_t n);
+/* A duration for an ETA (finite, >= 0): "42s", "3m05s", "2h10m". */
+void kr_fmt_eta(double s, char *buf, size_t n);
 /* The canonical text and cache key of a run whose config is complete. */
 void kr_compute_key(kiln_arena *a, kiln_run *r, const char *fingerprint, const char *data_digest);
 

@@ -207,14 +207,6 @@ static void last_log_line(const char *path, char *out, size_t n)
     free(text);
 }
 
-static void fmt_secs(double s, char *buf, size_t n)
-{
-    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, n, "%ds", (int)ceil(s));
-}
-
 /* queued, running, done, failed and the ETA: what is left at the mean wall
  * time of this phase's finished runs, spread over the tasks running now */
 static void progress(slurm_ctx *c, int force)
@@ -235,7 +227,7 @@ static void progress(slurm_ctx *c, int force)
             if (c->t[i].ph == T_QUEUED) left += mean;
             else if (c->t[i].ph == T_RUNNING) left += fmax(mean - (now - c->t[i].t_run), 0);
         }
-        fmt_secs(left / (cnt[T_RUNNING] > 0 ? cnt[T_RUNNING] : 1), eta, sizeof eta);
+        kr_fmt_eta(left / (cnt[T_RUNNING] > 0 ? cnt[T_RUNNING] : 1), eta, sizeof eta);
     }
     char line[512];
     snprintf(line, sizeof line, "kiln: Slurm job %s (%s): %d queued, %d running, %d done, %d failed, ETA %s", c->job,

@@ -78,7 +78,7 @@ static double slot_frac(const slot *s)
     return f > 1 ? 1 : f;
 }
 
-static void fmt_eta(double s, char *buf, size_t n)
+void kr_fmt_eta(double s, char *buf, size_t n)
 {
     if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
     else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
@@ -96,7 +96,7 @@ static void fmt_counter(const pool *p, double now, char *buf, size_t n)
         if (p->slots[i].run) work += slot_frac(&p->slots[i]) * run_work(p->slots[i].run, p->train->n);
     if (g->done < g->total && g->work_total > 0 && work >= 0.01 * g->work_total && now > g->t0) {
         char eta[32];
-        fmt_eta((now - g->t0) * (g->work_total - work) / work, eta, sizeof eta);
+        kr_fmt_eta((now - g->t0) * (g->work_total - work) / work, eta, sizeof eta);
         snprintf(buf, n, "[%d/%d, ETA %s]", g->done, g->total, eta);
     } else
         snprintf(buf, n, "[%d/%d]", g->done, g->total);

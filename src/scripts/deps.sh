@@ -8,7 +8,7 @@
 #                    (../shared/bench/) and time(1) for peak memory
 set -eu
 if [ "${1:-}" = slurm ]; then
-    PKGS="munge slurmctld slurmd slurm-client iproute2 util-linux procps"
+    PKGS="munge slurmctld slurmd slurm-client iproute2 util-linux procps jq"
 elif [ "${1:-}" = bench ]; then
     PKGS="python3-torch time"
 else
