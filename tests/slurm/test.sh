@@ -18,7 +18,7 @@
 # Needs root, Debian's Slurm and munge (src/scripts/deps.sh slurm), jq.
 # Prints "SKIP: ..." and exits 0 where they are not to be had.
 # Env: KILN_BIN (default bin/kiln), KILN_DEBUG_BIN (default bin/kiln-debug),
-# KILN_DATA_DIR (the MNIST files).
+# KILN_DATA_DIR (the MNIST files), KILN_SLURM_TEST_LOGS (see cleanup).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -42,7 +42,12 @@ ART=$ROOT/tests/slurm/article
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-slurm-test.XXXXXX")
 export KILN_SLURM_DIR=$T/cluster
 C=$ROOT/tests/slurm/cluster.sh
-cleanup() { "$C" down "$KILN_SLURM_DIR" >/dev/null 2>&1 || "$C" down "$KILN_SLURM_DIR"; rm -rf "$T"; }
+# KILN_SLURM_TEST_LOGS=DIR keeps the builds' output there
+cleanup() {
+    [ -z "${KILN_SLURM_TEST_LOGS:-}" ] || { mkdir -p "$KILN_SLURM_TEST_LOGS" && cp "$T"/*.log "$KILN_SLURM_TEST_LOGS"/; }
+    "$C" down "$KILN_SLURM_DIR" >/dev/null 2>&1 || "$C" down "$KILN_SLURM_DIR"
+    rm -rf "$T"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
