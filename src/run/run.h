@@ -4,7 +4,10 @@
  *               worker pool that trains the misses, progress
  *   cache.c     one entry per run (CACHE/KEY.json), the data digest, the lock
  *   key.c       the cache key
- *   manifest.c  CACHE/manifest/build.json and the fingerprint override */
+ *   manifest.c  CACHE/manifest/build.json and the fingerprint override
+ *   exec.h      the executors (who trains a phase's misses), exec_slurm.c
+ *               (a Slurm job array per phase) and exec_task.c (`kiln task`,
+ *               one run on a node) */
 #ifndef KILN_RUN_RUN_H
 #define KILN_RUN_RUN_H
 
