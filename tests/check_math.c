@@ -128,6 +128,10 @@ START_TEST(delimiters)
     COUNT(d, "/math/mrow/mo[@minsize='1.8em' and .=')']", 1);
     COUNT(d, "/math/mrow/mo[@stretchy='false' and .='(']", 1);   /* plain parentheses do not grow */
     xmlFreeDoc(d);
+    d = mml("|x| + a/b", 0);
+    COUNT(d, "/math/mrow/mo[@lspace='0' and @rspace='0' and (.='|' or .='/')]", 3);   /* ordinary, as in TeX */
+    COUNT(d, "/math/mrow/mo[.='+' and not(@lspace)]", 1);
+    xmlFreeDoc(d);
 }
 END_TEST
 

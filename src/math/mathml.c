@@ -192,7 +192,9 @@ static void render(kbuf *b, const km_node *n)
         } else if (n->flags & KM_F_STRETCH) {
             mo(b, " stretchy=\"true\" symmetric=\"true\"", n->text);
         } else {
-            mo(b, fence_char(n->text) ? " stretchy=\"false\"" : "", n->text);
+            /* | ‖ / are ordinary symbols in TeX: no operator spacing */
+            int ord = !strcmp(n->text, "|") || !strcmp(n->text, "‖") || !strcmp(n->text, "/");
+            mo(b, ord ? " stretchy=\"false\" lspace=\"0\" rspace=\"0\"" : fence_char(n->text) ? " stretchy=\"false\"" : "", n->text);
         }
         break;
     case KM_TEXT: text(b, n->text); break;
