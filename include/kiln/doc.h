@@ -48,8 +48,14 @@ enum kiln_inline_kind {
     KILN_IN_VALUE,      /* {{run.metric:fmt}}: text = the formatted value */
     KILN_IN_REF,        /* {{fig:id}} / {{table:id}}: text = "Figure 2",
                            url = "#fig-id" or "PAGE.html#fig-id" (see
-                           kiln_ref_href), target = the directive */
+                           kiln_ref_href), target = the directive;
+                           {{eq:id}}: text = "Equation 3", eq = the display */
+    KILN_IN_MATH,       /* $...$: text = the TeX source, math = its tree
+                           (kiln/math.h), values inside filled by resolve */
 };
+
+struct km_node;
+struct kiln_block;
 
 typedef struct kiln_directive kiln_directive;
 typedef struct kiln_inline kiln_inline;
@@ -66,6 +72,9 @@ struct kiln_inline {
     const char *run_id, *metric, *format;
     /* KILN_IN_REF: the figure or table referred to */
     const kiln_directive *target;
+    /* KILN_IN_REF to an equation: the display; KILN_IN_MATH: the tree */
+    const struct kiln_block *eq;
+    struct km_node *math;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -212,6 +221,9 @@ enum kiln_block_kind {
     KILN_BL_HTML,            /* text: raw HTML (written only with allow_html) */
     KILN_BL_RULE,            /* a thematic break */
     KILN_BL_DIRECTIVE,       /* directive */
+    KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;
+                                with a label {#eq:ID}: anchor "eq-ID",
+                                number (through the article), chapter */
 };
 
 typedef struct kiln_block kiln_block;
@@ -227,6 +239,9 @@ struct kiln_block {
     kiln_block *children;    /* QUOTE, LIST, ITEM: first child */
     kiln_block *next;
     kiln_directive *directive; /* DIRECTIVE */
+    struct km_node *math;    /* MATH */
+    int number;              /* MATH: equation number, 0 = unnumbered */
+    const struct kiln_chapter *chapter; /* MATH: where it is (NULL: index) */
 };
 
 typedef struct kiln_chapter {
@@ -278,6 +293,13 @@ typedef struct kiln_doc {
     int n_tables;
     kiln_directive **groups;   /* {group} directives, in document order */
     int n_groups;
+    kiln_block **equations;    /* numbered displays, in number order */
+    int n_equations;
+    struct km_node **maths;    /* every math tree (freed with the doc) */
+    int n_maths;
+    kiln_inline **math_values; /* {{...}} inside math: n_maths_values VALUE */
+    struct km_node **math_value_nodes; /* inlines and the tree nodes they fill */
+    int n_math_values;
     int smoke;                 /* built at smoke scale */
     const char *trainer_fingerprint;
     const char *data_digest;   /* "" before kiln_doc_run */

@@ -1,6 +1,7 @@
 /* Block Markdown -> kiln blocks (paragraphs, headings, lists, code,
  * directives), one file at a time. */
 #include "doc/loader.h"
+#include "kiln/math.h"
 #include <cmark.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -9,6 +10,78 @@
 /* ---- blocks ------------------------------------------------------------------------------ */
 
 static kiln_block *convert_blocks(loader *L, cmark_node *first);
+
+/* A display ($$...$$) becomes a block of its own between the parts of the
+ * paragraph around it (the breaks next to it dropped). */
+static kiln_block *display_block(loader *L, kiln_inline *m)
+{
+    kiln_block *d = ka_alloc(L->a, sizeof *d);
+    d->kind = KILN_BL_MATH;
+    d->line = m->line;
+    d->text = m->text;
+    d->info = "";
+    d->anchor = "";
+    d->math = m->math;
+    d->chapter = L->chapter;
+    if (strcmp(m->title, "display")) {   /* labelled: eq:ID */
+        const char *id = m->title + 3;
+        d->anchor = ka_printf(L->a, "eq-%s", id);
+        kiln_doc *doc = L->doc;
+        for (int i = 0; i < doc->n_equations; i++)
+            if (!strcmp(doc->equations[i]->anchor, d->anchor)) {
+                kd_error(L->d, KILN_REPORT_EINPUT, L->file, d->line, "duplicate equation label {#eq:%s} (also at line %d of %s)", id,
+                         doc->equations[i]->line, doc->equations[i]->chapter ? doc->equations[i]->chapter->file : "index.md");
+                return d;
+            }
+        d->number = ++L->n_equations;
+        grow_ptrs((void ***)&doc->equations, doc->n_equations);
+        doc->equations[doc->n_equations++] = d;
+    }
+    return d;
+}
+
+static kiln_block *split_displays(loader *L, kiln_block *b)
+{
+    kiln_block *head = NULL, *tail = NULL;
+    kiln_inline *start = b->inlines, *prev = NULL;
+#define ADD_BLOCK(x) do { kiln_block *x_ = (x); if (tail) tail->next = x_; else head = x_; tail = x_; } while (0)
+    for (kiln_inline *in = b->inlines; in;) {
+        kiln_inline *next = in->next;
+        if (in->kind == KILN_IN_MATH && *in->title) {
+            if (prev) {   /* the paragraph so far, without a trailing break */
+                prev->next = NULL;
+                kiln_inline **pp = &start;
+                while (*pp && (*pp)->next) pp = &(*pp)->next;
+                if (*pp && ((*pp)->kind == KILN_IN_SOFTBREAK || (*pp)->kind == KILN_IN_LINEBREAK)) *pp = NULL;
+                if (start) {
+                    kiln_block *p = ka_alloc(L->a, sizeof *p);
+                    *p = *b;
+                    p->next = NULL;
+                    p->inlines = start;
+                    p->line = start->line;
+                    ADD_BLOCK(p);
+                }
+            }
+            ADD_BLOCK(display_block(L, in));
+            while (next && (next->kind == KILN_IN_SOFTBREAK || next->kind == KILN_IN_LINEBREAK)) next = next->next;
+            start = next;
+            prev = NULL;
+            in = next;
+            continue;
+        }
+        prev = in;
+        in = next;
+    }
+    if (!head) return b;
+    if (start) {
+        b->inlines = start;
+        b->line = start->line;
+        b->next = NULL;
+        ADD_BLOCK(b);
+    }
+#undef ADD_BLOCK
+    return head;
+}
 
 static kiln_block *convert_block(loader *L, cmark_node *n)
 {
@@ -20,7 +93,7 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
     case CMARK_NODE_PARAGRAPH:
         b->kind = KILN_BL_PARAGRAPH;
         b->inlines = convert_inlines(L, cmark_node_first_child(n), &line);
-        break;
+        return split_displays(L, b);
     case CMARK_NODE_HEADING: {
         b->kind = KILN_BL_HEADING;
         b->level = cmark_node_get_heading_level(n);
@@ -84,6 +157,7 @@ static kiln_block *convert_blocks(loader *L, cmark_node *first)
         if (tail) tail->next = b;
         else head = b;
         tail = b;
+        while (tail->next) tail = tail->next;   /* a paragraph split by a display */
     }
     return head;
 }
@@ -94,9 +168,21 @@ kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t
 {
     L->file = file;
     L->n_anchors = 0;
-    cmark_node *root = cmark_parse_document(text, len, CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8);
+    /* math first: cmark would read _ ^ and \ inside it */
+    char *src = ka_strndup(L->a, text, len), msg[256];
+    int err_line;
+    char *md = md_math_extract(src, &L->math, &L->n_math, &err_line, msg, sizeof msg);
+    if (!md) {
+        kd_error(L->d, KILN_REPORT_EINPUT, file, err_line, "%s", msg);
+        return NULL;
+    }
+    cmark_node *root = cmark_parse_document(md, strlen(md), CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8);
     kiln_block *blocks = convert_blocks(L, cmark_node_first_child(root));
     cmark_node_free(root);
+    free(md);
+    md_math_free(L->math, L->n_math);
+    L->math = NULL;
+    L->n_math = 0;
     return blocks;
 }
 

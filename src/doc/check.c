@@ -1,6 +1,7 @@
 /* The checks once everything is parsed: runs declared, ids unique, every
  * directive's runs, metrics and formats known, references resolved. */
 #include "doc/loader.h"
+#include "kiln/math.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,19 @@ void check_all(loader *L)
     for (int i = 0; i < L->n_refs; i++) {
         kiln_inline *in = L->refs[i];
         const char *file = L->ref_files[i];
+        if (in->kind == KILN_IN_REF && !strcmp(in->metric, "eq")) {
+            sbuf m = {0};
+            for (int j = 0; j < doc->n_equations && !in->eq; j++) {
+                if (!strcmp(doc->equations[j]->anchor + 3, in->run_id)) in->eq = doc->equations[j];
+                if (j) sb_add(&m, ", ");
+                sb_add(&m, doc->equations[j]->anchor + 3);
+            }
+            if (!in->eq)
+                kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no display with the label {#eq:%s}; labelled: %s",
+                         in->text, in->run_id, doc->n_equations ? m.s : "(none)");
+            sb_free(&m);
+            continue;
+        }
         if (in->kind == KILN_IN_REF) {
             kiln_directive *t = kr_find_target(doc, in->metric, in->run_id);
             if (!t) {

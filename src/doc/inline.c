@@ -1,6 +1,8 @@
 /* Inline Markdown -> kiln inlines: text, emphasis, links (URLs checked and
  * .md links rewritten), and the {{...}} values and references in the prose. */
 #include "doc/loader.h"
+#include "doc/md_math.h"
+#include "kiln/math.h"
 #include <cmark.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -55,14 +57,14 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
         /* fig:ID / table:ID */
         char *kind = ka_strndup(L->a, s, (size_t)(colon - s));
         const char *id = colon + 1;
-        if (strcmp(kind, "fig") && strcmp(kind, "figure") && strcmp(kind, "table")) {
+        if (strcmp(kind, "fig") && strcmp(kind, "figure") && strcmp(kind, "table") && strcmp(kind, "eq")) {
             kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
-                     "reference '{{%s}}': unknown kind '%s'%s; accepted: {{fig:ID}}, {{table:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind,
-                     hint(L, kind, "fig table"));
+                     "reference '{{%s}}': unknown kind '%s'%s; accepted: {{fig:ID}}, {{table:ID}}, {{eq:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind,
+                     hint(L, kind, "fig table eq"));
             return NULL;
         }
         kiln_inline *in = new_inline(L, KILN_IN_REF, line);
-        in->metric = !strcmp(kind, "table") ? "table" : "fig";
+        in->metric = !strcmp(kind, "table") ? "table" : !strcmp(kind, "eq") ? "eq" : "fig";
         in->run_id = ka_strdup(L->a, id);
         in->text = ka_printf(L->a, "{{%s}}", s);
         push_ref(L, in);
@@ -148,15 +150,73 @@ static const char *rewrite_url(loader *L, const char *url, int line)
     return ka_strdup(L->a, url);
 }
 
+/* ---- math ---------------------------------------------------------------------------- */
+
+void grow_ptrs(void ***v, int n)
+{
+    if ((n & (n - 1)) == 0) {   /* at 0, 1, 2, 4, ...: double */
+        *v = realloc(*v, sizeof **v * (size_t)(n ? 2 * n : 1));
+        if (!*v) abort();
+    }
+}
+
+static int fill_value_ref(km_node *v, void *ctx)
+{
+    loader *L = ctx;
+    kiln_doc *doc = L->doc;
+    kiln_inline *in = parse_reference(L, v->text, strlen(v->text), L->math_line);
+    if (!in) return 0;
+    if (in->kind != KILN_IN_VALUE) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "inside math only values {{RUN.METRIC[:FORMAT]}} are allowed, not %s", in->text);
+        return 0;
+    }
+    grow_ptrs((void ***)&doc->math_values, doc->n_math_values);
+    grow_ptrs((void ***)&doc->math_value_nodes, doc->n_math_values);
+    doc->math_values[doc->n_math_values] = in;
+    doc->math_value_nodes[doc->n_math_values++] = v;
+    return 0;
+}
+
+/* Parse span i of the current file; NULL after reporting the error. */
+static km_node *parse_math(loader *L, int i)
+{
+    const md_math *m = &L->math[i];
+    km_error e;
+    km_node *t = km_parse(m->tex, strlen(m->tex), &e);
+    if (!t) {
+        int line = m->line + e.line - 1, col = e.line == 1 ? m->column + e.column - 1 : e.column;
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "math, column %d: %s", col, e.msg);
+        return NULL;
+    }
+    kiln_doc *doc = L->doc;
+    grow_ptrs((void ***)&doc->maths, doc->n_maths);
+    doc->maths[doc->n_maths++] = t;
+    /* {{values}} inside: checked and resolved like those in the prose */
+    L->math_line = m->line;
+    km_each_value(t, fill_value_ref, L);
+    return t;
+}
+
 static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inline **tail_out)
 {
     cmark_node_type t = cmark_node_get_type(n);
     kiln_inline *in = NULL;
     switch (t) {
-    case CMARK_NODE_CODE:
+    case CMARK_NODE_CODE: {
+        int mi = md_math_index(cmark_node_get_literal(n));
+        if (mi >= 0 && mi < L->n_math) {
+            /* math taken out before cmark (md_math.h); a display inside a
+             * paragraph is split out of it by convert_block */
+            in = new_inline(L, KILN_IN_MATH, L->math[mi].line);
+            in->text = trim(ka_strdup(L->a, L->math[mi].tex));   /* the alt text */
+            in->math = parse_math(L, mi);
+            if (L->math[mi].display) in->title = ka_strdup(L->a, L->math[mi].label ? L->math[mi].label : "display");
+            break;
+        }
         in = new_inline(L, KILN_IN_CODE, *line);
         in->text = ka_strdup(L->a, cmark_node_get_literal(n));
         break;
+    }
     case CMARK_NODE_SOFTBREAK:
         in = new_inline(L, KILN_IN_SOFTBREAK, *line);
         ++*line;

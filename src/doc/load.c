@@ -2,6 +2,7 @@
  * Everything is checked here, before any run: directive names and keys, ids,
  * `base =` chains, references in the prose. */
 #include "doc/loader.h"
+#include "kiln/math.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -162,6 +163,11 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
 void kiln_doc_free(kiln_doc *doc)
 {
     if (!doc) return;
+    for (int i = 0; i < doc->n_maths; i++) km_free(doc->maths[i]);
+    free(doc->maths);
+    free(doc->equations);
+    free(doc->math_values);
+    free(doc->math_value_nodes);
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
         if (r->ok && r->kind == KILN_RUN_TRAIN) kiln_history_free(&r->history);

@@ -14,6 +14,7 @@
 #define KILN_DOC_LOADER_H
 
 #include "doc/doc.h"
+#include "doc/md_math.h"
 
 #include <cmark.h>
 
@@ -37,6 +38,11 @@ typedef struct loader {
     const char **anchors;
     int n_anchors, cap_anchors;
     int first_msg;        /* d->n_msgs when loading began */
+    /* the math taken out of the current file (md_math.h) */
+    md_math *math;
+    int n_math;
+    int n_equations;      /* labelled displays so far, through the article */
+    int math_line;        /* the line of the math being parsed */
 } loader;
 
 int in_list(const char *const *list, const char *s);
@@ -69,5 +75,7 @@ void check_metric(loader *L, const char *file, int line, const char *what, kiln_
                          const char *fmt);
 int needs_result(const char *metric);
 void check_all(loader *L);
+/* grow a pointer array of n entries to hold one more (doubling) */
+void grow_ptrs(void ***v, int n);
 
 #endif

@@ -9,6 +9,7 @@
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name */
 #include "resolve/resolve.h"
+#include "kiln/math.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -159,6 +160,13 @@ static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
             sb_html(b, in->text);
             sb_add(b, "</a>");
             break;
+        case KILN_IN_MATH: {
+            char *m = in->math ? km_mathml(in->math, 0, in->text) : NULL;
+            if (m) sb_add(b, m);
+            else { sb_add(b, "<code>"); sb_html(b, in->text); sb_add(b, "</code>"); }
+            free(m);
+            break;
+        }
         }
     }
 }
@@ -292,6 +300,18 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
             }
             sb_printf(b, "</h%d>\n", bl->level);
             break;
+        case KILN_BL_MATH: {
+            /* a display: MathML Core, the number at the right */
+            sb_add(b, "<div class=\"equation\"");
+            if (bl->anchor[0]) { sb_add(b, " id=\""); sb_html(b, bl->anchor); sb_addc(b, '"'); }
+            sb_addc(b, '>');
+            char *m = bl->math ? km_mathml(bl->math, 1, bl->text) : NULL;
+            if (m) sb_add(b, m);
+            free(m);
+            if (bl->number) sb_printf(b, "<span class=\"eqno\">(%d)</span>", bl->number);
+            sb_add(b, "</div>\n");
+            break;
+        }
         case KILN_BL_QUOTE:
             sb_add(b, "<blockquote>\n");
             html_blocks(w, b, bl->children, 0);

@@ -646,6 +646,36 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
 
 static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b);
 
+/* A display: centred in the column, its number at the right margin; an
+ * anchor for {{eq:ID}} links. Too wide for the column: set from its left. */
+static void display_math(pw *w, ctx *c, const kiln_block *b)
+{
+    const km_box *bx = pm_box(w, b->math, 1, BODY_SIZE);
+    if (!bx) {
+        code_block(w, c, b->text, 6);
+        return;
+    }
+    if (b->anchor[0]) pl_dest(w, w->chapter, b->anchor, NULL, 0, "", "", 0);
+    float pad = 4, h = (float)(bx->height + bx->depth) + 2 * pad;
+    float num_w = 0;
+    char num[32] = "";
+    pstyle ns = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
+    if (b->number) {
+        snprintf(num, sizeof num, "(%d)", b->number);
+        num_w = pl_label_width(w, &ns, num) + 12;
+    }
+    float base = pad + (float)bx->height;
+    new_item(w, c, h, 6, base);
+    float avail = c->width - 2 * num_w, x = c->x + num_w + (avail - (float)bx->width) / 2;
+    if (x < c->x) x = c->x;
+    pdop *o = pl_op(w, OP_MATH);
+    o->x = x;
+    o->y = base;
+    o->box = bx;
+    o->color = c->color ? c->color : TEXT_COLOR;
+    if (b->number) pl_label(w, &ns, c->x + c->width - num_w + 12, base, num);
+}
+
 static const char *const bullets[3] = {"\xe2\x80\xa2", "\xe2\x80\x93", "\xe2\x97\xa6"}; /* bullet, en dash, white bullet */
 
 static void list_block(pw *w, ctx *c, const kiln_block *b)
@@ -751,6 +781,9 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         }
         case KILN_BL_DIRECTIVE:
             if (b->directive) directive_block(w, c, b->directive);
+            break;
+        case KILN_BL_MATH:
+            display_math(w, c, b);
             break;
         }
     }

@@ -66,7 +66,7 @@ int pu_put(char *out, uint32_t cp);
 
 /* ---- drawing operations and vertical items ------------------------------------ */
 
-enum { OP_TEXT, OP_RECT, OP_LINE, OP_IMAGE, OP_LINK };
+enum { OP_TEXT, OP_RECT, OP_LINE, OP_IMAGE, OP_LINK, OP_MATH };
 
 typedef struct pdop {
     int kind;
@@ -79,6 +79,7 @@ typedef struct pdop {
     int ref;            /* LINK: destination index, or -1 to resolve `s`
                            as a url; LINE: 1 = dotted */
     int chapter;        /* LINK: the chapter a relative url is read from */
+    const km_box *box;  /* MATH: a typeset formula, x/y its baseline's left end */
 } pdop;
 
 typedef struct pitem {
@@ -151,6 +152,10 @@ typedef struct pw {
     const char **chap_label;     /* running-header text per chapter (+ appendix) */
     const char **chap_num;       /* "1", "2", ..., "A" */
     kiln_diag *diag;
+    km_font *kfont;              /* the math fonts, opened on first use */
+    int kfont_failed;
+    km_box **boxes;              /* every formula laid out (freed at the end) */
+    int nboxes;
 } pw;
 
 /* ---- paragraphs (pdf_text.c) --------------------------------------------------- */
@@ -175,6 +180,7 @@ typedef struct pseg {
     char *s;             /* UTF-8, arena */
     int len;
     float w;             /* points */
+    const km_box *math;  /* an inline formula (s NULL), w its width */
 } pseg;
 
 typedef struct pword {
@@ -294,5 +300,14 @@ void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const
                  const char *caption_text, float pre);
 void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip);
 int png_size(const char *path, float *wpt, float *hpt);
+
+/* ---- math (pdf_math.c, pdf_text.c) ------------------------------------------------ */
+
+/* A formula laid out at size pt (display or inline), owned by the writer;
+ * NULL (with a warning) when the math fonts cannot be opened. */
+const km_box *pm_box(pw *w, const struct km_node *n, int display, float pt);
+void pm_free_all(pw *w);
+/* An inline formula in a paragraph: part of the word it touches. */
+void pp_math(ppara *p, const pstyle *st, const km_box *b);
 
 #endif

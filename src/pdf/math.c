@@ -4,6 +4,8 @@
  * so the PDF's text still reads "∑"), rules as filled rectangles. */
 #include "pdf/internal.h"
 
+#include <stdlib.h>
+
 static int face_font(int face)
 {
     switch (face) {
@@ -54,4 +56,39 @@ void pm_draw(HPDF_Page pg, pf_set *fonts, km_font *kf, const km_box *b, double x
             break;
         }
     }
+}
+
+const km_box *pm_box(pw *w, const struct km_node *n, int display, float pt)
+{
+    if (!n) return NULL;
+    if (!w->kfont && !w->kfont_failed) {
+        char err[512];
+        const char *dir = getenv("KILN_FONT_DIR");
+        w->kfont = km_font_open(dir && *dir ? dir : "/usr/share/fonts/truetype/dejavu", err, sizeof err);
+        if (!w->kfont) {
+            w->kfont_failed = 1;
+            kd_warn(w->diag, "", 0, "the PDF shows math as TeX source: %s", err);
+        }
+    }
+    if (!w->kfont) return NULL;
+    km_box *b = calloc(1, sizeof *b);
+    if (!b) abort();
+    if (km_layout(w->kfont, n, display, pt, b)) { free(b); return NULL; }
+    w->boxes = realloc(w->boxes, sizeof *w->boxes * (size_t)(w->nboxes + 1));
+    if (!w->boxes) abort();
+    w->boxes[w->nboxes++] = b;
+    return b;
+}
+
+void pm_free_all(pw *w)
+{
+    for (int i = 0; i < w->nboxes; i++) {
+        km_box_free(w->boxes[i]);
+        free(w->boxes[i]);
+    }
+    free(w->boxes);
+    w->boxes = NULL;
+    w->nboxes = 0;
+    km_font_close(w->kfont);
+    w->kfont = NULL;
 }

@@ -511,6 +511,9 @@ static void draw_op(drawer *dr, HPDF_Page pg, const pdop *o, float top)
         if (img) HPDF_Page_DrawImage(pg, img, o->x, y - o->h, o->w, o->h);
         break;
     }
+    case OP_MATH:
+        if (o->box && w->kfont) pm_draw(pg, w->fonts, w->kfont, o->box, o->x, y, o->color);
+        break;
     case OP_LINK: {
         int di = o->ref >= 0 ? o->ref : resolve_link(w, o->s, o->chapter);
         if (di == -2) break;
@@ -806,6 +809,7 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
     for (int f = 0; f < 3; f++) pl_flow_free(&w.flows[f]);
     free(w.op);
     free(w.dest);
+    pm_free_all(&w);
     pf_free(w.fonts);
     HPDF_Free(pdf);
     ka_free(w.a);

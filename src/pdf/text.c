@@ -98,7 +98,7 @@ static void add_char(ppara *p, const pstyle *st, uint32_t cp)
     pword *w = &p->wd[p->nwd - 1];
     pseg *s = w->ns ? &p->seg[p->nseg - 1] : NULL;
     uint32_t color = st->url ? LINK_COLOR : st->color;
-    if (!s || s->font != f || s->size != size || s->color != color || s->code != st->code || s->url != st->url) {
+    if (!s || s->math || s->font != f || s->size != size || s->color != color || s->code != st->code || s->url != st->url) {
         s = new_seg(p);
         s->font = f;
         s->size = size;
@@ -138,6 +138,24 @@ void pp_word(ppara *p, const pstyle *st, const char *text)
 {
     const char *q = text ? text : "";
     while (*q) add_char(p, st, pu_next(&q));
+}
+
+void pp_math(ppara *p, const pstyle *st, const km_box *b)
+{
+    if (!p->open) {
+        new_word(p);
+        p->open = 1;
+    }
+    pword *w = &p->wd[p->nwd - 1];
+    pseg *s = new_seg(p);
+    s->size = style_size(st);
+    s->color = st->url ? LINK_COLOR : st->color;
+    s->url = st->url;
+    s->chapter = st->chapter;
+    s->math = b;
+    s->w = (float)b->width;
+    w->ns++;
+    w->w += s->w;
 }
 
 void pp_hard_break(ppara *p)
@@ -201,6 +219,12 @@ void pp_inlines(ppara *p, const pstyle *base, const kiln_inline *in)
         case KILN_IN_SOFTBREAK: pp_space(p, &st); break;
         case KILN_IN_LINEBREAK: pp_hard_break(p); break;
         case KILN_IN_HTML: break;
+        case KILN_IN_MATH: {
+            const km_box *b = pm_box(p->w, in->math, 0, style_size(&st));
+            if (b) pp_math(p, &st, b);
+            else pp_text(p, &st, in->text);
+            break;
+        }
         }
     }
 }
@@ -253,6 +277,15 @@ static void split_long(ppara *p, float width)
         for (int k = 0; k < src->ns; k++) {
             const pseg *ss = &p->seg[src->s0 + k];
             pseg *out = NULL;
+            if (ss->math) {   /* a formula is never cut */
+                if (dw->w > 0 && dw->w + ss->w > width) dw = new_word(&q);
+                pseg *m = new_seg(&q);
+                *m = *ss;
+                dw = &q.wd[q.nwd - 1];
+                dw->ns++;
+                dw->w += ss->w;
+                continue;
+            }
             const char *c = ss->s ? ss->s : "";
             while (*c) {
                 const char *c0 = c;
@@ -377,6 +410,13 @@ void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float widt
             const pseg *s = &p->seg[wd->s0 + k];
             if (s->code) pl_rect(p->w, cx - 1, baseline - s->size * 0.92f, s->w + 2, s->size * 1.22f, 0xEEEEEEu);
             if (s->len) pl_text_op(p->w, s->font, s->size, s->color, cx, baseline, s->s, s->len);
+            if (s->math) {
+                pdop *o = pl_op(p->w, OP_MATH);
+                o->x = cx;
+                o->y = baseline;
+                o->box = s->math;
+                o->color = s->color;
+            }
             if (s->url) {
                 pdop *o = pl_op(p->w, OP_LINK);
                 o->x = cx;

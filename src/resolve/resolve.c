@@ -1,6 +1,7 @@
 /* Resolution: the run results turned into the text and images the writers
  * show. After this the document model is plain data. */
 #include "resolve/resolve.h"
+#include "kiln/math.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -46,6 +47,11 @@ static void resolve_inlines(kiln_doc *doc, const kiln_chapter *ch, kiln_inline *
                     in->text = ka_strdup(doc->arena, buf);
                 }
             } else in->text = "n/a";
+        } else if (in->kind == KILN_IN_REF && in->eq) {
+            in->text = ka_printf(doc->arena, "Equation %d", in->eq->number);
+            const kiln_chapter *at = in->eq->chapter;
+            in->url = at == ch || !at ? ka_printf(doc->arena, "#%s", in->eq->anchor)
+                                      : ka_printf(doc->arena, "%s#%s", at->page, in->eq->anchor);
         } else if (in->kind == KILN_IN_REF && in->target) {
             char buf[512];
             in->text = ka_printf(doc->arena, "%s %d", in->target->kind == KILN_DIR_TABLE ? "Table" : "Figure",
@@ -358,6 +364,12 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
     }
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
+    /* values inside math: formatted like those in the prose, then put into
+     * the trees both writers render */
+    for (int i = 0; i < doc->n_math_values; i++) {
+        resolve_inlines(doc, NULL, doc->math_values[i]);
+        km_fill(doc->math_value_nodes[i], doc->math_values[i]->text);
+    }
     if (!img_dir) return 0;
     if (kr_mkdirs(img_dir)) {
         kd_error(d, KILN_REPORT_EFAIL, img_dir, 0, "cannot create the image folder");

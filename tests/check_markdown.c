@@ -1,0 +1,237 @@
+/* What a writer puts in the Markdown beyond CommonMark (issue 17): math,
+ * equation references, ... Each feature is built into a real site and PDF
+ * through kiln_report_build and checked in both: the HTML parsed with
+ * libxml2 and asked with XPath, the PDF read back with pdftotext. Every error
+ * is checked for its FILE:LINE:. */
+#include "kiln/report.h"
+#include "testutil.h"
+
+#include <libxml/HTMLparser.h>
+#include <sys/stat.h>
+#include <libxml/xpath.h>
+
+static kiln_build_opts opts(const char *root)
+{
+    static char content[256], out[256], cache[256];
+    snprintf(content, sizeof content, "%s/content", root);
+    snprintf(out, sizeof out, "%s/out", root);
+    snprintf(cache, sizeof cache, "%s/cache", root);
+    kiln_build_opts o = {0};
+    o.quiet = 1;
+    o.content_dir = content;
+    o.out_dir = out;
+    o.cache_dir = cache;
+    o.data_dir = test_data_dir();
+    o.template_dir = "templates";
+    o.no_run = 1;
+    return o;
+}
+
+static void put(const char *root, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", root, name);
+    ck_assert_int_eq(test_write_file(p, text, strlen(text)), 0);
+}
+
+/* Build a one-chapter article (chapter text md) in a fresh folder. */
+static const char *build(char root[64], const char *md, kiln_diag *d)
+{
+    test_tmpdir(root);
+    char p[256];
+    snprintf(p, sizeof p, "%s/content", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    put(root, "content/index.md", "# An article\n\nIts summary.\n");
+    put(root, "content/01-ch.md", md);
+    kiln_build_opts o = opts(root);
+    kiln_build_stats st;
+    memset(d, 0, sizeof *d);
+    ck_assert_msg(kiln_report_build(&o, &st, d) == 0, "build failed: %s", d->text ? d->text : "");
+    return root;
+}
+
+static xmlDocPtr page(const char *root, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/out/%s", root, name);
+    xmlDocPtr h = htmlReadFile(p, "UTF-8", HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+    ck_assert_msg(h != NULL, "cannot parse %s", p);
+    return h;
+}
+
+static double xnum(xmlDocPtr d, const char *xpath)
+{
+    xmlXPathContextPtr c = xmlXPathNewContext(d);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)xpath, c);
+    ck_assert_msg(o != NULL, "bad xpath %s", xpath);
+    double v = xmlXPathCastToNumber(o);
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(c);
+    return v;
+}
+
+static char *xstr(xmlDocPtr d, const char *xpath)
+{
+    xmlXPathContextPtr c = xmlXPathNewContext(d);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)xpath, c);
+    char *s = (char *)xmlXPathCastToString(o);
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(c);
+    return s;
+}
+
+#define COUNT(d, xp, want) ck_assert_msg(xnum(d, "count(" xp ")") == (want), "%s: %g, want %d", xp, xnum(d, "count(" xp ")"), (int)(want))
+#define STR(d, xp, want) do { char *s_ = xstr(d, xp); ck_assert_msg(!strcmp(s_, want), "%s: '%s', want '%s'", xp, s_, want); xmlFree(s_); } while (0)
+
+/* The PDF's text (pdftotext; -layout when asked), malloc'd. */
+static char *pdf_text(const char *root, const char *flags)
+{
+    char cmd[1200], out[512];
+    snprintf(out, sizeof out, "%s/pdf.txt", root);
+    snprintf(cmd, sizeof cmd, "pdftotext -q %s '%s/out/report.pdf' '%s'", flags, root, out);
+    ck_assert_int_eq(system(cmd), 0);
+    char *t = test_read_file(out, NULL);
+    ck_assert_ptr_nonnull(t);
+    return t;
+}
+
+/* Expect a content error holding each needle (FILE:LINE: among them). */
+static void expect_error(const char *md, const char *n1, const char *n2)
+{
+    kiln_build_opts o = {0};
+    o.quiet = 1;
+    o.template_dir = "templates";
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    int rc = kiln_doc_load_text(&doc, "ch.md", md, &o, &d);
+    ck_assert_msg(rc == KILN_REPORT_EINPUT, "loaded: %s", md);
+    ck_assert_ptr_null(doc);
+    ck_assert_msg(d.text && strstr(d.text, n1), "'%s' not in: %s", n1, d.text ? d.text : "");
+    if (n2) ck_assert_msg(strstr(d.text, n2), "'%s' not in: %s", n2, d.text);
+    kiln_diag_free(&d);
+}
+
+static const char *MATH_MD =
+    "# Schedules\n"
+    "\n"
+    "## Step decay\n"
+    "\n"
+    "The rate at epoch $t$ is $\\eta_t = \\eta_0 \\gamma^{\\lfloor t/s \\rfloor}$, as {{eq:step}} says;\n"
+    "`$x$` is code and \\$5 is money.\n"
+    "\n"
+    "$$\n"
+    "\\eta_t = \\eta_0 \\cdot \\gamma^{\\lfloor t / s \\rfloor}\n"
+    "$$ {#eq:step}\n"
+    "\n"
+    "Adam keeps two averages\n"
+    "$$\n"
+    "\\begin{aligned}\n"
+    "m_t &= \\beta_1 m_{t-1} + (1 - \\beta_1) g_t \\\\\n"
+    "v_t &= \\beta_2 v_{t-1} + (1 - \\beta_2) g_t^2\n"
+    "\\end{aligned}\n"
+    "$$ {#eq:adam}\n"
+    "and steps by\n"
+    "$$ \\theta_t = \\theta_{t-1} - \\frac{\\eta \\hat{m}_t}{\\sqrt{\\hat{v}_t} + \\epsilon} $$\n"
+    "(unnumbered), after {{eq:adam}}.\n";
+
+START_TEST(math_in_both_outputs)
+{
+    char root[64];
+    kiln_diag d;
+    build(root, MATH_MD, &d);
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    /* inline math: MathML inside the paragraph, no TeX left in the text */
+    COUNT(h, "//p[1]//math[not(@display)]", 2);
+    COUNT(h, "//p[1]//math/mrow/msub[mi='η']", 2);
+    STR(h, "(//p[1]//math)[2]/@alttext", "\\eta_t = \\eta_0 \\gamma^{\\lfloor t/s \\rfloor}");
+    COUNT(h, "//p[1]/code[.='$x$']", 1);
+    ck_assert(xnum(h, "count(//p[1][contains(., '$5 is money')])") == 1);
+    /* displays: their own blocks with ids and numbers; the unnumbered one has neither */
+    COUNT(h, "//div[@class='equation']", 3);
+    COUNT(h, "//div[@class='equation' and @id='eq-step']/math[@display='block']", 1);
+    STR(h, "//div[@id='eq-step']/span[@class='eqno']", "(1)");
+    STR(h, "//div[@id='eq-adam']/span[@class='eqno']", "(2)");
+    COUNT(h, "//div[@class='equation' and not(@id)]/span", 0);
+    COUNT(h, "//div[@id='eq-adam']//mtable/mtr", 2);
+    /* the paragraph around a display is split, its parts kept */
+    COUNT(h, "//p[contains(., 'Adam keeps two averages')]", 1);
+    COUNT(h, "//p[contains(., 'and steps by')]", 1);
+    COUNT(h, "//p[contains(., '(unnumbered), after')]", 1);
+    /* references */
+    STR(h, "//a[@class='ref' and @href='#eq-step']", "Equation 1");
+    STR(h, "//a[@class='ref' and @href='#eq-adam']", "Equation 2");
+    ck_assert(xnum(h, "count(//body[contains(., '$$') or contains(., '\\frac')])") == 0);
+    xmlFreeDoc(h);
+
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "Equation 1"));
+    ck_assert_ptr_nonnull(strstr(t, "(1)"));
+    ck_assert_ptr_nonnull(strstr(t, "(2)"));
+    ck_assert_ptr_nonnull(strstr(t, "γ"));
+    ck_assert_ptr_nonnull(strstr(t, "β"));
+    ck_assert_ptr_null(strstr(t, "\\frac"));
+    ck_assert_ptr_null(strstr(t, "\\eta"));
+    ck_assert_ptr_null(strstr(t, "$$"));
+    ck_assert_ptr_nonnull(strstr(t, "$5 is money"));
+    free(t);
+    /* positions: the display's η is centred (well right of the margin), its
+     * number at the right margin */
+    t = pdf_text(root, "-bbox");
+    const char *num = strstr(t, ">(1)<");
+    ck_assert_ptr_nonnull(num);
+    const char *tag = num;
+    while (tag > t && strncmp(tag, "<word", 5)) tag--;
+    double x0, y0, x1, y1;
+    ck_assert_int_eq(sscanf(tag, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0, &y0, &x1, &y1), 4);
+    ck_assert_msg(x1 > 480 && x1 < 560, "the number ends at %g", x1);
+    free(t);
+}
+END_TEST
+
+START_TEST(math_errors)
+{
+    /* the line and the column inside the file */
+    expect_error("# T\n\nText\nand $x + \\foo$ here.\n", "ch.md:4:", "column 10: unknown command \\foo");
+    expect_error("# T\n\n$$\na = b\n\\frac{1}{2\n$$\n", "ch.md:5:", "'{' is not closed");
+    expect_error("# T\n\n$$\nx\n\nmore\n", "ch.md:3:", "display math '$$' is not closed");
+    expect_error("# T\n\n$$ x $$ {#fig:a}\n", "ch.md:3:", "{#eq:ID}");
+    expect_error("# T\n\n$$ x $$ and more\n", "ch.md:3:", "text after a display's closing '$$'");
+    expect_error("# T\n\nSee {{eq:nope}}.\n\n$$ x $$ {#eq:yes}\n", "ch.md:3:", "no display with the label {#eq:nope}; labelled: yes");
+    expect_error("# T\n\n$$ x $$ {#eq:a}\n\n$$ y $$ {#eq:a}\n", "ch.md:5:", "duplicate equation label {#eq:a}");
+    expect_error("# T\n\n$\\eta = {{nosuch.learning_rate}}$\n", "ch.md:3:", "nosuch");
+    expect_error("# T\n\n$x = {{fig:a}}$\n", "ch.md:3:", "inside math only values");
+}
+END_TEST
+
+START_TEST(math_values)
+{
+    char root[64];
+    kiln_diag d;
+    build(root,
+          "# V\n\n```{experiment} base\nlearning_rate = 0.01\nepochs = 1\n```\n\n"
+          "The rate is $\\eta_0 = {{base.learning_rate}}$ and $10^{-3}$.\n",
+          &d);
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    COUNT(h, "//p//math//mn[.='0.01']", 1);
+    COUNT(h, "//p//math//*[contains(., '{{')]", 0);
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "0.01"));
+    ck_assert_ptr_null(strstr(t, "{{"));
+    free(t);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("markdown");
+    TCase *t = tcase_create("math");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, math_in_both_outputs);
+    tcase_add_test(t, math_errors);
+    tcase_add_test(t, math_values);
+    suite_add_tcase(s, t);
+    return test_run_suite(s);
+}
