@@ -224,6 +224,116 @@ START_TEST(math_values)
 }
 END_TEST
 
+static const char *BIB =
+    "@inproceedings{smith2017,\n"
+    "  author = {Smith, Leslie N.},\n"
+    "  title = {Cyclical Learning Rates for Training Neural Networks},\n"
+    "  booktitle = {2017 IEEE Winter Conference on Applications of Computer Vision (WACV)},\n"
+    "  pages = {464--472},\n"
+    "  year = {2017},\n"
+    "  doi = {10.1109/WACV.2017.58}\n"
+    "}\n"
+    "@misc{smith2017super,\n"
+    "  author = {Smith, Leslie N. and Topin, Nicholay},\n"
+    "  title = {Super-Convergence},\n"
+    "  year = {2017},\n"
+    "  url = {https://arxiv.org/abs/1708.07120}\n"
+    "}\n"
+    "@misc{kingma2014, author = {Kingma, Diederik P. and Ba, Jimmy}, title = {Adam}, year = {2014},\n"
+    "  url = {https://arxiv.org/abs/1412.6980}}\n"
+    "@misc{unused, author = {Nobody, A.}, year = {2000}, title = {Never cited}}\n";
+
+/* Build with a bibliography; status returned, diag filled. */
+static int build_cited(char root[64], const char *md, const char *bib, kiln_diag *d)
+{
+    test_tmpdir(root);
+    char p[256];
+    snprintf(p, sizeof p, "%s/content", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    put(root, "content/index.md", bib ? "# An article\n\nIts summary, after [@kingma2014].\n" : "# An article\n\nIts summary.\n");
+    put(root, "content/01-ch.md", md);
+    if (bib) put(root, "content/references.bib", bib);
+    kiln_build_opts o = opts(root);
+    kiln_build_stats st;
+    memset(d, 0, sizeof *d);
+    return kiln_report_build(&o, &st, d);
+}
+
+START_TEST(citations_in_both_outputs)
+{
+    char root[64];
+    kiln_diag d;
+    int rc = build_cited(root,
+                         "# Cyclical rates\n\n"
+                         "Cyclical rates [@smith2017] were refined by @smith2017super [p. 3] and used\n"
+                         "with Adam [see @kingma2014, sec. 2; -@smith2017]. Mail a@b.org; a [link with @smith2017](https://example.org).\n"
+                         "Code `[@smith2017]` stays.\n",
+                         BIB, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    COUNT(h, "//span[@class='cite']", 3);
+    STR(h, "(//span[@class='cite'])[1]", "(Smith 2017)");
+    STR(h, "(//span[@class='cite'])[2]", "Smith and Topin (2017, p. 3)");
+    STR(h, "(//span[@class='cite'])[3]", "(see Kingma and Ba 2014, sec. 2; 2017)");
+    COUNT(h, "(//span[@class='cite'])[3]/a", 2);
+    STR(h, "(//span[@class='cite'])[3]/a[1]/@href", "references.html#ref-kingma2014");
+    STR(h, "(//span[@class='cite'])[3]/a[2]/@href", "references.html#ref-smith2017");
+    COUNT(h, "//a[@href='https://example.org' and .='link with @smith2017']", 1);
+    COUNT(h, "//code[.='[@smith2017]']", 1);
+    COUNT(h, "//p[contains(., 'a@b.org')]", 1);
+    xmlFreeDoc(h);
+    /* the References page: exactly the works cited (the index's too), sorted, linked */
+    h = page(root, "references.html");
+    COUNT(h, "//ol[@class='references']/li", 3);
+    STR(h, "//ol[@class='references']/li[1]/@id", "ref-kingma2014");
+    STR(h, "//ol[@class='references']/li[2]/@id", "ref-smith2017");
+    STR(h, "//ol[@class='references']/li[3]/@id", "ref-smith2017super");
+    COUNT(h, "//li[@id='ref-smith2017']/a[@href='https://doi.org/10.1109/WACV.2017.58']", 1);
+    COUNT(h, "//li[@id='ref-smith2017']/em", 1);
+    COUNT(h, "//li[contains(., 'Never cited')]", 0);
+    xmlFreeDoc(h);
+    h = page(root, "index.html");
+    STR(h, "//span[@class='cite']/a/@href", "references.html#ref-kingma2014");
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "(Smith 2017)"));
+    ck_assert_ptr_nonnull(strstr(t, "Smith and Topin (2017, p. 3)"));
+    ck_assert_ptr_nonnull(strstr(t, "References"));
+    ck_assert_ptr_nonnull(strstr(t, "https://doi.org/10.1109/WACV.2017.58"));
+    ck_assert_ptr_null(strstr(t, "Never cited"));
+    ck_assert_ptr_null(strstr(t, "[see @"));
+    ck_assert_ptr_null(strstr(t, "@smith2017super"));
+    const char *k = strstr(t, "Kingma, D. P."), *s1 = strstr(t, "Smith, L. N. (2017)");
+    ck_assert(k && s1 && k < s1);   /* sorted */
+    free(t);
+}
+END_TEST
+
+START_TEST(citation_errors)
+{
+    char root[64];
+    kiln_diag d;
+    ck_assert_int_eq(build_cited(root, "# T\n\nText\n\nas [@nosuch2020] shows.\n", BIB, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-ch.md:5:") && strstr(d.text, "unknown citation key '@nosuch2020'"), "%s", d.text);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build_cited(root, "# T\n\nas [@smith2017] shows.\n", NULL, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-ch.md:3:") && strstr(d.text, "no bibliography"), "%s", d.text);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build_cited(root, "# T\n\nas [@smith2017] shows.\n", "@misc{a, author = {X, Y}, year = {2000}}\n\n@misc{b,\n  title = {T},\n  year = 2001}\n", &d),
+                     KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "references.bib:3:") && strstr(d.text, "entry 'b' has no author"), "%s", d.text);
+    ck_assert_msg(!strstr(d.text, "no bibliography"), "one error, not two: %s", d.text);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build_cited(root, "# T\n\nx\n", "@misc{a, author = {X, Y}, year = {2000}}\n@misc{b\n author = {X}}\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "references.bib:3:") && strstr(d.text, "malformed BibTeX entry"), "%s", d.text);
+    kiln_diag_free(&d);
+    /* an @name with no bibliography is just text */
+    ck_assert_int_eq(build_cited(root, "# T\n\nping @everyone here.\n", NULL, &d), 0);
+    kiln_diag_free(&d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("markdown");
@@ -233,5 +343,10 @@ int main(void)
     tcase_add_test(t, math_errors);
     tcase_add_test(t, math_values);
     suite_add_tcase(s, t);
+    TCase *c = tcase_create("citations");
+    tcase_set_timeout(c, 120);
+    tcase_add_test(c, citations_in_both_outputs);
+    tcase_add_test(c, citation_errors);
+    suite_add_tcase(s, c);
     return test_run_suite(s);
 }

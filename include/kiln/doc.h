@@ -52,6 +52,9 @@ enum kiln_inline_kind {
                            {{eq:id}}: text = "Equation 3", eq = the display */
     KILN_IN_MATH,       /* $...$: text = the TeX source, math = its tree
                            (kiln/math.h), values inside filled by resolve */
+    KILN_IN_CITE,       /* [@key, p. 3] / @key: text = "(Smith 2017, p. 3)";
+                           children = the same as TEXT and LINK inlines, each
+                           work linked to its entry in the references */
 };
 
 struct km_node;
@@ -221,6 +224,8 @@ enum kiln_block_kind {
     KILN_BL_HTML,            /* text: raw HTML (written only with allow_html) */
     KILN_BL_RULE,            /* a thematic break */
     KILN_BL_DIRECTIVE,       /* directive */
+    KILN_BL_REFERENCES,      /* the works cited: children are PARAGRAPHs, each
+                                with its anchor "ref-KEY" */
     KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;
                                 with a label {#eq:ID}: anchor "eq-ID",
                                 number (through the article), chapter */
@@ -295,6 +300,9 @@ typedef struct kiln_doc {
     int n_groups;
     kiln_block **equations;    /* numbered displays, in number order */
     int n_equations;
+    struct cite_bib *bib;      /* content/references.bib, NULL if none */
+    const kiln_chapter *references; /* the References chapter (last), NULL
+                                       when nothing is cited */
     struct km_node **maths;    /* every math tree (freed with the doc) */
     int n_maths;
     kiln_inline **math_values; /* {{...}} inside math: n_maths_values VALUE */

@@ -3,6 +3,7 @@
 #include "doc/loader.h"
 #include "doc/md_math.h"
 #include "kiln/math.h"
+#include "kiln/cite.h"
 #include <cmark.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static void push_ref(loader *L, kiln_inline *in)
 
 /* ---- inlines ------------------------------------------------------------------------------ */
 
-static kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line)
+kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line)
 {
     kiln_inline *in = ka_alloc(L->a, sizeof *in);
     in->kind = k;
@@ -85,7 +86,55 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
     return in;
 }
 
-/* Turn one run of text into TEXT / VALUE / REF inlines. */
+/* A run of plain text, with its citations ([@key], @key) made CITE inlines;
+ * without a bibliography a bracketed citation is an error, an @name is text. */
+static void text_with_cites(loader *L, const char *t, size_t n, int line, kiln_inline **head, kiln_inline **tail)
+{
+#define APPEND(x) do { kiln_inline *x_ = (x); if (x_) { if (*tail) (*tail)->next = x_; else *head = x_; *tail = x_; } } while (0)
+    size_t pos = 0, done = 0;
+    cite_cite c;
+    while (!L->in_link && cite_scan(t, n, &pos, &c)) {
+        if (!L->bib) {
+            if (!c.narrative && !L->bib_failed)
+                kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
+                         "citation '%.*s' but there is no bibliography: add content/references.bib (BibTeX)", (int)(c.end - c.start),
+                         t + c.start);
+            cite_cite_free(&c);
+            continue;
+        }
+        char msg[512];
+        if (cite_use(L->bib, &c, msg, sizeof msg)) {
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "%s", msg);
+            cite_cite_free(&c);
+            continue;
+        }
+        if (c.start > done) {
+            kiln_inline *tx = new_inline(L, KILN_IN_TEXT, line);
+            tx->text = ka_strndup(L->a, t + done, c.start - done);
+            APPEND(tx);
+        }
+        kiln_inline *ci = new_inline(L, KILN_IN_CITE, line);
+        ci->text = ka_strndup(L->a, t + c.start, c.end - c.start);   /* until the bibliography is finished */
+        APPEND(ci);
+        if (L->n_cites == L->cap_cites) {
+            L->cap_cites = L->cap_cites ? 2 * L->cap_cites : 16;
+            L->cites = realloc(L->cites, sizeof *L->cites * (size_t)L->cap_cites);
+            L->cite_data = realloc(L->cite_data, sizeof *L->cite_data * (size_t)L->cap_cites);
+            if (!L->cites || !L->cite_data) abort();
+        }
+        L->cites[L->n_cites] = ci;
+        L->cite_data[L->n_cites++] = c;
+        done = c.end;
+    }
+    if (done < n) {
+        kiln_inline *tx = new_inline(L, KILN_IN_TEXT, line);
+        tx->text = ka_strndup(L->a, t + done, n - done);
+        APPEND(tx);
+    }
+#undef APPEND
+}
+
+/* Turn one run of text into TEXT / VALUE / REF / CITE inlines. */
 void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inline **tail)
 {
 #define APPEND(x) do { kiln_inline *x_ = (x); if (x_) { if (*tail) (*tail)->next = x_; else *head = x_; *tail = x_; } } while (0)
@@ -98,19 +147,11 @@ void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inl
             kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "'{{' without a closing '}}'; write {{RUN.METRIC}} or {{fig:ID}}");
             break;
         }
-        if (o > p) {
-            kiln_inline *tx = new_inline(L, KILN_IN_TEXT, line);
-            tx->text = ka_strndup(L->a, p, (size_t)(o - p));
-            APPEND(tx);
-        }
+        if (o > p) text_with_cites(L, p, (size_t)(o - p), line, head, tail);
         APPEND(parse_reference(L, o + 2, (size_t)(c - o - 2), line));
         p = c + 2;
     }
-    if (*p) {
-        kiln_inline *tx = new_inline(L, KILN_IN_TEXT, line);
-        tx->text = ka_strdup(L->a, p);
-        APPEND(tx);
-    }
+    if (*p) text_with_cites(L, p, strlen(p), line, head, tail);
 #undef APPEND
 }
 
@@ -242,7 +283,9 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
             in->url = rewrite_url(L, cmark_node_get_url(n) ? cmark_node_get_url(n) : "", *line);
             in->title = ka_strdup(L->a, cmark_node_get_title(n));
         }
+        L->in_link++;
         in->children = convert_inlines(L, cmark_node_first_child(n), line);
+        L->in_link--;
         break;
     }
     default: /* custom inline: ignore */
@@ -311,7 +354,9 @@ const char *make_anchor(loader *L, const char *text)
         for (int i = 0; i < L->n_anchors; i++)
             if (!strcmp(L->anchors[i], cand)) { clash = 1; break; }
         /* figure/table anchors use the fig- / table- prefix */
-        if (!clash && (!strncmp(cand, "fig-", 4) || !strncmp(cand, "table-", 6))) clash = 1;
+        if (!clash && (!strncmp(cand, "fig-", 4) || !strncmp(cand, "table-", 6) || !strncmp(cand, "eq-", 3) ||
+                       !strncmp(cand, "ref-", 4)))
+            clash = 1;
         if (!clash) break;
         cand = ka_printf(L->a, "%s-%d", base, k);
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- entry points ------------------------------------------------------------------------- */
 
@@ -27,8 +28,121 @@ static kiln_doc *new_doc(const kiln_build_opts *o)
     return doc;
 }
 
+/* ---- citations and the references ------------------------------------------------------- */
+
+static kiln_inline *text_inline(loader *L, const char *t, int line)
+{
+    kiln_inline *x = new_inline(L, KILN_IN_TEXT, line);
+    x->text = ka_strdup(L->a, t);
+    return x;
+}
+
+static kiln_inline *link_inline(loader *L, const char *url, kiln_inline *child, int line)
+{
+    kiln_inline *x = new_inline(L, KILN_IN_LINK, line);
+    x->url = url;
+    x->children = child;
+    return x;
+}
+
+/* A citation's text and its parts, each work linked to its entry. */
+static void cite_inlines(loader *L, kiln_inline *ci, const cite_cite *c, const char *page)
+{
+    char *all = cite_text(L->bib, c);
+    ci->text = ka_strdup(L->a, all ? all : "");
+    free(all);
+    kiln_inline *head = NULL, *tail = NULL;
+#define ADD(x) do { kiln_inline *x_ = (x); if (tail) tail->next = x_; else head = x_; tail = x_; } while (0)
+    for (int i = 0; i < c->n; i++) {
+        const cite_item *it = &c->item[i];
+        cite_entry *e = cite_find(L->bib, it->key);
+        char *anchor = cite_anchor(e);
+        const char *url = ka_printf(L->a, "%s#%s", page, anchor);
+        free(anchor);
+        const char *loc = *it->locator ? ka_printf(L->a, ", %s", it->locator) : "";
+        if (c->narrative) {
+            ADD(link_inline(L, url, text_inline(L, ka_printf(L->a, "%s (%s%s)", e->names, e->year, loc), ci->line), ci->line));
+            break;
+        }
+        ADD(text_inline(L, i ? "; " : "(", ci->line));
+        if (*it->prefix) ADD(text_inline(L, ka_printf(L->a, "%s ", it->prefix), ci->line));
+        const char *t = it->suppress_author ? ka_printf(L->a, "%s%s", e->year, loc) : ka_printf(L->a, "%s %s%s", e->names, e->year, loc);
+        ADD(link_inline(L, url, text_inline(L, t, ci->line), ci->line));
+    }
+    if (!c->narrative) ADD(text_inline(L, ")", ci->line));
+#undef ADD
+    ci->children = head;
+}
+
+/* The References chapter: the works cited, sorted, each a paragraph with
+ * its anchor; appended after the last chapter (its slot is reserved). */
+static void add_references(loader *L)
+{
+    kiln_doc *doc = L->doc;
+    if (!L->bib || !L->n_cites) return;
+    cite_finish(L->bib);
+    kiln_chapter *ch = &doc->chapters[doc->n_chapters];
+    ch->index = doc->n_chapters++;
+    ch->file = ka_strdup(L->a, L->bib->path);
+    ch->slug = "references";
+    ch->page = "references.html";
+    ch->title = "References";
+    doc->references = ch;
+    for (int i = 0; i < L->n_cites; i++) cite_inlines(L, L->cites[i], &L->cite_data[i], ch->page);
+    kiln_block *h = ka_alloc(L->a, sizeof *h);
+    h->kind = KILN_BL_HEADING;
+    h->level = 1;
+    h->line = 1;
+    h->text = h->info = "";
+    h->anchor = "references";
+    h->inlines = text_inline(L, "References", 1);
+    kiln_block *list = ka_alloc(L->a, sizeof *list);
+    list->kind = KILN_BL_REFERENCES;
+    list->text = list->info = list->anchor = "";
+    h->next = list;
+    int n;
+    cite_entry **v = cite_cited(L->bib, &n);
+    kiln_block *tail = NULL;
+    for (int i = 0; i < n; i++) {
+        kiln_block *p = ka_alloc(L->a, sizeof *p);
+        p->kind = KILN_BL_PARAGRAPH;
+        p->line = v[i]->line;
+        p->text = p->info = "";
+        char *a = cite_anchor(v[i]);
+        p->anchor = ka_strdup(L->a, a);
+        free(a);
+        cite_part *parts;
+        int np = cite_reference(v[i], &parts);
+        kiln_inline *ih = NULL, *it = NULL;
+        for (int k = 0; k < np; k++) {
+            kiln_inline *x = text_inline(L, parts[k].text, p->line);
+            if (parts[k].style == CITE_ITALIC) {
+                kiln_inline *em = new_inline(L, KILN_IN_EMPH, p->line);
+                em->children = x;
+                x = em;
+            } else if (parts[k].style == CITE_LINK) {
+                x = link_inline(L, ka_strdup(L->a, parts[k].url), x, p->line);
+            }
+            if (it) it->next = x;
+            else ih = x;
+            it = x;
+        }
+        cite_parts_free(parts, np);
+        p->inlines = ih;
+        if (tail) tail->next = p;
+        else list->children = p;
+        tail = p;
+    }
+    free(v);
+    ch->blocks = h;
+}
+
 static int finish(loader *L, kiln_doc **out)
 {
+    add_references(L);
+    for (int i = 0; i < L->n_cites; i++) cite_cite_free(&L->cite_data[i]);
+    free(L->cites);
+    free(L->cite_data);
     check_all(L);
     /* the messages in file and line order: index.md, then the chapters */
     kiln_doc *doc = L->doc;
@@ -118,7 +232,18 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
     L.first_msg = d->n_msgs;
     L.o = o;
     kiln_doc *doc = L.doc;
-    doc->chapters = ka_alloc(L.a, sizeof *doc->chapters * (size_t)(n ? n : 1));
+    /* one slot more than the files: index.md is no chapter, the References may be */
+    doc->chapters = ka_alloc(L.a, sizeof *doc->chapters * (size_t)(n + 1));
+    char *bib = ka_printf(L.a, "%s/references.bib", dir);
+    if (access(bib, F_OK) == 0) {
+        cite_error ce;
+        L.bib = cite_load(bib, &ce);
+        if (!L.bib) {
+            kd_error(d, KILN_REPORT_EINPUT, ce.file, ce.line, "%s", ce.msg);
+            L.bib_failed = 1;
+        }
+        doc->bib = L.bib;
+    }
     int have_index = 0;
     for (int i = 0; i < n; i++) {
         char *path = ka_printf(L.a, "%s/%s", dir, names[i]);
@@ -163,6 +288,7 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
 void kiln_doc_free(kiln_doc *doc)
 {
     if (!doc) return;
+    cite_free(doc->bib);
     for (int i = 0; i < doc->n_maths; i++) km_free(doc->maths[i]);
     free(doc->maths);
     free(doc->equations);

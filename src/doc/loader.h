@@ -15,6 +15,7 @@
 
 #include "doc/doc.h"
 #include "doc/md_math.h"
+#include "kiln/cite.h"
 
 #include <cmark.h>
 
@@ -43,6 +44,13 @@ typedef struct loader {
     int n_math;
     int n_equations;      /* labelled displays so far, through the article */
     int math_line;        /* the line of the math being parsed */
+    /* citations: the bibliography and every citation inline (with its parse) */
+    cite_bib *bib;
+    kiln_inline **cites;
+    cite_cite *cite_data;
+    int n_cites, cap_cites;
+    int bib_failed;       /* the .bib had an error (reported once) */
+    int in_link;          /* converting a link's text: no citations there */
 } loader;
 
 int in_list(const char *const *list, const char *s);
@@ -77,5 +85,6 @@ int needs_result(const char *metric);
 void check_all(loader *L);
 /* grow a pointer array of n entries to hold one more (doubling) */
 void grow_ptrs(void ***v, int n);
+kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line);
 
 #endif

@@ -160,6 +160,11 @@ static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
             sb_html(b, in->text);
             sb_add(b, "</a>");
             break;
+        case KILN_IN_CITE:
+            sb_add(b, "<span class=\"cite\">");
+            html_inlines(w, b, in->children);
+            sb_add(b, "</span>");
+            break;
         case KILN_IN_MATH: {
             char *m = in->math ? km_mathml(in->math, 0, in->text) : NULL;
             if (m) sb_add(b, m);
@@ -299,6 +304,17 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
                 sb_add(b, "\" aria-label=\"link to this section\">#</a>");
             }
             sb_printf(b, "</h%d>\n", bl->level);
+            break;
+        case KILN_BL_REFERENCES:
+            sb_add(b, "<ol class=\"references\">\n");
+            for (const kiln_block *e = bl->children; e; e = e->next) {
+                sb_add(b, "<li id=\"");
+                sb_html(b, e->anchor);
+                sb_add(b, "\">");
+                html_inlines(w, b, e->inlines);
+                sb_add(b, "</li>\n");
+            }
+            sb_add(b, "</ol>\n");
             break;
         case KILN_BL_MATH: {
             /* a display: MathML Core, the number at the right */

@@ -785,6 +785,19 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         case KILN_BL_MATH:
             display_math(w, c, b);
             break;
+        case KILN_BL_REFERENCES:
+            /* one paragraph per work, set ragged, an anchor for each */
+            for (const kiln_block *e = b->children; e; e = e->next) {
+                pl_dest(w, w->chapter, e->anchor, NULL, 0, "", "", 0);
+                pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
+                st.chapter = w->chapter;
+                ppara p;
+                pp_init(&p, w);
+                pp_inlines(&p, &st, e->inlines);
+                emit_lines(w, c, &p, c->x, c->width, BODY_LEAD, BODY_SIZE, PA_LEFT, 5, 0, NULL);
+                pp_free(&p);
+            }
+            break;
         }
     }
 }

@@ -219,6 +219,9 @@ void pp_inlines(ppara *p, const pstyle *base, const kiln_inline *in)
         case KILN_IN_SOFTBREAK: pp_space(p, &st); break;
         case KILN_IN_LINEBREAK: pp_hard_break(p); break;
         case KILN_IN_HTML: break;
+        case KILN_IN_CITE:
+            pp_inlines(p, &st, in->children);
+            break;
         case KILN_IN_MATH: {
             const km_box *b = pm_box(p->w, in->math, 0, style_size(&st));
             if (b) pp_math(p, &st, b);
