@@ -4,9 +4,9 @@
 
 MODE     ?= release
 CC       ?= cc
-PKGS      = libcmark jansson libpng freetype2 libxxhash libcrypto
+PKGS      = libcmark-gfm jansson libpng freetype2 libxxhash libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lbtparse -lz -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lhpdf -lbtparse -lz -lm
 CHECK_LIBS := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check libxml-2.0 2>/dev/null)
 

@@ -334,6 +334,70 @@ START_TEST(citation_errors)
 }
 END_TEST
 
+START_TEST(gfm_in_both_outputs)
+{
+    char root[64];
+    kiln_diag d;
+    build(root,
+          "# Tables and notes\n\n"
+          "| Schedule | Rate | Note |\n"
+          "|:---|---:|:-:|\n"
+          "| step -- decay | 0.01 | \"quoted\" |\n"
+          "| ~~cyclic~~ | 1e-3 | `x\\|y` |\n"
+          "\n"
+          "A footnote[^a] and another[^b], www.example.com and https://keras.io autolinked,\n"
+          "~~struck~~ text.\n"
+          "\n"
+          "- [ ] open task\n"
+          "- [x] done task\n"
+          "\n"
+          "[^a]: The first note.\n"
+          "[^b]: The second, with *emphasis*.\n",
+          &d);
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    COUNT(h, "//table[@class='grid']/thead/tr/th", 3);
+    COUNT(h, "//table[@class='grid']/tbody/tr", 2);
+    STR(h, "//table[@class='grid']/thead/tr/th[2]/@style", "text-align:right");
+    STR(h, "//table[@class='grid']/thead/tr/th[3]/@style", "text-align:center");
+    STR(h, "//table[@class='grid']/tbody/tr[1]/td[1]", "step – decay");      /* smart punctuation in cells */
+    STR(h, "//table[@class='grid']/tbody/tr[1]/td[3]", "“quoted”");
+    STR(h, "//table[@class='grid']/tbody/tr[2]/td[1]/del", "cyclic");
+    STR(h, "//table[@class='grid']/tbody/tr[2]/td[3]/code", "x|y");
+    ck_assert(xnum(h, "count(//body[contains(., '|---') or contains(., '|—') or contains(., '|:')])") == 0);
+    COUNT(h, "//a[@href='http://www.example.com' and .='www.example.com']", 1);
+    COUNT(h, "//a[@href='https://keras.io']", 1);
+    COUNT(h, "//p/del[.='struck']", 1);
+    COUNT(h, "//li[@class='task']/input[@type='checkbox' and @disabled and not(@checked)]", 1);
+    COUNT(h, "//li[@class='task']/input[@checked]", 1);
+    STR(h, "//sup[@class='fnref'][1]/a/@href", "#fn-1");
+    STR(h, "//sup[@class='fnref'][2]/a", "2");
+    COUNT(h, "//section[@class='footnotes']/ol/li", 2);
+    STR(h, "//section[@class='footnotes']/ol/li[1]/@id", "fn-1");
+    COUNT(h, "//section[@class='footnotes']/ol/li[2]//em[.='emphasis']", 1);
+    ck_assert(xnum(h, "count(//body[contains(., '[^') or contains(., '[x]') or contains(., '~~')])") == 0);
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "-layout");
+    ck_assert_ptr_nonnull(strstr(t, "Schedule"));
+    ck_assert_ptr_nonnull(strstr(t, "step – decay"));
+    ck_assert_ptr_nonnull(strstr(t, "footnote¹"));
+    ck_assert_ptr_nonnull(strstr(t, "another²"));
+    ck_assert_ptr_nonnull(strstr(t, "☐ open task"));
+    ck_assert_ptr_nonnull(strstr(t, "☑ done task"));
+    ck_assert_ptr_nonnull(strstr(t, "1. The first note."));
+    ck_assert_ptr_null(strstr(t, "[^"));
+    ck_assert_ptr_null(strstr(t, "~~"));
+    ck_assert_ptr_null(strstr(t, "|---"));
+    free(t);
+}
+END_TEST
+
+START_TEST(gfm_errors)
+{
+    expect_error("# T\n\nA note[^nope] without its text.\n", "ch.md:3:", "footnote '[^nope]' has no definition");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("markdown");
@@ -343,6 +407,11 @@ int main(void)
     tcase_add_test(t, math_errors);
     tcase_add_test(t, math_values);
     suite_add_tcase(s, t);
+    TCase *g = tcase_create("gfm");
+    tcase_set_timeout(g, 120);
+    tcase_add_test(g, gfm_in_both_outputs);
+    tcase_add_test(g, gfm_errors);
+    suite_add_tcase(s, g);
     TCase *c = tcase_create("citations");
     tcase_set_timeout(c, 120);
     tcase_add_test(c, citations_in_both_outputs);

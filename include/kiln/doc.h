@@ -52,6 +52,8 @@ enum kiln_inline_kind {
                            {{eq:id}}: text = "Equation 3", eq = the display */
     KILN_IN_MATH,       /* $...$: text = the TeX source, math = its tree
                            (kiln/math.h), values inside filled by resolve */
+    KILN_IN_STRIKE,     /* ~~text~~: children */
+    KILN_IN_FOOTREF,    /* [^label]: text = its number "1", url "#fn-1" */
     KILN_IN_CITE,       /* [@key, p. 3] / @key: text = "(Smith 2017, p. 3)";
                            children = the same as TEXT and LINK inlines, each
                            work linked to its entry in the references */
@@ -224,6 +226,13 @@ enum kiln_block_kind {
     KILN_BL_HTML,            /* text: raw HTML (written only with allow_html) */
     KILN_BL_RULE,            /* a thematic break */
     KILN_BL_DIRECTIVE,       /* directive */
+    KILN_BL_GRID,            /* a pipe table: children = ROWs (header first),
+                                info = the columns' alignments, one of
+                                "lcr-" each ('-' none), level = columns */
+    KILN_BL_ROW,             /* children = CELLs; ordered = 1: the header */
+    KILN_BL_CELL,            /* inlines */
+    KILN_BL_FOOTNOTES,       /* a chapter's footnotes, at its end: children =
+                                ITEMs, anchor "fn-N", number N */
     KILN_BL_REFERENCES,      /* the works cited: children are PARAGRAPHs, each
                                 with its anchor "ref-KEY" */
     KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;
@@ -245,7 +254,9 @@ struct kiln_block {
     kiln_block *next;
     kiln_directive *directive; /* DIRECTIVE */
     struct km_node *math;    /* MATH */
-    int number;              /* MATH: equation number, 0 = unnumbered */
+    int number;              /* MATH: equation number, 0 = unnumbered;
+                                ITEM in FOOTNOTES: the footnote's number */
+    int task;                /* ITEM: 0 no task, 1 [ ] open, 2 [x] done */
     const struct kiln_chapter *chapter; /* MATH: where it is (NULL: index) */
 };
 

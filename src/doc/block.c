@@ -2,7 +2,8 @@
  * directives), one file at a time. */
 #include "doc/loader.h"
 #include "kiln/math.h"
-#include <cmark.h>
+#include <cmark-gfm.h>
+#include <cmark-gfm-core-extensions.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +116,13 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         b->tight = cmark_node_get_list_tight(n);
         b->children = convert_blocks(L, cmark_node_first_child(n));
         break;
-    case CMARK_NODE_ITEM:
+    case CMARK_NODE_ITEM: {
         b->kind = KILN_BL_ITEM;
+        const char *ts = cmark_node_get_type_string(n);
+        if (ts && !strcmp(ts, "tasklist")) b->task = cmark_gfm_extensions_get_tasklist_item_checked(n) ? 2 : 1;
         b->children = convert_blocks(L, cmark_node_first_child(n));
         break;
+    }
     case CMARK_NODE_CODE_BLOCK: {
         const char *info = cmark_node_get_fence_info(n);
         while (info && isspace((unsigned char)*info)) info++;
@@ -142,16 +146,62 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
     case CMARK_NODE_THEMATIC_BREAK:
         b->kind = KILN_BL_RULE;
         break;
-    default:
-        return NULL;
+    case CMARK_NODE_FOOTNOTE_DEFINITION:
+        /* cmark-gfm puts the referenced definitions at the end, in number order */
+        b->kind = KILN_BL_ITEM;
+        b->number = ++L->n_footnotes;
+        b->anchor = ka_printf(L->a, "fn-%d", b->number);
+        b->children = convert_blocks(L, cmark_node_first_child(n));
+        break;
+    default: {
+        const char *ts = cmark_node_get_type_string(n);
+        if (!ts) return NULL;
+        if (!strcmp(ts, "table")) {
+            b->kind = KILN_BL_GRID;
+            int nc = cmark_gfm_extensions_get_table_columns(n);
+            const uint8_t *al = cmark_gfm_extensions_get_table_alignments(n);
+            char *info = ka_alloc(L->a, (size_t)nc + 1);
+            for (int i = 0; i < nc; i++) info[i] = al && al[i] ? (char)al[i] : '-';
+            b->info = info;
+            b->level = nc;
+            b->children = convert_blocks(L, cmark_node_first_child(n));
+        } else if (!strcmp(ts, "table_header") || !strcmp(ts, "table_row")) {
+            b->kind = KILN_BL_ROW;
+            b->ordered = !strcmp(ts, "table_header");
+            b->children = convert_blocks(L, cmark_node_first_child(n));
+        } else if (!strcmp(ts, "table_cell")) {
+            b->kind = KILN_BL_CELL;
+            b->inlines = convert_inlines(L, cmark_node_first_child(n), &line);
+        } else {
+            return NULL;
+        }
+        break;
+    }
     }
     return b;
 }
 
 static kiln_block *convert_blocks(loader *L, cmark_node *first)
 {
-    kiln_block *head = NULL, *tail = NULL;
+    kiln_block *head = NULL, *tail = NULL, *notes = NULL;
     for (cmark_node *n = first; n; n = cmark_node_next(n)) {
+        if (cmark_node_get_type(n) == CMARK_NODE_FOOTNOTE_DEFINITION) {
+            /* the definitions (all at the end) go into one FOOTNOTES block */
+            kiln_block *def = convert_block(L, n);
+            if (!notes) {
+                notes = ka_alloc(L->a, sizeof *notes);
+                notes->kind = KILN_BL_FOOTNOTES;
+                notes->line = def->line;
+                notes->text = notes->info = notes->anchor = "";
+                if (tail) tail->next = notes;
+                else head = notes;
+                tail = notes;
+            }
+            kiln_block **pp = &notes->children;
+            while (*pp) pp = &(*pp)->next;
+            *pp = def;
+            continue;
+        }
         kiln_block *b = convert_block(L, n);
         if (!b) continue;
         if (tail) tail->next = b;
@@ -163,6 +213,26 @@ static kiln_block *convert_blocks(loader *L, cmark_node *first)
 }
 
 /* ---- one file --------------------------------------------------------------------------- */
+
+/* GitHub's cmark with its extensions: pipe tables, ~~strikethrough~~,
+ * autolinks (www.x.org, https://...), task lists, footnotes. Smart
+ * punctuation does not reach code, fenced blocks (directives) or a table's
+ * delimiter row, which the table extension consumes. */
+static cmark_node *gfm_parse(const char *text, size_t len)
+{
+    cmark_gfm_core_extensions_ensure_registered();
+    cmark_parser *p = cmark_parser_new(CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_FOOTNOTES);
+    static const char *const ext[] = {"table", "strikethrough", "autolink", "tasklist"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        cmark_syntax_extension *e = cmark_find_syntax_extension(ext[i]);
+        if (e) cmark_parser_attach_syntax_extension(p, e);
+    }
+    cmark_parser_feed(p, text, len);
+    cmark_node *root = cmark_parser_finish(p);
+    cmark_parser_free(p);
+    return root;
+}
+
 
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len)
 {
@@ -176,7 +246,8 @@ kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t
         kd_error(L->d, KILN_REPORT_EINPUT, file, err_line, "%s", msg);
         return NULL;
     }
-    cmark_node *root = cmark_parse_document(md, strlen(md), CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8);
+    cmark_node *root = gfm_parse(md, strlen(md));
+    L->n_footnotes = 0;
     kiln_block *blocks = convert_blocks(L, cmark_node_first_child(root));
     cmark_node_free(root);
     free(md);

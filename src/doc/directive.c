@@ -1,7 +1,7 @@
 /* Directives: fenced code blocks whose info string is "{name} id"; their
  * bodies are "key = value" lines, checked against each directive's keys. */
 #include "doc/loader.h"
-#include <cmark.h>
+#include <cmark-gfm.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>

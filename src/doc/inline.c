@@ -4,7 +4,7 @@
 #include "doc/md_math.h"
 #include "kiln/math.h"
 #include "kiln/cite.h"
-#include <cmark.h>
+#include <cmark-gfm.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +91,15 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
 static void text_with_cites(loader *L, const char *t, size_t n, int line, kiln_inline **head, kiln_inline **tail)
 {
 #define APPEND(x) do { kiln_inline *x_ = (x); if (x_) { if (*tail) (*tail)->next = x_; else *head = x_; *tail = x_; } } while (0)
+    /* a footnote reference cmark left as text has no definition */
+    for (const char *f = t; (f = memchr(f, '[', (size_t)(t + n - f))) && f + 2 < t + n; f++) {
+        if (f[1] != '^') continue;
+        size_t k = 2;
+        while (f + k < t + n && f[k] != ']' && f[k] != '[' && !isspace((unsigned char)f[k])) k++;
+        if (f + k < t + n && f[k] == ']' && k > 2)
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "footnote '%.*s' has no definition: add a line '%.*s: text' to the file",
+                     (int)k + 1, f, (int)k + 1, f);
+    }
     size_t pos = 0, done = 0;
     cite_cite c;
     while (!L->in_link && cite_scan(t, n, &pos, &c)) {
@@ -288,8 +297,20 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
         L->in_link--;
         break;
     }
-    default: /* custom inline: ignore */
-        return NULL;
+    case CMARK_NODE_FOOTNOTE_REFERENCE:
+        in = new_inline(L, KILN_IN_FOOTREF, *line);
+        in->text = ka_strdup(L->a, cmark_node_get_literal(n));   /* its number */
+        in->url = ka_printf(L->a, "#fn-%s", in->text);
+        break;
+    default: {
+        const char *ts = cmark_node_get_type_string(n);
+        if (ts && !strcmp(ts, "strikethrough")) {
+            in = new_inline(L, KILN_IN_STRIKE, *line);
+            in->children = convert_inlines(L, cmark_node_first_child(n), line);
+            break;
+        }
+        return NULL;   /* another custom inline: ignore */
+    }
     }
     *tail_out = in;
     return in;

@@ -17,7 +17,7 @@
 #include "doc/md_math.h"
 #include "kiln/cite.h"
 
-#include <cmark.h>
+#include <cmark-gfm.h>
 
 /* ---- loader state ----------------------------------------------------------------------- */
 
@@ -51,6 +51,7 @@ typedef struct loader {
     int n_cites, cap_cites;
     int bib_failed;       /* the .bib had an error (reported once) */
     int in_link;          /* converting a link's text: no citations there */
+    int n_footnotes;      /* footnote definitions met in the current file */
 } loader;
 
 int in_list(const char *const *list, const char *s);

@@ -160,6 +160,14 @@ static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
             sb_html(b, in->text);
             sb_add(b, "</a>");
             break;
+        case KILN_IN_STRIKE: sb_add(b, "<del>"); html_inlines(w, b, in->children); sb_add(b, "</del>"); break;
+        case KILN_IN_FOOTREF:
+            sb_add(b, "<sup class=\"fnref\"><a href=\"");
+            sb_html(b, in->url);
+            sb_add(b, "\">");
+            sb_html(b, in->text);
+            sb_add(b, "</a></sup>");
+            break;
         case KILN_IN_CITE:
             sb_add(b, "<span class=\"cite\">");
             html_inlines(w, b, in->children);
@@ -341,11 +349,52 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
                 sb_add(b, "<ul>\n");
             }
             for (const kiln_block *it = bl->children; it; it = it->next) {
-                sb_add(b, "<li>");
+                if (it->task) sb_printf(b, "<li class=\"task\"><input type=\"checkbox\" disabled%s> ", it->task == 2 ? " checked" : "");
+                else sb_add(b, "<li>");
                 html_blocks(w, b, it->children, bl->tight);
                 sb_add(b, "</li>\n");
             }
             sb_add(b, bl->ordered ? "</ol>\n" : "</ul>\n");
+            break;
+        case KILN_BL_GRID: {
+            /* a pipe table: the header row, then the body */
+            sb_add(b, "<div class=\"table-wrap\"><table class=\"grid\">\n");
+            int body = 0;
+            for (const kiln_block *r = bl->children; r; r = r->next) {
+                if (!r->ordered && !body) { sb_add(b, "<tbody>\n"); body = 1; }
+                if (r->ordered) sb_add(b, "<thead>\n");
+                sb_add(b, "<tr>");
+                int k = 0;
+                for (const kiln_block *cell = r->children; cell; cell = cell->next, k++) {
+                    char al = k < bl->level ? bl->info[k] : '-';
+                    const char *tag = r->ordered ? "th" : "td";
+                    if (al == 'l' || al == 'c' || al == 'r')
+                        sb_printf(b, "<%s style=\"text-align:%s\">", tag, al == 'l' ? "left" : al == 'c' ? "center" : "right");
+                    else
+                        sb_printf(b, "<%s>", tag);
+                    html_inlines(w, b, cell->inlines);
+                    sb_printf(b, "</%s>", tag);
+                }
+                sb_add(b, "</tr>\n");
+                if (r->ordered) sb_add(b, "</thead>\n");
+            }
+            if (body) sb_add(b, "</tbody>\n");
+            sb_add(b, "</table></div>\n");
+            break;
+        }
+        case KILN_BL_ROW:
+        case KILN_BL_CELL:
+            break;   /* inside a GRID only */
+        case KILN_BL_FOOTNOTES:
+            sb_add(b, "<section class=\"footnotes\">\n<ol>\n");
+            for (const kiln_block *it = bl->children; it; it = it->next) {
+                sb_add(b, "<li id=\"");
+                sb_html(b, it->anchor);
+                sb_add(b, "\">");
+                html_blocks(w, b, it->children, 0);
+                sb_add(b, "</li>\n");
+            }
+            sb_add(b, "</ol>\n</section>\n");
             break;
         case KILN_BL_ITEM:
             sb_add(b, "<li>");

@@ -9,7 +9,7 @@
 
 pstyle ps_make(int family, int bits, float size, uint32_t color)
 {
-    pstyle s = {family, bits, size, color, 0, NULL, -1};
+    pstyle s = {family, bits, size, color, 0, NULL, -1, 0};
     return s;
 }
 
@@ -646,6 +646,38 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
 
 static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b);
 
+/* A pipe table: its cells as plain text through the writer's table layout,
+ * right-aligned columns as numbers are. */
+static void grid_block(pw *w, ctx *c, const kiln_block *b)
+{
+    int nc = b->level, nr = 0;
+    if (nc <= 0) return;
+    for (const kiln_block *r = b->children; r; r = r->next) nr += !r->ordered;
+    const char **header = ka_alloc(w->a, sizeof *header * (size_t)nc);
+    const char **cells = ka_alloc(w->a, sizeof *cells * (size_t)(nr * nc + 1));
+    int *numeric = ka_alloc(w->a, sizeof *numeric * (size_t)nc);
+    for (int k = 0; k < nc; k++) {
+        header[k] = "";
+        numeric[k] = b->info[k] == 'r';
+    }
+    int row = 0;
+    for (const kiln_block *r = b->children; r; r = r->next) {
+        int k = 0;
+        for (const kiln_block *cell = r->children; cell && k < nc; cell = cell->next, k++) {
+            sbuf t = {0};
+            pp_plain(&t, cell->inlines);
+            const char *txt = ka_strdup(w->a, t.s ? t.s : "");
+            sb_free(&t);
+            if (r->ordered) header[k] = txt;
+            else cells[row * nc + k] = txt;
+        }
+        for (; k < nc; k++)
+            if (!r->ordered) cells[row * nc + k] = "";
+        if (!r->ordered) row++;
+    }
+    table_block(w, c, nr, nc, header, cells, numeric, 0, NULL, NULL, NULL, 8);
+}
+
 /* A display: centred in the column, its number at the right margin; an
  * anchor for {{eq:ID}} links. Too wide for the column: set from its left. */
 static void display_math(pw *w, ctx *c, const kiln_block *b)
@@ -695,6 +727,7 @@ static void list_block(pw *w, ctx *c, const kiln_block *b)
     for (const kiln_block *it = b->children; it; it = it->next, k++) {
         char mk[32];
         if (b->ordered) snprintf(mk, sizeof mk, "%d.", k);
+        else if (it->task) snprintf(mk, sizeof mk, "%s", it->task == 2 ? "\xe2\x98\x91" : "\xe2\x98\x90");   /* ☑ ☐ */
         else snprintf(mk, sizeof mk, "%s", bullets[c->list_depth % 3]);
         const char *marker = ka_strdup(w->a, mk);
         ctx ic = *c;
@@ -785,6 +818,25 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         case KILN_BL_MATH:
             display_math(w, c, b);
             break;
+        case KILN_BL_GRID:
+            grid_block(w, c, b);
+            break;
+        case KILN_BL_ROW:
+        case KILN_BL_CELL:
+            break;   /* inside a GRID only */
+        case KILN_BL_FOOTNOTES: {
+            /* after a short rule, as an ordered list numbered from 1 */
+            new_item(w, c, 10, 10, 0);
+            pl_line(w, c->x, 5, c->x + c->width * 0.25f, 5, 0.5f, RULE_COLOR);
+            kiln_block list = *b;
+            list.kind = KILN_BL_LIST;
+            list.ordered = 1;
+            list.start = 1;
+            list.tight = 0;
+            list.next = NULL;
+            list_block(w, c, &list);
+            break;
+        }
         case KILN_BL_REFERENCES:
             /* one paragraph per work, set ragged, an anchor for each */
             for (const kiln_block *e = b->children; e; e = e->next) {

@@ -168,6 +168,7 @@ typedef struct pstyle {
     int code;            /* inline code: mono at code size, shaded */
     const char *url;     /* link destination (NULL none) */
     int chapter;         /* for resolving relative links */
+    int strike;          /* ~~struck through~~ */
 } pstyle;
 
 typedef struct pseg {
@@ -181,6 +182,7 @@ typedef struct pseg {
     int len;
     float w;             /* points */
     const km_box *math;  /* an inline formula (s NULL), w its width */
+    int strike;
 } pseg;
 
 typedef struct pword {

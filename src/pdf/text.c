@@ -98,7 +98,7 @@ static void add_char(ppara *p, const pstyle *st, uint32_t cp)
     pword *w = &p->wd[p->nwd - 1];
     pseg *s = w->ns ? &p->seg[p->nseg - 1] : NULL;
     uint32_t color = st->url ? LINK_COLOR : st->color;
-    if (!s || s->math || s->font != f || s->size != size || s->color != color || s->code != st->code || s->url != st->url) {
+    if (!s || s->math || s->strike != st->strike || s->font != f || s->size != size || s->color != color || s->code != st->code || s->url != st->url) {
         s = new_seg(p);
         s->font = f;
         s->size = size;
@@ -106,6 +106,7 @@ static void add_char(ppara *p, const pstyle *st, uint32_t cp)
         s->code = st->code;
         s->url = st->url;
         s->chapter = st->chapter;
+        s->strike = st->strike;
         w->ns++;
     }
     char b[4];
@@ -222,6 +223,19 @@ void pp_inlines(ppara *p, const pstyle *base, const kiln_inline *in)
         case KILN_IN_CITE:
             pp_inlines(p, &st, in->children);
             break;
+        case KILN_IN_STRIKE:
+            st.strike = 1;
+            pp_inlines(p, &st, in->children);
+            break;
+        case KILN_IN_FOOTREF: {
+            /* the number in superscript digits, attached to the word before */
+            static const char *const sup[10] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+            char buf[64] = "";
+            for (const char *d = in->text; *d && strlen(buf) < 56; d++)
+                if (*d >= '0' && *d <= '9') strcat(buf, sup[*d - '0']);
+            pp_word(p, &st, buf);
+            break;
+        }
         case KILN_IN_MATH: {
             const km_box *b = pm_box(p->w, in->math, 0, style_size(&st));
             if (b) pp_math(p, &st, b);
@@ -413,6 +427,7 @@ void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float widt
             const pseg *s = &p->seg[wd->s0 + k];
             if (s->code) pl_rect(p->w, cx - 1, baseline - s->size * 0.92f, s->w + 2, s->size * 1.22f, 0xEEEEEEu);
             if (s->len) pl_text_op(p->w, s->font, s->size, s->color, cx, baseline, s->s, s->len);
+            if (s->strike) pl_line(p->w, cx, baseline - s->size * 0.3f, cx + s->w, baseline - s->size * 0.3f, s->size * 0.06f, s->color);
             if (s->math) {
                 pdop *o = pl_op(p->w, OP_MATH);
                 o->x = cx;

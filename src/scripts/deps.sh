@@ -12,7 +12,7 @@ if [ "${1:-}" = slurm ]; then
 elif [ "${1:-}" = bench ]; then
     PKGS="python3-torch time"
 else
-PKGS="build-essential pkg-config libcmark-dev libhpdf-dev libpng-dev zlib1g-dev check \
+PKGS="build-essential pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
 libxml2-dev poppler-utils time npm libbtparse-dev"
 fi
