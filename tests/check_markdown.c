@@ -392,8 +392,46 @@ START_TEST(gfm_in_both_outputs)
 }
 END_TEST
 
+START_TEST(callouts)
+{
+    char root[64];
+    kiln_diag d;
+    build(root,
+          "# Notes\n\n"
+          "> [!NOTE]\n> Plain note.\n\n"
+          "> [!tip]\n> Lower case works.\n\n"
+          "> [!IMPORTANT]\n> One.\n\n"
+          "> [!WARNING]\n> A rate of $1.0$ diverges.\n>\n> Second paragraph.\n\n"
+          "> [!CAUTION]\n> Last.\n\n"
+          "> [!NOTE] with text after the marker is a quote.\n\n"
+          "> An ordinary quote.\n",
+          &d);
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    COUNT(h, "//div[contains(@class, 'callout ')]", 5);
+    const char *kinds[] = {"note", "tip", "important", "warning", "caution"}, *titles[] = {"Note", "Tip", "Important", "Warning", "Caution"};
+    for (int i = 0; i < 5; i++) {
+        char xp[160];
+        snprintf(xp, sizeof xp, "count(//div[@class='callout callout-%s']/p[@class='callout-title' and .='%s'])", kinds[i], titles[i]);
+        ck_assert_msg(xnum(h, xp) == 1, "%s", xp);
+    }
+    COUNT(h, "//div[@class='callout callout-warning']/p[not(@class)]", 2);
+    COUNT(h, "//div[@class='callout callout-warning']//math", 1);
+    COUNT(h, "//blockquote", 2);
+    ck_assert(xnum(h, "count(//div[contains(@class, 'callout')][contains(., '[!')])") == 0);
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "Warning\n"));
+    ck_assert_ptr_nonnull(strstr(t, "Caution\n"));
+    ck_assert_ptr_nonnull(strstr(t, "Second paragraph."));
+    ck_assert_ptr_null(strstr(t, "[!WARNING]"));
+    free(t);
+}
+END_TEST
+
 START_TEST(gfm_errors)
 {
+    expect_error("# T\n\n> [!DANGER]\n> Boom.\n", "ch.md:3:", "unknown callout '[!DANGER]'; accepted: [!NOTE], [!TIP], [!IMPORTANT], [!WARNING], [!CAUTION]");
     expect_error("# T\n\nA note[^nope] without its text.\n", "ch.md:3:", "footnote '[^nope]' has no definition");
 }
 END_TEST
@@ -410,6 +448,7 @@ int main(void)
     TCase *g = tcase_create("gfm");
     tcase_set_timeout(g, 120);
     tcase_add_test(g, gfm_in_both_outputs);
+    tcase_add_test(g, callouts);
     tcase_add_test(g, gfm_errors);
     suite_add_tcase(s, g);
     TCase *c = tcase_create("citations");

@@ -233,6 +233,9 @@ enum kiln_block_kind {
     KILN_BL_CELL,            /* inlines */
     KILN_BL_FOOTNOTES,       /* a chapter's footnotes, at its end: children =
                                 ITEMs, anchor "fn-N", number N */
+    KILN_BL_CALLOUT,         /* > [!NOTE] ...: info = "note", "tip",
+                                "important", "warning" or "caution";
+                                children = the quote's blocks after the marker */
     KILN_BL_REFERENCES,      /* the works cited: children are PARAGRAPHs, each
                                 with its anchor "ref-KEY" */
     KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;

@@ -84,6 +84,41 @@ static kiln_block *split_displays(loader *L, kiln_block *b)
     return head;
 }
 
+/* GitHub's callouts: a quote whose first line is [!NOTE], [!TIP],
+ * [!IMPORTANT], [!WARNING] or [!CAUTION] alone. */
+static void callout(loader *L, kiln_block *b)
+{
+    kiln_block *p = b->children;
+    if (!p || p->kind != KILN_BL_PARAGRAPH || !p->inlines || p->inlines->kind != KILN_IN_TEXT) return;
+    const char *t = p->inlines->text;
+    if (strncmp(t, "[!", 2)) return;
+    const char *e = strchr(t, ']');
+    if (!e) return;
+    static const char *const kinds[] = {"note", "tip", "important", "warning", "caution"};
+    char kind[16] = "";
+    size_t n = (size_t)(e - t - 2);
+    for (size_t i = 0; i < n && i < sizeof kind - 1; i++) kind[i] = (char)tolower((unsigned char)t[2 + i]);
+    int k = -1;
+    for (int i = 0; i < 5; i++)
+        if (n == strlen(kinds[i]) && !strcmp(kind, kinds[i])) k = i;
+    const char *rest = e + 1;
+    while (*rest == ' ' || *rest == '\t') rest++;
+    kiln_inline *next = p->inlines->next;
+    int alone = !*rest && (!next || next->kind == KILN_IN_SOFTBREAK || next->kind == KILN_IN_LINEBREAK);
+    if (!alone) return;   /* "[!x] text" on one line is an ordinary quote */
+    if (k < 0) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, p->line, "unknown callout '%.*s'; accepted: [!NOTE], [!TIP], [!IMPORTANT], [!WARNING], [!CAUTION]",
+                 (int)(e - t + 1), t);
+        return;
+    }
+    b->kind = KILN_BL_CALLOUT;
+    b->info = kinds[k];
+    /* drop the marker (and the break after it); an empty paragraph goes */
+    p->inlines = next ? next->next : NULL;
+    if (!p->inlines) b->children = p->next;
+    else p->line++;
+}
+
 static kiln_block *convert_block(loader *L, cmark_node *n)
 {
     kiln_block *b = ka_alloc(L->a, sizeof *b);
@@ -108,6 +143,7 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
     case CMARK_NODE_BLOCK_QUOTE:
         b->kind = KILN_BL_QUOTE;
         b->children = convert_blocks(L, cmark_node_first_child(n));
+        callout(L, b);
         break;
     case CMARK_NODE_LIST:
         b->kind = KILN_BL_LIST;

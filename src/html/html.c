@@ -336,6 +336,17 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
             sb_add(b, "</div>\n");
             break;
         }
+        case KILN_BL_CALLOUT: {
+            static const char *const names[][2] = {{"note", "Note"}, {"tip", "Tip"}, {"important", "Important"},
+                                                   {"warning", "Warning"}, {"caution", "Caution"}};
+            const char *title = "Note";
+            for (int i = 0; i < 5; i++)
+                if (!strcmp(bl->info, names[i][0])) title = names[i][1];
+            sb_printf(b, "<div class=\"callout callout-%s\" role=\"note\">\n<p class=\"callout-title\">%s</p>\n", bl->info, title);
+            html_blocks(w, b, bl->children, 0);
+            sb_add(b, "</div>\n");
+            break;
+        }
         case KILN_BL_QUOTE:
             sb_add(b, "<blockquote>\n");
             html_blocks(w, b, bl->children, 0);

@@ -785,6 +785,25 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         case KILN_BL_HEADING:
             heading(w, c, b, b->level);
             break;
+        case KILN_BL_CALLOUT: {
+            /* a coloured bar, the kind as a title, the blocks indented */
+            static const struct { const char *kind, *title; uint32_t color; } k[] = {
+                {"note", "Note", 0x0B63A8u}, {"tip", "Tip", 0x1A7F37u}, {"important", "Important", 0x8250DFu},
+                {"warning", "Warning", 0x9A6700u}, {"caution", "Caution", 0xCF222Eu}};
+            int i = 0;
+            while (i < 4 && strcmp(k[i].kind, b->info)) i++;
+            ctx qc = *c;
+            if (qc.nbars < 8) qc.bar_x[qc.nbars++] = c->x + 2;
+            qc.x += 14;
+            qc.width -= 14;
+            qc.tight = 0;
+            pstyle ts = ps_make(PF_SANS, PS_BOLD, BODY_SIZE * 0.92f, k[i].color);
+            new_item(w, &qc, BODY_LEAD, 8, baseline_of(BODY_LEAD, BODY_SIZE));
+            pl_label(w, &ts, qc.x, baseline_of(BODY_LEAD, BODY_SIZE), k[i].title);
+            item_at(w, item_index(w))->keep = 1;
+            layout_blocks(w, &qc, b->children, NULL);
+            break;
+        }
         case KILN_BL_QUOTE: {
             ctx qc = *c;
             if (qc.nbars < 8) qc.bar_x[qc.nbars++] = c->x + 2;
