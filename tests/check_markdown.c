@@ -429,6 +429,58 @@ START_TEST(callouts)
 }
 END_TEST
 
+/* Two chapters; status returned. */
+static int build2(char root[64], const char *md1, const char *md2, kiln_diag *d)
+{
+    test_tmpdir(root);
+    char p[256];
+    snprintf(p, sizeof p, "%s/content", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    put(root, "content/index.md", "# An article\n\nIts summary; see [the first chapter](01-one.md).\n");
+    put(root, "content/01-one.md", md1);
+    put(root, "content/02-two.md", md2);
+    kiln_build_opts o = opts(root);
+    kiln_build_stats st;
+    memset(d, 0, sizeof *d);
+    return kiln_report_build(&o, &st, d);
+}
+
+START_TEST(links_and_sections)
+{
+    char root[64];
+    kiln_diag d;
+    int rc = build2(root, "# One\n\n## Intro\n\n### Detail\n\n$$ x $$ {#eq:x}\n\nSee [two](02-two.md#step-decay) and [here](#detail).\n",
+                    "# Two\n\n## Warm-up\n\n## Step decay\n\nBack to {{sec:detail}}, {{sec:intro}}, {{sec:step-decay}}, {{sec:one}}; "
+                    "[the equation](01-one.md#eq-x).\n",
+                    &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "02-two.html");
+    STR(h, "//a[@class='ref'][1]", "Section 1.1.1");
+    STR(h, "//a[@class='ref'][1]/@href", "01-one.html#detail");
+    STR(h, "//a[@class='ref'][2]", "Section 1.1");
+    STR(h, "//a[@class='ref'][3]", "Section 2.2");
+    STR(h, "//a[@class='ref'][3]/@href", "#step-decay");
+    STR(h, "//a[@class='ref'][4]", "Chapter 1");
+    COUNT(h, "//a[@href='01-one.html#eq-x']", 1);
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "Section 1.1.1"));
+    ck_assert_ptr_nonnull(strstr(t, "2.2 Step decay"));   /* the PDF's own numbering agrees */
+    ck_assert_ptr_nonnull(strstr(t, "1.1.1 Detail"));
+    free(t);
+    /* broken ones */
+    ck_assert_int_eq(build2(root, "# One\n\n## Intro\n", "# Two\n\nA\n\n[x](01-one.md#nope) and [y](03-none.md), [z](#gone).\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "02-two.md:5: link to '01-one.md#nope': no heading, figure, table or equation 'nope' there; its headings: intro"), "%s", d.text);
+    ck_assert_msg(strstr(d.text, "02-two.md:5: link to '03-none.md': no such chapter; chapters: index.md, 01-one.md, 02-two.md"), "%s", d.text);
+    ck_assert_msg(strstr(d.text, "02-two.md:5: link to '#gone'"), "%s", d.text);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build2(root, "# One\n", "# Two\n\n{{sec:nope}}\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "02-two.md:3: reference {{sec:nope}}: no heading with the id 'nope'"), "%s", d.text);
+    kiln_diag_free(&d);
+}
+END_TEST
+
 START_TEST(gfm_errors)
 {
     expect_error("# T\n\n> [!DANGER]\n> Boom.\n", "ch.md:3:", "unknown callout '[!DANGER]'; accepted: [!NOTE], [!TIP], [!IMPORTANT], [!WARNING], [!CAUTION]");
@@ -449,6 +501,7 @@ int main(void)
     tcase_set_timeout(g, 120);
     tcase_add_test(g, gfm_in_both_outputs);
     tcase_add_test(g, callouts);
+    tcase_add_test(g, links_and_sections);
     tcase_add_test(g, gfm_errors);
     suite_add_tcase(s, g);
     TCase *c = tcase_create("citations");

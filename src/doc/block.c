@@ -137,6 +137,7 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         sbuf t = {0};
         plain_text(&t, b->inlines);
         b->anchor = make_anchor(L, t.s ? t.s : "");
+        b->chapter = L->chapter;
         sb_free(&t);
         break;
     }

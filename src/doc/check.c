@@ -112,6 +112,122 @@ static void check_config_refs(loader *L)
     }
 }
 
+/* The heading numbers the PDF shows: chapter N; its level-2 headings (and
+ * any later level-1 one) N.k, level-3 N.k.m. */
+static const char *heading_number(kiln_arena *a, const kiln_chapter *ch, const kiln_block *want, int *sec2, int *sec3,
+                                  const kiln_block *b, int *seen_title)
+{
+    for (; b; b = b->next) {
+        if (b->kind == KILN_BL_HEADING) {
+            int level = b->level;
+            if (level == 1 && !*seen_title) {
+                *seen_title = 1;
+                if (b == want) return ka_printf(a, "Chapter %d", ch->index + 1);
+                continue;
+            }
+            if (level <= 2) { ++*sec2; *sec3 = 0; }
+            else if (level == 3) ++*sec3;
+            if (b == want) {
+                if (level <= 2) return ka_printf(a, "Section %d.%d", ch->index + 1, *sec2);
+                if (level == 3) return ka_printf(a, "Section %d.%d.%d", ch->index + 1, *sec2, *sec3);
+                return ka_printf(a, "Section %d.%d.%d", ch->index + 1, *sec2, *sec3);   /* deeper: its level-3 parent */
+            }
+        }
+        if (b->children) {
+            const char *r = heading_number(a, ch, want, sec2, sec3, b->children, seen_title);
+            if (r) return r;
+        }
+    }
+    return NULL;
+}
+
+static const kiln_block *heading_in(const kiln_block *b, const char *anchor)
+{
+    for (; b; b = b->next) {
+        if ((b->kind == KILN_BL_HEADING || b->kind == KILN_BL_MATH) && b->anchor[0] && !strcmp(b->anchor, anchor)) return b;
+        if (b->kind == KILN_BL_DIRECTIVE && b->directive && b->directive->anchor && !strcmp(b->directive->anchor, anchor)) return b;
+        if (b->children) {
+            const kiln_block *r = heading_in(b->children, anchor);
+            if (r) return r;
+        }
+    }
+    return NULL;
+}
+
+/* A heading by id in any chapter: its "Section 2.3" text. */
+static const char *find_heading(kiln_doc *doc, const char *id, const kiln_block **out)
+{
+    for (int i = 0; i < doc->n_chapters; i++) {
+        const kiln_block *h = heading_in(doc->chapters[i].blocks, id);
+        if (h && h->kind == KILN_BL_HEADING) {
+            int s2 = 0, s3 = 0, title = 0;
+            *out = h;
+            return heading_number(doc->arena, &doc->chapters[i], h, &s2, &s3, doc->chapters[i].blocks, &title);
+        }
+    }
+    *out = NULL;
+    return NULL;
+}
+
+static void list_anchors(sbuf *m, const kiln_block *b)
+{
+    for (; b; b = b->next) {
+        if (b->kind == KILN_BL_HEADING && b->level > 1) {
+            if (m->len) sb_add(m, ", ");
+            sb_add(m, b->anchor);
+        }
+        if (b->children) list_anchors(m, b->children);
+    }
+}
+
+/* Links to chapters and to headings, figures, tables and equations in them. */
+static void check_links(loader *L)
+{
+    kiln_doc *doc = L->doc;
+    for (int i = 0; i < L->n_links; i++) {
+        const char *raw = L->link_raw[i], *hash = strchr(raw, '#');
+        size_t n = hash ? (size_t)(hash - raw) : strlen(raw);
+        const kiln_chapter *to = L->link_from[i];
+        const kiln_block *blocks = to ? to->blocks : doc->front;
+        if (n) {
+            const char *base = raw;
+            for (size_t k = 0; k < n; k++)
+                if (raw[k] == '/') base = raw + k + 1;
+            size_t bn = (size_t)(raw + n - base);
+            to = NULL;
+            blocks = NULL;
+            if (bn == 8 && !strncmp(base, "index.md", 8)) blocks = doc->front;
+            for (int c = 0; c < doc->n_chapters && !blocks; c++) {
+                const char *slug = doc->chapters[c].slug;
+                if (strlen(slug) == bn - 3 && !strncmp(slug, base, bn - 3)) { to = &doc->chapters[c]; blocks = to->blocks; }
+            }
+            if (!blocks) {
+                sbuf m = {0};
+                for (int c = 0; c < doc->n_chapters; c++) {
+                    if (c) sb_add(&m, ", ");
+                    sb_add(&m, doc->chapters[c].slug);
+                    sb_add(&m, ".md");
+                }
+                kd_error(L->d, KILN_REPORT_EINPUT, L->link_files[i], L->links[i]->line, "link to '%s': no such chapter; chapters: index.md, %s",
+                         raw, m.s ? m.s : "");
+                sb_free(&m);
+                continue;
+            }
+        }
+        if (!hash || !hash[1]) continue;
+        if (heading_in(blocks, hash + 1)) continue;
+        sbuf m = {0};
+        list_anchors(&m, blocks);
+        kd_error(L->d, KILN_REPORT_EINPUT, L->link_files[i], L->links[i]->line, "link to '%s': no heading, figure, table or equation '%s' there; its headings: %s",
+                 raw, hash + 1, m.len ? m.s : "(none)");
+        sb_free(&m);
+    }
+    free(L->links);
+    free(L->link_raw);
+    free(L->link_files);
+    free(L->link_from);
+}
+
 void check_all(loader *L)
 {
     kiln_doc *doc = L->doc;
@@ -395,6 +511,19 @@ void check_all(loader *L)
     for (int i = 0; i < L->n_refs; i++) {
         kiln_inline *in = L->refs[i];
         const char *file = L->ref_files[i];
+        if (in->kind == KILN_IN_REF && !strcmp(in->metric, "sec")) {
+            const kiln_block *h = NULL;
+            const char *num = find_heading(doc, in->run_id, &h);
+            if (!h) {
+                kd_error(L->d, KILN_REPORT_EINPUT, file, in->line,
+                         "reference %s: no heading with the id '%s' (a heading's id is its text in lower case, spaces as '-': "
+                         "## Step decay -> {{sec:step-decay}})", in->text, in->run_id);
+                continue;
+            }
+            in->eq = h;
+            in->format = num;
+            continue;
+        }
         if (in->kind == KILN_IN_REF && !strcmp(in->metric, "eq")) {
             sbuf m = {0};
             for (int j = 0; j < doc->n_equations && !in->eq; j++) {
@@ -437,4 +566,5 @@ void check_all(loader *L)
         if (needs_result(in->metric)) r->needed = 1;
     }
     check_config_refs(L);
+    check_links(L);
 }

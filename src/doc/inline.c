@@ -58,14 +58,14 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
         /* fig:ID / table:ID */
         char *kind = ka_strndup(L->a, s, (size_t)(colon - s));
         const char *id = colon + 1;
-        if (strcmp(kind, "fig") && strcmp(kind, "figure") && strcmp(kind, "table") && strcmp(kind, "eq")) {
+        if (strcmp(kind, "fig") && strcmp(kind, "figure") && strcmp(kind, "table") && strcmp(kind, "eq") && strcmp(kind, "sec")) {
             kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
-                     "reference '{{%s}}': unknown kind '%s'%s; accepted: {{fig:ID}}, {{table:ID}}, {{eq:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind,
-                     hint(L, kind, "fig table eq"));
+                     "reference '{{%s}}': unknown kind '%s'%s; accepted: {{fig:ID}}, {{table:ID}}, {{eq:ID}}, {{sec:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind,
+                     hint(L, kind, "fig table eq sec"));
             return NULL;
         }
         kiln_inline *in = new_inline(L, KILN_IN_REF, line);
-        in->metric = !strcmp(kind, "table") ? "table" : !strcmp(kind, "eq") ? "eq" : "fig";
+        in->metric = !strcmp(kind, "table") ? "table" : !strcmp(kind, "eq") ? "eq" : !strcmp(kind, "sec") ? "sec" : "fig";
         in->run_id = ka_strdup(L->a, id);
         in->text = ka_printf(L->a, "{{%s}}", s);
         push_ref(L, in);
@@ -247,6 +247,29 @@ static km_node *parse_math(loader *L, int i)
     return t;
 }
 
+/* A link to a chapter (x.md, x.md#anchor) or to a heading of this page
+ * (#anchor), remembered for check_links. */
+static void note_link(loader *L, kiln_inline *in, const char *raw)
+{
+    size_t scheme = strspn(raw, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if (scheme && raw[scheme] == ':') return;
+    const char *hash = strchr(raw, '#');
+    size_t n = hash ? (size_t)(hash - raw) : strlen(raw);
+    if (!(raw[0] == '#' || (n > 3 && !strncmp(raw + n - 3, ".md", 3)))) return;
+    if (L->n_links == L->cap_links) {
+        L->cap_links = L->cap_links ? 2 * L->cap_links : 32;
+        L->links = realloc(L->links, sizeof *L->links * (size_t)L->cap_links);
+        L->link_raw = realloc(L->link_raw, sizeof *L->link_raw * (size_t)L->cap_links);
+        L->link_files = realloc(L->link_files, sizeof *L->link_files * (size_t)L->cap_links);
+        L->link_from = realloc(L->link_from, sizeof *L->link_from * (size_t)L->cap_links);
+        if (!L->links || !L->link_raw || !L->link_files || !L->link_from) abort();
+    }
+    L->links[L->n_links] = in;
+    L->link_raw[L->n_links] = ka_strdup(L->a, raw);
+    L->link_files[L->n_links] = L->file;
+    L->link_from[L->n_links++] = L->chapter;
+}
+
 static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inline **tail_out)
 {
     cmark_node_type t = cmark_node_get_type(n);
@@ -289,7 +312,9 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
                                   : t == CMARK_NODE_LINK ? KILN_IN_LINK : KILN_IN_IMAGE;
         in = new_inline(L, k, *line);
         if (k == KILN_IN_LINK || k == KILN_IN_IMAGE) {
-            in->url = rewrite_url(L, cmark_node_get_url(n) ? cmark_node_get_url(n) : "", *line);
+            const char *raw = cmark_node_get_url(n) ? cmark_node_get_url(n) : "";
+            in->url = rewrite_url(L, raw, *line);
+            if (k == KILN_IN_LINK) note_link(L, in, raw);
             in->title = ka_strdup(L->a, cmark_node_get_title(n));
         }
         L->in_link++;

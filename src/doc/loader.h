@@ -52,6 +52,11 @@ typedef struct loader {
     int bib_failed;       /* the .bib had an error (reported once) */
     int in_link;          /* converting a link's text: no citations there */
     int n_footnotes;      /* footnote definitions met in the current file */
+    /* links to chapters and headings, checked once all are known */
+    kiln_inline **links;
+    const char **link_raw, **link_files;
+    const kiln_chapter **link_from;
+    int n_links, cap_links;
 } loader;
 
 int in_list(const char *const *list, const char *s);

@@ -48,7 +48,7 @@ static void resolve_inlines(kiln_doc *doc, const kiln_chapter *ch, kiln_inline *
                 }
             } else in->text = "n/a";
         } else if (in->kind == KILN_IN_REF && in->eq) {
-            in->text = ka_printf(doc->arena, "Equation %d", in->eq->number);
+            in->text = !strcmp(in->metric, "sec") ? in->format : ka_printf(doc->arena, "Equation %d", in->eq->number);
             const kiln_chapter *at = in->eq->chapter;
             in->url = at == ch || !at ? ka_printf(doc->arena, "#%s", in->eq->anchor)
                                       : ka_printf(doc->arena, "%s#%s", at->page, in->eq->anchor);
