@@ -8,6 +8,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <libxml/xpath.h>
 
 static kiln_build_opts opts(const char *root)
@@ -481,6 +482,98 @@ START_TEST(links_and_sections)
 }
 END_TEST
 
+/* Copy a fixture into the article's content folder. */
+static void fixture(const char *root, const char *name, const char *as)
+{
+    char from[256];
+    snprintf(from, sizeof from, "tests/fixtures/%s", name);
+    size_t n;
+    char *data = test_read_file(from, &n);
+    ck_assert_ptr_nonnull(data);
+    char to[256];
+    snprintf(to, sizeof to, "%s/content/%s", root, as);
+    ck_assert_int_eq(test_write_file(to, data, n), 0);
+    free(data);
+}
+
+/* The fixtures are 64 x 48 gradients made with ImageMagick
+ * (convert -size 64x48 gradient:red-blue -strip x.png; green-yellow, quality 70, x.jpg). */
+START_TEST(images)
+{
+    char root[64];
+    test_tmpdir(root);
+    char p[256];
+    snprintf(p, sizeof p, "%s/content", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/content/pics", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    fixture(root, "gradient-64x48.png", "pics/curve.png");
+    fixture(root, "gradient-64x48.jpg", "photo.jpg");
+    put(root, "content/index.md", "# An article\n\nIts summary.\n");
+    put(root, "content/01-ch.md", "# Pictures\n\n![A red-blue gradient](pics/curve.png)\n\n![A photo](photo.jpg)\n\n"
+                                  "Inline ![the same photo](photo.jpg) and a remote ![remote](https://example.org/x.png).\n");
+    kiln_build_opts o = opts(root);
+    kiln_build_stats st;
+    kiln_diag d = {0};
+    ck_assert_msg(kiln_report_build(&o, &st, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-ch.html");
+    STR(h, "//img[@alt='A red-blue gradient']/@src", "media/curve.png");
+    STR(h, "//img[@alt='A photo']/@src", "media/photo.jpg");
+    STR(h, "//img[@alt='the same photo']/@src", "media/photo.jpg");   /* one copy per file */
+    STR(h, "//img[@alt='remote']/@src", "https://example.org/x.png");
+    xmlFreeDoc(h);
+    /* the copies are the files */
+    size_t a = 0, b = 0;
+    char *orig = test_read_file("tests/fixtures/gradient-64x48.jpg", &a);
+    snprintf(p, sizeof p, "%s/out/media/photo.jpg", root);
+    char *copy = test_read_file(p, &b);
+    ck_assert(orig && copy && a == b && !memcmp(orig, copy, a));
+    free(orig);
+    free(copy);
+    snprintf(p, sizeof p, "%s/out/media/curve.png", root);
+    ck_assert_int_eq(access(p, R_OK), 0);
+    /* the PDF embeds both block images (PNG and JPEG) at their size */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "pdfimages -list '%s/out/report.pdf' | awk 'NR>2 {print $4 \"x\" $5 \" \" $9}' > '%s/img.txt'", root, root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/img.txt", root);
+    char *list = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(list);
+    ck_assert_msg(strstr(list, "64x48 image") && strstr(list, "64x48 jpeg"), "pdfimages: %s", list);
+    free(list);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "[image: the same photo]"));   /* an inline image: its alt text */
+    free(t);
+}
+END_TEST
+
+START_TEST(image_errors)
+{
+    char root[64];
+    kiln_diag d;
+    ck_assert_int_eq(build2(root, "# One\n\n![a missing file](nope.png)\n", "# Two\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-one.md:3: image 'nope.png': cannot read") && strstr(d.text, "No such file"), "%s", d.text);
+    kiln_diag_free(&d);
+    ck_assert_int_eq(build2(root, "# One\n\nText.\n\n![](https://example.org/x.png)\n", "# Two\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-one.md:5: image 'https://example.org/x.png' has no alt text"), "%s", d.text);
+    kiln_diag_free(&d);
+    test_tmpdir(root);
+    char p[256];
+    snprintf(p, sizeof p, "%s/content", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    put(root, "content/index.md", "# A\n\nS.\n");
+    put(root, "content/fake.png", "GIF89a not a png");
+    put(root, "content/01-one.md", "# One\n\n![a fake](fake.png)\n");
+    kiln_build_opts o = opts(root);
+    kiln_build_stats st;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-one.md:3: image 'fake.png'") && strstr(d.text, "is not a PNG or JPEG file"), "%s", d.text);
+    kiln_diag_free(&d);
+}
+END_TEST
+
 START_TEST(gfm_errors)
 {
     expect_error("# T\n\n> [!DANGER]\n> Boom.\n", "ch.md:3:", "unknown callout '[!DANGER]'; accepted: [!NOTE], [!TIP], [!IMPORTANT], [!WARNING], [!CAUTION]");
@@ -502,6 +595,8 @@ int main(void)
     tcase_add_test(g, gfm_in_both_outputs);
     tcase_add_test(g, callouts);
     tcase_add_test(g, links_and_sections);
+    tcase_add_test(g, images);
+    tcase_add_test(g, image_errors);
     tcase_add_test(g, gfm_errors);
     suite_add_tcase(s, g);
     TCase *c = tcase_create("citations");

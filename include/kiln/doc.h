@@ -77,6 +77,9 @@ struct kiln_inline {
     const char *run_id, *metric, *format;
     /* KILN_IN_REF: the figure or table referred to */
     const kiln_directive *target;
+    /* KILN_IN_IMAGE: the local file (url is then "media/NAME", where the
+       site holds its copy); "" for a remote image */
+    const char *src;
     /* KILN_IN_REF to an equation: the display; KILN_IN_MATH: the tree */
     const struct kiln_block *eq;
     struct km_node *math;
@@ -314,6 +317,9 @@ typedef struct kiln_doc {
     int n_groups;
     kiln_block **equations;    /* numbered displays, in number order */
     int n_equations;
+    kiln_inline **images;      /* local images, one per file (copied into
+                                  the site as their url says) */
+    int n_images;
     struct cite_bib *bib;      /* content/references.bib, NULL if none */
     const kiln_chapter *references; /* the References chapter (last), NULL
                                        when nothing is cited */

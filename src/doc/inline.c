@@ -6,6 +6,8 @@
 #include "kiln/cite.h"
 #include <cmark-gfm.h>
 #include <ctype.h>
+#include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +249,8 @@ static km_node *parse_math(loader *L, int i)
     return t;
 }
 
+static void check_image(loader *L, kiln_inline *in, const char *raw);
+
 /* A link to a chapter (x.md, x.md#anchor) or to a heading of this page
  * (#anchor), remembered for check_links. */
 static void note_link(loader *L, kiln_inline *in, const char *raw)
@@ -268,6 +272,61 @@ static void note_link(loader *L, kiln_inline *in, const char *raw)
     L->link_raw[L->n_links] = ka_strdup(L->a, raw);
     L->link_files[L->n_links] = L->file;
     L->link_from[L->n_links++] = L->chapter;
+}
+
+/* PNG or JPEG by its first bytes; 0 when it is neither or unreadable. */
+static int image_kind(const char *path, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { *err = errno; return 0; }
+    unsigned char m[8] = {0};
+    size_t n = fread(m, 1, 8, f);
+    fclose(f);
+    *err = 0;
+    if (n == 8 && !memcmp(m, "\x89PNG\r\n\x1a\n", 8)) return 1;
+    if (n >= 3 && m[0] == 0xFF && m[1] == 0xD8 && m[2] == 0xFF) return 2;
+    return 0;
+}
+
+/* ![alt](file): alt text required; a local file (relative to the chapter)
+ * must be a readable PNG or JPEG; it gets a name under media/ in the site. */
+static void check_image(loader *L, kiln_inline *in, const char *raw)
+{
+    sbuf alt = {0};
+    plain_text(&alt, in->children);
+    int has_alt = alt.len > 0 && strspn(alt.s, " \t") < alt.len;
+    sb_free(&alt);
+    if (!has_alt)
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s' has no alt text: write ![what it shows](%s)", raw, raw);
+    in->src = "";
+    size_t scheme = strspn(raw, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if ((scheme && raw[scheme] == ':') || raw[0] == '/' || !raw[0]) return;
+    size_t rn = strcspn(raw, "?#");
+    const char *slash = strrchr(L->file, '/');
+    const char *path = slash ? ka_printf(L->a, "%.*s/%.*s", (int)(slash - L->file), L->file, (int)rn, raw)
+                             : ka_strndup(L->a, raw, rn);
+    int err;
+    int kind = image_kind(path, &err);
+    if (!kind) {
+        if (err) kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s': cannot read %s: %s", raw, path, strerror(err));
+        else kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s': %s is not a PNG or JPEG file", raw, path);
+        return;
+    }
+    in->src = path;
+    kiln_doc *doc = L->doc;
+    for (int i = 0; i < doc->n_images; i++)
+        if (!strcmp(doc->images[i]->src, path)) { in->url = doc->images[i]->url; return; }
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *name = ka_printf(L->a, "media/%s", base);
+    for (int k = 2;; k++) {
+        int clash = 0;
+        for (int i = 0; i < doc->n_images; i++) clash |= !strcmp(doc->images[i]->url, name);
+        if (!clash) break;
+        name = ka_printf(L->a, "media/%d-%s", k, base);
+    }
+    in->url = name;
+    grow_ptrs((void ***)&doc->images, doc->n_images);
+    doc->images[doc->n_images++] = in;
 }
 
 static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inline **tail_out)
@@ -320,6 +379,7 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
         L->in_link++;
         in->children = convert_inlines(L, cmark_node_first_child(n), line);
         L->in_link--;
+        if (k == KILN_IN_IMAGE) check_image(L, in, cmark_node_get_url(n) ? cmark_node_get_url(n) : "");
         break;
     }
     case CMARK_NODE_FOOTNOTE_REFERENCE:

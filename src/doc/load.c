@@ -294,6 +294,7 @@ void kiln_doc_free(kiln_doc *doc)
     free(doc->equations);
     free(doc->math_values);
     free(doc->math_value_nodes);
+    free(doc->images);
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
         if (r->ok && r->kind == KILN_RUN_TRAIN) kiln_history_free(&r->history);

@@ -633,6 +633,27 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
     int rc = load_template(path, &t, d);
     if (rc) return rc;
 
+    /* local images: a copy in the site, where their url points */
+    for (int i = 0; i < doc->n_images; i++) {
+        const kiln_inline *im = doc->images[i];
+        size_t n;
+        char *data = kr_read_file(im->src, &n);
+        snprintf(path, sizeof path, "%s/media", dir);
+        if (!data || kr_mkdirs(path)) {
+            kd_error(d, KILN_REPORT_EFAIL, im->src, 0, "cannot copy the image into the site: %s", strerror(errno));
+            free(data);
+            free_template(&t);
+            return KILN_REPORT_EFAIL;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, im->url);
+        int wr = kiln_write_file_atomic(path, data, n);
+        free(data);
+        if (wr) {
+            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
+            free_template(&t);
+            return KILN_REPORT_EFAIL;
+        }
+    }
     writer w = {doc, NULL, doc->opts.allow_html};
     char *site_title = escaped(doc->title);
     sbuf footer = {0};

@@ -280,6 +280,68 @@ int png_size(const char *path, float *wpt, float *hpt)
     return rc;
 }
 
+/* A JPEG's size in points (96 dpi unless its JFIF header says). */
+static int jpeg_size(const char *path, float *wpt, float *hpt)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    unsigned char b[16];
+    int rc = -1;
+    double dpi_x = 96, dpi_y = 96;
+    if (fread(b, 1, 2, f) == 2 && b[0] == 0xFF && b[1] == 0xD8) {
+        for (int k = 0; k < 256; k++) {
+            if (fread(b, 1, 4, f) != 4 || b[0] != 0xFF) break;
+            int m = b[1], len = b[2] << 8 | b[3];
+            if (len < 2) break;
+            if (m == 0xE0 && len >= 16) {   /* JFIF: density */
+                unsigned char j[14];
+                if (fread(j, 1, 12, f) != 12) break;
+                if (!memcmp(j, "JFIF", 4) && j[7] == 1 && (j[8] << 8 | j[9]) > 0 && (j[10] << 8 | j[11]) > 0) {
+                    dpi_x = j[8] << 8 | j[9];
+                    dpi_y = j[10] << 8 | j[11];
+                }
+                fseek(f, len - 2 - 12, SEEK_CUR);
+                continue;
+            }
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                if (fread(b, 1, 5, f) != 5) break;
+                int h = b[1] << 8 | b[2], wd = b[3] << 8 | b[4];
+                if (wd > 0 && h > 0) {
+                    *wpt = (float)(wd / dpi_x * 72.0);
+                    *hpt = (float)(h / dpi_y * 72.0);
+                    rc = 0;
+                }
+                break;
+            }
+            fseek(f, len - 2, SEEK_CUR);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* A paragraph that is one local image: the image, at most the column's
+ * width, centred. */
+static int image_paragraph(pw *w, ctx *c, const kiln_block *b)
+{
+    const kiln_inline *in = b->inlines;
+    if (!in || in->next || in->kind != KILN_IN_IMAGE || !in->src || !in->src[0]) return 0;
+    float iw, ih;
+    if (png_size(in->src, &iw, &ih) && jpeg_size(in->src, &iw, &ih)) return 0;
+    float s = 1;
+    if (iw > c->width) s = c->width / iw;
+    if (ih * s > w->text_h * 0.8f) s = w->text_h * 0.8f / ih;
+    float dw = iw * s, dh = ih * s;
+    new_item(w, c, dh + 8, 8, 0);
+    pdop *o = pl_op(w, OP_IMAGE);
+    o->x = c->x + (c->width - dw) / 2;
+    o->y = 4;
+    o->w = dw;
+    o->h = dh;
+    o->s = in->src;
+    return 1;
+}
+
 static void figure_block(pw *w, ctx *c, const kiln_directive *x)
 {
     float iw = 0, ih = 0;
@@ -770,6 +832,7 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
     {
         switch (b->kind) {
         case KILN_BL_PARAGRAPH: {
+            if (image_paragraph(w, c, b)) break;
             pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, c->color ? c->color : TEXT_COLOR);
             st.chapter = w->chapter;
             ppara p;

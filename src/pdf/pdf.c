@@ -452,8 +452,15 @@ static HPDF_Image load_image(drawer *dr, const char *path)
 {
     for (int i = 0; i < dr->nimg; i++)
         if (!strcmp(dr->imgs[i].path, path)) return dr->imgs[i].img;
-    HPDF_Image img = png_passthrough(dr->w->pdf, path);
-    if (!img) {
+    unsigned char magic[3] = {0};
+    FILE *mf = fopen(path, "rb");
+    if (mf) {
+        if (fread(magic, 1, 3, mf) != 3) magic[0] = 0;
+        fclose(mf);
+    }
+    int jpeg = magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF;
+    HPDF_Image img = jpeg ? HPDF_LoadJpegImageFromFile(dr->w->pdf, path) : png_passthrough(dr->w->pdf, path);
+    if (!img && !jpeg) {
         HPDF_ResetError(dr->w->pdf);
         dr->err->count = 0;
         img = HPDF_LoadPngImageFromFile(dr->w->pdf, path);
@@ -461,7 +468,7 @@ static HPDF_Image load_image(drawer *dr, const char *path)
     if (!img) {
         HPDF_ResetError(dr->w->pdf);
         dr->err->count = 0;
-        kd_warn(dr->w->diag, path, 0, "PDF: cannot embed this PNG; its figure is left blank");
+        kd_warn(dr->w->diag, path, 0, "PDF: cannot embed this image; its place is left blank");
     }
     dr->imgs = realloc(dr->imgs, sizeof *dr->imgs * (size_t)(dr->nimg + 1));
     if (!dr->imgs) abort();
