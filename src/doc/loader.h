@@ -1,12 +1,17 @@
 /* Private to the loader (src/doc/): its state and the functions its files
  * share.
  *
- *   load.c       kiln_doc_load / kiln_doc_load_text: files, chapters, the doc
- *   block.c      cmark blocks -> kiln blocks
- *   inline.c     cmark inlines -> kiln inlines, {{...}} values and references
+ *   load.c       kiln_doc_load / kiln_doc_load_text: files, chapters, the doc,
+ *                the bibliography and the References chapter
+ *   md_math.c    $...$ and $$...$$ taken out of the Markdown before cmark
+ *   block.c      cmark-gfm blocks -> kiln blocks (tables, footnotes, callouts,
+ *                displays split out of paragraphs)
+ *   inline.c     cmark-gfm inlines -> kiln inlines, {{...}} values and
+ *                references, math, citations, images, links to check
  *   directive.c  the directive vocabulary, "key = value" bodies, key checks
  *   config.c     each run's configuration, `base =` chains, the smoke shrink
- *   check.c      the checks once every directive and run is known
+ *   check.c      the checks once every directive and run is known (also
+ *                links to chapters and headings, {{sec:ID}})
  *   values.c     values of runs by name (kiln_run_value, kiln_group_value)
  *   format.c     number formats (kiln_format_value)
  *   text.c, id.c small text helpers, ids */
