@@ -4,11 +4,26 @@
 
 MODE     ?= release
 CC       ?= cc
-PKGS      = libcmark-gfm jansson libpng freetype2 libxxhash libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lhpdf -lbtparse -lz -lm
-CHECK_LIBS := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
-CHECK_CFLAGS := $(shell pkg-config --cflags check libxml-2.0 2>/dev/null)
+
+# The libraries' flags come from pkg-config, asked only once src/scripts/deps.sh
+# has installed the packages: build/pkg.mk is made by a rule that needs the
+# deps, and make reads its makefiles again after remaking one, so the very
+# first `make` on a bare machine installs, then compiles with every flag.
+# (A $(shell pkg-config ...) here would run before deps.sh.) `make clean` and
+# `make uninstall` need none of it.
+.DEFAULT_GOAL := all
+DEPS_SH  ?= src/scripts/deps.sh
+ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
+include build/pkg.mk
+endif
+build/pkg.mk: build/.deps-ok src/scripts/pkg-flags.sh
+	@sh src/scripts/pkg-flags.sh > $@.tmp && mv $@.tmp $@
+
+# The data: MNIST in the per-user cache, or wherever KILN_DATA says (the
+# same variable kiln reads; KILN_DATA_DIR is its older name).
+XDG_CACHE ?= $(if $(filter /%,$(XDG_CACHE_HOME)),$(XDG_CACHE_HOME),$(HOME)/.cache)
+KILN_DATA ?= $(if $(KILN_DATA_DIR),$(KILN_DATA_DIR),$(XDG_CACHE)/kiln/mnist)
+export KILN_DATA
 
 WARN      = -Wall -Wextra -Wshadow -Wno-unused-parameter
 OPT_release = -O3 -march=native -fno-math-errno
@@ -34,7 +49,6 @@ TEST_SRC   := $(sort $(wildcard tests/check_*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIBS       := $(foreach l,$(LIB_DIRS),$(BUILD)/libkiln_$(l).a)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-DATA       ?= out/data
 
 # make install PREFIX=/usr/local DESTDIR=...: the binary, the templates (the
 # installed kiln reads them from PREFIX, wherever it is run) and kiln(1)
@@ -43,16 +57,16 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only check-slurm bench asan debug clean diff smoke install uninstall FORCE
+.PHONY: all deps data report check check-only check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
 deps: build/.deps-ok
-build/.deps-ok: src/scripts/deps.sh
-	@sh src/scripts/deps.sh
+build/.deps-ok: $(DEPS_SH) $(wildcard content/*.md)
+	@sh $(DEPS_SH) content
 	@mkdir -p build && touch $@
 data: deps
-	@sh src/scripts/fetch-data.sh $(DATA)
+	@sh src/scripts/fetch-data.sh "$(KILN_DATA)"
 
 # --- the trainer fingerprint: a hash of the trainer's code without comments,
 # plus the compiler and flags that turn it into machine code ------------------
@@ -91,8 +105,12 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
 # --- the article ---------------------------------------------------------------
-report: all data
-	./$(BIN) build
+# The data is fetched only when a run must train: kiln build exits 3 when it
+# stopped for want of it (a build served from the cache reads no data).
+report: all
+	@./$(BIN) build; rc=$$?; if [ $$rc = 3 ]; then \
+	  echo "kiln: a run must train: fetching the data (make data), then building again"; \
+	  $(MAKE) --no-print-directory data && ./$(BIN) build; else exit $$rc; fi
 
 # make diff DIFF_ARGS="HEAD~3 --acc-tol 0.001" (see README, "What changed")
 diff: all
@@ -105,11 +123,17 @@ check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
 check-only:
 	@fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
-	  echo "== tests/slurm/test.sh"; KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) sh tests/slurm/test.sh || fail=1; \
+	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 \
+	    XDG_CACHE_HOME=$(CURDIR)/build/test-cache $$t || fail=1; done; \
+	  echo "== tests/slurm/test.sh"; KILN_BIN=$(BIN) sh tests/slurm/test.sh || fail=1; \
+	  echo "== tests/check_setup.sh"; sh tests/check_setup.sh || fail=1; \
 	  exit $$fail
 check-slurm: all data
-	@KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) sh tests/slurm/test.sh
+	@KILN_BIN=$(BIN) sh tests/slurm/test.sh
+
+# the set-up on a machine without the packages, simulated (tests/check_setup.sh)
+check-setup:
+	@sh tests/check_setup.sh
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan check

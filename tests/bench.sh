@@ -10,7 +10,7 @@
 set -eu
 THREADS=${THREADS:-2}
 EPOCHS=${BENCH_EPOCHS:-2}
-DATA=${KILN_DATA_DIR:-out/data}
+DATA=${KILN_DATA:-${KILN_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln/mnist}}
 # the shared bench/ folder: next to the main checkout (../shared) or, from a
 # worktree under wt/, two levels up
 SHARED=${KILN_SHARED:-}
@@ -70,7 +70,7 @@ if [ -f tests/bench_plot.c ]; then
 fi
 
 report=""
-if bin/kiln build --help >/dev/null 2>&1 && [ -d out/cache ]; then
+if bin/kiln build --help >/dev/null 2>&1 && [ -d content/cache ]; then
     bin/kiln build --no-run >/dev/null 2>&1 || true   # warm the page cache
     t0=$(date +%s.%N)
     if bin/kiln build --no-run >/dev/null 2>&1; then

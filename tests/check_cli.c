@@ -415,7 +415,7 @@ START_TEST(test_new_article_builds)
     result_free(&r);
     char data[4096];
     ck_assert_ptr_nonnull(realpath(test_data_dir(), data));
-    snprintf(env, sizeof env, "KILN_DATA_DIR='%s'", data);
+    snprintf(env, sizeof env, "KILN_DATA='%s'", data);
     r = run_in(art, env, "build");
     ck_assert_msg(r.status == 0, "kiln build of the new article: %s", r.err);
     ck_has(r.err, "1 run: 0 cached, 1 run, 0 failed");

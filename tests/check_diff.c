@@ -662,6 +662,19 @@ START_TEST(test_git_revisions)
     ck_assert_str_eq(before, after);
     free(before);
     free(after);
+
+    /* the committed cache moved (out/cache -> content/cache, as kiln's own
+     * did): a revision from before the move is still read, from out/cache */
+    char moved[400];
+    snprintf(moved, sizeof moved, "%s/content/cache", repo);
+    ck_assert_int_eq(sh("mkdir -p '%s'/content && " GIT "mv out/cache content/cache", repo, repo), 0);
+    ck_assert_int_eq(sh(GIT "commit -q -m 'move the cache'", repo, ""), 0);
+    j = run_diff("HEAD~1", NULL, moved, -1, -1, &rc, &msgs);
+    ck_assert_msg(rc == 0, "%d: %s", rc, msgs);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "summary"), "identical")), 4);
+    ck_assert(json_is_true(json_object_get(run_of(j, "a"), "histories_compared")));
+    json_decref(j);
+    free(msgs);
 #undef GIT
 }
 END_TEST

@@ -29,6 +29,18 @@ static kiln_build_opts quiet_opts(void)
     return o;
 }
 
+/* Run $KILN_BIN with the arguments (fmt with one %s), output dropped; its
+ * exit status. */
+static int cli_status(const char *fmt, const char *arg)
+{
+    char args[1024], cmd[1200];
+    snprintf(args, sizeof args, fmt, arg);
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", getenv("KILN_BIN"), args);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
 /* Load one chapter from text; returns the status, fills diag. */
 static int load_text(const char *md, kiln_doc **doc, kiln_diag *d)
 {
@@ -244,14 +256,7 @@ START_TEST(test_err_missing_content)
     ck_assert_ptr_nonnull(strstr(d.text, "/nonexistent/kiln-content"));
     kiln_diag_free(&d);
     /* and through the command line: exit status 2 */
-    const char *bin = getenv("KILN_BIN");
-    if (bin) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "%s build -q --content /nonexistent/kiln-content --out /tmp/kiln-none 2>/dev/null", bin);
-        int st = system(cmd);
-        ck_assert(WIFEXITED(st));
-        ck_assert_int_eq(WEXITSTATUS(st), 2);
-    }
+    if (getenv("KILN_BIN")) ck_assert_int_eq(cli_status("build -q --content /nonexistent/kiln-content --out /tmp/kiln-none", ""), 2);
 }
 END_TEST
 
@@ -386,7 +391,7 @@ START_TEST(test_cache_rules)
     test_tmpdir(dir);
     snprintf(content, sizeof content, "%s/content", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(cache, sizeof cache, "%s/cache", out);
+    snprintf(cache, sizeof cache, "%s/cache", content); /* the default: CONTENT/cache */
     kiln_build_stats st;
     kiln_diag d;
 
@@ -520,7 +525,7 @@ START_TEST(test_concurrent_builds)
     test_tmpdir(dir);
     snprintf(content, sizeof content, "%s/content", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(cache, sizeof cache, "%s/cache", out);
+    snprintf(cache, sizeof cache, "%s/cache", content); /* the default: CONTENT/cache */
     write_article(content, "Concurrent.", 1);
     pid_t kids[2];
     for (int i = 0; i < 2; i++) {
@@ -1009,6 +1014,226 @@ static void check_numbers_from_cache(const char *out, const char *cache)
     sb_free(&text);
 }
 
+/* "PATH SIZE\n" for every file under dir (sorted by path; folders end in
+ * '/'), malloc'd. */
+static void tree_walk(const char *dir, const char *rel, char ***names, int *n)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    DIR *dp = opendir(p);
+    ck_assert_ptr_nonnull(dp);
+    for (struct dirent *e; (e = readdir(dp));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char r[1024], f[2100];
+        snprintf(r, sizeof r, "%s%s", rel, e->d_name);
+        snprintf(f, sizeof f, "%s/%s", dir, r);
+        struct stat st;
+        ck_assert_int_eq(stat(f, &st), 0);
+        char line[1100];
+        if (S_ISDIR(st.st_mode)) snprintf(line, sizeof line, "%s/ 0", r);
+        else snprintf(line, sizeof line, "%s %lld", r, (long long)st.st_size);
+        *names = realloc(*names, sizeof **names * (size_t)(*n + 1));
+        (*names)[(*n)++] = strdup(line);
+        if (S_ISDIR(st.st_mode)) {
+            char sub[1100];
+            snprintf(sub, sizeof sub, "%s/", r);
+            tree_walk(dir, sub, names, n);
+        }
+    }
+    closedir(dp);
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static char *tree_listing(const char *dir, const char *rel)
+{
+    char **names = NULL;
+    int n = 0;
+    tree_walk(dir, rel, &names, &n);
+    qsort(names, (size_t)n, sizeof *names, cmp_names);
+    size_t len = 1;
+    for (int i = 0; i < n; i++) len += strlen(names[i]) + 1;
+    char *s = malloc(len), *w = s;
+    for (int i = 0; i < n; i++) { w += sprintf(w, "%s\n", names[i]); free(names[i]); }
+    *w = 0;
+    free(names);
+    return s;
+}
+
+/* What a build leaves in OUT is what gets published: the pages, the
+ * stylesheet, the figures, the PDF, results.json and the runs' histories
+ * (all linked from the pages), and nothing else: no data set, no cache, no
+ * lock, temporary or hidden file. Under 15 MB in all. */
+static void check_published(const char *out)
+{
+    char *l = tree_listing(out, "");
+    long long total = 0;
+    int pages = 0, figures = 0, histories = 0;
+    for (char *save = NULL, *t = strtok_r(l, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+        char *sp = strrchr(t, ' ');
+        total += atoll(sp + 1);
+        *sp = 0;
+        size_t n = strlen(t);
+        const char *base = strrchr(t, '/') && t[n - 1] != '/' ? strrchr(t, '/') + 1 : t;
+        ck_assert_msg(base[0] != '.', "out/ holds a hidden file: %s", t);
+        int ok = 0;
+        if (!strchr(t, '/')) {
+            ok = !strcmp(t, "style.css") || !strcmp(t, "report.pdf") || !strcmp(t, "results.json") ||
+                 (n > 5 && !strcmp(t + n - 5, ".html"));
+            pages += ok && n > 5 && !strcmp(t + n - 5, ".html");
+        } else if (!strcmp(t, "img/") || !strcmp(t, "runs/")) {
+            ok = 1;
+        } else if (!strncmp(t, "img/", 4) && !strchr(t + 4, '/') && n > 4 && !strcmp(t + n - 4, ".png")) {
+            ok = 1;
+            figures++;
+        } else if (!strncmp(t, "runs/", 5) && !strchr(t + 5, '/') && n > 5 && !strcmp(t + n - 5, ".json")) {
+            ok = 1;
+            histories++;
+        }
+        ck_assert_msg(ok, "out/ holds '%s', which is not part of the published site", t);
+    }
+    free(l);
+    ck_assert_int_gt(pages, 3);
+    ck_assert_int_gt(figures, 3);
+    ck_assert_int_gt(histories, 3);
+    ck_assert_msg(total < 15ll * 1024 * 1024, "out/ holds %lld bytes, more than 15 MB", total);
+    check_site(out); /* every page parses and every link (histories too) resolves */
+}
+
+/* ---- data sets: data = mnist | fashion-mnist | DIR ------------------------------------------ */
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16); p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+/* An IDX image file of n images h x w (x c when c > 1) and its labels,
+ * pixels and labels from a fixed pattern (label = i % 10, brightness by label). */
+static void write_idx_pair(const char *dir, const char *prefix, int n, int h, int w, int c)
+{
+    int dims = c > 1 ? 4 : 3;
+    size_t px = (size_t)n * h * w * c, hdr = 4 + 4 * (size_t)dims;
+    unsigned char *img = malloc(hdr + px), *lab = malloc(8 + (size_t)n);
+    put_be32(img, dims == 4 ? 0x804 : 0x803);
+    put_be32(img + 4, (uint32_t)n);
+    put_be32(img + 8, (uint32_t)h);
+    put_be32(img + 12, (uint32_t)w);
+    if (dims == 4) put_be32(img + 16, (uint32_t)c);
+    for (size_t i = 0; i < px; i++) {
+        size_t ex = i / ((size_t)h * w * c), pos = i % ((size_t)h * w * c);
+        img[hdr + i] = (unsigned char)((pos % (size_t)w) == ex % 10 ? 250 : (ex * 7 + pos) % 40);
+    }
+    put_be32(lab, 0x801);
+    put_be32(lab + 4, (uint32_t)n);
+    for (int i = 0; i < n; i++) lab[8 + i] = (unsigned char)(i % 10);
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s-images-idx%d-ubyte", dir, prefix, dims);
+    if (dims == 4) { /* kiln looks for the usual names: the file says 4 dimensions inside */
+        snprintf(p, sizeof p, "%s/%s-images-idx3-ubyte", dir, prefix);
+    }
+    ck_assert_int_eq(test_write_file(p, (const char *)img, hdr + px), 0);
+    snprintf(p, sizeof p, "%s/%s-labels-idx1-ubyte", dir, prefix);
+    ck_assert_int_eq(test_write_file(p, (const char *)lab, 8 + (size_t)n), 0);
+    free(img);
+    free(lab);
+}
+
+static const char *run_key(const kiln_doc *doc, const char *id)
+{
+    const kiln_run *r = kr_find_run(doc, id);
+    ck_assert_ptr_nonnull(r);
+    return r->key;
+}
+
+START_TEST(test_data_sets)
+{
+    /* keys without any data: mnist as the default and when named give the
+     * same key; fashion-mnist another; nothing is read (no data folder) */
+    const char *md = "# D\n\n```{experiment} a\nepochs = 1\n```\n\n```{experiment} b\nbase = a\ndata = mnist\n```\n\n"
+                     "```{experiment} f\nbase = a\ndata = fashion-mnist\n```\n\n```{experiment} g\nbase = f\n```\n\n"
+                     "{{a.test_accuracy}} {{b.test_accuracy}} {{f.test_accuracy}} {{g.test_accuracy}}\n";
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    kiln_build_opts o = quiet_opts();
+    char dir[64], cache[128];
+    test_tmpdir(dir);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    o.cache_dir = cache;
+    o.data_dir = "/nonexistent/kiln-mnist";
+    o.no_run = 1;
+    ck_assert_int_eq(kiln_doc_load_text(&doc, "ch.md", md, &o, &d), 0);
+    kiln_doc_run(doc, NULL, &d); /* no results: --no-run errors, but the keys are set */
+    ck_assert_str_eq(run_key(doc, "a"), run_key(doc, "b"));
+    ck_assert_str_ne(run_key(doc, "a"), run_key(doc, "f"));
+    ck_assert_str_eq(run_key(doc, "f"), run_key(doc, "g")); /* inherited through base */
+    ck_assert_str_eq(kr_find_run(doc, "a")->data_digest, "4797772c2fe8b19bc4124a9f00c9fd8fa26ebf530c34364364f559dd74f505d9");
+    /* the same key as kiln_cache_key gives with MNIST's digest: keys did not move */
+    char want[33];
+    kiln_cache_key("train", kr_find_run(doc, "a")->canonical, doc->trainer_fingerprint, kr_find_run(doc, "a")->data_digest, want);
+    ck_assert_str_eq(run_key(doc, "a"), want);
+    ck_assert_ptr_null(strstr(d.text ? d.text : "", "kiln-mnist")); /* the missing folder was never opened */
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+
+    /* a bad value: FILE:LINE:, the accepted values, a content error */
+    expect_error("# D\n\n```{experiment} a\nepochs = 1\ndata = cifar-10\n```\n", "ch.md:5:", "accepted: mnist (the default), fashion-mnist");
+    expect_error("# D\n\n```{experiment} a\ndata = /nonexistent/kiln-idx\n```\n", "ch.md:4:", "not a folder");
+
+    /* a folder of 8x8 grey images: the article's network does not fit them
+     * (an error on the data line), a small one does and trains */
+    char small[128], md2[1024];
+    snprintf(small, sizeof small, "%s/small", dir);
+    ck_assert_int_eq(mkdir(small, 0777), 0);
+    write_idx_pair(small, "train", 200, 8, 8, 1);
+    write_idx_pair(small, "t10k", 50, 8, 8, 1);
+    snprintf(md2, sizeof md2, "# D\n\n```{experiment} s\nepochs = 1\ndata = %s\n```\n\n{{s.test_accuracy}}\n", small);
+    expect_error(md2, "ch.md:4:", "does not fit the 8x8x1 images");
+    snprintf(md2, sizeof md2,
+             "# D\n\n```{experiment} s\nmodel = conv:4x3,relu,flatten,dense:10\nepochs = 2\nbatch_size = 20\ndata = %s\n```\n\n"
+             "{{s.test_accuracy}}\n\n```{config} s\n```\n",
+             small);
+    o.no_run = 0;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_doc_load_text(&doc, "ch.md", md2, &o, &d), 0);
+    ck_assert_int_eq(kiln_doc_run(doc, NULL, &d), 0);
+    kiln_run *r = kr_find_run(doc, "s");
+    ck_assert(r->ok);
+    ck_assert_int_eq(r->history.n_test, 50);
+    ck_assert_int_eq(strlen(r->data_digest), 64);
+    ck_assert_str_ne(r->data_digest, "4797772c2fe8b19bc4124a9f00c9fd8fa26ebf530c34364364f559dd74f505d9");
+    ck_assert(strstr(kr_config_text(doc->arena, r), "data "));
+    char key1[33];
+    snprintf(key1, sizeof key1, "%s", r->key);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    /* other pixels: another digest, another key */
+    write_idx_pair(small, "t10k", 60, 8, 8, 1);
+    memset(&d, 0, sizeof d);
+    o.no_run = 1;
+    ck_assert_int_eq(kiln_doc_load_text(&doc, "ch.md", md2, &o, &d), 0);
+    kiln_doc_run(doc, NULL, &d);
+    ck_assert_str_ne(run_key(doc, "s"), key1);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+
+    /* colour images: the trainer reads one channel; refused with that reason */
+    char rgb[128];
+    snprintf(rgb, sizeof rgb, "%s/rgb", dir);
+    ck_assert_int_eq(mkdir(rgb, 0777), 0);
+    write_idx_pair(rgb, "train", 20, 8, 8, 3);
+    write_idx_pair(rgb, "t10k", 10, 8, 8, 3);
+    snprintf(md2, sizeof md2, "# D\n\n```{experiment} c\nmodel = conv:4x3,relu,flatten,dense:10\ndata = %s\n```\n", rgb);
+    expect_error(md2, "ch.md:5:", "3 channels");
+
+    /* kiln train: the same values, exit status 2 for a bad one */
+    if (getenv("KILN_BIN")) {
+        ck_assert_int_eq(cli_status("train data=cifar-10 epochs=1", ""), 2);
+        ck_assert_int_eq(cli_status("train epochs=1 data=%s", small), 2); /* the article's network does not fit 8x8 */
+        ck_assert_int_eq(cli_status("train model=conv:4x3,relu,flatten,dense:10 epochs=1 batch_size=20 data=%s", small), 0);
+    }
+}
+END_TEST
+
 /* ---- the real content/ at smoke scale -------------------------------------------------- */
 
 START_TEST(test_smoke_build_of_content)
@@ -1020,23 +1245,30 @@ START_TEST(test_smoke_build_of_content)
     o.threads = 2;
     kiln_diag d = {0};
     kiln_build_stats st;
+    /* in a temporary folder, so that make check leaves out/ as make report made it */
+    char dir[64], out[128], cache[160], page[200];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/smoke", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    o.out_dir = out;
     int rc = kiln_report_build(&o, &st, &d);
     ck_assert_msg(rc == 0, "smoke build of content/ failed:\n%s", d.text ? d.text : "");
     ck_assert_int_eq(st.runs_failed, 0);
     ck_assert_int_gt(st.runs_total, 0);
     kiln_diag_free(&d);
-    check_site("out/smoke");
+    check_site(out);
     /* no directive or value left unresolved */
-    char *html = test_read_file("out/smoke/01-fixed-learning-rates.html", NULL);
+    snprintf(page, sizeof page, "%s/01-fixed-learning-rates.html", out);
+    char *html = test_read_file(page, NULL);
     ck_assert_ptr_nonnull(html);
     ck_assert_ptr_null(strstr(html, "{{"));
     ck_assert_ptr_null(strstr(html, "n/a"));
     free(html);
-    check_numbers_from_cache("out/smoke", "out/smoke/cache");
+    check_numbers_from_cache(out, cache);
 }
 END_TEST
 
-/* The committed full-scale cache (out/cache) holds every run of content/: a
+/* The committed full-scale cache (content/cache) holds every run of content/: a
  * build that may not train (--no-run) succeeds, and its key numbers are the
  * entries'. Built in a temporary folder from a copy of the cache, so the
  * committed files are left alone. */
@@ -1046,8 +1278,8 @@ START_TEST(test_article_numbers_from_committed_cache)
      * fingerprint; a sanitizer or debug build has its own, and nothing to
      * find (its own smoke build is checked above) */
     json_error_t je;
-    json_t *man = json_load_file("out/cache/manifest/build.json", 0, &je);
-    ck_assert_msg(man != NULL, "out/cache/manifest/build.json: %s", je.text);
+    json_t *man = json_load_file("content/cache/manifest/build.json", 0, &je);
+    ck_assert_msg(man != NULL, "content/cache/manifest/build.json: %s", je.text);
     const char *made_by = json_string_value(json_object_get(man, "trainer"));
     ck_assert_ptr_nonnull(made_by);
     int same = !strcmp(made_by, kiln_trainer_fingerprint());
@@ -1061,14 +1293,14 @@ START_TEST(test_article_numbers_from_committed_cache)
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(cache, sizeof cache, "%s/cache", dir);
     ck_assert_int_eq(mkdir(cache, 0777), 0);
-    DIR *dp = opendir("out/cache");
+    DIR *dp = opendir("content/cache");
     ck_assert_ptr_nonnull(dp);
     int copied = 0;
     for (struct dirent *e; (e = readdir(dp));) {
         size_t l = strlen(e->d_name);
         if (l != 37 || strcmp(e->d_name + 32, ".json")) continue;
         char from[512], to[512];
-        snprintf(from, sizeof from, "out/cache/%s", e->d_name);
+        snprintf(from, sizeof from, "content/cache/%s", e->d_name);
         snprintf(to, sizeof to, "%s/%s", cache, e->d_name);
         size_t len = 0;
         char *t = test_read_file(from, &len);
@@ -1092,6 +1324,47 @@ START_TEST(test_article_numbers_from_committed_cache)
     ck_assert_int_eq(st.runs_trained, 0);
     ck_assert_int_eq(st.runs_cached, st.runs_total);
     check_numbers_from_cache(out, cache);
+    check_published(out);
+
+    /* the same inputs again, into another folder, with no data set anywhere
+     * (every result is cached, so none is read) and a later clock: every
+     * file has the same bytes, the PDF included (its date comes from the
+     * results, not the clock) */
+    char out2[128], nodata[128];
+    snprintf(out2, sizeof out2, "%s/out2", dir);
+    snprintf(nodata, sizeof nodata, "%s/no-data-here", dir);
+    sleep(1);
+    o.out_dir = out2;
+    o.data_dir = nodata;
+    unsetenv("SOURCE_DATE_EPOCH");
+    memset(&d, 0, sizeof d);
+    rc = kiln_report_build(&o, &st, &d);
+    ck_assert_msg(rc == 0, "a fully cached build needed the data:\n%.1500s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    ck_assert_int_eq(st.runs_cached, st.runs_total);
+    ck_assert_int_ne(access(nodata, F_OK), 0); /* nothing was fetched or made there */
+    char *l1 = tree_listing(out, ""), *l2 = tree_listing(out2, "");
+    ck_assert_str_eq(l1, l2);
+    int compared = 0;
+    for (char *save = NULL, *t = strtok_r(l1, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+        char *sp = strrchr(t, ' ');
+        *sp = 0;
+        if (sp[-1] == '/') continue; /* a folder: its files are listed too */
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/%s", out, t);
+        snprintf(b, sizeof b, "%s/%s", out2, t);
+        size_t na, nb;
+        char *ta = test_read_file(a, &na), *tb = test_read_file(b, &nb);
+        ck_assert_ptr_nonnull(ta);
+        ck_assert_ptr_nonnull(tb);
+        ck_assert_msg(na == nb && !memcmp(ta, tb, na), "%s differs between two builds of the same inputs", t);
+        free(ta);
+        free(tb);
+        compared++;
+    }
+    ck_assert_int_gt(compared, 20);
+    free(l1);
+    free(l2);
 }
 END_TEST
 
@@ -1386,7 +1659,7 @@ START_TEST(test_prune)
     test_tmpdir(dir);
     snprintf(content, sizeof content, "%s/content", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(cache, sizeof cache, "%s/cache", out);
+    snprintf(cache, sizeof cache, "%s/cache", content); /* the default: CONTENT/cache */
     kiln_build_stats st;
     kiln_diag d;
     kiln_build_opts o = quiet_opts();
@@ -1534,7 +1807,7 @@ START_TEST(test_values_from_runs)
     free(html);
     /* checkpoint = best, inherited through base =: weights files named by the
      * keys of cyc (which child shares) and over; none for sug */
-    snprintf(p, sizeof p, "%s/cache/weights", out);
+    snprintf(p, sizeof p, "%s/cache/weights", content);
     ck_assert_int_eq(count_files(p, ".kwts"), 2);
     check_site(out);
 
@@ -1709,6 +1982,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_prune);
     tcase_add_test(c, test_values_from_runs);
     tcase_add_test(c, test_groups_and_summary_rows);
+    tcase_add_test(c, test_data_sets);
     tcase_add_test(c, test_smoke_build_of_content);
     TCase *j = tcase_create("sched");
     tcase_set_timeout(j, 600);

@@ -15,14 +15,14 @@ mode=${1:?usage: same-output.sh save|check DIR}
 dir=${2:?usage: same-output.sh save|check DIR}
 bin=${KILN_BIN:-bin/kiln}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600}
-export KILN_DATA_DIR=${KILN_DATA_DIR:-out/data}
+export KILN_DATA=${KILN_DATA:-${KILN_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln/mnist}}
 smoke_cache=build/same-output/smoke-cache
 mkdir -p "$smoke_cache"
 
 build_into() {
     rm -rf "$1"
     mkdir -p "$1"
-    "$bin" build -q --no-run --cache out/cache --out "$1/full"
+    "$bin" build -q --no-run --cache content/cache --out "$1/full"
     # twice: the first build may train (results.json says "cached": false),
     # the second is served from the cache like every later one
     "$bin" build -q --smoke -j 2 --cache "$smoke_cache" --out "$1/smoke"

@@ -3,15 +3,17 @@
 #define KILN_TESTUTIL_H
 
 #include <check.h>
+#include "kiln/report.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The MNIST folder: $KILN_DATA_DIR, else out/data (tests run from the repo root). */
+/* The MNIST folder, as kiln finds it: $KILN_DATA, else the per-user cache
+ * (make check exports KILN_DATA and fetches the data there first). */
 static inline const char *test_data_dir(void)
 {
-    const char *d = getenv("KILN_DATA_DIR");
-    return d && *d ? d : "out/data";
+    static char buf[4096];
+    return kiln_mnist_dir(NULL, buf, sizeof buf);
 }
 
 /* Read a whole file into a NUL-terminated buffer (NULL if unreadable). */

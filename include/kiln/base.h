@@ -16,7 +16,8 @@
 extern "C" {
 #endif
 
-enum { KILN_REPORT_OK = 0, KILN_REPORT_EFAIL = 1, KILN_REPORT_EINPUT = 2 };
+enum { KILN_REPORT_OK = 0, KILN_REPORT_EFAIL = 1, KILN_REPORT_EINPUT = 2,
+       KILN_REPORT_ENODATA = 3 /* a run must train and its data set is not there */ };
 
 typedef struct kiln_diag {
     char *text;     /* all messages, one a line ("FILE:LINE: ..."); malloc'd */

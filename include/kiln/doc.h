@@ -128,6 +128,9 @@ typedef struct kiln_run {
     const char *kiln_version, *fingerprint, *data_digest;
     const char *compiler, *cpu, *date, *host_threads;
     double seconds;          /* wall time of the run when it was computed */
+    const char *data;        /* `data =` as written (inherited through base);
+                                "mnist" when not given */
+    int data_set;            /* private: index into the build's data sets */
     int checkpoint;          /* `checkpoint =`: 0 no, 1 best val_loss, 2 every
                                 epoch; the weights go to CACHE/weights/KEY.kwts
                                 (not part of the key: they change no result) */
@@ -276,12 +279,43 @@ typedef struct kiln_chapter {
 } kiln_chapter;
 
 enum { KILN_EXECUTOR_LOCAL = 0, KILN_EXECUTOR_SLURM = 1 };
+/* ------------------------------------------------------------------------ */
+/* Data sets (src/doc/data.c; loading in src/run/data.c)                      */
+/* ------------------------------------------------------------------------ */
+
+/* A run's data set: `data = mnist` (default) | fashion-mnist | DIR. */
+typedef struct kiln_data_info {
+    char name[64];           /* "mnist", "fashion-mnist", or "folder" */
+    char dir[4096];          /* the folder holding the four IDX files */
+    char digest[65];         /* kiln_dataset_digest of the files: known for a
+                                named set, computed (kiln_data_digest) for a
+                                folder; "" until then */
+    int rows, cols, channels; /* image shape (named: 28x28x1; folder: header) */
+    const char *package;     /* where a named set comes from */
+} kiln_data_info;
+
+/* $XDG_CACHE_HOME/kiln, else ~/.cache/kiln. */
+const char *kiln_user_cache_dir(char *buf, size_t n);
+/* The MNIST folder: opt (--data), else $KILN_DATA, else $KILN_DATA_DIR (the
+ * older name), else USERCACHE/mnist. */
+const char *kiln_mnist_dir(const char *opt, char *buf, size_t n);
+/* The accepted values of `data =`, for messages. */
+const char *kiln_data_accepted(void);
+/* Resolve a `data =` value (NULL = mnist); a folder must hold the four
+ * files and its shape is read from the image files' IDX headers. 0 or -1
+ * with a message naming the accepted values. Reads no image data. */
+int kiln_data_lookup(const char *value, const char *mnist_dir, kiln_data_info *out, char *err, size_t n);
+/* The model spec built for the data's image shape: 0, or -1 and why. */
+int kiln_data_check_model(const kiln_data_info *di, const char *spec, char *err, size_t n);
+/* DIR/NAME or DIR/NAME.gz, whichever exists (0); -1 if neither. */
+int kiln_data_file(const char *dir, const char *name, char *out, size_t n);
+extern const char *const KILN_DATA_FILES[4]; /* train-images-idx3-ubyte, ... */
 
 typedef struct kiln_build_opts {
     const char *content_dir;   /* default "content" */
     const char *out_dir;       /* default "out" ("out/smoke" with smoke) */
-    const char *cache_dir;     /* default OUT/cache */
-    const char *data_dir;      /* default: kiln's usual (KILN_DATA_DIR, out/data) */
+    const char *cache_dir;     /* default CONTENT/cache (OUT/cache with smoke) */
+    const char *data_dir;      /* the MNIST folder; default kiln_mnist_dir(NULL) */
     const char *template_dir;  /* default "templates" */
     int smoke;                 /* shrink every run (see kiln_smoke_shrink) */
     int jobs;                  /* runs trained at once; 0 = 1 */

@@ -45,6 +45,14 @@ void kiln_cache_key(const char *kind, const char *canonical, const char *fingerp
  * the cache folder itself holds only KEY.json entries and build.lock. */
 #define KILN_MANIFEST_FILE "manifest/build.json"
 
+/* Fill di->digest of a folder (remembered in DIR/.kiln-digest); a named set
+ * has it already. 0 or -1. */
+int kiln_data_digest(kiln_data_info *di, char *err, size_t n);
+/* Load the data for training and check it is what di->digest says (a named
+ * set that is not the verified files is refused). 0; -2 when a file is
+ * missing (the data was never fetched); -1 otherwise. */
+int kiln_data_load(const kiln_data_info *di, kiln_dataset *train, kiln_dataset *test, char *err, size_t n);
+
 /* Write CACHE/manifest/build.json for a document whose runs have results:
  * the build's trainer fingerprint, data digest and scale, and for every run
  * a directive needs (by id) its kind, cache key, canonical config,

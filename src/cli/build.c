@@ -23,8 +23,9 @@ static const kiln_opt OPTS[] = {
      O_SLURM_KILN},
     {"content", 0, "DIR", "the chapters (default content/)", O_CONTENT},
     {"out", 0, "DIR", "the site (default out/, or out/smoke/ with --smoke)", O_OUT},
-    {"cache", 0, "DIR", "the run cache (default OUT/cache/)", O_CACHE},
-    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA_DIR, else out/data/)", O_DATA},
+    {"cache", 0, "DIR", "the run cache (default CONTENT/cache/, committed; OUT/cache/ with --smoke)", O_CACHE},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA, else ~/.cache/kiln/mnist/; read only\n"
+                       "when a run must train)", O_DATA},
     {"templates", 0, "DIR", "layout.html and style.css (default $KILN_TEMPLATES, else the\n"
                             "installed ones, else templates/ beside bin/)", O_TEMPLATES},
     {"no-run", 0, NULL, "fail if a result is missing instead of training it", O_NO_RUN},
@@ -40,7 +41,8 @@ static const kiln_cmd CMD = {
     "the previous out/ as it was).",
     OPTS,
     "exit status: 0 built, 1 a run or a write failed, 2 bad input (content errors are\n"
-    "listed as FILE:LINE: in file and line order)\n"};
+    "listed as FILE:LINE: in file and line order), 3 a run must train and its data set\n"
+    "is not there (make report then runs make data and builds again)\n"};
 
 int kiln_cmd_build(int argc, char **argv)
 {
@@ -76,7 +78,6 @@ int kiln_cmd_build(int argc, char **argv)
         default: return KILN_ARG_EXIT(id);
         }
     }
-    if (!o.data_dir) o.data_dir = kiln_cli_data_dir(NULL);
     if (!o.template_dir) o.template_dir = kiln_cli_template_dir();
     if (executor && *executor && strcmp(executor, "local")) {
         if (strcmp(executor, "slurm")) {
@@ -102,5 +103,5 @@ int kiln_cmd_build(int argc, char **argv)
                     st.seconds_total);
     }
     kiln_diag_free(&d);
-    return rc == KILN_REPORT_EINPUT ? 2 : rc ? 1 : 0;
+    return rc == KILN_REPORT_EINPUT ? 2 : rc == KILN_REPORT_ENODATA ? 3 : rc ? 1 : 0;
 }

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "kiln/train.h"
+
 int kiln_cmd_train(int argc, char **argv);
 int kiln_cmd_lr_find(int argc, char **argv);
 int kiln_cmd_build(int argc, char **argv);
@@ -68,7 +70,12 @@ int kiln_args_number(kiln_args *a, const char *v, double lo, double *out);
 
 /* ---- shared helpers (src/cli/common.c) ---------------------------------- */
 
-const char *kiln_cli_data_dir(const char *opt);       /* --data, KILN_DATA_DIR, out/data */
+/* Load the data set `data=VALUE` names (NULL: mnist, found at --data
+ * mnist_opt, else $KILN_DATA, else the per-user cache) for a model spec;
+ * prints the error as "kiln CMD: ...". Returns 0, 1 (cannot load) or 2 (bad
+ * value, or the model does not fit the images). */
+int kiln_cli_load_data(const char *cmd, const char *value, const char *mnist_opt, const char *spec,
+                       kiln_dataset *train, kiln_dataset *test);
 /* kiln_write_file_atomic (libkiln_report): 0 = ok, else 1 with errno set. */
 int kiln_cli_write_file(const char *path, const char *text);
 /* The folder of the templates: $KILN_TEMPLATES, else templates/ when the

@@ -10,11 +10,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *kiln_cli_data_dir(const char *opt)
+int kiln_cli_load_data(const char *cmd, const char *value, const char *mnist_opt, const char *spec,
+                       kiln_dataset *train, kiln_dataset *test)
 {
-    if (opt) return opt;
-    const char *e = getenv("KILN_DATA_DIR");
-    return e && *e ? e : "out/data";
+    char mnist[4096], err[8192];
+    kiln_data_info di;
+    kiln_mnist_dir(mnist_opt, mnist, sizeof mnist);
+    if (kiln_data_lookup(value, mnist, &di, err, sizeof err)) {
+        fprintf(stderr, "kiln %s: key '%s'\n", cmd, err);
+        return 2;
+    }
+    if (kiln_data_check_model(&di, spec, err, sizeof err)) {
+        fprintf(stderr, "kiln %s: key 'model': %s\n", cmd, err);
+        return 2;
+    }
+    if (kiln_data_load(&di, train, test, err, sizeof err)) {
+        fprintf(stderr, "kiln %s: %s\n", cmd, err);
+        return 1;
+    }
+    return 0;
 }
 
 int kiln_cli_write_file(const char *path, const char *text)

@@ -13,12 +13,12 @@
 
 enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET };
 static const kiln_opt OPTS[] = {
-    {"cache", 0, "DIR", "the working tree's cache (default out/cache; out/smoke/cache with --smoke)", O_CACHE},
-    {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page in out/smoke/", O_SMOKE},
+    {"cache", 0, "DIR", "the working tree's cache (default content/cache; out/smoke/cache with --smoke)", O_CACHE},
+    {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page build/smoke/diff.html", O_SMOKE},
     {"acc-tol", 0, "X", "'within noise' allows |d test accuracy| <= X (default " STR(KILN_DIFF_ACC_TOL) ")", O_ACC_TOL},
     {"loss-tol", 0, "X", "... and |d test loss| <= X * |old test loss| (default " STR(KILN_DIFF_LOSS_TOL) ")", O_LOSS_TOL},
-    {"html", 0, "FILE", "the page with overlay plots (default out/diff.html; images in\n"
-                        "a folder diff/ beside it)", O_HTML},
+    {"html", 0, "FILE", "the page with overlay plots (default build/diff.html, outside the\n"
+                        "published out/; images in a folder diff/ beside it)", O_HTML},
     {"no-html", 0, NULL, "no page", O_NO_HTML},
     {"json", 0, "FILE", "the comparison as JSON ('-' = stdout)", O_JSON},
     {"epochs", 0, NULL, "also list every epoch of the runs that moved", O_EPOCHS},
@@ -76,8 +76,8 @@ int kiln_cmd_diff(int argc, char **argv)
         default: return KILN_ARG_EXIT(id);
         }
     }
-    o.cache_dir = cache ? cache : smoke ? "out/smoke/cache" : "out/cache";
-    o.html_path = no_html ? NULL : html ? html : smoke ? "out/smoke/diff.html" : "out/diff.html";
+    o.cache_dir = cache ? cache : smoke ? "out/smoke/cache" : "content/cache";
+    o.html_path = no_html ? NULL : html ? html : smoke ? "build/smoke/diff.html" : "build/diff.html";
     /* the JSON on stdout is for a script: keep the table off it */
     if (o.json_path && !strcmp(o.json_path, "-") && o.table == stdout) o.table = stderr;
     if (smoke && !src[0] && !cache) {

@@ -21,7 +21,7 @@ static const char OWN_KEYS[] = "start_lr end_lr lr_epochs lr_steps sma smoothing
 enum { O_JSON, O_DATA };
 static const kiln_opt OPTS[] = {
     {"json", 0, "FILE", "write every step's rate and loss and the suggestions as JSON", O_JSON},
-    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA_DIR, else out/data)", O_DATA},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA, else ~/.cache/kiln/mnist)", O_DATA},
     {NULL, 0, NULL, NULL, 0},
 };
 static const kiln_cmd CMD = {
@@ -74,7 +74,7 @@ int kiln_cmd_lr_find(int argc, char **argv)
     kiln_config_init(&c);
     kiln_lrfind_opts o;
     kiln_lrfind_opts_init(&o);
-    const char *json = NULL, *dir = NULL;
+    const char *json = NULL, *dir = NULL, *data = NULL;
     int have_epochs = 0, have_steps = 0;
     char err[4096];
     kiln_args args;
@@ -91,6 +91,7 @@ int kiln_cmd_lr_find(int argc, char **argv)
         }
         size_t kn = (size_t)(eq - a);
         const char *v = eq + 1;
+        if (kn == 4 && !strncmp(a, "data", 4)) { data = v; continue; } /* the data set, not a trainer key */
         char key[64];
         if (kn >= sizeof key) kn = sizeof key - 1;
         memcpy(key, a, kn);
@@ -147,10 +148,8 @@ int kiln_cmd_lr_find(int argc, char **argv)
     if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln lr-find: %s\n", err); return 2; }
 
     kiln_dataset train, test;
-    if (kiln_mnist_load(kiln_cli_data_dir(dir), &train, &test, err, sizeof err)) {
-        fprintf(stderr, "kiln lr-find: %s\n(run 'make data', or set KILN_DATA_DIR to a folder with the MNIST IDX files)\n", err);
-        return 1;
-    }
+    int lrc = kiln_cli_load_data("lr-find", data, dir, c.model, &train, &test);
+    if (lrc) return lrc;
     kiln_model m;
     if (kiln_model_build(&m, c.model, train.rows, train.cols, 1, err, sizeof err)) {
         fprintf(stderr, "kiln lr-find: key 'model': %s\n", err);

@@ -18,7 +18,7 @@ enum { O_JSON, O_SAVE, O_DATA };
 static const kiln_opt OPTS[] = {
     {"json", 0, "FILE", "write the history (every epoch and step) as JSON", O_JSON},
     {"save", 0, "FILE", "write the trained weights", O_SAVE},
-    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA_DIR, else out/data)", O_DATA},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA, else ~/.cache/kiln/mnist)", O_DATA},
     {NULL, 0, NULL, NULL, 0},
 };
 static const kiln_cmd CMD = {
@@ -89,7 +89,7 @@ int kiln_cmd_train(int argc, char **argv)
 {
     kiln_config c;
     kiln_config_init(&c);
-    const char *json = NULL, *save = NULL, *dir = NULL, *v;
+    const char *json = NULL, *save = NULL, *dir = NULL, *data = NULL, *v;
     char err[4096];
     kiln_args a;
     kiln_args_init(&a, &CMD, argc, argv);
@@ -99,6 +99,7 @@ int kiln_cmd_train(int argc, char **argv)
         case O_SAVE: save = v; break;
         case O_DATA: dir = v; break;
         case KILN_ARG_OPERAND:
+            if (!strncmp(v, "data=", 5)) { data = v + 5; break; } /* the data set, not a trainer key */
             if (kiln_config_set_kv_hinted(&c, v, err, sizeof err)) {
                 fprintf(stderr, "kiln train: %s\n", err);
                 return 2;
@@ -109,10 +110,8 @@ int kiln_cmd_train(int argc, char **argv)
     }
     if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln train: %s\n", err); return 2; }
     kiln_dataset train, test;
-    if (kiln_mnist_load(kiln_cli_data_dir(dir), &train, &test, err, sizeof err)) {
-        fprintf(stderr, "kiln train: %s\n(run 'make data', or set KILN_DATA_DIR to a folder with the MNIST IDX files)\n", err);
-        return 1;
-    }
+    int lrc = kiln_cli_load_data("train", data, dir, c.model, &train, &test);
+    if (lrc) return lrc;
     progress_state ps = {isatty(2), c.epochs, now()};
     kiln_progress prog = {on_epoch, on_step, &ps};
     kiln_history h;

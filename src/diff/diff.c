@@ -41,7 +41,7 @@ int kiln_diff(const char *old_src, const char *new_src, const kiln_diff_opts *o0
     kiln_diff_opts o;
     if (o0) o = *o0;
     else kiln_diff_opts_init(&o);
-    if (!o.cache_dir) o.cache_dir = "out/cache";
+    if (!o.cache_dir) o.cache_dir = "content/cache";
     if (!(o.acc_tol >= 0) || !(o.loss_tol >= 0)) {
         kd_error(d, KILN_REPORT_EINPUT, NULL, 0, "tolerances must be numbers >= 0 (acc_tol %g, loss_tol %g)", o.acc_tol, o.loss_tol);
         return KILN_REPORT_EINPUT;

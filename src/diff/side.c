@@ -54,6 +54,22 @@ int git_capture(const char *dir, const char *a1, const char *a2, const char *a3,
     return WIFEXITED(st) ? WEXITSTATUS(st) : 127;
 }
 
+/* A file of the cache folder at a revision: REV:./NAME run in the cache
+ * folder; for revisions from before the committed cache moved from out/cache
+ * to content/cache, REV:out/cache/NAME (from the repository's top). */
+static int git_show_cache(const char *cache, const char *rev, const char *name, char **out, size_t *len)
+{
+    char obj[600];
+    snprintf(obj, sizeof obj, "%s:./%s", rev, name);
+    int rc = git_capture(cache, "show", obj, NULL, out, len);
+    if (rc != 127 && (rc || !*len)) {
+        free(*out);
+        snprintf(obj, sizeof obj, "%s:out/cache/%s", rev, name);
+        rc = git_capture(cache, "show", obj, NULL, out, len);
+    }
+    return rc;
+}
+
 static int is_hex(const char *s, size_t n)
 {
     if (strlen(s) != n) return 0;
@@ -191,10 +207,8 @@ int open_side(side *s, const char *spec, kiln_diag *d)
     }
     snprintf(s->rev, sizeof s->rev, "%s", spec);
     snprintf(s->desc, sizeof s->desc, "%s:%s/%s", spec, s->cache, KILN_MANIFEST_FILE);
-    char obj[512];
-    snprintf(obj, sizeof obj, "%s:./%s", spec, KILN_MANIFEST_FILE);
     size_t len;
-    rc = git_capture(s->cache, "show", obj, NULL, &out, &len);
+    rc = git_show_cache(s->cache, spec, KILN_MANIFEST_FILE, &out, &len);
     if (rc || !len) {
         free(out);
         kd_error(d, KILN_REPORT_EINPUT, NULL, 0,
@@ -298,11 +312,11 @@ int load_entry(entry *e, const side *s, const mrun *m)
         if (!rc) return 0;
     }
     if (s->rev[0]) {
-        char obj[512], where[4400], *out;
-        snprintf(obj, sizeof obj, "%s:./%s.json", s->rev, m->key);
+        char name[64], where[4400], *out;
+        snprintf(name, sizeof name, "%s.json", m->key);
         snprintf(where, sizeof where, "%s:%s/%s.json", s->rev, s->cache, m->key);
         size_t len;
-        int rc = git_capture(s->cache, "show", obj, NULL, &out, &len);
+        int rc = git_show_cache(s->cache, s->rev, name, &out, &len);
         if (!rc && len && !parse_entry(e, m, out, where)) { free(out); return 0; }
         free(out);
     }

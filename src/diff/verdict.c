@@ -71,7 +71,7 @@ int kiln_history_verdict(const kiln_history *o, const kiln_history *n, double ac
 void kiln_diff_opts_init(kiln_diff_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->cache_dir = "out/cache";
+    o->cache_dir = "content/cache";
     o->acc_tol = KILN_DIFF_ACC_TOL;
     o->loss_tol = KILN_DIFF_LOSS_TOL;
 }

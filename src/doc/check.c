@@ -254,6 +254,7 @@ void check_all(loader *L)
             r->file = x->file;
             r->line = x->line;
             r->base = "";
+            r->data = "mnist";
             const char *lab = kv_get(x, "label");
             r->label = lab ? lab : x->id;
             r->kiln_version = r->fingerprint = r->data_digest = r->compiler = r->cpu = r->date = r->host_threads = "";

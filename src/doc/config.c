@@ -160,6 +160,27 @@ static int add_config_ref(loader *L, kiln_run *r, const kiln_directive *x, const
     return 0;
 }
 
+/* `data =`: a data set kiln knows or a folder of IDX files, and the model
+ * checked against its image shape (the trainer's own check assumes MNIST's
+ * 28x28x1). */
+static int check_data(loader *L, kiln_run *r, kiln_directive *x)
+{
+    const char *v = kv_get(x, "data");
+    if (v) r->data = v;
+    int line = v ? kv_line(x, "data") : x->line;
+    kiln_data_info di;
+    char err[8192];
+    if (kiln_data_lookup(r->data, "", &di, err, sizeof err)) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, line, "{%s} %s: %s", x->name, x->id, err);
+        return 1;
+    }
+    if (strcmp(di.name, "mnist") && kiln_data_check_model(&di, r->config.model, err, sizeof err)) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, line, "{%s} %s: %s", x->name, x->id, err);
+        return 1;
+    }
+    return 0;
+}
+
 /* Build each run's config, following base = chains. state: 0 new, 1 busy, 2 done. */
 int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int depth, sbuf *chain)
 {
@@ -193,6 +214,7 @@ int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int dept
         if (!kv_get(x, "label") && b->label != b->id) r->label = b->label;
         r->base = b->id;
         r->checkpoint = b->checkpoint;
+        r->data = b->data;
         /* inherited references, except for keys this directive sets itself */
         if (b->n_refs) r->refs = ka_alloc(L->a, sizeof *r->refs * (size_t)(b->n_refs + x->n_kv));
         for (int i = 0; i < b->n_refs; i++)
@@ -240,6 +262,7 @@ int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int dept
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{%s} %s: %s", x->name, x->id, err);
         bad = 1;
     }
+    bad |= check_data(L, r, x);
     if (r->kind == KILN_RUN_LRFIND) {
         kiln_lrfind_opts_init(&r->lrfind_opts);
         static const char *const num[] = {"start_lr", "end_lr", "lr_steps", "lr_epochs", "sma", "smoothing", "stop_factor"};

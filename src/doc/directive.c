@@ -30,9 +30,9 @@ static const char *const RESULT_KEYS[] = {"format", NULL};
 
 static const char *const CONFIG_KEYS[] = {NULL};
 
-const char *const EXPERIMENT_META[] = {"base", "label", "checkpoint", NULL};
+const char *const EXPERIMENT_META[] = {"base", "label", "checkpoint", "data", NULL};
 
-const char *const LRFIND_META[] = {"base", "label", "start_lr", "end_lr", "lr_steps", "lr_epochs",
+const char *const LRFIND_META[] = {"base", "label", "data", "start_lr", "end_lr", "lr_steps", "lr_epochs",
                                           "sma", "smoothing", "stop_factor", "title", "xlabel", "ylabel",
                                           "caption", NULL};
 

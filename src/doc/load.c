@@ -14,12 +14,23 @@
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* The default folders of a build: content "content", out "out" ("out/smoke"
+ * with smoke), cache CONTENT/cache (OUT/cache with smoke: smoke results are
+ * not committed). */
+static void default_dirs(kiln_build_opts *o, kiln_arena *a)
+{
+    if (!o->content_dir) o->content_dir = "content";
+    if (!o->out_dir) o->out_dir = o->smoke ? "out/smoke" : "out";
+    if (!o->cache_dir) o->cache_dir = ka_printf(a, "%s/cache", o->smoke ? o->out_dir : o->content_dir);
+}
+
 static kiln_doc *new_doc(const kiln_build_opts *o)
 {
     kiln_arena *a = ka_new();
     kiln_doc *doc = ka_alloc(a, sizeof *doc);
     doc->arena = a;
     doc->opts = *o;
+    default_dirs(&doc->opts, a);
     doc->smoke = o->smoke;
     doc->title = "";
     doc->index_file = "";

@@ -443,6 +443,7 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
 /* ---- pages ---------------------------------------------------------------------------------- */
 
 #define APPENDIX_PAGE "appendix.html"
+#define RUNS_DIR "runs" /* OUT/runs/ID.json: every run's history, for readers */
 
 static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
 {
@@ -503,8 +504,7 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
     sb_add(b, "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>\n<p>Every run behind this article, "
               "as the build found it. The cache key is the XXH3-128 hash of the canonical configuration, the "
               "trainer's fingerprint and the data digest; the entry <code>");
-    if (doc->opts.cache_dir) sb_html(b, doc->opts.cache_dir);
-    else { sb_html(b, doc->opts.out_dir ? doc->opts.out_dir : "out"); sb_add(b, "/cache"); }
+    sb_html(b, doc->opts.cache_dir);
     sb_add(b, "/KEY.json</code> holds the full history. Rebuild with <code>");
     sb_add(b, doc->smoke ? "kiln build --smoke" : "make report");
     sb_add(b, "</code>.</p>\n");
@@ -548,6 +548,11 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
         sb_html(b, r->compiler);
         sb_add(b, ", kiln ");
         sb_html(b, r->kiln_version);
+        sb_add(b, "</dd>\n<dt>History</dt><dd><a href=\"" RUNS_DIR "/");
+        sb_html(b, r->id);
+        sb_add(b, ".json\" download>");
+        sb_html(b, r->id);
+        sb_add(b, r->kind == KILN_RUN_TRAIN ? ".json</a> (every epoch and step)" : ".json</a> (every step of the range test)");
         sb_add(b, "</dd>\n</dl>\n<pre class=\"config\"><code>");
         sb_html(b, r->display ? r->display : r->canonical);
         sb_add(b, "</code></pre>\n</section>\n");
@@ -574,6 +579,33 @@ static json_t *json_for_people(double v)
     if (!isfinite(v)) return json_null();
     if (v == floor(v) && fabs(v) < 9007199254740992.0) return json_integer((json_int_t)v);
     return json_real(v);
+}
+
+/* DIR/runs/ID.json: each run's whole history, offered to readers as data
+ * (linked from the appendix): id, label, kind, cache key, canonical config,
+ * data digest and the result as the cache stores it. */
+static int write_histories(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    char rd[4096];
+    snprintf(rd, sizeof rd, "%s/" RUNS_DIR, dir);
+    if (kr_mkdirs(rd)) { kd_error(d, KILN_REPORT_EFAIL, rd, 0, "cannot create: %s", strerror(errno)); return KILN_REPORT_EFAIL; }
+    for (int i = 0; i < doc->n_runs; i++) {
+        const kiln_run *r = doc->runs[i];
+        if (!r->needed || !r->ok) continue;
+        json_t *h = r->kind == KILN_RUN_TRAIN ? kiln_history_json(&r->history) : kiln_lrfind_json(&r->lrfind);
+        json_t *root = h ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", r->id, "label", r->label, "kind",
+                                     r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "key", r->key, "config",
+                                     r->canonical, "data", r->data_digest, "result", h)
+                         : NULL;
+        char *text = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
+        json_decref(root);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.json", rd, r->id);
+        int rc = text ? kr_write_atomic(path, text, strlen(text)) : -1;
+        free(text);
+        if (rc) { kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the run's history"); return KILN_REPORT_EFAIL; }
+    }
+    return 0;
 }
 
 static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
@@ -741,5 +773,6 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         rc = KILN_REPORT_EINPUT;
     }
     rc |= write_results_json(doc, dir, d);
+    rc |= write_histories(doc, dir, d);
     return rc ? (d->worst ? d->worst : KILN_REPORT_EFAIL) : 0;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,12 +47,30 @@ static void set_flow(pw *w, int flow, int chapter)
 
 /* ---- the title page -------------------------------------------------------------- */
 
-static void build_date(time_t *t, struct tm *tm)
+/* The date the report gives: SOURCE_DATE_EPOCH when set, else the newest
+ * result the article uses (the date its cache entry records), else the
+ * newest content file: taken from the inputs, never the clock, so two builds
+ * of the same inputs give the same bytes. */
+static void build_date(const kiln_doc *doc, time_t *t, struct tm *tm)
 {
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     char *end = NULL;
     long long v = sde && *sde ? strtoll(sde, &end, 10) : -1;
-    *t = v >= 0 && end && !*end ? (time_t)v : time(NULL);
+    if (v >= 0 && end && !*end) *t = (time_t)v;
+    else {
+        *t = 0;
+        for (int i = 0; i < doc->n_runs; i++) {
+            const kiln_run *r = doc->runs[i];
+            struct tm rt = {0};
+            const char *e = r->ok && r->date ? strptime(r->date, "%Y-%m-%dT%H:%M:%SZ", &rt) : NULL;
+            time_t rv = e && !*e ? timegm(&rt) : 0;
+            if (rv > *t) *t = rv;
+        }
+        struct stat st;
+        if (!*t && doc->index_file && !stat(doc->index_file, &st)) *t = st.st_mtime;
+        for (int i = 0; i < doc->n_chapters && !doc->n_runs; i++)
+            if (!stat(doc->chapters[i].file, &st) && st.st_mtime > *t) *t = st.st_mtime;
+    }
     gmtime_r(t, tm);
 }
 
@@ -85,7 +104,7 @@ static void title_page(pw *w, const struct tm *tm)
     char date[64];
     snprintf(date, sizeof date, "%d %s %d", tm->tm_mday, months[tm->tm_mon % 12], tm->tm_year + 1900);
     const char *facts[5][2] = {
-        {"Built", date},
+        {"Date", date},
         {"kiln", kiln_version()},
         {"Trainer fingerprint", doc->trainer_fingerprint ? doc->trainer_fingerprint : ""},
         {"Data digest", doc->data_digest && doc->data_digest[0] ? doc->data_digest : "not computed"},
@@ -149,7 +168,9 @@ static void appendix(pw *w)
     pp_text(&p, &st, "Every run behind this report, as the build found it. The cache key is the XXH3-128 hash of the "
                      "canonical configuration, the trainer's fingerprint and the data digest; the entry");
     pp_space(&p, &st);
-    pp_word(&p, &code, "out/cache/KEY.json");
+    char entry[4200];
+    snprintf(entry, sizeof entry, "%s/KEY.json", doc->opts.cache_dir);
+    pp_word(&p, &code, entry);
     pp_space(&p, &st);
     pp_text(&p, &st, "holds the full history. Rebuild with");
     pp_space(&p, &st);
@@ -708,7 +729,7 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
 
     time_t now;
     struct tm tm;
-    build_date(&now, &tm);
+    build_date(doc, &now, &tm);
 
     /* lay out and paginate: title, body, then the contents (page numbers) */
     title_page(&w, &tm);

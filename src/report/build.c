@@ -9,8 +9,9 @@
  * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
  * rename(2) - a file atomically, a folder by kr_swap_dir (renameat2
  * RENAME_EXCHANGE and removal of the old one). Entries the previous build made (listed in
- * OUT/.kiln-manifest) that this build no longer makes are removed; anything
- * else in OUT (cache/, data/, the user's files) is never touched. */
+ * USERCACHE/sites/, see site_record) that this build no longer makes are
+ * removed; anything else in OUT (the user's files) is never touched. The
+ * build locks OUT itself (flock on the folder), so OUT holds only the site. */
 #include "kiln/report.h"
 #include "run/run.h"
 
@@ -22,7 +23,29 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
+#include <xxhash.h>
+
+/* What a build made in OUT is recorded outside it, so that OUT holds only
+ * the site: USERCACHE/sites/XXH3(real path of OUT). Losing the record only
+ * means a page the next build no longer makes stays behind. */
+static void site_record(const char *out, char *buf, size_t n)
+{
+    char real[PATH_MAX], home[4096];
+    if (!realpath(out, real)) snprintf(real, sizeof real, "%s", out);
+    XXH64_hash_t h = XXH3_64bits(real, strlen(real));
+    snprintf(buf, n, "%s/sites/%016llx", kiln_user_cache_dir(home, sizeof home), (unsigned long long)h);
+}
+
+static const char *dirname_of(const char *path)
+{
+    static _Thread_local char d[4096];
+    snprintf(d, sizeof d, "%s", path);
+    char *s = strrchr(d, '/');
+    if (s) *s = 0;
+    return d;
+}
 
 static int swap_in(const char *tmp, const char *out, kiln_diag *d)
 {
@@ -51,7 +74,7 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
     }
     /* remove what the previous build made and this one did not */
     char mp[4096];
-    snprintf(mp, sizeof mp, "%s/.kiln-manifest", out);
+    site_record(out, mp, sizeof mp);
     char *old = kr_read_file(mp, NULL);
     if (old && !rc) {
         for (char *save = NULL, *t = strtok_r(old, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
@@ -64,7 +87,7 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
         }
     }
     free(old);
-    if (!rc && kr_write_atomic(mp, manifest.s ? manifest.s : "", manifest.len))
+    if (!rc && (kr_mkdirs(dirname_of(mp)) || kr_write_atomic(mp, manifest.s ? manifest.s : "", manifest.len)))
         kd_warn(d, mp, 0, "cannot record what this build made (%s): the next build will not remove pages this one "
                 "made and it does not", strerror(errno));
     sb_free(&manifest);
@@ -112,16 +135,6 @@ static int prune_cache(const kiln_doc *doc, const char *cache, FILE *log, int qu
     return n;
 }
 
-/* kiln diff: record what this build used and got in CACHE/manifest/build.json
- * (src/report/manifest.c), before the new site goes in. */
-static int write_manifest(const kiln_doc *doc, const kiln_build_opts *o, kiln_diag *d)
-{
-    char cache[4200];
-    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
-    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir);
-    return kiln_manifest_write(doc, cache, d);
-}
-
 int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag *d)
 {
     double t0 = kr_now();
@@ -144,9 +157,9 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         kiln_doc_free(doc);
         return KILN_REPORT_EFAIL;
     }
-    char lp[4096];
-    snprintf(lp, sizeof lp, "%s/.kiln-build.lock", o.out_dir);
-    int lock = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    /* the lock is on the folder itself: no lock file in the site */
+    const char *lp = o.out_dir;
+    int lock = open(lp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
         if (lock >= 0 && errno == EWOULDBLOCK) {
             if (!o.quiet) fprintf(log, "kiln: waiting for another build of %s to finish\n", o.out_dir);
@@ -181,14 +194,15 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
             rc = kiln_pdf_write(doc, pdf, d);
         }
         if (!rc) rc = kiln_html_write(doc, tmp, d);
-        if (!rc) rc = write_manifest(doc, &o, d);
+        /* kiln diff: record what this build used and got in
+         * CACHE/manifest/build.json (src/report/manifest.c), before the new
+         * site goes in */
+        if (!rc) rc = kiln_manifest_write(doc, doc->opts.cache_dir, d);
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }
     kr_rmtree(tmp);
     if (!rc && o.prune) {
-        char cache[4200];
-        if (o.cache_dir) snprintf(cache, sizeof cache, "%s", o.cache_dir);
-        else snprintf(cache, sizeof cache, "%s/cache", o.out_dir);
+        const char *cache = doc->opts.cache_dir;
         int fd = kc_lock(cache, log, o.quiet);
         prune_cache(doc, cache, log, o.quiet);
         kc_unlock(fd);

@@ -215,7 +215,12 @@ const char *kr_config_shortest(kiln_arena *a, const char *canonical, int align)
     return s;
 }
 
-const char *kr_config_text(kiln_arena *a, const kiln_run *r) { return kr_config_shortest(a, r->canonical, 1); }
+const char *kr_config_text(kiln_arena *a, const kiln_run *r)
+{
+    const char *t = kr_config_shortest(a, r->canonical, 1);
+    /* the data set is not a trainer key; it enters the key through its digest */
+    return r->data && strcmp(r->data, "mnist") ? ka_printf(a, "%s%-20s = %s\n", t, "data", r->data) : t;
+}
 
 /* A setting of an experiment as the pages show it: the text as written, or
  * for a value taken from another run, the value applied and its source

@@ -78,7 +78,7 @@ int kiln_manifest_write(const kiln_doc *doc, const char *cache_dir, kiln_diag *d
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}", "id", r->id, "kind",
                               r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", "key", r->key, "config",
                               r->canonical ? r->canonical : "", "trainer", doc->trainer_fingerprint, "data",
-                              doc->data_digest, "file", r->file ? r->file : "", "line", r->line, "label",
+                              r->data_digest, "file", r->file ? r->file : "", "line", r->line, "label",
                               r->label ? r->label : r->id, "metrics", m);
         if (!o) {
             json_decref(runs);

@@ -36,12 +36,19 @@ typedef struct progress {
     double t0;                  /* when the first run started */
 } progress;
 
+/* One data set the build uses, loaded when a run of it must train. */
+typedef struct data_set {
+    kiln_data_info info;
+    kiln_dataset train, test;
+    int loaded, needed;
+} data_set;
+
 typedef struct pool {
     kiln_doc *doc;
     kiln_diag *d;
     kiln_build_stats *st;
     const char *cache;
-    const kiln_dataset *train, *test;
+    const struct data_set *sets; /* indexed by kiln_run.data_set */
     kiln_run **todo;
     int n_todo, next, failed;
     int cores;            /* trainer threads in all */
@@ -61,8 +68,10 @@ typedef struct worker_ctx {
 
 /* The examples a run goes through (its epochs over the training split, or
  * the range test's steps), the unit of the ETA. */
-static double run_work(const kiln_run *r, int n_examples)
+static double run_work(const kiln_run *r, const data_set *sets)
 {
+    const data_set *ds = &sets[r->data_set];
+    int n_examples = ds->loaded ? ds->train.n : 60000; /* not loaded yet (a later phase): MNIST's size as a guess */
     const kiln_config *c = &r->config;
     double n = c->train_limit > 0 && c->train_limit < n_examples ? c->train_limit : n_examples;
     if (r->kind == KILN_RUN_TRAIN) return n * (c->epochs > 0 ? c->epochs : 1);
@@ -93,7 +102,7 @@ static void fmt_counter(const pool *p, double now, char *buf, size_t n)
     const progress *g = p->pg;
     double work = g->work_done;
     for (int i = 0; i < p->n_slots; i++)
-        if (p->slots[i].run) work += slot_frac(&p->slots[i]) * run_work(p->slots[i].run, p->train->n);
+        if (p->slots[i].run) work += slot_frac(&p->slots[i]) * run_work(p->slots[i].run, p->sets);
     if (g->done < g->total && g->work_total > 0 && work >= 0.01 * g->work_total && now > g->t0) {
         char eta[32];
         kr_fmt_eta((now - g->t0) * (g->work_total - work) / work, eta, sizeof eta);
@@ -268,7 +277,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         char err[1024] = "";
-        int rc = kr_train_one(r, p->cache, p->train, p->test, threads, &prog, err, sizeof err);
+        int rc = kr_train_one(r, p->cache, &p->sets[r->data_set].train, &p->sets[r->data_set].test, threads, &prog, err,
+                              sizeof err);
         char why[512] = "", used[32];
         pthread_mutex_lock(&p->mu);
         if (s->tmin == s->tmax) snprintf(used, sizeof used, "%d", s->tmin);
@@ -286,7 +296,7 @@ static void *worker(void *arg)
         }
         s->run = NULL;
         p->pg->done++;
-        p->pg->work_done += run_work(r, p->train->n);
+        p->pg->work_done += run_work(r, p->sets);
         if (rc) {
             p->failed++;
             if (r->ok) { /* trained, but not stored: nothing will use the result */
@@ -373,7 +383,7 @@ void kr_compute_key(kiln_arena *a, kiln_run *r, const char *fingerprint, const c
 
 static void compute_key(kiln_doc *doc, kiln_run *r)
 {
-    kr_compute_key(doc->arena, r, doc->trainer_fingerprint, doc->data_digest);
+    kr_compute_key(doc->arena, r, doc->trainer_fingerprint, r->data_digest);
 }
 
 /* Set the keys a run takes from other runs' results (every one of which
@@ -425,9 +435,10 @@ typedef struct run_ctx {
     kiln_doc *doc;
     kiln_build_stats *st;
     kiln_diag *d;
-    const char *cache, *data_dir;
-    kiln_dataset train, test;
-    int loaded;
+    const char *cache;
+    const char *data_dir;  /* the MNIST folder (the Slurm executor's nodes read it) */
+    data_set *sets;
+    int n_sets;
     FILE *log;
 } run_ctx;
 
@@ -475,19 +486,31 @@ static int run_phase(run_ctx *x, int phase)
     }
 
     int rc = d->n_errors ? KILN_REPORT_EFAIL : 0;
+    for (int i = 0; i < n_todo && !rc && o->executor == KILN_EXECUTOR_SLURM; i++)
+        if (strcmp(x->sets[todo[i]->data_set].info.name, "mnist")) {
+            kd_error(d, KILN_REPORT_EINPUT, todo[i]->file, todo[i]->line,
+                     "run '%s': the Slurm executor trains MNIST runs only (data = %s); build it with --executor local",
+                     todo[i]->id, todo[i]->data);
+            rc = KILN_REPORT_EINPUT;
+        }
     if (n_todo && !rc && o->executor == KILN_EXECUTOR_SLURM) {
         /* nothing trains here: the cluster's nodes read the data themselves */
         kx_phase ph = {doc, d, st, x->cache, x->data_dir, todo, n_todo, phase, x->log};
         if (kx_slurm_phase(&ph)) rc = KILN_REPORT_EFAIL;
         n_todo = 0;
     }
-    if (n_todo && !rc && !x->loaded) {
-        char err[1024];
-        if (kiln_mnist_load(x->data_dir, &x->train, &x->test, err, sizeof err)) {
-            kd_error(d, KILN_REPORT_EFAIL, x->data_dir, 0, "%s", err);
-            rc = KILN_REPORT_EFAIL;
+    /* only now, with runs to train, is any data read */
+    for (int i = 0; i < n_todo && !rc; i++) {
+        data_set *ds = &x->sets[todo[i]->data_set];
+        char err[8192];
+        if (ds->loaded) continue;
+        int lr = kiln_data_load(&ds->info, &ds->train, &ds->test, err, sizeof err);
+        if (lr) {
+            rc = lr == -2 ? KILN_REPORT_ENODATA : KILN_REPORT_EFAIL;
+            kd_error(d, rc, todo[i]->file, todo[i]->line, "run '%s' must train, but its data cannot be used: %s",
+                     todo[i]->id, err);
         } else {
-            x->loaded = 1;
+            ds->loaded = 1;
         }
     }
     if (n_todo && !rc) {
@@ -495,9 +518,9 @@ static int run_phase(run_ctx *x, int phase)
          * runs of phase 1 too, until they are looked up */
         double work = 0;
         int later = 0;
-        for (int i = 0; i < n_todo; i++) work += run_work(todo[i], x->train.n);
+        for (int i = 0; i < n_todo; i++) work += run_work(todo[i], x->sets);
         for (int i = 0; !phase && i < doc->n_runs; i++)
-            if (doc->runs[i]->needed && doc->runs[i]->n_refs) { work += run_work(doc->runs[i], x->train.n); later++; }
+            if (doc->runs[i]->needed && doc->runs[i]->n_refs) { work += run_work(doc->runs[i], x->sets); later++; }
         x->pg.total = x->pg.done + n_todo + later;
         x->pg.work_total = x->pg.work_done + work;
         pool p = {0};
@@ -505,8 +528,7 @@ static int run_phase(run_ctx *x, int phase)
         p.d = d;
         p.st = st;
         p.cache = x->cache;
-        p.train = &x->train;
-        p.test = &x->test;
+        p.sets = x->sets;
         p.todo = todo;
         p.n_todo = n_todo;
         p.pg = &x->pg;
@@ -552,6 +574,16 @@ static int run_phase(run_ctx *x, int phase)
     return rc;
 }
 
+/* The data set a `data =` value names, if the build has it already. */
+static int set_index(const run_ctx *x, const char *data)
+{
+    for (int k = 0; k < x->n_sets; k++) {
+        const kiln_data_info *in = &x->sets[k].info;
+        if (!strcmp(data, strcmp(in->name, "folder") ? in->name : in->dir)) return k;
+    }
+    return -1;
+}
+
 int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
 {
     const kiln_build_opts *o = &doc->opts;
@@ -561,38 +593,58 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
     x.d = d;
     x.st = st ? st : &dummy;
     x.log = o->log ? o->log : stderr;
-    char cache[4096];
-    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
-    else snprintf(cache, sizeof cache, "%s/cache", o->out_dir ? o->out_dir : (o->smoke ? "out/smoke" : "out"));
+    const char *cache = o->cache_dir; /* set by the loader (kr_default_dirs) */
     x.cache = cache;
-    x.data_dir = o->data_dir;
-    if (!x.data_dir) {
-        const char *e = getenv("KILN_DATA_DIR");
-        x.data_dir = e && *e ? e : "out/data";
-    }
+    char mnist[4096], err[8192];
+    kiln_mnist_dir(o->data_dir, mnist, sizeof mnist);
+    x.data_dir = mnist;
 
-    char digest[65], err[1024];
-    int any_needed = 0;
-    for (int i = 0; i < doc->n_runs; i++) any_needed |= doc->runs[i]->needed;
-    if (any_needed) {
-        if (kc_data_digest(x.data_dir, digest, &x.train, &x.test, &x.loaded, err, sizeof err)) {
-            kd_error(d, KILN_REPORT_EFAIL, x.data_dir, 0, "%s (run 'make data', or give --data DIR / KILN_DATA_DIR)", err);
-            return KILN_REPORT_EFAIL;
+    /* the data sets the runs name; a named set's digest is known, a folder's
+     * is computed from its files when one of its runs is needed */
+    x.sets = calloc((size_t)doc->n_runs + 1, sizeof *x.sets);
+    const char *first = NULL;
+    int rc = 0;
+    for (int i = 0; i < doc->n_runs && !rc; i++) {
+        kiln_run *r = doc->runs[i];
+        int k = set_index(&x, r->data);
+        if (k < 0) {
+            k = x.n_sets;
+            if (kiln_data_lookup(r->data, mnist, &x.sets[k].info, err, sizeof err)) {
+                kd_error(d, KILN_REPORT_EINPUT, r->file, r->line, "{experiment} %s: %s", r->id, err);
+                rc = KILN_REPORT_EINPUT;
+                break;
+            }
+            x.n_sets++;
         }
-    } else {
-        snprintf(digest, sizeof digest, "none");
+        r->data_set = k;
+        x.sets[k].needed |= r->needed;
     }
-    doc->data_digest = ka_strdup(doc->arena, digest);
+    for (int k = 0; k < x.n_sets && !rc; k++) {
+        data_set *ds = &x.sets[k];
+        if (ds->needed && kiln_data_digest(&ds->info, err, sizeof err)) {
+            kd_error(d, KILN_REPORT_EFAIL, ds->info.dir, 0, "%s", err);
+            rc = KILN_REPORT_EFAIL;
+        }
+        if (!ds->info.digest[0]) snprintf(ds->info.digest, sizeof ds->info.digest, "none");
+    }
+    for (int i = 0; i < doc->n_runs && !rc; i++) {
+        kiln_run *r = doc->runs[i];
+        r->data_digest = ka_strdup(doc->arena, x.sets[r->data_set].info.digest);
+        if (r->needed && !first) first = r->data_digest;
+    }
+    doc->data_digest = first ? first : "none";
+    if (rc) { free(x.sets); return rc; }
 
     /* keys of the runs whose config is complete; the others get theirs once
      * the values they take are known */
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
-        if (r->n_refs) { r->canonical = ""; r->data_digest = doc->data_digest; continue; }
+        if (r->n_refs) { r->canonical = ""; continue; }
         compute_key(doc, r);
     }
-    int rc = 0;
-    if (any_needed) {
+    int any_needed = 0;
+    for (int i = 0; i < doc->n_runs; i++) any_needed |= doc->runs[i]->needed;
+    if (any_needed && !rc) {
         if (kr_mkdirs(cache)) {
             kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot create the cache folder: %s", strerror(errno));
             rc = KILN_REPORT_EFAIL;
@@ -608,6 +660,8 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
             kc_unlock(lock);
         }
     }
-    if (x.loaded) { kiln_dataset_free(&x.train); kiln_dataset_free(&x.test); }
+    for (int k = 0; k < x.n_sets; k++)
+        if (x.sets[k].loaded) { kiln_dataset_free(&x.sets[k].train); kiln_dataset_free(&x.sets[k].test); }
+    free(x.sets);
     return rc ? rc : (d->n_errors ? d->worst : 0);
 }

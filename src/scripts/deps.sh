@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the Debian packages kiln needs, if any are missing.
 # As root: apt-get installs them. Otherwise: print the exact command and fail.
-#   deps.sh          what the build and `make check` need
+#   deps.sh [DIR]    what the build and `make check` need, plus what the data
+#                    sets of the article in DIR (default content/) need:
+#                    data = fashion-mnist needs dataset-fashion-mnist
 #   deps.sh slurm    what the Slurm tests need (tests/slurm/: a two-node Slurm
 #                    cluster on this machine); the build never needs them
 #   deps.sh bench    what `make bench` adds: Debian's PyTorch for the two peers
@@ -12,9 +14,13 @@ if [ "${1:-}" = slurm ]; then
 elif [ "${1:-}" = bench ]; then
     PKGS="python3-torch time"
 else
+CONTENT=${1:-content}
 PKGS="build-essential pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils time npm libbtparse-dev"
+libxml2-dev poppler-utils time npm git libbtparse-dev"
+if [ -d "$CONTENT" ] && grep -qsE '^[[:space:]]*data[[:space:]]*=[[:space:]]*fashion-mnist[[:space:]]*$' "$CONTENT"/*.md; then
+    PKGS="$PKGS dataset-fashion-mnist"
+fi
 fi
 missing=""
 for p in $PKGS; do

@@ -18,7 +18,7 @@
 # Needs root, Debian's Slurm and munge (src/scripts/deps.sh slurm), jq.
 # Prints "SKIP: ..." and exits 0 where they are not to be had.
 # Env: KILN_BIN (default bin/kiln), KILN_DEBUG_BIN (default bin/kiln-debug),
-# KILN_DATA_DIR (the MNIST files), KILN_SLURM_TEST_LOGS (see cleanup).
+# KILN_DATA (the MNIST files), KILN_SLURM_TEST_LOGS (see cleanup).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -37,7 +37,7 @@ if [ -z "${KILN_DEBUG_BIN:-}" ]; then
 fi
 KD=$(abs "${KILN_DEBUG_BIN:-bin/kiln-debug}")
 [ -x "$KD" ] || { echo "FAIL: no debug kiln at $KD"; exit 1; }
-export KILN_DATA_DIR="$(abs "${KILN_DATA_DIR:-out/data}")"
+export KILN_DATA="$(abs "${KILN_DATA:-${KILN_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln/mnist}}")"
 ART=$ROOT/tests/slurm/article
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-slurm-test.XXXXXX")
 export KILN_SLURM_DIR=$T/cluster
