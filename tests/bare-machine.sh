@@ -9,6 +9,8 @@
 #   sudo sh tests/bare-machine.sh [ROOTFS]      (default /var/tmp/kiln-bare)
 #   KEEP=1 ...                                  keep the chroot afterwards
 #   MIRROR=http://deb.debian.org/debian ...
+#   HOST_CA=1 ...     give the bare system this machine's CA bundle (behind a
+#                     TLS-inspecting proxy npm cannot reach the registry without)
 #
 # On the bare system only `make` and `git` are installed before the clone
 # (a user needs them to get kiln at all); everything else is kiln's own
@@ -47,6 +49,7 @@ in_root() { chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/us
 
 step "what a user needs to get kiln: make, git"
 in_root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends make git ca-certificates >/dev/null"
+if [ -n "${HOST_CA:-}" ]; then cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"; fi
 rm -rf "$ROOTFS/root/kiln"
 git clone -q --branch "$BRANCH" "$REPO" "$ROOTFS/root/kiln"
 echo "bare-machine: clean clone of $BRANCH at $(git -C "$ROOTFS/root/kiln" rev-parse --short HEAD)"

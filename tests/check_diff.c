@@ -667,7 +667,7 @@ START_TEST(test_git_revisions)
      * did): a revision from before the move is still read, from out/cache */
     char moved[400];
     snprintf(moved, sizeof moved, "%s/content/cache", repo);
-    ck_assert_int_eq(sh("mkdir -p '%s'/content && " GIT "mv out/cache content/cache", repo, repo), 0);
+    ck_assert_int_eq(sh("cd '%s' && mkdir -p content && mv out/cache content/cache && " GIT "add -A", repo, repo), 0);
     ck_assert_int_eq(sh(GIT "commit -q -m 'move the cache'", repo, ""), 0);
     j = run_diff("HEAD~1", NULL, moved, -1, -1, &rc, &msgs);
     ck_assert_msg(rc == 0, "%d: %s", rc, msgs);

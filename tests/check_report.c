@@ -637,6 +637,7 @@ START_TEST(test_idle_cores_go_to_running_runs)
     kiln_build_opts o = quiet_opts();
     o.content_dir = content;
     o.out_dir = out;
+    o.cache_dir = cache;
     o.quiet = 0;
     o.jobs = 2;
     o.threads = 2;
@@ -666,6 +667,7 @@ START_TEST(test_idle_cores_go_to_running_runs)
     kiln_build_opts o1 = quiet_opts();
     o1.content_dir = content;
     o1.out_dir = out1;
+    o1.cache_dir = cache1; /* its own: the runs are computed again */
     o1.jobs = 1;
     o1.threads = 2;
     memset(&d, 0, sizeof d);
@@ -1187,7 +1189,7 @@ START_TEST(test_data_sets)
     write_idx_pair(small, "train", 200, 8, 8, 1);
     write_idx_pair(small, "t10k", 50, 8, 8, 1);
     snprintf(md2, sizeof md2, "# D\n\n```{experiment} s\nepochs = 1\ndata = %s\n```\n\n{{s.test_accuracy}}\n", small);
-    expect_error(md2, "ch.md:4:", "does not fit the 8x8x1 images");
+    expect_error(md2, "ch.md:5:", "does not fit the 8x8x1 images");
     snprintf(md2, sizeof md2,
              "# D\n\n```{experiment} s\nmodel = conv:4x3,relu,flatten,dense:10\nepochs = 2\nbatch_size = 20\ndata = %s\n```\n\n"
              "{{s.test_accuracy}}\n\n```{config} s\n```\n",
@@ -1227,6 +1229,13 @@ START_TEST(test_data_sets)
 
     /* kiln train: the same values, exit status 2 for a bad one */
     if (getenv("KILN_BIN")) {
+        /* a run that must train and no data: exit status 3, which make
+         * report answers with make data and a second build */
+        char c3[128], args[600];
+        snprintf(c3, sizeof c3, "%s/c3", dir);
+        write_article(c3, "Prose.", 1);
+        snprintf(args, sizeof args, "build -q --content %s --out %s/o3 --data %s/no-data --templates templates", c3, dir, dir);
+        ck_assert_int_eq(cli_status("%s", args), 3);
         ck_assert_int_eq(cli_status("train data=cifar-10 epochs=1", ""), 2);
         ck_assert_int_eq(cli_status("train epochs=1 data=%s", small), 2); /* the article's network does not fit 8x8 */
         ck_assert_int_eq(cli_status("train model=conv:4x3,relu,flatten,dense:10 epochs=1 batch_size=20 data=%s", small), 0);
