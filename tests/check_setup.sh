@@ -4,7 +4,7 @@
 # pkg-config on PATH that answers as on a bare machine (it knows no package)
 # until a stand-in for src/scripts/deps.sh has "installed" them. One make must
 # run the set-up once, then compile with every library's flags: the object
-# that needs FreeType's headers (src/report/pdf_font.c, ft2build.h) is built.
+# that needs FreeType's headers (src/pdf/font.c, ft2build.h) is built.
 # Then a package that stays unknown must be named, not blank the other flags.
 # Nothing is installed or removed on this machine.
 set -eu
@@ -31,7 +31,7 @@ touch "$T/installed"
 EOF
 
 cd "$T/tree"
-OBJ=build/release/src/report/pdf_font.o
+OBJ=build/release/src/pdf/font.o
 PATH="$T/bin:$PATH" make --no-print-directory DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1 || fail "the first make on a bare machine failed"
 [ -f "$OBJ" ] || fail "$OBJ was not built"
 [ "$(wc -l < "$T/deps-ran")" = 1 ] || fail "the set-up ran $(wc -l < "$T/deps-ran") times, expected once"
