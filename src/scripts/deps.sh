@@ -17,7 +17,7 @@ else
 CONTENT=${1:-content}
 PKGS="build-essential pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils time npm git libbtparse-dev"
+libxml2-dev poppler-utils time npm git libbtparse-dev groff-base man-db"
 if [ -d "$CONTENT" ] && grep -qsE '^[[:space:]]*data[[:space:]]*=[[:space:]]*fashion-mnist[[:space:]]*$' "$CONTENT"/*.md; then
     PKGS="$PKGS dataset-fashion-mnist"
 fi
