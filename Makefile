@@ -30,6 +30,9 @@ OPT_release = -O3 -march=native -fno-math-errno
 OPT_debug   = -O0 -g3 -march=native
 OPT_asan    = -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDOPT_asan  = -fsanitize=address,undefined
+# make fuzz: the libraries for libFuzzer (clang), instrumented for coverage
+OPT_fuzz    = -O1 -g -march=native -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDOPT_fuzz  = -fsanitize=address,undefined
 OPT       = $(OPT_$(MODE))
 BUILD     = build/$(MODE)
 BIN       = $(if $(filter release,$(MODE)),bin/kiln,bin/kiln-$(MODE))
@@ -57,7 +60,7 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE
+.PHONY: all deps data report check check-only check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE fuzz fuzz-build reseal-cache
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -139,6 +142,34 @@ asan:
 	@$(MAKE) --no-print-directory MODE=asan check
 debug:
 	@$(MAKE) --no-print-directory MODE=debug all
+
+# make reseal-cache: format-1 cache entries (check over the result only) ->
+# format 2 (check over the whole entry), keys and results kept
+reseal-cache: $(BUILD)/tools/reseal_cache
+	$(BUILD)/tools/reseal_cache $(wildcard out/cache/*.json)
+$(BUILD)/tools/%: tests/tools/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(LDFLAGS)
+
+# --- fuzzing (libFuzzer, ASan + UBSan): each target FUZZ_TIME seconds from its
+# seed corpus tests/fuzz/corpus/NAME; what it adds goes to build/fuzz/corpus,
+# a crash to build/fuzz/crash-NAME-* (and make fails) ----------------------------
+FUZZ_CC      ?= clang-14
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS := content cache idx plot
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+fuzz-build:
+	@$(MAKE) --no-print-directory MODE=fuzz CC=$(FUZZ_CC) $(FUZZ_BINS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBS)
+	$(CC) $(CPPFLAGS) -DKILN_FUZZ_TEMPLATES='"$(CURDIR)/templates"' $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) $(PKG_LIBS) $(LDFLAGS)
+fuzz: deps fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=20 \
+	    -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$t- \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' || true; \
+	  if ls build/fuzz/crash-$$t-* >/dev/null 2>&1; then echo "fuzz_$$t: FOUND a crash: build/fuzz/crash-$$t-*"; fail=1; fi; \
+	done; exit $$fail
 
 bench: all data
 	@sh src/scripts/deps.sh bench

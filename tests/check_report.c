@@ -322,7 +322,7 @@ START_TEST(test_escaping_and_raw_html)
     char dir[64], out[128];
     test_tmpdir(dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    write_text(dir, "index.md", "# A 1 < 2 & <i>x</i>\n\nSummary <script>alert(1)</script> and [x](javascript:alert(1)).\n\n<div class=\"raw\">raw block</div>\n");
+    write_text(dir, "index.md", "# A 1 < 2 & <i>x</i>\n\nSummary <script>alert(1)</script> and [x](https://example.org/?a=1&b=2).\n\n<div class=\"raw\">raw block</div>\n");
     write_text(dir, "01-c.md", "# Chapter <b>one</b>\n\nText with `<code>` and <span class=\"raw\">inline html</span>.\n\n[next](02-d.md)\n");
     write_text(dir, "02-d.md", "# Two\n\n[back](01-c.md#chapter-one)\n");
     kiln_build_opts o = quiet_opts();

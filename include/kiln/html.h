@@ -11,6 +11,10 @@ extern "C" {
 /* The site into dir (which exists): pages, style.css, results.json. */
 int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d);
 
+/* The templates (layout.html with {{content}}, style.css) read and checked,
+ * as kiln_html_write will use them: a build does this before any run. */
+int kiln_templates_check(const char *template_dir, kiln_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

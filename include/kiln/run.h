@@ -77,6 +77,12 @@ void kiln_report_fingerprint_override(const char *fp);
  * kiln_trainer_fingerprint(). */
 const char *kiln_report_fingerprint(void);
 
+/* Reseal a format-1 cache entry (its check covered the result only) as
+ * format 2 (the check covers the whole entry), after checking every field
+ * and the old check; the key, config and result are kept byte for byte.
+ * 0 resealed, 1 already format 2 (and valid), -1 with err set. */
+int kiln_cache_reseal(const char *path, char *err, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

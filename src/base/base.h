@@ -20,6 +20,25 @@
 /* malloc that aborts instead of returning NULL (kiln cannot go on without
  * memory; every caller would abort). */
 void *kb_xmalloc(size_t n);
+#define kr_xmalloc kb_xmalloc
+_Noreturn void kr_out_of_memory(size_t n);     /* "kiln: out of memory", abort() */
+char *kr_xstrdup(const char *s);
+/* Make room for need elements of elem bytes in the heap array *pp whose
+ * capacity is *cap (grown by doubling, at least 16). Out of memory or a size
+ * that overflows: a message on stderr and abort(), never a NULL stored. */
+void kr_grow(void *pp, int *cap, int need, size_t elem);
+#define KR_GROW(p, cap, need) kr_grow(&(p), &(cap), (need), sizeof *(p))
+
+/* ---- a set of strings with a count each (open addressing, XXH3) ---------- */
+typedef struct kr_strmap {
+    const char **key;   /* NULL = empty slot; keys are borrowed */
+    int *val;
+    size_t cap, n;
+} kr_strmap;
+/* The slot of key: its value (0 for a new key, which is added). */
+int *kr_strmap_get(kr_strmap *m, const char *key);
+int kr_strmap_has(const kr_strmap *m, const char *key);
+void kr_strmap_free(kr_strmap *m);
 
 /* ---- arena: everything a kiln_doc points to ---------------------------- */
 typedef struct kiln_arena kiln_arena;
@@ -62,6 +81,9 @@ char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended *
 /* mkstemp beside path + write + fsync + rename; the temporary file is removed
  * on failure. 0 ok, else -1 with errno set (= kiln_write_file_atomic). */
 int kr_write_atomic(const char *path, const void *data, size_t len);
+/* Remove dir's NAME.tmp.XXXXXX files that a killed kr_write_atomic left;
+ * call only while holding the lock of whatever writes into dir. */
+void kr_remove_stale_tmp(const char *dir);
 /* Swap the freshly written folder from into place as to (an existing to is
  * exchanged with it, then removed). 0 ok, else -1 with errno set. */
 int kr_swap_dir(const char *from, const char *to);

@@ -14,12 +14,8 @@ struct kiln_diag_msg {
 
 static void kd_note(kiln_diag *d, const char *file, int line)
 {
-    if (d->n_msgs == d->cap_msgs) {
-        d->cap_msgs = d->cap_msgs ? d->cap_msgs * 2 : 16;
-        d->msgs = realloc(d->msgs, sizeof *d->msgs * (size_t)d->cap_msgs);
-        if (!d->msgs) abort();
-    }
-    d->msgs[d->n_msgs++] = (struct kiln_diag_msg){d->len, 0, file ? strdup(file) : NULL, line};
+    KR_GROW(d->msgs, d->cap_msgs, d->n_msgs + 1);
+    d->msgs[d->n_msgs++] = (struct kiln_diag_msg){d->len, 0, file ? kr_xstrdup(file) : NULL, line};
 }
 
 static int file_rank(const char *file, const char *const *files, int n_files)

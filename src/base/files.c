@@ -3,6 +3,8 @@
 #include "base/base.h"
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +12,25 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* ---- files -------------------------------------------------------------------- */
 
 char *kr_read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    /* without blocking, and only a regular file: a FIFO or a device in
+     * place of a file would hang the build or never end */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
+    struct stat st = {0};
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { close(fd); return NULL; }
     sbuf b = {0};
     char tmp[65536];
     size_t n;
@@ -52,6 +66,22 @@ static mode_t file_mode(void)
 /* mkstemp next to path (same folder, so the rename stays on one file system),
  * write everything, fsync, rename over path. On any failure the temporary
  * file is removed and -1 returned with errno saying why. */
+void kr_remove_stale_tmp(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name || strlen(t) != 11) continue; /* ".tmp." + mkstemp's 6 characters */
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (!lstat(p, &st) && S_ISREG(st.st_mode)) unlink(p);
+    }
+    closedir(dp);
+}
+
 int kr_write_atomic(const char *path, const void *data, size_t len)
 {
     size_t pl = strlen(path) + 16;

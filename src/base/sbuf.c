@@ -9,10 +9,11 @@
 void sb_grow(sbuf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return;
+    if (extra > SIZE_MAX / 4 - b->len) kr_out_of_memory(SIZE_MAX);
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1) cap *= 2;
     char *s = realloc(b->s, cap);
-    if (!s) abort();
+    if (!s) kr_out_of_memory(cap);
     b->s = s;
     b->cap = cap;
 }
@@ -67,7 +68,7 @@ void sb_free(sbuf *b) { free(b->s); memset(b, 0, sizeof *b); }
 
 char *sb_take(sbuf *b)
 {
-    char *s = b->s ? b->s : strdup("");
+    char *s = b->s ? b->s : kr_xstrdup("");
     memset(b, 0, sizeof *b);
     return s;
 }

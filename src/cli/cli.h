@@ -46,6 +46,9 @@ typedef struct kiln_args {
     char **argv;
     int operands_only;   /* after "--" */
     const kiln_opt *opt; /* the option last returned */
+    unsigned long long given; /* options with a value seen so far (bit = table index) */
+    const char *keys[256];    /* the keys of the key=value operands seen (kiln_args_key_once) */
+    int n_keys;
 } kiln_args;
 
 enum {
@@ -56,6 +59,11 @@ enum {
 };
 
 void kiln_args_init(kiln_args *a, const kiln_cmd *c, int argc, char **argv);
+/* The key of the operand kv ("key = value") was not given before: 0; else
+ * "kiln CMD: key 'K' is given twice" and KILN_ARG_ERROR (the last would
+ * silently win otherwise). An option with a value given twice is refused
+ * the same way by kiln_args_next. */
+int kiln_args_key_once(kiln_args *a, const char *kv);
 /* The next argument: an option's id (its value, if it takes one, in *value:
  * from "--name=V", "--name V", "-xV" or "-x V"), or one of KILN_ARG_*. An
  * unknown option or a missing value is reported on stderr with the nearest

@@ -84,6 +84,7 @@ int kiln_cmd_lr_find(int argc, char **argv)
         if (id == O_JSON) { json = a; continue; }
         if (id == O_DATA) { dir = a; continue; }
         if (id != KILN_ARG_OPERAND) return KILN_ARG_EXIT(id);
+        if (kiln_args_key_once(&args, a)) return 2;
         const char *eq = strchr(a, '=');
         if (!eq || eq == a) {
             fprintf(stderr, "kiln lr-find: '%s' is not key=value (or --json FILE, --data DIR)\n", a);

@@ -111,6 +111,11 @@ int kiln_args_next(kiln_args *a, const char **value)
     }
     a->opt = hit;
     if (!hit->arg) return hit->id;
+    int k = (int)(hit - a->cmd->opts);
+    if (k < 64) {
+        if (a->given >> k & 1) return fail(a, "option '--%s' is given twice%s; give it once", hit->name, "");
+        a->given |= 1ull << k;
+    }
     if (inline_value) { *value = inline_value; return hit->id; }
     if (a->i >= a->argc) {
         char label[96];
@@ -148,5 +153,19 @@ int kiln_args_number(kiln_args *a, const char *v, double lo, double *out)
         return KILN_ARG_ERROR;
     }
     *out = x;
+    return 0;
+}
+
+int kiln_args_key_once(kiln_args *a, const char *kv)
+{
+    while (*kv == ' ' || *kv == '\t') kv++;
+    const char *eq = strchr(kv, '=');
+    size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
+    while (n && (kv[n - 1] == ' ' || kv[n - 1] == '\t')) n--;
+    for (int i = 0; i < a->n_keys; i++)
+        if (!strncmp(a->keys[i], kv, n) && (a->keys[i][n] == '=' || a->keys[i][n] == ' ' || a->keys[i][n] == '\t' ||
+                                             !a->keys[i][n]))
+            return fail(a, "a key is given twice ('%s', then '%s'); give each key once", a->keys[i], kv);
+    if (a->n_keys < (int)(sizeof a->keys / sizeof a->keys[0])) a->keys[a->n_keys++] = kv;
     return 0;
 }

@@ -99,6 +99,7 @@ int kiln_cmd_train(int argc, char **argv)
         case O_SAVE: save = v; break;
         case O_DATA: dir = v; break;
         case KILN_ARG_OPERAND:
+            if (kiln_args_key_once(&a, v)) return 2;
             if (!strncmp(v, "data=", 5)) { data = v + 5; break; } /* the data set, not a trainer key */
             if (kiln_config_set_kv_hinted(&c, v, err, sizeof err)) {
                 fprintf(stderr, "kiln train: %s\n", err);

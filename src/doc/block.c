@@ -142,24 +142,26 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         break;
     }
     case CMARK_NODE_BLOCK_QUOTE:
-        b->kind = KILN_BL_QUOTE;
-        b->children = convert_blocks(L, cmark_node_first_child(n));
-        callout(L, b);
-        break;
     case CMARK_NODE_LIST:
-        b->kind = KILN_BL_LIST;
-        b->ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
-        b->start = cmark_node_get_list_start(n);
-        b->tight = cmark_node_get_list_tight(n);
-        b->children = convert_blocks(L, cmark_node_first_child(n));
+    case CMARK_NODE_ITEM:
+        if (cmark_node_get_type(n) == CMARK_NODE_BLOCK_QUOTE) {
+            b->kind = KILN_BL_QUOTE;
+        } else if (cmark_node_get_type(n) == CMARK_NODE_ITEM) {
+            b->kind = KILN_BL_ITEM;
+            const char *ts = cmark_node_get_type_string(n);
+            if (ts && !strcmp(ts, "tasklist")) b->task = cmark_gfm_extensions_get_tasklist_item_checked(n) ? 2 : 1;
+        } else {
+            b->kind = KILN_BL_LIST;
+            b->ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
+            b->start = cmark_node_get_list_start(n);
+            b->tight = cmark_node_get_list_tight(n);
+        }
+        if (nest_in(L, b->line, "block quotes and lists")) {
+            b->children = convert_blocks(L, cmark_node_first_child(n));
+            L->depth--;
+        }
+        if (b->kind == KILN_BL_QUOTE) callout(L, b);
         break;
-    case CMARK_NODE_ITEM: {
-        b->kind = KILN_BL_ITEM;
-        const char *ts = cmark_node_get_type_string(n);
-        if (ts && !strcmp(ts, "tasklist")) b->task = cmark_gfm_extensions_get_tasklist_item_checked(n) ? 2 : 1;
-        b->children = convert_blocks(L, cmark_node_first_child(n));
-        break;
-    }
     case CMARK_NODE_CODE_BLOCK: {
         const char *info = cmark_node_get_fence_info(n);
         while (info && isspace((unsigned char)*info)) info++;
@@ -274,7 +276,8 @@ static cmark_node *gfm_parse(const char *text, size_t len)
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len)
 {
     L->file = file;
-    L->n_anchors = 0;
+    kr_strmap_free(&L->anchors);
+    L->depth = L->too_deep = 0;
     /* math first: cmark would read _ ^ and \ inside it */
     char *src = ka_strndup(L->a, text, len), msg[256];
     int err_line;
@@ -305,4 +308,18 @@ const char *first_h1(kiln_block *b, kiln_block **h)
         }
     *h = NULL;
     return NULL;
+}
+
+int nest_in(loader *L, int line, const char *what)
+{
+    if (L->depth >= KR_MAX_NESTING) {
+        if (!L->too_deep)
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
+                     "%s nested more than %d deep; block quotes, lists, emphasis and links may be nested at most %d levels",
+                     what, KR_MAX_NESTING, KR_MAX_NESTING);
+        L->too_deep = 1;
+        return 0;
+    }
+    L->depth++;
+    return 1;
 }

@@ -231,6 +231,7 @@ static void check_links(loader *L)
 void check_all(loader *L)
 {
     kiln_doc *doc = L->doc;
+    int cap_runs = 0, cap_groups = 0;
     /* runs: unique ids, configs */
     for (int i = 0; i < L->n_dirs; i++) {
         kiln_directive *x = L->dirs[i];
@@ -259,8 +260,7 @@ void check_all(loader *L)
             r->label = lab ? lab : x->id;
             r->kiln_version = r->fingerprint = r->data_digest = r->compiler = r->cpu = r->date = r->host_threads = "";
             x->run = r;
-            doc->runs = realloc(doc->runs, sizeof *doc->runs * (size_t)(doc->n_runs + 1));
-            if (!doc->runs) abort();
+            KR_GROW(doc->runs, cap_runs, doc->n_runs + 1);
             doc->runs[doc->n_runs++] = r;
         }
     }
@@ -286,6 +286,28 @@ void check_all(loader *L)
             }
         }
         r->canonical = "";
+    }
+
+    /* labels with {{METRIC[:FORMAT]}} of their own run (inherited ones too) */
+    for (int i = 0; i < L->n_dirs; i++) {
+        kiln_directive *x = L->dirs[i];
+        kiln_run *r = x->run;
+        if (!r || !strstr(r->label, "{{")) continue;
+        int line = kv_get(x, "label") ? kv_line(x, "label") : x->line;
+        char what[160];
+        snprintf(what, sizeof what, "{%s} %s: label", x->name, x->id);
+        for (const char *p = r->label; (p = strstr(p, "{{"));) {
+            const char *c = strstr(p + 2, "}}");
+            if (!c) {
+                kd_error(L->d, KILN_REPORT_EINPUT, x->file, line, "%s: '{{' without '}}'", what);
+                break;
+            }
+            char *name = ka_strndup(L->a, p + 2, (size_t)(c - p - 2));
+            char *fmt = strchr(name, ':');
+            if (fmt) *fmt++ = 0;
+            check_metric(L, x->file, line, what, r, trim(name), fmt ? trim(fmt) : "");
+            p = c + 2;
+        }
     }
 
     /* the other directives */
@@ -342,8 +364,7 @@ void check_all(loader *L)
                 if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
                 x->runs[x->n_runs++] = r;
             }
-            doc->groups = realloc(doc->groups, sizeof *doc->groups * (size_t)(doc->n_groups + 1));
-            if (!doc->groups) abort();
+            KR_GROW(doc->groups, cap_groups, doc->n_groups + 1);
             doc->groups[doc->n_groups++] = x;
             break;
         }

@@ -193,11 +193,7 @@ static void check_keys(loader *L, kiln_directive *x)
 
 static void push_dir(loader *L, kiln_directive *x)
 {
-    if (L->n_dirs == L->cap_dirs) {
-        L->cap_dirs = L->cap_dirs ? L->cap_dirs * 2 : 32;
-        L->dirs = realloc(L->dirs, sizeof *L->dirs * (size_t)L->cap_dirs);
-        if (!L->dirs) abort();
-    }
+    KR_GROW(L->dirs, L->cap_dirs, L->n_dirs + 1);
     L->dirs[L->n_dirs++] = x;
 }
 

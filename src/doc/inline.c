@@ -14,10 +14,9 @@
 static void push_ref(loader *L, kiln_inline *in)
 {
     if (L->n_refs == L->cap_refs) {
-        L->cap_refs = L->cap_refs ? L->cap_refs * 2 : 64;
-        L->refs = realloc(L->refs, sizeof *L->refs * (size_t)L->cap_refs);
-        L->ref_files = realloc(L->ref_files, sizeof *L->ref_files * (size_t)L->cap_refs);
-        if (!L->refs || !L->ref_files) abort();
+        int cap = L->cap_refs;
+        KR_GROW(L->refs, L->cap_refs, L->n_refs + 1);
+        KR_GROW(L->ref_files, cap, L->cap_refs);
     }
     L->ref_files[L->n_refs] = L->file;
     L->refs[L->n_refs++] = in;
@@ -166,29 +165,56 @@ void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inl
 #undef APPEND
 }
 
-static int is_dangerous_url(const char *u)
+/* A URL as a browser's URL parser reads it (WHATWG URL Standard): cmark has
+ * already decoded entities and backslash escapes; leading and trailing C0
+ * controls and spaces are stripped, tabs and newlines anywhere removed.
+ * Then the scheme (an ASCII letter, then letters, digits, '+', '-', '.', up
+ * to ':') must be on the allow-list; no scheme is a relative URL. Returns the
+ * URL as the page will hold it (remaining controls, spaces and DEL
+ * percent-encoded); scheme is "" or the refused scheme. */
+static const char *const LINK_SCHEMES[] = {"http", "https", "mailto", NULL};
+static const char *const IMAGE_SCHEMES[] = {"http", "https", NULL};
+
+static const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, size_t ns)
 {
-    while (isspace((unsigned char)*u)) u++;
-    static const char *const bad[] = {"javascript:", "vbscript:", "file:", "data:", NULL};
-    for (int i = 0; bad[i]; i++)
-        if (!strncasecmp(u, bad[i], strlen(bad[i]))) {
-            if (i == 3 && (!strncasecmp(u, "data:image/png", 14) || !strncasecmp(u, "data:image/jpeg", 15) ||
-                           !strncasecmp(u, "data:image/gif", 14) || !strncasecmp(u, "data:image/webp", 15)))
-                return 0;
-            return 1;
-        }
-    return 0;
+    const unsigned char *s = (const unsigned char *)url, *e = s + strlen(url);
+    while (s < e && *s <= 0x20) s++;
+    while (e > s && e[-1] <= 0x20) e--;
+    sbuf b = {0};
+    for (const unsigned char *p = s; p < e; p++) {
+        if (*p == '\t' || *p == '\n' || *p == '\r') continue;
+        if (*p < 0x20 || *p == ' ' || *p == 0x7f) sb_printf(&b, "%%%02X", *p);
+        else sb_addc(&b, (char)*p);
+    }
+    const char *u = b.s ? b.s : "";
+    size_t k = 0;
+    scheme[0] = 0;
+    if (isalpha((unsigned char)u[0]))
+        while (isalnum((unsigned char)u[k]) || u[k] == '+' || u[k] == '-' || u[k] == '.') k++;
+    if (k && u[k] == ':') {
+        int ok = 0;
+        for (const char *const *l = image ? IMAGE_SCHEMES : LINK_SCHEMES; *l && !ok; l++)
+            ok = strlen(*l) == k && !strncasecmp(u, *l, k);
+        if (!ok) snprintf(scheme, ns, "%.*s", (int)(k < 40 ? k : 40), u);
+    }
+    const char *r = ka_strdup(a, u);
+    sb_free(&b);
+    return r;
 }
 
 /* A link to "02-decay.md#x" becomes "02-decay.html#x" when that chapter is
  * part of the article. */
-static const char *rewrite_url(loader *L, const char *url, int line)
+static const char *rewrite_url(loader *L, const char *url0, int line, int image)
 {
-    if (is_dangerous_url(url)) {
-        kd_warn(L->d, L->file, line, "link '%s' removed: javascript:, vbscript:, file: and data: URLs are not allowed", url);
+    char scheme[48];
+    const char *url = clean_url(L->a, url0, image, scheme, sizeof scheme);
+    if (scheme[0]) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
+                 "%s '%.200s' refused: its scheme '%s:' is not allowed; accepted: %s and relative URLs", image ? "image" : "link",
+                 url, scheme, image ? "http:, https:" : "http:, https:, mailto:");
         return "#";
     }
-    if (strstr(url, "://") || url[0] == '#' || url[0] == '/') return ka_strdup(L->a, url);
+    if (strstr(url, "://") || url[0] == '#' || url[0] == '/') return url;
     const char *hash = strchr(url, '#');
     size_t n = hash ? (size_t)(hash - url) : strlen(url);
     if (n > 3 && !strncmp(url + n - 3, ".md", 3)) {
@@ -372,12 +398,15 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
         in = new_inline(L, k, *line);
         if (k == KILN_IN_LINK || k == KILN_IN_IMAGE) {
             const char *raw = cmark_node_get_url(n) ? cmark_node_get_url(n) : "";
-            in->url = rewrite_url(L, raw, *line);
+            in->url = rewrite_url(L, raw, *line, k == KILN_IN_IMAGE);
             if (k == KILN_IN_LINK) note_link(L, in, raw);
             in->title = ka_strdup(L->a, cmark_node_get_title(n));
         }
         L->in_link++;
-        in->children = convert_inlines(L, cmark_node_first_child(n), line);
+        if (nest_in(L, *line, "emphasis and links")) {
+            in->children = convert_inlines(L, cmark_node_first_child(n), line);
+            L->depth--;
+        }
         L->in_link--;
         if (k == KILN_IN_IMAGE) check_image(L, in, cmark_node_get_url(n) ? cmark_node_get_url(n) : "");
         break;
@@ -452,25 +481,25 @@ const char *make_anchor(loader *L, const char *text)
     }
     while (b.len && b.s[b.len - 1] == '-') b.s[--b.len] = 0;
     if (!b.len) sb_add(&b, "section");
-    char *base = ka_strdup(L->a, b.s);
+    /* figures, tables, equations and references own the fig-, table-, eq-
+     * and ref- prefixes: a heading such as "Table 1" gets section-table-1 */
+    int owned = !strncmp(b.s, "fig-", 4) || !strncmp(b.s, "table-", 6) || !strncmp(b.s, "eq-", 3) ||
+                !strncmp(b.s, "ref-", 4);
+    char *base = owned ? ka_printf(L->a, "section-%s", b.s) : ka_strdup(L->a, b.s);
     sb_free(&b);
-    const char *cand = base;
-    for (int k = 2;; k++) {
-        int clash = 0;
-        for (int i = 0; i < L->n_anchors; i++)
-            if (!strcmp(L->anchors[i], cand)) { clash = 1; break; }
-        /* figure/table anchors use the fig- / table- prefix */
-        if (!clash && (!strncmp(cand, "fig-", 4) || !strncmp(cand, "table-", 6) || !strncmp(cand, "eq-", 3) ||
-                       !strncmp(cand, "ref-", 4)))
-            clash = 1;
-        if (!clash) break;
-        cand = ka_printf(L->a, "%s-%d", base, k);
+    /* the first heading of a text takes it as it is, later ones -2, -3, ...
+     * skipping numbers an earlier heading took as its own text; each base
+     * remembers its last number, so n equal headings cost O(n) */
+    if (!kr_strmap_has(&L->anchors, base)) {
+        kr_strmap_get(&L->anchors, base);
+        return base;
     }
-    if (L->n_anchors == L->cap_anchors) {
-        L->cap_anchors = L->cap_anchors ? L->cap_anchors * 2 : 16;
-        L->anchors = realloc(L->anchors, sizeof *L->anchors * (size_t)L->cap_anchors);
-        if (!L->anchors) abort();
-    }
-    L->anchors[L->n_anchors++] = cand;
+    int *last = kr_strmap_get(&L->anchors, base);
+    const char *cand;
+    int k = *last > 1 ? *last : 1;
+    do cand = ka_printf(L->a, "%s-%d", base, ++k);
+    while (kr_strmap_has(&L->anchors, cand));
+    *kr_strmap_get(&L->anchors, base) = k; /* the map may have grown: look it up again */
+    kr_strmap_get(&L->anchors, cand);
     return cand;
 }

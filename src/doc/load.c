@@ -167,7 +167,7 @@ static int finish(loader *L, kiln_doc **out)
     free(L->dirs);
     free(L->refs);
     free(L->ref_files);
-    free(L->anchors);
+    kr_strmap_free(&L->anchors);
     if (L->d->n_errors) {
         kiln_doc_free(L->doc);
         *out = NULL;
@@ -224,14 +224,13 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
         return KILN_REPORT_EINPUT;
     }
     char **names = NULL;
-    int n = 0;
+    int n = 0, cap_names = 0;
     struct dirent *e;
     while ((e = readdir(dp))) {
         size_t len = strlen(e->d_name);
         if (len < 4 || strcmp(e->d_name + len - 3, ".md") || e->d_name[0] == '.') continue;
-        names = realloc(names, sizeof *names * (size_t)(n + 1));
-        if (!names) abort();
-        names[n++] = strdup(e->d_name);
+        KR_GROW(names, cap_names, n + 1);
+        names[n++] = kr_xstrdup(e->d_name);
     }
     closedir(dp);
     qsort(names, (size_t)n, sizeof *names, cmp_str);
@@ -258,10 +257,26 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
     int have_index = 0;
     for (int i = 0; i < n; i++) {
         char *path = ka_printf(L.a, "%s/%s", dir, names[i]);
+        /* the generated pages own these names (content links to
+         * appendix.html, kiln diff writes diff.html): a chapter of that name
+         * is refused rather than renamed, so those links keep meaning what
+         * they say */
+        if (!strcmp(names[i], "appendix.md") || !strcmp(names[i], "diff.md")) {
+            kd_error(d, KILN_REPORT_EINPUT, path, 0,
+                     "a chapter may not be called %s: its page %.*s.html is kiln's own (%s); rename it, e.g. 08-%s", names[i],
+                     (int)strlen(names[i]) - 3, names[i],
+                     names[i][0] == 'a' ? "the reproducibility appendix" : "kiln diff's overlay plots", names[i]);
+            continue;
+        }
+        struct stat fst;
+        if (stat(path, &fst) == 0 && !S_ISREG(fst.st_mode)) {
+            kd_error(d, KILN_REPORT_EINPUT, path, 0, "not a regular file (a chapter must be a Markdown file)");
+            continue;
+        }
         size_t len;
         char *text = kr_read_file(path, &len);
         if (!text) {
-            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot read: %s", strerror(errno));
+            kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read: %s", strerror(errno));
             continue;
         }
         if (!strcmp(names[i], "index.md")) {

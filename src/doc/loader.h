@@ -40,9 +40,12 @@ typedef struct loader {
     int n_refs, cap_refs;
     const char *file;     /* file being converted */
     kiln_chapter *chapter;
-    /* heading anchors of the current page */
-    const char **anchors;
-    int n_anchors, cap_anchors;
+    /* heading anchors of the current page, each with the last number its
+     * text was given to tell it from an earlier heading of the same text */
+    kr_strmap anchors;
+    /* nesting of block quotes, lists and emphasis/links being converted; the
+     * later steps walk the tree recursively, so it is bounded here */
+    int depth, too_deep;
     int first_msg;        /* d->n_msgs when loading began */
     /* the math taken out of the current file (md_math.h) */
     md_math *math;
@@ -97,5 +100,12 @@ void check_all(loader *L);
 /* grow a pointer array of n entries to hold one more (doubling) */
 void grow_ptrs(void ***v, int n);
 kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line);
+
+/* block.c: enter one more level of nesting (block quotes, lists, emphasis,
+ * links) at line; 0 when that is too deep (the error is given once per file
+ * and the contents are left out). The later steps walk the tree
+ * recursively, so it is bounded here. */
+#define KR_MAX_NESTING 100
+int nest_in(loader *L, int line, const char *what);
 
 #endif

@@ -50,7 +50,7 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
     while (*s) {
         const char *o = strstr(s, "{{");
         const char *lit_end = o ? o : s + strlen(s);
-        if (t->n + 2 >= cap) { cap *= 2; t->p = realloc(t->p, sizeof *t->p * (size_t)cap); }
+        KR_GROW(t->p, cap, t->n + 2);
         t->p[t->n++] = (piece){-1, s, (size_t)(lit_end - s)};
         for (const char *q = s; q < lit_end; q++) line += *q == '\n';
         if (!o) break;
@@ -75,6 +75,12 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         }
         t->p[t->n++] = (piece){ph, NULL, 0};
         s = c + 2;
+    }
+    int has_content = 0;
+    for (int i = 0; i < t->n; i++) has_content |= t->p[i].ph == 3;
+    if (!bad && !has_content) {
+        kd_error(d, KILN_REPORT_EINPUT, path, line, "the page template has no {{content}} (where each page's body goes)");
+        bad = 1;
     }
     if (bad) {
         free(t->text);
@@ -653,6 +659,24 @@ static int copy_file(const char *from, const char *to)
     if (!s) return -1;
     int rc = kr_write_atomic(to, s, n);
     free(s);
+    return rc;
+}
+
+int kiln_templates_check(const char *tdir, kiln_diag *d)
+{
+    if (!tdir) tdir = "templates";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/layout.html", tdir);
+    tmpl t;
+    int rc = load_template(path, &t, d);
+    if (!rc) free_template(&t);
+    snprintf(path, sizeof path, "%s/style.css", tdir);
+    char *css = kr_read_file(path, NULL);
+    if (!css) {
+        kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the stylesheet: %s (give --templates DIR)", strerror(errno));
+        rc = KILN_REPORT_EINPUT;
+    }
+    free(css);
     return rc;
 }
 

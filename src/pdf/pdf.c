@@ -396,7 +396,7 @@ typedef struct drawer {
     pw *w;
     HPDF_Page *pages;
     img_cache *imgs;
-    int nimg;
+    int nimg, capimg;
     hpdf_err *err;
 } drawer;
 
@@ -491,8 +491,7 @@ static HPDF_Image load_image(drawer *dr, const char *path)
         dr->err->count = 0;
         kd_warn(dr->w->diag, path, 0, "PDF: cannot embed this image; its place is left blank");
     }
-    dr->imgs = realloc(dr->imgs, sizeof *dr->imgs * (size_t)(dr->nimg + 1));
-    if (!dr->imgs) abort();
+    KR_GROW(dr->imgs, dr->capimg, dr->nimg + 1);
     dr->imgs[dr->nimg].path = path;
     dr->imgs[dr->nimg++].img = img;
     return img;
@@ -773,7 +772,7 @@ int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
     HPDF_AddPageLabel(pdf, 0, HPDF_PAGE_NUM_STYLE_LOWER_ROMAN, 1, NULL);
     HPDF_AddPageLabel(pdf, (HPDF_UINT)body_first, HPDF_PAGE_NUM_STYLE_DECIMAL, 1, NULL);
 
-    drawer dr = {&w, pages, NULL, 0, &herr};
+    drawer dr = {&w, pages, NULL, 0, 0, &herr};
     float top = w.page_h - w.margin_t;
     for (int f = 0; f < 3; f++) {
         pflow *fl = &w.flows[f];

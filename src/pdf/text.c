@@ -32,11 +32,7 @@ void pp_free(ppara *p)
 
 static pseg *new_seg(ppara *p)
 {
-    if (p->nseg == p->capseg) {
-        p->capseg = p->capseg ? 2 * p->capseg : 32;
-        p->seg = realloc(p->seg, sizeof *p->seg * (size_t)p->capseg);
-        if (!p->seg) abort();
-    }
+    KR_GROW(p->seg, p->capseg, p->nseg + 1);
     pseg *s = &p->seg[p->nseg++];
     memset(s, 0, sizeof *s);
     return s;
@@ -44,11 +40,7 @@ static pseg *new_seg(ppara *p)
 
 static pword *new_word(ppara *p)
 {
-    if (p->nwd == p->capwd) {
-        p->capwd = p->capwd ? 2 * p->capwd : 32;
-        p->wd = realloc(p->wd, sizeof *p->wd * (size_t)p->capwd);
-        if (!p->wd) abort();
-    }
+    KR_GROW(p->wd, p->capwd, p->nwd + 1);
     pword *w = &p->wd[p->nwd++];
     memset(w, 0, sizeof *w);
     w->s0 = p->nseg;
@@ -61,9 +53,7 @@ static void seg_append(pseg *s, const char *b, int n)
     int cap = 16;
     while (cap < s->len + 1) cap *= 2;
     if (s->len + n + 1 > cap || !s->s) {
-        while (cap < s->len + n + 1) cap *= 2;
-        s->s = realloc(s->s, (size_t)cap);
-        if (!s->s) abort();
+        KR_GROW(s->s, cap, s->len + n + 1);
     }
     memcpy(s->s + s->len, b, (size_t)n);
     s->len += n;

@@ -55,11 +55,11 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
     struct dirent *e;
     int rc = 0;
     char **names = NULL;
-    int n = 0;
+    int n = 0, cap = 0;
     while ((e = readdir(dp))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        names = realloc(names, sizeof *names * (size_t)(n + 1));
-        names[n++] = strdup(e->d_name);
+        KR_GROW(names, cap, n + 1);
+        names[n++] = kr_xstrdup(e->d_name);
     }
     closedir(dp);
     for (int i = 0; i < n; i++) {
@@ -110,6 +110,7 @@ static void remove_stale(const char *out)
         kr_rmtree(p);
     }
     closedir(dp);
+    kr_remove_stale_tmp(out); /* .kiln-manifest.tmp.XXXXXX */
 }
 
 /* Delete the CACHE/KEY.json entries that no run of doc uses. */
@@ -149,7 +150,12 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
 
     kiln_doc *doc = NULL;
     int rc = kiln_doc_load(&doc, &o, d);
-    if (rc) return rc;
+    /* everything that can be checked before a run is: the templates too */
+    int trc = kiln_templates_check(o.template_dir, d);
+    if (rc || trc) {
+        kiln_doc_free(doc);
+        return rc == KILN_REPORT_EINPUT || trc == KILN_REPORT_EINPUT ? KILN_REPORT_EINPUT : rc ? rc : trc;
+    }
     doc->trainer_fingerprint = ka_strdup(doc->arena, kiln_report_fingerprint()); /* kiln diff's tests may override it */
 
     if (kr_mkdirs(o.out_dir)) {
@@ -204,7 +210,9 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
     if (!rc && o.prune) {
         const char *cache = doc->opts.cache_dir;
         int fd = kc_lock(cache, log, o.quiet);
-        prune_cache(doc, cache, log, o.quiet);
+        if (fd >= 0) prune_cache(doc, cache, log, o.quiet);
+        else kd_warn(d, cache, 0, "cannot prune: the cache cannot be locked for writing (%s)",
+                     fd == KC_READ_ONLY ? "read-only" : strerror(errno));
         kc_unlock(fd);
     }
     st->pages = doc->n_chapters + 2;

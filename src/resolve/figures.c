@@ -33,23 +33,18 @@ typedef struct figbuild {
 
 static double *fb_array(figbuild *f, size_t n)
 {
-    if (f->n_owned == f->cap_owned) {
-        f->cap_owned = f->cap_owned ? f->cap_owned * 2 : 16;
-        f->owned = realloc(f->owned, sizeof *f->owned * (size_t)f->cap_owned);
-    }
-    double *a = calloc(n ? n : 1, sizeof *a);
+    KR_GROW(f->owned, f->cap_owned, f->n_owned + 1);
+    double *a = kr_xmalloc(sizeof *a * (n ? n : 1));
+    memset(a, 0, sizeof *a * (n ? n : 1));
     f->owned[f->n_owned++] = a;
     return a;
 }
 
 static const char *fb_label(figbuild *f, const char *fmt, const char *a, const char *b)
 {
-    if (f->n_labels == f->cap_labels) {
-        f->cap_labels = f->cap_labels ? f->cap_labels * 2 : 16;
-        f->labels = realloc(f->labels, sizeof *f->labels * (size_t)f->cap_labels);
-    }
+    KR_GROW(f->labels, f->cap_labels, f->n_labels + 1);
     int n = snprintf(NULL, 0, fmt, a, b);
-    char *s = malloc((size_t)n + 1);
+    char *s = kr_xmalloc((size_t)n + 1);
     snprintf(s, (size_t)n + 1, fmt, a, b);
     f->labels[f->n_labels++] = s;
     return s;
@@ -57,10 +52,7 @@ static const char *fb_label(figbuild *f, const char *fmt, const char *a, const c
 
 static kiln_series *fb_add(figbuild *f)
 {
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 8;
-        f->series = realloc(f->series, sizeof *f->series * (size_t)f->cap);
-    }
+    KR_GROW(f->series, f->cap, f->n + 1);
     kiln_series *s = &f->series[f->n++];
     memset(s, 0, sizeof *s);
     return s;

@@ -1,15 +1,16 @@
 /* The run cache: one small JSON file per result, named by its key.
  *
- *   CACHE/KEY.json   {"format":1, "key":..., "kind":"train"|"lrfind",
+ *   CACHE/KEY.json   {"format":2, "key":..., "kind":"train"|"lrfind",
  *                     "id": the run id that first computed it (informative),
  *                     "config": canonical text, "provenance": {...},
  *                     "seconds": wall time, "result": {...},
- *                     "check": XXH3-64 of the result as serialised}
+ *                     "check": XXH3-64 of all the rest as serialised}
  *
- * Written to KEY.json.tmp.PID and renamed, so a reader sees the whole old
- * file or the whole new one. A file that does not parse, holds another key,
- * or whose result does not match its check is reported as corrupt and
- * recomputed. The build holds CACHE/build.lock (flock) while it reads and
+ * Written to a temporary file beside it and renamed, so a reader sees the
+ * whole old file or the whole new one. A file that is not a regular file,
+ * does not parse, does not match its check, holds another key or config, or
+ * has any field of the wrong type or out of range (src/report/entry.c) is
+ * reported as damaged and recomputed; nothing of it is shown. The build holds CACHE/build.lock (flock) while it reads and
  * writes, so two builds at once take turns. */
 #include "run/run.h"
 
@@ -29,18 +30,10 @@
 #define DUMP_FLAGS (JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_SORT_KEYS)
 #define CHECK_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_SORT_KEYS)
 
-static void check_of(const json_t *result, char out[17])
-{
-    char *s = json_dumps(result, CHECK_FLAGS);
-    XXH64_hash_t h = XXH3_64bits(s ? s : "", s ? strlen(s) : 0);
-    free(s);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 static const char *jstr(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return json_is_string(v) ? json_string_value(v) : "";
 }
 
 static double *jarray(json_t *o, const char *k, size_t *n)
@@ -76,29 +69,60 @@ static int lrfind_from_json(kiln_lrfind_result *f, json_t *o, const kiln_lrfind_
     return 0;
 }
 
+/* CACHE/KEY.json as text: opened without blocking (a FIFO or device would
+ * hang a plain open) and only when it is a regular file of sane size. NULL
+ * with why set when it is there but unreadable; *missing when absent. */
+#define MAX_ENTRY_BYTES (512u << 20)
+static char *read_entry(const char *path, size_t *len, int *missing, char *why, size_t n)
+{
+    *missing = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ENOENT) *missing = 1;
+        else snprintf(why, n, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st)) snprintf(why, n, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) snprintf(why, n, "%s: not a regular file", path);
+    else if ((unsigned long long)st.st_size > MAX_ENTRY_BYTES) snprintf(why, n, "%s: %lld bytes, larger than any entry kiln writes", path, (long long)st.st_size);
+    else {
+        size_t cap = (size_t)st.st_size + 1, got = 0;
+        buf = kr_xmalloc(cap);
+        for (;;) {
+            ssize_t r = read(fd, buf + got, cap - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) { snprintf(why, n, "%s: cannot read: %s", path, strerror(errno)); free(buf); buf = NULL; break; }
+            if (r == 0) break;
+            got += (size_t)r;
+            if (got == cap) { snprintf(why, n, "%s: grew while it was read", path); free(buf); buf = NULL; break; }
+        }
+        if (buf) { buf[got] = 0; *len = got; }
+    }
+    close(fd);
+    return buf;
+}
+
 kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.json", dir, r->key);
-    if (access(path, F_OK)) return KC_MISS;
+    size_t len = 0;
+    int missing;
+    char *text = read_entry(path, &len, &missing, why, n);
+    if (!text) return missing ? KC_MISS : KC_CORRUPT;
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!root) {
         snprintf(why, n, "%s: not valid JSON (line %d: %s)", path, je.line, je.text);
         return KC_CORRUPT;
     }
     kc_status st = KC_CORRUPT;
-    const char *key = jstr(root, "key"), *kind = jstr(root, "kind"), *check = jstr(root, "check");
-    json_t *result = json_object_get(root, "result");
-    json_t *fmt = json_object_get(root, "format");
     const char *want_kind = r->kind == KILN_RUN_LRFIND ? "lrfind" : "train";
-    char sum[17];
-    if (!json_is_integer(fmt) || json_integer_value(fmt) != 1) snprintf(why, n, "%s: unknown format", path);
-    else if (!key || strcmp(key, r->key)) snprintf(why, n, "%s: holds key %s", path, key ? key : "(none)");
-    else if (!kind || strcmp(kind, want_kind)) snprintf(why, n, "%s: kind %s, expected %s", path, kind ? kind : "(none)", want_kind);
-    else if (!json_is_object(result) || !check) snprintf(why, n, "%s: no result", path);
-    else if (check_of(result, sum), strcmp(sum, check)) snprintf(why, n, "%s: the result does not match its check sum", path);
-    else {
+    json_t *result = json_object_get(root, "result");
+    if (kc_entry_check(root, r->key, want_kind, r->canonical, 1, path, why, n) == 0) {
         char err[512];
         int bad;
         if (r->kind == KILN_RUN_TRAIN) {
@@ -116,16 +140,14 @@ kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t
             r->ok = 1;
             st = KC_HIT;
             json_t *p = json_object_get(root, "provenance");
-            const char *s;
-            r->kiln_version = ka_strdup(a, (s = jstr(p, "kiln")) ? s : "");
-            r->fingerprint = ka_strdup(a, (s = jstr(p, "trainer")) ? s : "");
-            r->data_digest = ka_strdup(a, (s = jstr(p, "data")) ? s : "");
-            r->compiler = ka_strdup(a, (s = jstr(p, "compiler")) ? s : "");
-            r->cpu = ka_strdup(a, (s = jstr(p, "cpu")) ? s : "");
-            r->date = ka_strdup(a, (s = jstr(p, "date")) ? s : "");
-            r->host_threads = ka_strdup(a, (s = jstr(p, "threads")) ? s : "");
-            json_t *sec = json_object_get(root, "seconds");
-            r->seconds = json_is_number(sec) ? json_number_value(sec) : NAN;
+            r->kiln_version = ka_strdup(a, jstr(p, "kiln"));
+            r->fingerprint = ka_strdup(a, jstr(p, "trainer"));
+            r->data_digest = ka_strdup(a, jstr(p, "data"));
+            r->compiler = ka_strdup(a, jstr(p, "compiler"));
+            r->cpu = ka_strdup(a, jstr(p, "cpu"));
+            r->date = ka_strdup(a, jstr(p, "date"));
+            r->host_threads = ka_strdup(a, jstr(p, "threads"));
+            r->seconds = json_number_value(json_object_get(root, "seconds"));
         }
     }
     json_decref(root);
@@ -166,15 +188,6 @@ int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_
         }
     }
     if (!result) { snprintf(err, n, "cannot serialise the result of %s", r->id); return -1; }
-    /* keep the result as it will read back: check over the re-parsed text */
-    char *rs = json_dumps(result, CHECK_FLAGS);
-    json_decref(result);
-    json_error_t je;
-    result = rs ? json_loads(rs, 0, &je) : NULL;
-    free(rs);
-    if (!result) { snprintf(err, n, "cannot serialise the result of %s", r->id); return -1; }
-    char sum[17];
-    check_of(result, sum);
     char cpu[256], date[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -183,10 +196,22 @@ int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_
     json_t *prov = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kiln", kiln_version(), "trainer",
                              kiln_trainer_fingerprint(), "data", r->data_digest, "compiler", "cc " __VERSION__,
                              "cpu", cpu_name(cpu, sizeof cpu), "date", date, "threads", threads);
-    json_t *root = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:f, s:o, s:s}", "format", 1, "key", r->key, "kind",
+    json_t *root = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:f, s:o}", "format", 2, "key", r->key, "kind",
                              r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", "id", r->id, "config", r->canonical,
-                             "provenance", prov, "seconds", r->seconds, "result", result, "check", sum);
-    char *text = root ? json_dumps(root, DUMP_FLAGS) : NULL;
+                             "provenance", prov, "seconds", r->seconds, "result", result);
+    /* seal the entry as it will read back: the check is over the re-parsed text */
+    char *text = root ? json_dumps(root, CHECK_FLAGS) : NULL;
+    json_decref(root);
+    json_error_t je;
+    root = text ? json_loads(text, 0, &je) : NULL;
+    free(text);
+    text = NULL;
+    if (root) {
+        char sum[17];
+        kc_seal(root, sum);
+        json_object_set_new(root, "check", json_string(sum));
+        text = json_dumps(root, DUMP_FLAGS);
+    }
     json_decref(root);
     if (!text) { snprintf(err, n, "cannot serialise the cache entry of %s", r->id); return -1; }
     size_t len = strlen(text);
@@ -256,12 +281,19 @@ int kc_lock(const char *dir, FILE *log, int quiet)
     char p[4096];
     snprintf(p, sizeof p, "%s/build.lock", dir);
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) return -1;
+    /* a cache this build may not write: read it without the lock (entries
+     * are only ever renamed into place, so each read sees a whole file) */
+    if (fd < 0) return errno == EACCES || errno == EROFS || errno == EPERM ? KC_READ_ONLY : -1;
     if (flock(fd, LOCK_EX | LOCK_NB)) {
         if (errno != EWOULDBLOCK) { close(fd); return -1; }
         if (!quiet) fprintf(log ? log : stderr, "kiln: waiting for another build to finish (%s)\n", p);
         if (flock(fd, LOCK_EX)) { close(fd); return -1; }
     }
+    /* a build killed while it stored an entry left its temporary file */
+    kr_remove_stale_tmp(dir);
+    char m[4200];
+    snprintf(m, sizeof m, "%s/manifest", dir);
+    kr_remove_stale_tmp(m);
     return fd;
 }
 

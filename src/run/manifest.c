@@ -121,8 +121,13 @@ int kiln_manifest_write(const kiln_doc *doc, const char *cache_dir, kiln_diag *d
     char *old = kr_read_file(path, &old_len);
     if (!(old && old_len == b.len && !memcmp(old, b.s, b.len))) {
         if (kr_mkdirs(dir) || kr_write_atomic(path, b.s, b.len)) {
-            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the build manifest: %s", strerror(errno));
-            rc = KILN_REPORT_EFAIL;
+            if (errno == EACCES || errno == EROFS || errno == EPERM) /* a read-only cache: the site still builds */
+                kd_warn(d, path, 0, "cannot record this build's manifest (%s): kiln diff compares with the one recorded before",
+                        strerror(errno));
+            else {
+                kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the build manifest: %s", strerror(errno));
+                rc = KILN_REPORT_EFAIL;
+            }
         }
     }
     free(old);

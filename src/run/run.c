@@ -411,7 +411,7 @@ static int apply_refs(kiln_doc *doc, kiln_run *r, kiln_diag *d)
         }
         if (kiln_format_value(v, f->format[0] ? f->format : ".10g", text, sizeof text) < 0 ||
             kiln_config_set(&r->config, f->key, text, err, sizeof err)) {
-            kd_error(d, KILN_REPORT_EFAIL, f->file, f->line,
+            kd_error(d, KILN_REPORT_EINPUT, f->file, f->line,
                      "{experiment} %s: key '%s': %s.%s formatted as '%s' is not a value of the key (%s)", r->id, f->key,
                      f->run_id, f->metric, text, err);
             bad = 1;
@@ -423,7 +423,7 @@ static int apply_refs(kiln_doc *doc, kiln_run *r, kiln_diag *d)
     if (doc->smoke) kiln_smoke_shrink(&r->config);
     char err[1024];
     if (kiln_config_validate(&r->config, err, sizeof err)) {
-        kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "{experiment} %s, with the values taken from other runs: %s", r->id,
+        kd_error(d, KILN_REPORT_EINPUT, r->file, r->line, "{experiment} %s, with the values taken from other runs: %s", r->id,
                  err);
         return 1;
     }
@@ -439,6 +439,7 @@ typedef struct run_ctx {
     const char *data_dir;  /* the MNIST folder (the Slurm executor's nodes read it) */
     data_set *sets;
     int n_sets;
+    int read_only; /* the cache cannot be written: every result must be in it */
     FILE *log;
 } run_ctx;
 
@@ -480,6 +481,12 @@ static int run_phase(run_ctx *x, int phase)
         if (o->no_run) {
             kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' has no cached result (key %s) and --no-run forbids training it",
                      r->id, r->key);
+            continue;
+        }
+        if (x->read_only) {
+            kd_error(d, KILN_REPORT_EFAIL, r->file, r->line,
+                     "run '%s' has no usable result (key %s) in the cache %s, which this build cannot write; give a "
+                     "writable one with --cache DIR", r->id, r->key, x->cache);
             continue;
         }
         todo[n_todo++] = r;
@@ -650,7 +657,8 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
             rc = KILN_REPORT_EFAIL;
         }
         int lock = rc ? -1 : kc_lock(cache, x.log, o->quiet);
-        if (!rc && lock < 0) {
+        x.read_only = lock == KC_READ_ONLY;
+        if (!rc && lock < 0 && !x.read_only) {
             kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));
             rc = KILN_REPORT_EFAIL;
         }
@@ -663,5 +671,6 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
     for (int k = 0; k < x.n_sets; k++)
         if (x.sets[k].loaded) { kiln_dataset_free(&x.sets[k].train); kiln_dataset_free(&x.sets[k].test); }
     free(x.sets);
+    if (rc && d->worst == KILN_REPORT_EINPUT) rc = KILN_REPORT_EINPUT; /* the content's fault: exit 2 */
     return rc ? rc : (d->n_errors ? d->worst : 0);
 }

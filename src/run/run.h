@@ -31,7 +31,21 @@ int kr_thread_share(int cores, int n_active, int rank);
 int kc_data_digest(const char *data_dir, char out[65], kiln_dataset *train,
                    kiln_dataset *test, int *loaded, char *err, size_t n);
 /* A lock on the cache folder for the whole build (blocks, says so). */
+/* ... its fd, -1 with errno set, or KC_READ_ONLY when the folder cannot be
+ * written (then nothing is locked and nothing may be stored). */
+#define KC_READ_ONLY (-2)
 int kc_lock(const char *dir, FILE *log, int quiet);
 void kc_unlock(int fd);
+
+/* Cache entries (entry.c): the seal of a whole entry (every field but
+ * "check"), the format-1 check of its result alone, and the check of every
+ * field of a parsed entry: format 2 when sealed, else 1 (read by kiln diff
+ * from old revisions and by the resealing); config NULL or "" = any. 0 ok,
+ * else why = "WHERE: what is wrong". */
+struct json_t;
+void kc_seal(const struct json_t *root, char out[17]);
+void kc_result_check(const struct json_t *result, char out[17]);
+int kc_entry_check(const struct json_t *root, const char *key, const char *kind, const char *config, int sealed,
+                   const char *where, char *why, size_t n);
 
 #endif
