@@ -1832,7 +1832,7 @@ START_TEST(test_values_from_runs)
     memcpy(at, "{{sweep.steepest_lr:.1%}}", 25);
     write_text(content, "01-r.md", bad);
     free(bad);
-    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EFAIL);
+    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EINPUT); /* the content's fault: exit 2 */
     ck_assert_msg(d.text && strstr(d.text, "01-r.md:19") && strstr(d.text, "formatted as") &&
                       strstr(d.text, "learning_rate"),
                   "%s", d.text ? d.text : "");
