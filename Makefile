@@ -146,7 +146,7 @@ debug:
 # make reseal-cache: format-1 cache entries (check over the result only) ->
 # format 2 (check over the whole entry), keys and results kept
 reseal-cache: $(BUILD)/tools/reseal_cache
-	$(BUILD)/tools/reseal_cache $(wildcard out/cache/*.json)
+	$(BUILD)/tools/reseal_cache $(wildcard content/cache/*.json)
 $(BUILD)/tools/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(LDFLAGS)

@@ -130,7 +130,7 @@ static int count_named(const char *dir, const char *needle)
 
 /* ---- the article every case starts from: two tiny runs, built once ------------------------------- */
 
-static char base[64];         /* the built article: base/content, base/out (cache in base/out/cache) */
+static char base[64];         /* the built article: base/content, base/out (cache in base/content/cache) */
 
 static const char *INDEX = "# Hostile\n\nThe summary: {{a.test_accuracy:.1%}}.\n";
 static const char *CHAPTER =
@@ -186,10 +186,14 @@ static void expect_refused(const char *dir, int want, const char *where, const c
 {
     char out[128];
     snprintf(out, sizeof out, "%s/out", dir);
-    unsigned long long before = snapshot(out);
+    char cache[128];
+    snprintf(cache, sizeof cache, "%s/content/cache", dir);
+    unsigned long long before = snapshot(out), before_cache = snapshot(cache);
     char *err;
     int rc = build_in(dir, NULL, &err);
     ck_assert_msg(rc == want, "exit %d, expected %d: %s", rc, want, err);
+    ck_assert_msg(snapshot(cache) == before_cache, "the cache changed: %s", err);
+    ck_assert_int_eq(count_named(cache, ".tmp"), 0);
     ck_assert_msg(strstr(err, where), "'%s' not in: %.2000s", where, err);
     ck_assert_msg(strstr(err, what), "'%s' not in: %.2000s", what, err);
     ck_assert_msg(snapshot(out) == before, "the site or the cache changed: %s", err);
@@ -349,7 +353,7 @@ static int same_result(json_t *a, json_t *b)
 static void entry_of(const char *dir, const char *id, char *path, size_t n)
 {
     char cache[128];
-    snprintf(cache, sizeof cache, "%s/out/cache", dir);
+    snprintf(cache, sizeof cache, "%s/content/cache", dir);
     DIR *dp = opendir(cache);
     ck_assert_ptr_nonnull(dp);
     struct dirent *e;
@@ -647,7 +651,7 @@ START_TEST(test_read_only_cache)
     char dir[64];
     copy_base(dir);
     /* the cache apart from the site, read-only; root ignores modes, so as root the build runs as nobody */
-    ck_assert_int_eq(sh(NULL, "cd %s && mv out/cache cache && chmod -R a+rX . && chmod -R a-w cache && "
+    ck_assert_int_eq(sh(NULL, "cd %s && mv content/cache cache && chmod -R a+rX . && chmod -R a-w cache && "
                               "mkdir -p site && cp -a out/. site/", dir), 0);
     const char *as = "";
     if (geteuid() == 0) {
@@ -726,7 +730,7 @@ START_TEST(test_kill_during_build)
         killed += WIFSIGNALED(st);
         /* whatever is in the cache now is whole: each entry valid or absent */
         char cache[128];
-        snprintf(cache, sizeof cache, "%s/out/cache", dir);
+        snprintf(cache, sizeof cache, "%s/content/cache", dir);
         DIR *dp = opendir(cache);
         for (struct dirent *e; dp && (e = readdir(dp));) {
             if (strlen(e->d_name) != 37) continue;
@@ -744,12 +748,13 @@ START_TEST(test_kill_during_build)
     ck_assert_msg(killed > 0, "no build was killed");
     /* as a kill in the middle of kr_write_atomic leaves them */
     char cache[128];
-    snprintf(cache, sizeof cache, "%s/out/cache", dir);
+    snprintf(cache, sizeof cache, "%s/content/cache", dir);
     put(cache, "0123456789abcdef0123456789abcdef.json.tmp.AbC123", "{\"format\": 2, \"key\"");
     ck_assert_int_eq(sh(NULL, "mkdir -p %s/.build-99999/img && touch %s/.build-99999/index.html", out0, out0), 0);
     ck_assert_msg(build_in(dir, NULL, &err) == 0, "%s", err);
     free(err);
     ck_assert_int_eq(count_named(out0, ".tmp"), 0);
+    ck_assert_int_eq(count_named(cache, ".tmp"), 0);
     ck_assert_int_eq(count_named(out0, ".build-"), 0);
     /* the same results as the build left alone, entry by entry */
     for (int r = 0; r < 3; r++) {
