@@ -89,6 +89,12 @@ typedef struct kiln_config_ref {
     const char *text;        /* the value applied, "" until then */
 } kiln_config_ref;
 
+/* A final metric of a run by name (resolved; NaN when the run has none). */
+typedef struct kiln_metric {
+    const char *name;
+    double value;
+} kiln_metric;
+
 typedef struct kiln_run {
     const char *id;          /* the directive's id: [A-Za-z0-9_-], <= 48 chars */
     enum kiln_run_kind kind;
@@ -116,6 +122,9 @@ typedef struct kiln_run {
                                 (not part of the key: they change no result) */
     kiln_config_ref *refs;   /* keys taken from other runs' results; the */
     int n_refs;              /* config is complete once they are applied */
+    const kiln_metric *metrics; /* after resolve: the final metrics the site's
+                                results.json lists, n_metrics of them */
+    int n_metrics;
 } kiln_run;
 
 /* ------------------------------------------------------------------------ */
@@ -136,6 +145,10 @@ enum kiln_directive_kind {
 typedef struct kiln_kv {
     const char *key, *value; /* trimmed text */
     int line;
+    const char *shown;       /* the value as the pages show it: the text as
+                                written, or for a key taken from another run's
+                                result "0.0014 from sweep.suggested_base_lr"
+                                (set by kiln_doc_resolve) */
 } kiln_kv;
 
 typedef struct kiln_table {
@@ -161,7 +174,7 @@ struct kiln_directive {
     const char *id;          /* the id after the name ("" if none) */
     const char *file;        /* chapter file, as given to the loader */
     int line;                /* line of the opening fence */
-    const kiln_kv *kv;       /* the body's key = value lines, n_kv of them */
+    kiln_kv *kv;             /* the body's key = value lines, n_kv of them */
     int n_kv;
     const struct kiln_chapter *chapter;
 
@@ -193,7 +206,8 @@ struct kiln_directive {
                                 temporary folder (OUT/.build-PID/img/) until
                                 the swap, so a writer run by kiln_report_build
                                 before the swap (the PDF) can read it */
-    const kiln_table *table; /* TABLE: formatted cells; LRFIND: suggestions */
+    const kiln_table *table; /* TABLE: formatted cells; RESULT: one row, the
+                                run's label, test loss, test accuracy */
     const char *text;        /* RESULT: the line; CONFIG: the listing;
                                 LRFIND: the suggestion sentence */
 };

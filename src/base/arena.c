@@ -15,7 +15,7 @@ typedef struct chunk {
 struct kiln_arena {
     chunk *head;
     void **owned;
-    size_t n_owned, cap_owned;
+    int n_owned, cap_owned;
 };
 
 kiln_arena *ka_new(void)
@@ -29,7 +29,7 @@ void ka_free(kiln_arena *a)
 {
     if (!a) return;
     for (chunk *c = a->head, *n; c; c = n) { n = c->next; free(c); }
-    for (size_t i = 0; i < a->n_owned; i++) free(a->owned[i]);
+    for (int i = 0; i < a->n_owned; i++) free(a->owned[i]);
     free(a->owned);
     free(a);
 }
@@ -80,11 +80,6 @@ char *ka_printf(kiln_arena *a, const char *fmt, ...)
 void ka_own(kiln_arena *a, void *p)
 {
     if (!p) return;
-    if (a->n_owned == a->cap_owned) {
-        a->cap_owned = a->cap_owned ? a->cap_owned * 2 : 16;
-        void **o = realloc(a->owned, a->cap_owned * sizeof *o);
-        if (!o) abort();
-        a->owned = o;
-    }
+    kb_grow(&a->owned, &a->cap_owned, a->n_owned, sizeof *a->owned);
     a->owned[a->n_owned++] = p;
 }

@@ -6,7 +6,8 @@
  *   sbuf.c    a growing string, HTML escaping
  *   diag.c    "FILE:LINE: error: ..." messages into a kiln_diag
  *   files.c   read a file, the one atomic write, folder swap, mkdir -p, rm -rf
- *   mem.c     allocation that never returns NULL, the one grow helper */
+ *   mem.c     allocation that never returns NULL, the one grow helper
+ *   utf8.c    the UTF-8 decoder and encoder */
 #ifndef KILN_BASE_BASE_H
 #define KILN_BASE_BASE_H
 
@@ -20,6 +21,27 @@
 /* malloc that aborts instead of returning NULL (kiln cannot go on without
  * memory; every caller would abort). */
 void *kb_xmalloc(size_t n);
+/* The one grow helper: room for element n in the array *p (a pointer to any
+ * object pointer) of *cap elements of `size` bytes, doubling the capacity
+ * (from 16) when n has reached it; aborts when memory runs out.
+ *     kb_grow(&v, &cap, n, sizeof *v); v[n++] = x; */
+void kb_grow(void *p, int *cap, int n, size_t size);
+
+/* Big-endian 32-bit number at b (PNG chunks). */
+static inline uint32_t kb_be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+/* Decode one code point at *s and step past it. A byte that cannot start a
+ * sequence, or a sequence cut short (the longest valid start of one, as
+ * Unicode recommends), an overlong form, a surrogate or a value past
+ * U+10FFFF gives U+FFFD. *s must be NUL-terminated. */
+uint32_t kb_utf8_next(const char **s);
+/* Encode c (U+FFFD for a surrogate or past U+10FFFF) into out, which has
+ * room for 4 bytes; returns the byte count. */
+int kb_utf8_put(char *out, uint32_t c);
 
 /* ---- arena: everything a kiln_doc points to ---------------------------- */
 typedef struct kiln_arena kiln_arena;

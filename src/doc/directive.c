@@ -101,7 +101,9 @@ static int parse_body(loader *L, kiln_directive *x, const char *body, int first_
             kv = w;
             cap *= 2;
         }
-        kv[n++] = (kiln_kv){ka_strdup(L->a, k), ka_strdup(L->a, v), line};
+        kv[n] = (kiln_kv){ka_strdup(L->a, k), ka_strdup(L->a, v), line, NULL};
+        kv[n].shown = kv[n].value;
+        n++;
     }
     x->kv = kv;
     x->n_kv = n;
@@ -193,11 +195,7 @@ static void check_keys(loader *L, kiln_directive *x)
 
 static void push_dir(loader *L, kiln_directive *x)
 {
-    if (L->n_dirs == L->cap_dirs) {
-        L->cap_dirs = L->cap_dirs ? L->cap_dirs * 2 : 32;
-        L->dirs = realloc(L->dirs, sizeof *L->dirs * (size_t)L->cap_dirs);
-        if (!L->dirs) abort();
-    }
+    kb_grow(&L->dirs, &L->cap_dirs, L->n_dirs, sizeof *L->dirs);
     L->dirs[L->n_dirs++] = x;
 }
 

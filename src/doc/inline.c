@@ -8,14 +8,8 @@
 
 static void push_ref(loader *L, kiln_inline *in)
 {
-    if (L->n_refs == L->cap_refs) {
-        L->cap_refs = L->cap_refs ? L->cap_refs * 2 : 64;
-        L->refs = realloc(L->refs, sizeof *L->refs * (size_t)L->cap_refs);
-        L->ref_files = realloc(L->ref_files, sizeof *L->ref_files * (size_t)L->cap_refs);
-        if (!L->refs || !L->ref_files) abort();
-    }
-    L->ref_files[L->n_refs] = L->file;
-    L->refs[L->n_refs++] = in;
+    kb_grow(&L->refs, &L->cap_refs, L->n_refs, sizeof *L->refs);
+    L->refs[L->n_refs++] = (struct loader_ref){in, L->file};
 }
 
 /* ---- inlines ------------------------------------------------------------------------------ */
@@ -255,11 +249,7 @@ const char *make_anchor(loader *L, const char *text)
         if (!clash) break;
         cand = ka_printf(L->a, "%s-%d", base, k);
     }
-    if (L->n_anchors == L->cap_anchors) {
-        L->cap_anchors = L->cap_anchors ? L->cap_anchors * 2 : 16;
-        L->anchors = realloc(L->anchors, sizeof *L->anchors * (size_t)L->cap_anchors);
-        if (!L->anchors) abort();
-    }
+    kb_grow(&L->anchors, &L->cap_anchors, L->n_anchors, sizeof *L->anchors);
     L->anchors[L->n_anchors++] = cand;
     return cand;
 }

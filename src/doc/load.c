@@ -40,7 +40,6 @@ static int finish(loader *L, kiln_doc **out)
     free(files);
     free(L->dirs);
     free(L->refs);
-    free(L->ref_files);
     free(L->anchors);
     if (L->d->n_errors) {
         kiln_doc_free(L->doc);
@@ -98,13 +97,12 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
         return KILN_REPORT_EINPUT;
     }
     char **names = NULL;
-    int n = 0;
+    int n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(dp))) {
         size_t len = strlen(e->d_name);
         if (len < 4 || strcmp(e->d_name + len - 3, ".md") || e->d_name[0] == '.') continue;
-        names = realloc(names, sizeof *names * (size_t)(n + 1));
-        if (!names) abort();
+        kb_grow(&names, &cap, n, sizeof *names);
         names[n++] = strdup(e->d_name);
     }
     closedir(dp);

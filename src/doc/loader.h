@@ -27,9 +27,9 @@ typedef struct loader {
     /* every directive in document order */
     kiln_directive **dirs;
     int n_dirs, cap_dirs;
+    int cap_runs, cap_groups; /* of doc->runs, doc->groups */
     /* every inline value / ref, for checking once all runs are known */
-    kiln_inline **refs;
-    const char **ref_files;
+    struct loader_ref { kiln_inline *in; const char *file; } *refs;
     int n_refs, cap_refs;
     const char *file;     /* file being converted */
     kiln_chapter *chapter;
@@ -44,7 +44,6 @@ void join_list(sbuf *b, const char *const *list);
 char *trim(char *s);
 int split_list(kiln_arena *a, const char *text, const char ***out);
 int split_commas(kiln_arena *a, const char *text, const char ***out);
-const char *kv_get(const kiln_directive *d, const char *key);
 int kv_line(const kiln_directive *d, const char *key);
 int is_config_ref(const char *v);
 const char *hint(loader *L, const char *word, const char *names);

@@ -8,7 +8,8 @@
  *   toc          chapter list (HTML <ol>)   nav          previous / next links
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name */
-#include "resolve/resolve.h"
+#include "kiln/html.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -42,14 +43,13 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the page template: %s (give --templates DIR)", strerror(errno));
         return KILN_REPORT_EINPUT;
     }
-    int cap = 32, bad = 0;
-    t->p = malloc(sizeof *t->p * (size_t)cap);
+    int cap = 0, bad = 0;
     const char *s = t->text;
     int line = 1;
     while (*s) {
         const char *o = strstr(s, "{{");
         const char *lit_end = o ? o : s + strlen(s);
-        if (t->n + 2 >= cap) { cap *= 2; t->p = realloc(t->p, sizeof *t->p * (size_t)cap); }
+        kb_grow(&t->p, &cap, t->n + 1, sizeof *t->p); /* room for two more pieces */
         t->p[t->n++] = (piece){-1, s, (size_t)(lit_end - s)};
         for (const char *q = s; q < lit_end; q++) line += *q == '\n';
         if (!o) break;
@@ -241,8 +241,7 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
             sb_add(b, shown++ ? ", " : ": ");
             sb_html(b, x->kv[i].key);
             sb_add(b, " = ");
-            char sv[256];
-            sb_html(b, kr_setting_text(x, &x->kv[i], sv, sizeof sv));
+            sb_html(b, x->kv[i].shown);
         }
         sb_add(b, "</summary>\n<pre class=\"config\"><code>");
         if (x->run && x->run->display) sb_html(b, x->run->display);
@@ -473,21 +472,13 @@ static void appendix_html(const kiln_doc *doc, sbuf *b)
 static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
     json_t *runs = json_object();
-    static const char *const tm[] = {"test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy",
-                                     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds",
-                                     "n_train", "n_val", "n_test", "diverged", NULL};
-    static const char *const lm[] = {"steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr",
-                                     "suggested_max_lr", "steps", "seconds", NULL};
     for (int i = 0; i < doc->n_runs; i++) {
         const kiln_run *r = doc->runs[i];
         if (!r->needed) continue;
         json_t *m = json_object();
-        const char *const *names = r->kind == KILN_RUN_TRAIN ? tm : lm;
-        for (int k = 0; names[k]; k++) {
-            double v;
-            const char *s;
-            if (kiln_run_value(r, names[k], &v, &s) == 0)
-                json_object_set_new(m, names[k], isfinite(v) ? json_real(v) : json_null());
+        for (int k = 0; k < r->n_metrics; k++) {
+            double v = r->metrics[k].value;
+            json_object_set_new(m, r->metrics[k].name, isfinite(v) ? json_real(v) : json_null());
         }
         json_object_set_new(runs, r->id,
                             json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",

@@ -156,7 +156,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
                 q++;
             } else {
                 const char *q0 = q;
-                pu_next(&q);
+                kb_utf8_next(&q);
                 sb_addn(&line, q0, (size_t)(q - q0));
                 col++;
             }
@@ -237,7 +237,6 @@ static void note_box(pw *w, ctx *c, ppara *p, float pre)
 
 /* ---- figures ------------------------------------------------------------------------ */
 
-static uint32_t be32(const unsigned char *b) { return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
 
 /* The PNG's size in points from IHDR and pHYs (96 DPI when it has none). */
 int png_size(const char *path, float *wpt, float *hpt)
@@ -251,17 +250,17 @@ int png_size(const char *path, float *wpt, float *hpt)
         double dpi_x = 96, dpi_y = 96;
         for (int k = 0; k < 64; k++) {
             if (fread(b, 1, 8, f) != 8) break;
-            uint32_t len = be32(b);
+            uint32_t len = kb_be32(b);
             if (!memcmp(b + 4, "IHDR", 4) && len >= 8) {
                 if (fread(b, 1, 8, f) != 8) break;
-                pw_ = be32(b);
-                ph = be32(b + 4);
+                pw_ = kb_be32(b);
+                ph = kb_be32(b + 4);
                 fseek(f, (long)len - 8 + 4, SEEK_CUR);
             } else if (!memcmp(b + 4, "pHYs", 4) && len == 9) {
                 if (fread(b, 1, 9, f) != 9) break;
-                if (b[8] == 1 && be32(b) > 0 && be32(b + 4) > 0) {
-                    dpi_x = be32(b) * 0.0254;
-                    dpi_y = be32(b + 4) * 0.0254;
+                if (b[8] == 1 && kb_be32(b) > 0 && kb_be32(b + 4) > 0) {
+                    dpi_x = kb_be32(b) * 0.0254;
+                    dpi_y = kb_be32(b + 4) * 0.0254;
                 }
                 fseek(f, 4, SEEK_CUR);
             } else if (!memcmp(b + 4, "IDAT", 4) || !memcmp(b + 4, "IEND", 4)) {
@@ -348,227 +347,280 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
 /* n_sum: the last n_sum rows are summary rows (mean, sd, ...): set apart by
  * a rule above them, their name (first column) in italics; the first column
  * is then a column of row names, left-aligned even when it holds numbers. */
-static void table_block_x(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                          const int *numeric, int bold_first_col, const char *caption_label,
-                          const kiln_inline *caption, const char *caption_text, float pre, int n_sum)
+/* ---- tables: measure the cells, choose the column widths, break the cells
+ * into lines, then lay out one item per row (or per line of a row taller
+ * than a page) -------------------------------------------------------------------- */
+
+/* A table being laid out. */
+typedef struct ptab {
+    const ptable_spec *t;
+    int rows;              /* body rows + the header row */
+    int nc, first_sum;     /* columns; index (in rows) of the first summary row */
+    int n_sum;             /* summary rows (0 when they would be all of them) */
+    float size, lead, pad, pady;
+    ppara *cp;             /* rows * nc cell paragraphs */
+    pline **ls;            /* their lines */
+    int *nl;
+    float *rh;             /* row heights */
+    float *nat, *mn, *cw, *body; /* per column: natural, narrowest, chosen, body cells' natural */
+    float tw, x0;          /* total width, left edge */
+} ptab;
+
+static void *tab_alloc(size_t n, size_t size)
 {
-    if (nc <= 0) return;
-    if (n_sum < 0 || n_sum >= nr) n_sum = 0;
-    float size = nc > 10 ? 6.5f : SMALL_SIZE;
-    float lead = size * 1.35f;
-    float pad = nc > 10 ? 2.5f : 6.f;
-    const float pady = 2.5f;
-    int rows = nr + (header ? 1 : 0);
-    ppara *cp = calloc((size_t)rows * (size_t)nc, sizeof *cp);
-    float *nat = calloc((size_t)nc, sizeof *nat), *mn = calloc((size_t)nc, sizeof *mn),
-          *cw = calloc((size_t)nc, sizeof *cw), *body = calloc((size_t)nc, sizeof *body);
-    if (!cp || !nat || !mn || !cw || !body) abort();
-    int first_sum = n_sum ? rows - n_sum : rows; /* index (in rows) of the first summary row */
-    for (int r = 0; r < rows; r++) {
-        int hdr = header && r == 0;
-        int dr = header ? r - 1 : r;
+    void *p = calloc(n ? n : 1, size);
+    if (!p) abort();
+    return p;
+}
+
+/* Every cell as a paragraph; the columns' natural and narrowest widths. */
+static void tab_measure(pw *w, ptab *tb)
+{
+    const ptable_spec *t = tb->t;
+    int nc = tb->nc;
+    for (int r = 0; r < tb->rows; r++) {
+        int hdr = t->header && r == 0;
+        int dr = t->header ? r - 1 : r;
         for (int j = 0; j < nc; j++) {
-            int bits = hdr || (bold_first_col && j == 0) ? PS_BOLD : 0;
-            if (r >= first_sum && j == 0) bits |= PS_ITALIC;
-            pstyle st = ps_make(PF_SANS, bits, size, TEXT_COLOR);
-            ppara *p = &cp[r * nc + j];
+            int bits = hdr || (t->bold_first_col && j == 0) ? PS_BOLD : 0;
+            if (r >= tb->first_sum && j == 0) bits |= PS_ITALIC;
+            pstyle st = ps_make(PF_SANS, bits, tb->size, TEXT_COLOR);
+            ppara *p = &tb->cp[r * nc + j];
             pp_init(p, w);
-            pp_text(p, &st, hdr ? header[j] : cells[(size_t)dr * (size_t)nc + (size_t)j]);
-            float a = pp_natural_width(p) + 2 * pad, b = pp_min_width(p) + 2 * pad;
-            nat[j] = a > nat[j] ? a : nat[j];
-            mn[j] = b > mn[j] ? b : mn[j];
-            if (!hdr) body[j] = a > body[j] ? a : body[j];
+            pp_text(p, &st, hdr ? t->header[j] : t->cells[(size_t)dr * (size_t)nc + (size_t)j]);
+            float a = pp_natural_width(p) + 2 * tb->pad, b = pp_min_width(p) + 2 * tb->pad;
+            tb->nat[j] = a > tb->nat[j] ? a : tb->nat[j];
+            tb->mn[j] = b > tb->mn[j] ? b : tb->mn[j];
+            if (!hdr) tb->body[j] = a > tb->body[j] ? a : tb->body[j];
         }
     }
-    /* widths: natural when they fit. Else the body cells come first: every
-     * column gets what its cells need on one line (its headers wrap), and
-     * what is left goes to the columns in proportion to how much more their
-     * headers would like. When even the cells do not fit, every column gets
-     * its widest word (water-filling: narrow columns first, the widest share
-     * what is left and have their long words cut), and the rest of the width
-     * goes to the columns in proportion to how much more their cells would
-     * like. */
+}
+
+/* When even the body cells do not fit: every column gets its widest word
+ * (water-filling: narrow columns first, the widest share what is left and
+ * have their long words cut), and the rest of the width goes to the columns
+ * in proportion to how much more their cells would like. */
+static void tab_squeeze(ptab *tb, float avail)
+{
+    int nc = tb->nc;
+    float *cw = tb->cw;
+    int *done = tab_alloc((size_t)nc, sizeof *done);
+    float left = avail;
+    int open = nc;
+    for (int changed = 1; changed && open;) {
+        changed = 0;
+        float fair = left / (float)open;
+        for (int j = 0; j < nc; j++)
+            if (!done[j] && tb->mn[j] <= fair) {
+                cw[j] = tb->mn[j];
+                left -= tb->mn[j];
+                done[j] = 1;
+                open--;
+                changed = 1;
+            }
+    }
+    if (open) {
+        for (int j = 0; j < nc; j++)
+            if (!done[j]) cw[j] = left / (float)open;
+    } else {
+        float span = 0;
+        for (int j = 0; j < nc; j++) span += tb->body[j] - cw[j];
+        for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (tb->body[j] - cw[j]) / span : left / (float)nc;
+    }
+    free(done);
+}
+
+/* Column widths: natural when they fit. Else the body cells come first:
+ * every column gets what its cells need on one line (its headers wrap), and
+ * what is left goes to the columns in proportion to how much more their
+ * headers would like; else tab_squeeze. */
+static void tab_widths(ptab *tb, const ctx *c)
+{
+    int nc = tb->nc;
     float avail = c->width, sn = 0, sb = 0;
     for (int j = 0; j < nc; j++) {
-        if (body[j] < mn[j]) body[j] = mn[j];
-        sn += nat[j];
-        sb += body[j];
+        if (tb->body[j] < tb->mn[j]) tb->body[j] = tb->mn[j];
+        sn += tb->nat[j];
+        sb += tb->body[j];
     }
     if (sn <= avail) {
-        for (int j = 0; j < nc; j++) cw[j] = nat[j];
+        for (int j = 0; j < nc; j++) tb->cw[j] = tb->nat[j];
     } else if (sb <= avail) {
         float span = sn - sb, left = avail - sb;
-        for (int j = 0; j < nc; j++) cw[j] = body[j] + (span > 0 ? left * (nat[j] - body[j]) / span : 0);
+        for (int j = 0; j < nc; j++) tb->cw[j] = tb->body[j] + (span > 0 ? left * (tb->nat[j] - tb->body[j]) / span : 0);
     } else {
-        int *done = calloc((size_t)nc, sizeof *done);
-        if (!done) abort();
-        float left = avail;
-        int open = nc;
-        for (int changed = 1; changed && open;) {
-            changed = 0;
-            float fair = left / (float)open;
-            for (int j = 0; j < nc; j++)
-                if (!done[j] && mn[j] <= fair) {
-                    cw[j] = mn[j];
-                    left -= mn[j];
-                    done[j] = 1;
-                    open--;
-                    changed = 1;
-                }
-        }
-        if (open) {
-            for (int j = 0; j < nc; j++)
-                if (!done[j]) cw[j] = left / (float)open;
-        } else {
-            float span = 0;
-            for (int j = 0; j < nc; j++) span += body[j] - cw[j];
-            for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (body[j] - cw[j]) / span : left / (float)nc;
-        }
-        free(done);
+        tab_squeeze(tb, avail);
     }
-    float tw = 0;
-    for (int j = 0; j < nc; j++) tw += cw[j];
-    float x0 = c->x + (tw < avail && !c->left_tables ? (avail - tw) / 2 : 0);
+    tb->tw = 0;
+    for (int j = 0; j < nc; j++) tb->tw += tb->cw[j];
+    tb->x0 = c->x + (tb->tw < avail && !c->left_tables ? (avail - tb->tw) / 2 : 0);
+}
 
-    if (caption_label) {
-        pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
-        cs.chapter = w->chapter;
-        pstyle lab = cs;
-        lab.bits = PS_BOLD;
-        ppara p;
-        pp_init(&p, w);
-        pp_word(&p, &lab, caption_label);
-        pp_space(&p, &lab);
-        if (caption) pp_inlines(&p, &cs, caption);
-        else pp_text(&p, &cs, caption_text);
-        int before = item_index(w);
-        float cap_w = c->width - 24;
-        int single = pp_natural_width(&p) <= cap_w;
-        emit_lines(w, c, &p, c->x + 12, cap_w, SMALL_LEAD, SMALL_SIZE, single ? PA_CENTER : PA_JUSTIFY, pre, 1,
-                   NULL);
-        pp_free(&p);
-        pre = item_index(w) > before ? 4 : pre;
-    }
+/* The caption above the table ("Table 2." and its text); returns the space
+ * the first row then keeps above it. */
+static float tab_caption(pw *w, ctx *c, const ptable_spec *t, float pre)
+{
+    pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
+    cs.chapter = w->chapter;
+    pstyle lab = cs;
+    lab.bits = PS_BOLD;
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, &lab, t->caption_label);
+    pp_space(&p, &lab);
+    if (t->caption) pp_inlines(&p, &cs, t->caption);
+    else pp_text(&p, &cs, t->caption_text);
+    int before = item_index(w);
+    float cap_w = c->width - 24;
+    int single = pp_natural_width(&p) <= cap_w;
+    emit_lines(w, c, &p, c->x + 12, cap_w, SMALL_LEAD, SMALL_SIZE, single ? PA_CENTER : PA_JUSTIFY, pre, 1, NULL);
+    pp_free(&p);
+    return item_index(w) > before ? 4 : pre;
+}
+
+static float tab_inner(const ptab *tb, int j)
+{
+    float inner = tb->cw[j] - 2 * tb->pad;
+    return inner < 1 ? 1 : inner;
+}
+
+static int tab_row_lines(const ptab *tb, int r)
+{
+    int m = 1;
+    for (int j = 0; j < tb->nc; j++) m = tb->nl[r * tb->nc + j] > m ? tb->nl[r * tb->nc + j] : m;
+    return m;
+}
+
+/* Every cell broken into lines of its column; returns the table's height. */
+static float tab_break(ptab *tb)
+{
     float total = 0;
-    pline **ls = calloc((size_t)rows * (size_t)nc, sizeof *ls);
-    int *nl = calloc((size_t)rows * (size_t)nc, sizeof *nl);
-    float *rh = calloc((size_t)rows, sizeof *rh);
-    if (!ls || !nl || !rh) abort();
-    for (int r = 0; r < rows; r++) {
-        int m = 1;
-        for (int j = 0; j < nc; j++) {
-            float inner = cw[j] - 2 * pad;
-            if (inner < 1) inner = 1;
-            nl[r * nc + j] = pp_break(&cp[r * nc + j], inner, &ls[r * nc + j]);
-            m = nl[r * nc + j] > m ? nl[r * nc + j] : m;
-        }
-        rh[r] = (float)m * lead + 2 * pady;
-        total += rh[r];
+    for (int r = 0; r < tb->rows; r++) {
+        for (int j = 0; j < tb->nc; j++)
+            tb->nl[r * tb->nc + j] = pp_break(&tb->cp[r * tb->nc + j], tab_inner(tb, j), &tb->ls[r * tb->nc + j]);
+        tb->rh[r] = (float)tab_row_lines(tb, r) * tb->lead + 2 * tb->pady;
+        total += tb->rh[r];
     }
+    return total;
+}
+
+/* Lines [k0, k1) of row r's cells into the current item, `top` below its top. */
+static void tab_emit_cells(pw *w, const ptab *tb, int r, int k0, int k1, float top)
+{
+    const ptable_spec *t = tb->t;
+    float cx = tb->x0;
+    for (int j = 0; j < tb->nc; j++) {
+        int kn = tb->nl[r * tb->nc + j] < k1 ? tb->nl[r * tb->nc + j] : k1;
+        for (int k = k0; k < kn; k++)
+            pp_emit_line(&tb->cp[r * tb->nc + j], &tb->ls[r * tb->nc + j][k], cx + tb->pad,
+                         top + (float)(k - k0) * tb->lead + baseline_of(tb->lead, tb->size), tab_inner(tb, j),
+                         t->numeric && t->numeric[j] && !(tb->n_sum && j == 0) ? PA_RIGHT : PA_LEFT);
+        cx += tb->cw[j];
+    }
+}
+
+/* Row r as items: one, or (split) one per line when the row is taller than
+ * what a page leaves under the repeated header. *hdr_item: the header row's
+ * item, which continuation pages repeat when `repeat`. */
+static void tab_emit_row(pw *w, ctx *c, const ptab *tb, int r, float pre, int keep_all, int repeat, float limit,
+                         int *hdr_item)
+{
+    const ptable_spec *t = tb->t;
+    int rows = tb->rows;
+    int hdr = t->header && r == 0;
+    int m = tab_row_lines(tb, r);
+    int row_keep = keep_all || hdr || r == 0 || r >= rows - 2;
+    if (r == rows - 1) row_keep = 0;
+    int split = tb->rh[r] > limit + 0.01f;
+    int shade = !hdr && r < tb->first_sum && r % 2 == (t->header ? 0 : 1);
+    float x0 = tb->x0, tw = tb->tw;
+    for (int k0 = 0; k0 < m; k0 = split ? k0 + 1 : m) {
+        int k1 = split ? k0 + 1 : m;
+        float top = k0 == 0 ? tb->pady : 0;
+        float h = (float)(k1 - k0) * tb->lead + top + (k1 == m ? tb->pady : 0);
+        pitem *it = new_item(w, c, h, r == 0 && k0 == 0 ? pre : 0, 0);
+        int idx = item_index(w);
+        if (k1 == m) it->keep = row_keep;
+        else it->keep = k0 == 0 || k1 >= m - 1 || row_keep;
+        if (hdr && k0 == 0) *hdr_item = idx;
+        else if (repeat && *hdr_item >= 0) it->hdr = *hdr_item + 1;
+        if (r == 0 && k0 == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
+        if (r == tb->first_sum && k0 == 0) pl_line(w, x0, 0.25f, x0 + tw, 0.25f, 0.5f, HEAD_COLOR);
+        if (shade) {
+            float s0 = k0 == 0 ? 0.8f : 0, s1 = k1 == m ? 0.4f : 0;
+            pl_rect(w, x0, s0, tw, h - s0 - s1, 0xF6F7F9u);
+        }
+        tab_emit_cells(w, tb, r, k0, k1, top);
+        if (k1 == m && hdr) pl_line(w, x0, h - 0.25f, x0 + tw, h - 0.25f, 0.5f, HEAD_COLOR);
+        if (k1 == m && r == rows - 1) pl_line(w, x0, h - 0.4f, x0 + tw, h - 0.4f, 0.9f, HEAD_COLOR);
+    }
+}
+
+static void tab_free(ptab *tb)
+{
+    for (int i = 0; i < tb->rows * tb->nc; i++) {
+        free(tb->ls[i]);
+        pp_free(&tb->cp[i]);
+    }
+    free(tb->ls);
+    free(tb->nl);
+    free(tb->rh);
+    free(tb->cp);
+    free(tb->nat);
+    free(tb->mn);
+    free(tb->cw);
+    free(tb->body);
+}
+
+void table_block(pw *w, ctx *c, const ptable_spec *t)
+{
+    if (t->nc <= 0) return;
+    ptab tb = {0};
+    tb.t = t;
+    tb.nc = t->nc;
+    int n_sum = t->n_sum < 0 || t->n_sum >= t->nr ? 0 : t->n_sum;
+    tb.n_sum = n_sum;
+    tb.size = t->nc > 10 ? 6.5f : SMALL_SIZE;
+    tb.lead = tb.size * 1.35f;
+    tb.pad = t->nc > 10 ? 2.5f : 6.f;
+    tb.pady = 2.5f;
+    tb.rows = t->nr + (t->header ? 1 : 0);
+    tb.first_sum = n_sum ? tb.rows - n_sum : tb.rows;
+    size_t cells = (size_t)tb.rows * (size_t)tb.nc, nc = (size_t)tb.nc;
+    tb.cp = tab_alloc(cells, sizeof *tb.cp);
+    tb.ls = tab_alloc(cells, sizeof *tb.ls);
+    tb.nl = tab_alloc(cells, sizeof *tb.nl);
+    tb.rh = tab_alloc((size_t)tb.rows, sizeof *tb.rh);
+    tb.nat = tab_alloc(nc, sizeof *tb.nat);
+    tb.mn = tab_alloc(nc, sizeof *tb.mn);
+    tb.cw = tab_alloc(nc, sizeof *tb.cw);
+    tb.body = tab_alloc(nc, sizeof *tb.body);
+    tab_measure(w, &tb);
+    tab_widths(&tb, c);
+    float pre = t->caption_label ? tab_caption(w, c, t, t->pre) : t->pre;
+    float total = tab_break(&tb);
     int keep_all = total < w->text_h / 3;
     /* a header row is repeated at the top of each continuation page (unless
      * it is itself most of a page); a row taller than what a page leaves
      * under the header is set in slices of one line each, so it breaks
      * across pages instead of running past the bottom margin */
-    int repeat = header && rh[0] <= w->text_h / 2;
-    float limit = w->text_h - (repeat ? rh[0] : 0);
+    int repeat = t->header && tb.rh[0] <= w->text_h / 2;
+    float limit = w->text_h - (repeat ? tb.rh[0] : 0);
     int hdr_item = -1;
-    for (int r = 0; r < rows; r++) {
-        int hdr = header && r == 0;
-        int m = 1;
-        for (int j = 0; j < nc; j++) m = nl[r * nc + j] > m ? nl[r * nc + j] : m;
-        int row_keep = keep_all || hdr || r == 0 || r >= rows - 2;
-        if (r == rows - 1) row_keep = 0;
-        int split = rh[r] > limit + 0.01f;
-        int shade = !hdr && r < first_sum && r % 2 == (header ? 0 : 1);
-        for (int k0 = 0; k0 < m; k0 = split ? k0 + 1 : m) {
-            int k1 = split ? k0 + 1 : m;
-            float top = k0 == 0 ? pady : 0;
-            float h = (float)(k1 - k0) * lead + top + (k1 == m ? pady : 0);
-            pitem *it = new_item(w, c, h, r == 0 && k0 == 0 ? pre : 0, 0);
-            int idx = item_index(w);
-            if (k1 == m) it->keep = row_keep;
-            else it->keep = k0 == 0 || k1 >= m - 1 || row_keep;
-            if (hdr && k0 == 0) hdr_item = idx;
-            else if (repeat && hdr_item >= 0) it->hdr = hdr_item + 1;
-            if (r == 0 && k0 == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
-            if (r == first_sum && k0 == 0) pl_line(w, x0, 0.25f, x0 + tw, 0.25f, 0.5f, HEAD_COLOR);
-            if (shade) {
-                float s0 = k0 == 0 ? 0.8f : 0, s1 = k1 == m ? 0.4f : 0;
-                pl_rect(w, x0, s0, tw, h - s0 - s1, 0xF6F7F9u);
-            }
-            float cx = x0;
-            for (int j = 0; j < nc; j++) {
-                float inner = cw[j] - 2 * pad;
-                if (inner < 1) inner = 1;
-                int kn = nl[r * nc + j] < k1 ? nl[r * nc + j] : k1;
-                for (int k = k0; k < kn; k++)
-                    pp_emit_line(&cp[r * nc + j], &ls[r * nc + j][k], cx + pad,
-                                 top + (float)(k - k0) * lead + baseline_of(lead, size), inner,
-                                 numeric && numeric[j] && !(n_sum && j == 0) ? PA_RIGHT : PA_LEFT);
-                cx += cw[j];
-            }
-            if (k1 == m && hdr) pl_line(w, x0, h - 0.25f, x0 + tw, h - 0.25f, 0.5f, HEAD_COLOR);
-            if (k1 == m && r == rows - 1) pl_line(w, x0, h - 0.4f, x0 + tw, h - 0.4f, 0.9f, HEAD_COLOR);
-        }
-    }
-    for (int i = 0; i < rows * nc; i++) {
-        free(ls[i]);
-        pp_free(&cp[i]);
-    }
-    free(ls);
-    free(nl);
-    free(rh);
-    free(cp);
-    free(nat);
-    free(mn);
-    free(cw);
-    free(body);
+    for (int r = 0; r < tb.rows; r++) tab_emit_row(w, c, &tb, r, pre, keep_all, repeat, limit, &hdr_item);
+    tab_free(&tb);
 }
 
-void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
-                 const char *caption_text, float pre)
-{
-    table_block_x(w, c, nr, nc, header, cells, numeric, bold_first_col, caption_label, caption, caption_text, pre, 0);
-}
-
-/* "Test loss: 0.03 / Test accuracy: 0.99" -> a one-row table. */
+/* The result's one-row table (the resolver's: Run, Test loss, Test accuracy). */
 static void result_block(pw *w, ctx *c, const kiln_directive *x)
 {
-    const char *t = x->text ? x->text : "";
-    char *copy = ka_strdup(w->a, t);
-    const char *hdr[16], *val[16];
-    int n = 0;
-    if (x->run) {
-        hdr[n] = "Run";
-        val[n++] = x->run->label && x->run->label[0] ? x->run->label : x->run->id;
-    }
-    int parsed = 1;
-    for (char *save = NULL, *part = copy; part && n < 16; part = save) {
-        char *sep = strstr(part, " / ");
-        if (sep) {
-            *sep = 0;
-            save = sep + 3;
-        } else {
-            save = NULL;
-        }
-        char *colon = strstr(part, ": ");
-        if (!colon) { parsed = 0; break; }
-        *colon = 0;
-        hdr[n] = part;
-        val[n++] = colon + 2;
-    }
-    if (!parsed || n == 0) {
-        code_block(w, c, t, 8);
-        return;
-    }
-    int numeric[16];
-    for (int i = 0; i < n; i++) numeric[i] = !(x->run && i == 0);
+    const kiln_table *t = x->table;
+    if (!t || t->n_cols < 1) return;
     /* a result line right after a figure stays on the figure's page */
     pflow *f = &w->flows[w->flow];
     if (f->n && (f->it[f->n - 1].fl & PI_FLOAT)) f->it[f->n - 1].keep = 1;
-    table_block(w, c, 1, n, hdr, val, numeric, 0, NULL, NULL, NULL, 10);
+    table_block(w, c, &(ptable_spec){.nr = t->n_rows, .nc = t->n_cols, .header = t->header, .cells = t->cells,
+                                     .numeric = t->numeric, .pre = 10});
 }
 
 static void experiment_block(pw *w, ctx *c, const kiln_directive *x)
@@ -593,8 +645,7 @@ static void experiment_block(pw *w, ctx *c, const kiln_directive *x)
         pp_space(&p, &st);
         pp_text(&p, &st, "=");
         pp_space(&p, &st);
-        char buf[256];
-        pp_text(&p, &code, kr_setting_text(x, &x->kv[i], buf, sizeof buf));
+        pp_text(&p, &code, x->kv[i].shown);
     }
     note_box(w, c, &p, 8);
     pp_free(&p);
@@ -630,8 +681,9 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
         snprintf(label, sizeof label, "Table %d.", x->number);
         pl_dest(w, w->chapter, x->anchor, x, 0, "", ka_strdup(w->a, label), 0);
         if (t && t->n_cols > 0)
-            table_block_x(w, c, t->n_rows, t->n_cols, t->header, t->cells, t->numeric, 0, label, x->caption,
-                          x->title, 12, t->n_summary);
+            table_block(w, c, &(ptable_spec){.nr = t->n_rows, .nc = t->n_cols, .header = t->header, .cells = t->cells,
+                                             .numeric = t->numeric, .caption_label = label, .caption = x->caption,
+                                             .caption_text = x->title, .pre = 12, .n_sum = t->n_summary});
         break;
     }
     case KILN_DIR_CONFIG:

@@ -17,7 +17,7 @@
 #ifndef KILN_REPORT_PDF_INTERNAL_H
 #define KILN_REPORT_PDF_INTERNAL_H
 
-#include "resolve/resolve.h"
+#include "base/base.h"
 #include "kiln/pdf.h"
 #include "kiln/math.h"
 
@@ -59,10 +59,9 @@ const char *pf_path(const pf_set *s, int font);
  * coordinates (y up); pdf_math.c. */
 void pm_draw(HPDF_Page pg, pf_set *fonts, km_font *kf, const km_box *b, double x, double y, uint32_t color);
 
-/* UTF-8: decode one code point at *p (invalid bytes -> U+FFFD, one byte
- * consumed); encode one (BMP) code point, returns the byte count. */
-uint32_t pu_next(const char **p);
-int pu_put(char *out, uint32_t cp);
+/* Encode a code point for libharu's UTF-8 path, which is 16-bit: one above
+ * U+FFFF becomes U+FFFD. Returns the byte count (at most 3). */
+static inline int pu_put(char *out, uint32_t cp) { return kb_utf8_put(out, cp > 0xFFFF ? 0xFFFD : cp); }
 
 /* ---- drawing operations and vertical items ------------------------------------ */
 
@@ -287,11 +286,20 @@ void emit_lines(pw *w, ctx *c, ppara *p, float x, float width, float lead, float
 void chapter_head(pw *w, const char *label, const char *number, const kiln_inline *title, const char *title_text,
                   const char *anchor);
 void code_block(pw *w, ctx *c, const char *text, float pre);
-/* A table of plain cells; header may be NULL. caption_label ("Table 2.")
- * with caption inlines, or NULL for none. */
-void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
-                 const char *caption_text, float pre);
+/* A table of plain cells, as table_block sets it. */
+typedef struct ptable_spec {
+    int nr, nc;                   /* body rows, columns */
+    const char *const *header;    /* nc texts, or NULL for none */
+    const char *const *cells;     /* nr * nc texts, row-major */
+    const int *numeric;           /* nc flags (right-aligned), or NULL */
+    int bold_first_col;
+    int n_sum;                    /* the last n_sum rows are summary rows (mean, sd, ...) */
+    const char *caption_label;    /* "Table 2.", or NULL for no caption */
+    const kiln_inline *caption;   /* the caption's inlines, else caption_text */
+    const char *caption_text;
+    float pre;                    /* space above */
+} ptable_spec;
+void table_block(pw *w, ctx *c, const ptable_spec *t);
 void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip);
 int png_size(const char *path, float *wpt, float *hpt);
 

@@ -18,11 +18,7 @@
 pitem *pl_item(pw *w, float h, float pre)
 {
     pflow *f = &w->flows[w->flow];
-    if (f->n == f->cap) {
-        f->cap = f->cap ? 2 * f->cap : 256;
-        f->it = realloc(f->it, sizeof *f->it * (size_t)f->cap);
-        if (!f->it) abort();
-    }
+    kb_grow(&f->it, &f->cap, f->n, sizeof *f->it);
     pitem *it = &f->it[f->n++];
     memset(it, 0, sizeof *it);
     it->h = h;
@@ -34,11 +30,7 @@ pitem *pl_item(pw *w, float h, float pre)
 
 pdop *pl_op(pw *w, int kind)
 {
-    if (w->nop == w->capop) {
-        w->capop = w->capop ? 2 * w->capop : 1024;
-        w->op = realloc(w->op, sizeof *w->op * (size_t)w->capop);
-        if (!w->op) abort();
-    }
+    kb_grow(&w->op, &w->capop, w->nop, sizeof *w->op);
     pdop *o = &w->op[w->nop++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
@@ -109,11 +101,7 @@ float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *tex
 int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level, const char *number,
             const char *title, int toc)
 {
-    if (w->ndest == w->capdest) {
-        w->capdest = w->capdest ? 2 * w->capdest : 64;
-        w->dest = realloc(w->dest, sizeof *w->dest * (size_t)w->capdest);
-        if (!w->dest) abort();
-    }
+    kb_grow(&w->dest, &w->capdest, w->ndest, sizeof *w->dest);
     pdest *d = &w->dest[w->ndest];
     memset(d, 0, sizeof *d);
     d->chapter = chapter;
@@ -131,11 +119,7 @@ int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, i
 
 static void add_repeat(pflow *f, int item, int page, float y)
 {
-    if (f->nrep == f->caprep) {
-        f->caprep = f->caprep ? 2 * f->caprep : 16;
-        f->rep = realloc(f->rep, sizeof *f->rep * (size_t)f->caprep);
-        if (!f->rep) abort();
-    }
+    kb_grow(&f->rep, &f->caprep, f->nrep, sizeof *f->rep);
     f->rep[f->nrep++] = (prepeat){item, page, y};
 }
 

@@ -32,11 +32,7 @@ void pp_free(ppara *p)
 
 static pseg *new_seg(ppara *p)
 {
-    if (p->nseg == p->capseg) {
-        p->capseg = p->capseg ? 2 * p->capseg : 32;
-        p->seg = realloc(p->seg, sizeof *p->seg * (size_t)p->capseg);
-        if (!p->seg) abort();
-    }
+    kb_grow(&p->seg, &p->capseg, p->nseg, sizeof *p->seg);
     pseg *s = &p->seg[p->nseg++];
     memset(s, 0, sizeof *s);
     return s;
@@ -44,11 +40,7 @@ static pseg *new_seg(ppara *p)
 
 static pword *new_word(ppara *p)
 {
-    if (p->nwd == p->capwd) {
-        p->capwd = p->capwd ? 2 * p->capwd : 32;
-        p->wd = realloc(p->wd, sizeof *p->wd * (size_t)p->capwd);
-        if (!p->wd) abort();
-    }
+    kb_grow(&p->wd, &p->capwd, p->nwd, sizeof *p->wd);
     pword *w = &p->wd[p->nwd++];
     memset(w, 0, sizeof *w);
     w->s0 = p->nseg;
@@ -128,7 +120,7 @@ void pp_text(ppara *p, const pstyle *st, const char *text)
 {
     const char *q = text ? text : "";
     while (*q) {
-        uint32_t c = pu_next(&q);
+        uint32_t c = kb_utf8_next(&q);
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') pp_space(p, st);
         else add_char(p, st, c);
     }
@@ -137,7 +129,7 @@ void pp_text(ppara *p, const pstyle *st, const char *text)
 void pp_word(ppara *p, const pstyle *st, const char *text)
 {
     const char *q = text ? text : "";
-    while (*q) add_char(p, st, pu_next(&q));
+    while (*q) add_char(p, st, kb_utf8_next(&q));
 }
 
 void pp_hard_break(ppara *p)
@@ -256,7 +248,7 @@ static void split_long(ppara *p, float width)
             const char *c = ss->s ? ss->s : "";
             while (*c) {
                 const char *c0 = c;
-                uint32_t cp = pu_next(&c);
+                uint32_t cp = kb_utf8_next(&c);
                 float cw = (float)pf_width(p->w->fonts, ss->font, cp) * ss->size / 1000.f;
                 if (cw < 0) cw = 0;
                 if (dw->w > 0 && dw->w + cw > width) {

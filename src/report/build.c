@@ -32,10 +32,10 @@ static int swap_in(const char *tmp, const char *out, kiln_diag *d)
     struct dirent *e;
     int rc = 0;
     char **names = NULL;
-    int n = 0;
+    int n = 0, cap = 0;
     while ((e = readdir(dp))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        names = realloc(names, sizeof *names * (size_t)(n + 1));
+        kb_grow(&names, &cap, n, sizeof *names);
         names[n++] = strdup(e->d_name);
     }
     closedir(dp);

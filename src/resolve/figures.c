@@ -11,13 +11,6 @@
 #define FIG_W 720
 #define FIG_H 420
 
-static const char *kvget(const kiln_directive *d, const char *k)
-{
-    for (int i = 0; i < d->n_kv; i++)
-        if (!strcmp(d->kv[i].key, k)) return d->kv[i].value;
-    return NULL;
-}
-
 static int truthy(const char *v) { return v && (!strcmp(v, "true") || !strcmp(v, "1")); }
 
 static double num_or_nan(const char *v) { return v ? strtod(v, NULL) : NAN; }
@@ -33,10 +26,7 @@ typedef struct figbuild {
 
 static double *fb_array(figbuild *f, size_t n)
 {
-    if (f->n_owned == f->cap_owned) {
-        f->cap_owned = f->cap_owned ? f->cap_owned * 2 : 16;
-        f->owned = realloc(f->owned, sizeof *f->owned * (size_t)f->cap_owned);
-    }
+    kb_grow(&f->owned, &f->cap_owned, f->n_owned, sizeof *f->owned);
     double *a = calloc(n ? n : 1, sizeof *a);
     f->owned[f->n_owned++] = a;
     return a;
@@ -44,10 +34,7 @@ static double *fb_array(figbuild *f, size_t n)
 
 static const char *fb_label(figbuild *f, const char *fmt, const char *a, const char *b)
 {
-    if (f->n_labels == f->cap_labels) {
-        f->cap_labels = f->cap_labels ? f->cap_labels * 2 : 16;
-        f->labels = realloc(f->labels, sizeof *f->labels * (size_t)f->cap_labels);
-    }
+    kb_grow(&f->labels, &f->cap_labels, f->n_labels, sizeof *f->labels);
     int n = snprintf(NULL, 0, fmt, a, b);
     char *s = malloc((size_t)n + 1);
     snprintf(s, (size_t)n + 1, fmt, a, b);
@@ -57,10 +44,7 @@ static const char *fb_label(figbuild *f, const char *fmt, const char *a, const c
 
 static kiln_series *fb_add(figbuild *f)
 {
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 8;
-        f->series = realloc(f->series, sizeof *f->series * (size_t)f->cap);
-    }
+    kb_grow(&f->series, &f->cap, f->n, sizeof *f->series);
     kiln_series *s = &f->series[f->n++];
     memset(s, 0, sizeof *s);
     return s;
@@ -387,12 +371,12 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     p.width = FIG_W;
     p.height = FIG_H;
     p.title = x->title[0] ? x->title : NULL;
-    const char *per = kvget(x, "per");
+    const char *per = kv_get(x, "per");
     int per_step = per && !strcmp(per, "step");
     const char *ylabel = "";
     const char *xlabel = per_step ? "step" : "epoch";
     if (x->figure_kind == KILN_FIG_HISTORY) {
-        const char *series = kvget(x, "series");
+        const char *series = kv_get(x, "series");
         char *copy = strdup(series ? series : "loss, val_loss");
         const char *sv[16];
         int ns = 0;
@@ -403,7 +387,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         if (ns == 1 && !strcmp(sv[0], "lr")) p.ylog = 1;
         free(copy);
     } else if (x->figure_kind == KILN_FIG_RANGE) {
-        const char *series = kvget(x, "series");
+        const char *series = kv_get(x, "series");
         int deriv = series && !strcmp(series, "derivative");
         if (deriv) range_derivative(&fb, x);
         else range_series(&fb, x);
@@ -411,7 +395,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         ylabel = deriv ? "change of the loss per batch" : "loss";
         p.xlog = 1;
     } else if (x->figure_kind == KILN_FIG_SWEEP) {
-        const char *xn = kvget(x, "x"), *yn = kvget(x, "y"), *by = kvget(x, "by");
+        const char *xn = kv_get(x, "x"), *yn = kv_get(x, "y"), *by = kv_get(x, "by");
         if (!xn) xn = "learning_rate";
         if (!yn) yn = "test_accuracy";
         int lines = sweep_series(&fb, x, xn, yn, by);
@@ -435,12 +419,12 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     p.ylabel = x->ylabel[0] ? x->ylabel : ylabel;
     p.xinteger = x->figure_kind != KILN_FIG_RANGE && x->figure_kind != KILN_FIG_SWEEP; /* epochs and steps are whole */
     const char *v;
-    if ((v = kvget(x, "xlog"))) p.xlog = truthy(v);
-    if ((v = kvget(x, "ylog"))) p.ylog = truthy(v);
-    p.xmin = num_or_nan(kvget(x, "xmin"));
-    p.xmax = num_or_nan(kvget(x, "xmax"));
-    p.ymin = num_or_nan(kvget(x, "ymin"));
-    p.ymax = num_or_nan(kvget(x, "ymax"));
+    if ((v = kv_get(x, "xlog"))) p.xlog = truthy(v);
+    if ((v = kv_get(x, "ylog"))) p.ylog = truthy(v);
+    p.xmin = num_or_nan(kv_get(x, "xmin"));
+    p.xmax = num_or_nan(kv_get(x, "xmax"));
+    p.ymin = num_or_nan(kv_get(x, "ymin"));
+    p.ymax = num_or_nan(kv_get(x, "ymax"));
     p.series = fb.series;
     p.n_series = (size_t)fb.n;
     char prov[512];

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
-const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n);
 
 /* The colour of run i (its index in fig->runs) in figure fig, as
  * KILN_PALETTE(slot). History figures: each run has a slot, given in document
