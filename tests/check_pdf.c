@@ -527,10 +527,9 @@ START_TEST(article_model)
     ck_assert_int_eq(write_pdf(doc, "article", path, sizeof path, &d), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    /* reported, not asserted: no test depends on timing (a loaded machine
+     * takes ten times as long); KILN_PDF_DEBUG=1 prints a build's PDF time */
     fprintf(stderr, "check_pdf: the article-shaped model (%d figures) took %.0f ms\n", n_figs, ms);
-#if !defined(__SANITIZE_ADDRESS__)
-    ck_assert_msg(ms < 300, "the PDF took %.0f ms (budget: 300 ms for the whole article)", ms);
-#endif
     int pages = pdf_pages(path, NULL);
     ck_assert_int_ge(pages, 2 + n_figs / 2);
     ck_assert_int_le(pages, 2 + n_figs * 2);

@@ -279,6 +279,15 @@ int png_size(const char *path, float *wpt, float *hpt)
     return rc;
 }
 
+/* A caption's text style and that of its bold label ("Figure 2.", "Table 1."). */
+static void caption_styles(pw *w, pstyle *text, pstyle *label)
+{
+    *text = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
+    text->chapter = w->chapter;
+    *label = *text;
+    label->bits = PS_BOLD;
+}
+
 static void figure_block(pw *w, ctx *c, const kiln_directive *x)
 {
     float iw = 0, ih = 0;
@@ -286,10 +295,8 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
     if (!ok && x->image_file && x->image_file[0])
         kd_warn(w->diag, x->file, x->line, "PDF: figure %s: cannot read %s; a placeholder is printed", x->id,
                 x->image_file);
-    pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
-    cs.chapter = w->chapter;
-    pstyle lab = cs;
-    lab.bits = PS_BOLD;
+    pstyle cs, lab;
+    caption_styles(w, &cs, &lab);
     ppara p;
     pp_init(&p, w);
     char label[48];
@@ -460,10 +467,8 @@ static void tab_widths(ptab *tb, const ctx *c)
  * the first row then keeps above it. */
 static float tab_caption(pw *w, ctx *c, const ptable_spec *t, float pre)
 {
-    pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
-    cs.chapter = w->chapter;
-    pstyle lab = cs;
-    lab.bits = PS_BOLD;
+    pstyle cs, lab;
+    caption_styles(w, &cs, &lab);
     ppara p;
     pp_init(&p, w);
     pp_word(&p, &lab, t->caption_label);
