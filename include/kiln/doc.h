@@ -328,7 +328,7 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n);
  * Every number shown to a user goes through it. Returns buf. */
 const char *kiln_shortest(double v, char *buf, size_t n);
 
-/* "did you mean ...?" (src/report/suggest.c). kiln_suggest writes to buf the
+/* "did you mean ...?" (src/doc/suggest.c). kiln_suggest writes to buf the
  * name in names (words of letters, digits and _ - . %, separated by anything
  * else) nearest to word by edit distance (an insertion, deletion, change or
  * swap of two neighbours counts 1; case ignored), when it is near enough to

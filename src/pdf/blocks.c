@@ -1,6 +1,6 @@
 /* The PDF writer's block layout: paragraphs, headings, lists, quotes, code,
  * rules, figures, tables and the directives, each turned into items of the
- * current flow (see pdf_layout.c). Styles live here too. */
+ * current flow (see layout.c). Styles live here too. */
 #include "pdf/internal.h"
 
 #include <stdio.h>
@@ -29,8 +29,8 @@ pitem *new_item(pw *w, ctx *c, float h, float pre, float baseline)
     for (int i = 0; i < c->nbars; i++) pl_rect(w, c->bar_x[i], -pre, 2.0f, h + pre, 0xC9CED6u);
     if (c->marker && *c->marker) {
         pstyle ms = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
-        float mw = pl_label_width(w, &ms, *c->marker);
-        pl_label(w, &ms, c->marker_right - mw, baseline, *c->marker);
+        float mw = pp_label_width(w, &ms, *c->marker);
+        pp_label(w, &ms, c->marker_right - mw, baseline, *c->marker);
         *c->marker = NULL;
     }
     return &w->flows[w->flow].it[w->flows[w->flow].n - 1];
@@ -112,7 +112,7 @@ void chapter_head(pw *w, const char *label, const char *number, const kiln_inlin
     pstyle ls = ps_make(PF_SANS, 0, 10.5f, ACCENT_COLOR);
     char lab[96];
     snprintf(lab, sizeof lab, "%s %s", label, number);
-    pl_label(w, &ls, c.x, 40 - 18, lab);
+    pp_label(w, &ls, c.x, 40 - 18, lab);
     pstyle st = ps_make(PF_SANS, PS_BOLD, 22.f, HEAD_COLOR);
     st.chapter = w->chapter;
     ppara p;
@@ -198,7 +198,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
         for (int i = 0; i < n; i++) {
             new_item(w, c, CODE_LEAD, 0, base);
             pl_rect(w, c->x, 0, c->width, CODE_LEAD, CODE_BG);
-            if (i > 0) pl_label(w, &cont, c->x + 0.8f, base, "\xe2\x86\xaa");
+            if (i > 0) pp_label(w, &cont, c->x + 0.8f, base, "\xe2\x86\xaa");
             pp_emit_line(&p, &ls[i], c->x + pad, base, inner, PA_LEFT);
         }
         free(ls);
@@ -337,7 +337,7 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
         pl_rect(w, ix, 4, dw, dh, 0xF1F1F1u);
         pstyle ms = ps_make(PF_SANS, PS_ITALIC, SMALL_SIZE, GRAY_COLOR);
         const char *msg = "(figure image missing)";
-        pl_label(w, &ms, ix + (dw - pl_label_width(w, &ms, msg)) / 2, 4 + dh / 2 + 3, msg);
+        pp_label(w, &ms, ix + (dw - pp_label_width(w, &ms, msg)) / 2, 4 + dh / 2 + 3, msg);
     }
     float y = 4 + dh + 7;
     for (int i = 0; i < n; i++) {
@@ -714,7 +714,7 @@ static void list_block(pw *w, ctx *c, const kiln_block *b)
     if (b->ordered) {
         char big[32];
         snprintf(big, sizeof big, "%d.", b->start + (n > 0 ? n - 1 : 0));
-        float mw = pl_label_width(w, &ms, big) + 6;
+        float mw = pp_label_width(w, &ms, big) + 6;
         indent = mw > indent ? mw : indent;
     }
     float boost = 6;

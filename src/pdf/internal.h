@@ -1,19 +1,28 @@
-/* Private to the PDF writer (src/report/pdf*.c): fonts, paragraphs and the
- * page layout.
+/* Private to the PDF writer (src/pdf/): fonts, paragraphs and the page
+ * layout. The writer works in three steps over the resolved document:
  *
- *   pdf_font.c    the DejaVu fonts: which file each role uses, widths from
- *                 FreeType (the same 1/1000 em units libharu writes into the
- *                 PDF), glyph coverage and the fallback / replacement chain,
- *                 lazy embedding through libharu's UTF-8 path.
- *   pdf_text.c    inline text -> words of styled segments -> lines (total-fit
- *                 line breaking, justified or aligned), over-long words split.
- *   pdf_layout.c  blocks -> a flow of unbreakable vertical items, each with its
- *                 drawing operations; pagination (keeps, forced breaks).
- *   pdf.c         the document: title page, contents, chapters, appendix,
- *                 drawing, outline, links, metadata; kiln_pdf_write.
+ *   measure   font.c    the DejaVu fonts: which file each role uses, widths
+ *                       from FreeType (the same 1/1000 em units libharu writes
+ *                       into the PDF), glyph coverage and the fallback /
+ *                       replacement chain, lazy embedding through libharu's
+ *                       UTF-8 path.
+ *             text.c    inline text -> words of styled segments -> lines
+ *                       (total-fit line breaking, justified or aligned),
+ *                       over-long words split; one-line labels.
+ *   lay out   blocks.c  blocks (headings, lists, code, notes, figures, tables)
+ *                       -> a flow of unbreakable vertical items, each with its
+ *                       drawing operations.
+ *             layout.c  the items and their operations; pagination (keeps,
+ *                       forced breaks, floating figures, repeated table heads).
+ *             pdf.c     the title page, contents, chapters and appendix laid
+ *                       out, paginated (lay_out), then
+ *   draw      pdf.c     pages, every item's operations, running heads, links,
+ *                       the outline and the metadata (draw), saved atomically.
+ *             math.c    a typeset formula drawn on a page.
  *
- * Units are PostScript points; layout y grows downwards from the top of the
- * text area (converted when drawing). */
+ * layout.c never calls text.c: text.c and blocks.c append operations to the
+ * items layout.c keeps. Units are PostScript points; layout y grows
+ * downwards from the top of the text area (converted when drawing). */
 #ifndef KILN_REPORT_PDF_INTERNAL_H
 #define KILN_REPORT_PDF_INTERNAL_H
 
@@ -56,7 +65,7 @@ HPDF_Font pf_hpdf(pf_set *s, int font);
 const char *pf_path(const pf_set *s, int font);
 
 /* Draw a typeset formula with its baseline's left end at (x, y), in PDF
- * coordinates (y up); pdf_math.c. */
+ * coordinates (y up); math.c. */
 void pm_draw(HPDF_Page pg, pf_set *fonts, km_font *kf, const km_box *b, double x, double y, uint32_t color);
 
 /* Encode a code point for libharu's UTF-8 path, which is 16-bit: one above
@@ -152,7 +161,7 @@ typedef struct pw {
     kiln_diag *diag;
 } pw;
 
-/* ---- paragraphs (pdf_text.c) --------------------------------------------------- */
+/* ---- paragraphs (text.c) ------------------------------------------------------- */
 
 typedef struct pstyle {
     int family;          /* PF_SERIF / PF_SANS / PF_MONO */
@@ -223,17 +232,17 @@ float pp_natural_width(const ppara *p);
 /* Emit one line's text operations into the current item at (x, baseline),
  * set in `width` with the alignment. */
 void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float width, int align);
+/* A one-line run of text in a style at x (no wrapping); returns its width. */
+float pp_label(pw *w, const pstyle *st, float x, float baseline, const char *text);
+float pp_label_width(pw *w, const pstyle *st, const char *text);
 
-/* ---- layout (pdf_layout.c) ------------------------------------------------------ */
+/* ---- layout (layout.c) ---------------------------------------------------------- */
 
 pitem *pl_item(pw *w, float h, float pre);        /* append to the current flow */
 pdop *pl_op(pw *w, int kind);                     /* append to the last item */
 void pl_text_op(pw *w, int font, float size, uint32_t color, float x, float y, const char *s, int len);
 void pl_rect(pw *w, float x, float y, float wd, float h, uint32_t color);
 void pl_line(pw *w, float x0, float y0, float x1, float y1, float width, uint32_t color);
-/* A one-line run of text in a style at x (no wrapping); returns its width. */
-float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *text);
-float pl_label_width(pw *w, const pstyle *st, const char *text);
 int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level,
             const char *number, const char *title, int toc);
 /* Paginate a flow: sets page (from first_page) and y of every item and the
@@ -241,7 +250,7 @@ int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, i
 int pl_paginate(pw *w, pflow *f, int first_page);
 void pl_flow_free(pflow *f);
 
-/* ---- blocks (pdf_blocks.c) ------------------------------------------------------- */
+/* ---- blocks (blocks.c) ----------------------------------------------------------- */
 
 #define BODY_SIZE 10.f
 #define BODY_LEAD 14.f

@@ -65,7 +65,7 @@ static void title_page(pw *w, const struct tm *tm)
     pl_item(w, 110, 0)->keep = 1;
     pstyle kicker = ps_make(PF_SANS, PS_BOLD, 9.f, ACCENT_COLOR);
     new_item(w, &c, 16, 0, 11)->keep = 1;
-    pl_label(w, &kicker, c.x, 11, doc->smoke ? "TECHNICAL REPORT \xc2\xb7 SMOKE BUILD" : "TECHNICAL REPORT");
+    pp_label(w, &kicker, c.x, 11, doc->smoke ? "TECHNICAL REPORT \xc2\xb7 SMOKE BUILD" : "TECHNICAL REPORT");
     pstyle ts = ps_make(PF_SANS, PS_BOLD, 26.f, HEAD_COLOR);
     ppara p;
     pp_init(&p, w);
@@ -102,7 +102,7 @@ static void title_page(pw *w, const struct tm *tm)
     if (doc->front) {
         new_item(w, &c, 16, 26, 12)->keep = 1;
         pstyle hs = ps_make(PF_SANS, PS_BOLD, 11.f, HEAD_COLOR);
-        pl_label(w, &hs, c.x, 12, "Summary");
+        pp_label(w, &hs, c.x, 12, "Summary");
         layout_blocks(w, &c, doc->front, NULL);
     }
 }
@@ -237,7 +237,7 @@ static void contents(pw *w, int body_first_page)
     pstyle hs = ps_make(PF_SANS, PS_BOLD, 22.f, HEAD_COLOR);
     pitem *it = pl_item(w, 40, 0);
     it->keep = 1;
-    pl_label(w, &hs, c.x, 28, "Contents");
+    pp_label(w, &hs, c.x, 28, "Contents");
     pl_item(w, 18, 0)->keep = 1;
     pl_line(w, c.x, 4, c.x + c.width, 4, 0.8f, RULE_COLOR);
     const float numw = 30, pagew = 28;
@@ -262,10 +262,10 @@ static void contents(pw *w, int body_first_page)
         for (int k = 0; k < n; k++) {
             pitem *li = new_item(w, &c, lead, k == 0 ? (chap ? 10 : 1) : 0, base);
             li->keep = k < n - 1;
-            if (k == 0) pl_label(w, &st, x, base, d->number);
+            if (k == 0) pp_label(w, &st, x, base, d->number);
             pp_emit_line(&p, &ls[k], tx, base, tw, PA_LEFT);
             if (k == n - 1) {
-                float pwid = pl_label_width(w, &st, page);
+                float pwid = pp_label_width(w, &st, page);
                 float end = tx + ls[k].natural + 4;
                 float px = c.x + c.width - pwid;
                 if (!chap && px - end > 12) {
@@ -278,7 +278,7 @@ static void contents(pw *w, int body_first_page)
                     o->color = 0x9AA0A6u;
                     o->ref = 1;
                 }
-                pl_label(w, &st, px, base, page);
+                pp_label(w, &st, px, base, page);
             }
             pdop *o = pl_op(w, OP_LINK);
             o->x = x;
@@ -533,14 +533,14 @@ static void roman(int n, char *buf, size_t cap)
 /* Shorten a label with an ellipsis until it fits in `width`. */
 static const char *fit(pw *w, const pstyle *st, const char *s, float width)
 {
-    if (pl_label_width(w, st, s) <= width) return s;
+    if (pp_label_width(w, st, s) <= width) return s;
     size_t n = strlen(s);
     char *b = ka_strdup(w->a, s);
     while (n > 0) {
         do n--;
         while (n > 0 && ((unsigned char)b[n] & 0xC0) == 0x80);
         char *t = ka_printf(w->a, "%.*s\xe2\x80\xa6", (int)n, b);
-        if (pl_label_width(w, st, t) <= width) return t;
+        if (pp_label_width(w, st, t) <= width) return t;
     }
     return "";
 }
@@ -559,24 +559,24 @@ static void page_furniture(drawer *dr, HPDF_Page pg, int page, int kind, int lab
     char num[32];
     if (kind == FLOW_BODY) snprintf(num, sizeof num, "%d", label_no);
     else roman(label_no, num, sizeof num);
-    float nw = pl_label_width(w, &fs, num);
+    float nw = pp_label_width(w, &fs, num);
     /* footer: 40 pt above the bottom edge, as an offset from the text top */
     float foot = w->page_h - w->margin_t - 40;
-    if (kind != FLOW_TITLE) pl_label(w, &fs, w->margin_l + (w->text_w - nw) / 2, foot, num);
+    if (kind != FLOW_TITLE) pp_label(w, &fs, w->margin_l + (w->text_w - nw) / 2, foot, num);
     if (kind == FLOW_BODY && !opening && chap >= 0) {
         pstyle hs = ps_make(PF_SANS, 0, 8.f, GRAY_COLOR);
         pstyle ht = ps_make(PF_SANS, PS_ITALIC, 8.f, GRAY_COLOR);
         float head = -(w->margin_t - 40);
         const char *left = w->chap_label[chap];
         const char *right = w->doc->title ? w->doc->title : "";
-        float lw = pl_label_width(w, &hs, left);
+        float lw = pp_label_width(w, &hs, left);
         if (lw > w->text_w * 0.6f) {
             left = fit(w, &hs, left, w->text_w * 0.6f);
-            lw = pl_label_width(w, &hs, left);
+            lw = pp_label_width(w, &hs, left);
         }
         right = fit(w, &ht, right, w->text_w - lw - 24);
-        pl_label(w, &hs, w->margin_l, head, left);
-        if (*right) pl_label(w, &ht, w->margin_l + w->text_w - pl_label_width(w, &ht, right), head, right);
+        pp_label(w, &hs, w->margin_l, head, left);
+        if (*right) pp_label(w, &ht, w->margin_l + w->text_w - pp_label_width(w, &ht, right), head, right);
         pl_line(w, w->margin_l, head + 5, w->margin_l + w->text_w, head + 5, 0.4f, 0xBDC1C6u);
     }
     float top = w->page_h - w->margin_t;

@@ -384,3 +384,30 @@ void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float widt
         if (q < ln->w1 - 1) cx += wd->sp * (1 + f);
     }
 }
+
+/* ---- one-line labels (no wrapping) --------------------------------------------------- */
+
+float pp_label_width(pw *w, const pstyle *st, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = p.nwd ? p.wd[0].w : 0;
+    pp_free(&p);
+    return wd;
+}
+
+float pp_label(pw *w, const pstyle *st, float x, float baseline, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = 0;
+    if (p.nwd) {
+        pline l = {0, 1, p.wd[0].w, 1};
+        pp_emit_line(&p, &l, x, baseline, p.wd[0].w, PA_LEFT);
+        wd = p.wd[0].w;
+    }
+    pp_free(&p);
+    return wd;
+}

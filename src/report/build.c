@@ -113,7 +113,7 @@ static int prune_cache(const kiln_doc *doc, const char *cache, FILE *log, int qu
 }
 
 /* kiln diff: record what this build used and got in CACHE/manifest/build.json
- * (src/report/manifest.c), before the new site goes in. */
+ * (src/run/manifest.c), before the new site goes in. */
 static int write_manifest(const kiln_doc *doc, const kiln_build_opts *o, kiln_diag *d)
 {
     char cache[4200];
