@@ -1,4 +1,4 @@
-/* kiln_pdf_write: the resolved document as one PDF (see report.h).
+/* kiln_pdf_write: the resolved document as one PDF (see kiln/pdf.h).
  *
  * Three flows are laid out and paginated separately: the title page (title,
  * subtitle, build facts, the summary from index.md), the contents (needs the
