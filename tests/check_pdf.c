@@ -486,7 +486,8 @@ static kiln_doc *article(int *n_figs, const char ***numbers, int *n_numbers)
             r->text = "Test loss: 0.0312 / Test accuracy: 0.9921";
             /* the resolved result: its line, and the same values as a one-row table */
             static const char *const rhdr[] = {"Run", "Test loss", "Test accuracy"};
-            static const char *const rcells[] = {"baseline", "0.0312", "0.9921"};
+            const char **rcells = P(3 * sizeof *rcells);
+            rcells[0] = runs[0]->label, rcells[1] = "0.0312", rcells[2] = "0.9921";
             static const int rnum[] = {0, 1, 1};
             r->table = TABLE(1, 3, rhdr, rcells, rnum);
             kiln_block *p2 = PARA(chain(TXT("The huge rate ends at a loss of "), VAL("2.3026"),
