@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
@@ -159,23 +160,32 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
 
 /* Per-thread packing buffer for B, kept between calls: OpenMP reuses its
  * threads, and a fresh allocation per product costs page faults and zeroing
- * (15% of an epoch when measured). Each buffer is also listed in `keep` so
- * that it stays reachable (LeakSanitizer) for the life of the process. */
-#define KEEP_MAX 256
-static float *keep[KEEP_MAX];
-static int keep_n;
+ * (15% of an epoch when measured). It is freed when its thread exits (a
+ * pthread key's destructor), so a long-lived process that starts and ends
+ * threads (one OpenMP team per training run of a build) holds one buffer
+ * per live thread, never one per thread it ever had. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static _Thread_local float *tl_buf;
 static _Thread_local size_t tl_cap;
-static _Thread_local int tl_slot = -1;
+
+static void scratch_free(void *p)
+{
+    free(p);
+    tl_buf = NULL;
+    tl_cap = 0;
+}
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
 
 static float *scratch(size_t floats)
 {
     if (floats > tl_cap) {
+        pthread_once(&scratch_once, scratch_key_init);
         free(tl_buf);
         tl_cap = floats + floats / 4;
         tl_buf = kiln_aligned_alloc(sizeof(float) * tl_cap);
-        if (tl_slot < 0) tl_slot = __atomic_fetch_add(&keep_n, 1, __ATOMIC_RELAXED);
-        if (tl_slot < KEEP_MAX) __atomic_store_n(&keep[tl_slot], tl_buf, __ATOMIC_RELAXED);
+        pthread_setspecific(scratch_key, tl_buf);
     }
     return tl_buf;
 }
@@ -184,12 +194,15 @@ static float *scratch(size_t floats)
 static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int lda,
                       const float *B, int ldb, float *C, int ldc, int accumulate);
 
-/* A product with a single row panel and a long K (the first convolution's
- * weight gradient: 9 x 32 over 169,000 pixels) would run on one thread. It
- * is split instead into K chunks of KSPLIT, a size fixed by the shape alone,
- * each chunk's partial product computed by one chain per element, and the
- * partials added in chunk order: the same additions for any thread count. */
+/* A product with few rows and a long K (the first convolution's weight
+ * gradient: 9 x 32 over 169,000 pixels) would run on one thread. It is split
+ * instead into K chunks of KSPLIT, each chunk's partial product computed by
+ * one chain per element, and the partials added in chunk order: the same
+ * additions for any thread count. Whether a product is split depends on its
+ * shape alone (M <= KSPLIT_M, K >= 2 * KSPLIT), never on the micro-kernel's
+ * MR, so the AVX-512 and the AVX2 builds add in the same order. */
 #define KSPLIT 8192
+#define KSPLIT_M 16
 static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float *C, int ldc, int accumulate)
 {
@@ -215,7 +228,7 @@ void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
                 const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     if (M <= 0 || N <= 0) return;
-    if (M <= MR && K >= 2 * KSPLIT) {
+    if (M <= KSPLIT_M && K >= 2 * KSPLIT) {
         gemm_ksplit(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
         return;
     }

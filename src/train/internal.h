@@ -20,4 +20,11 @@ int kiln_resolve_threads(int threads);
 /* Monotonic wall clock in seconds. */
 double kiln_now(void);
 
+/* JSON (json.c): a number, or null when it is not finite; an array of n
+ * such numbers; a number read back (null or not a number -> NaN). */
+struct json_t;
+struct json_t *kiln_json_num(double v);
+struct json_t *kiln_json_series(const double *v, long n);
+double kiln_json_get(const struct json_t *v);
+
 #endif

@@ -108,8 +108,9 @@ void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
 
 /* --------------------------------------------------------------- maxpool */
 
-/* out[B,H/2,W/2,C] (floor), argmax = flat index into in of each maximum (the
- * first one in row-major window order on ties). */
+/* out[B,H/2,W/2,C] (floor), argmax = index of each maximum within its own
+ * image, in[b] = in + b*H*W*C (the first one in row-major window order on
+ * ties). Per-image offsets fit int32 for any batch size. */
 void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
                           int B, int H, int W, int C)
 {
@@ -119,7 +120,8 @@ void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
         for (int oy = 0; oy < OH; oy++)
             for (int ox = 0; ox < OW; ox++) {
                 size_t o = (((size_t)b * OH + oy) * OW + ox) * C;
-                size_t i00 = (((size_t)b * H + 2 * oy) * W + 2 * ox) * C;
+                const size_t img = (size_t)b * H * W * C;
+                size_t i00 = img + ((size_t)(2 * oy) * W + 2 * ox) * C;
                 size_t i01 = i00 + C, i10 = i00 + (size_t)W * C, i11 = i10 + C;
                 for (int c = 0; c < C; c++) {
                     size_t best = i00 + c;
@@ -128,37 +130,40 @@ void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
                     if (in[i10 + c] > v) { v = in[i10 + c]; best = i10 + c; }
                     if (in[i11 + c] > v) { v = in[i11 + c]; best = i11 + c; }
                     out[o + c] = v;
-                    argmax[o + c] = (int32_t)best;
+                    argmax[o + c] = (int32_t)(best - img);
                 }
             }
 }
 
-/* din[B,H,W,C] = 0 except din[argmax[j]] = dout[j]. Windows do not overlap,
- * so each input element receives at most one gradient. */
+/* din[B,H,W,C] = 0 except din[b][argmax[j]] = dout[j] for the outputs j of
+ * image b. Windows do not overlap, so each input element receives at most
+ * one gradient. */
 void kiln_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
                            int B, int H, int W, int C)
 {
     const size_t per_out = (size_t)(H / 2) * (W / 2) * C, per_in = (size_t)H * W * C;
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
-        memset(din + b * per_in, 0, sizeof(float) * per_in);
-        for (size_t j = b * per_out; j < (b + 1) * per_out; j++) din[argmax[j]] = dout[j];
+        float *img = din + (size_t)b * per_in;
+        memset(img, 0, sizeof(float) * per_in);
+        for (size_t j = (size_t)b * per_out; j < (size_t)(b + 1) * per_out; j++) img[argmax[j]] = dout[j];
     }
 }
 
 /* relu(maxpool(x)) == maxpool(relu(x)), and the gradient agrees too: both
  * route dout to the window's maximum when it is positive and drop it
  * otherwise. The network uses this to run ReLU on the pooled quarter of the
- * data: din[argmax[j]] = out[j] > 0 ? dout[j] : 0, out = relu'd pool output. */
+ * data: din[b][argmax[j]] = out[j] > 0 ? dout[j] : 0, out = relu'd pool output. */
 void kiln_maxpool_relu_backward(float *din, const float *dout, const float *out,
                                 const int32_t *argmax, int B, int H, int W, int C)
 {
     const size_t per_out = (size_t)(H / 2) * (W / 2) * C, per_in = (size_t)H * W * C;
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
-        memset(din + b * per_in, 0, sizeof(float) * per_in);
-        for (size_t j = b * per_out; j < (b + 1) * per_out; j++)
-            din[argmax[j]] = out[j] > 0.0f ? dout[j] : 0.0f;
+        float *img = din + (size_t)b * per_in;
+        memset(img, 0, sizeof(float) * per_in);
+        for (size_t j = (size_t)b * per_out; j < (size_t)(b + 1) * per_out; j++)
+            img[argmax[j]] = out[j] > 0.0f ? dout[j] : 0.0f;
     }
 }
 

@@ -72,10 +72,10 @@ void kiln_net_free(kiln_net *n)
     memset(n, 0, sizeof *n);
 }
 
-/* x[b, i] = images[idx[b], i] / 255 */
+/* x[b, i] = images[idx[b], i] / 255, i over rows x cols x channels */
 void kiln_net_load_batch(kiln_net *n, const kiln_dataset *d, const int *idx, int B)
 {
-    const size_t px = (size_t)d->rows * d->cols;
+    const size_t px = (size_t)d->rows * d->cols * (size_t)(d->channels > 0 ? d->channels : 1);
     float *x = n->x;
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
