@@ -84,7 +84,7 @@ static int cmd_train(int argc, char **argv)
         return 1;
     }
     progress_state ps = {isatty(2), 0, 0};
-    kiln_progress prog = {on_epoch, on_step, &ps};
+    kiln_progress prog = {on_epoch, on_step, &ps, 0};
     kiln_history h;
     kiln_model m;
     int rc = kiln_train(&c, &train, &test, &h, save ? &m : NULL, &prog, err, sizeof err);

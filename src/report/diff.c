@@ -27,7 +27,7 @@
  * leaves that run compared by its manifest metrics only (said so, never
  * "identical"). Nothing here writes to a cache: the only files written are
  * the HTML page, its images and the JSON the caller asked for. */
-#include "report/internal.h"
+#include "report/diff_internal.h"
 #include "kiln/plot.h"
 
 #include <errno.h>
@@ -157,24 +157,8 @@ static int git_capture(const char *dir, const char *a1, const char *a2, const ch
 
 /* ---- one side: a manifest and where its entries are ------------------------------------- */
 
-typedef struct mrun {
-    const char *id, *kind, *key, *config, *label, *file;
-    int line;
-    json_t *metrics;
-} mrun;
-
-typedef struct side {
-    const char *role;        /* "old" / "new" */
-    char desc[4400];         /* what was read: a path or REV:path */
-    char rev[256];           /* a git revision, "" for a file */
-    char dir[4400];          /* a file's entries folder (its cache), "" for a revision */
-    char peer[4400];         /* old side: the new side's entries folder, "" if none */
-    const char *cache;       /* the working tree's cache */
-    json_t *root;
-    const char *trainer, *data, *scale, *kiln;
-    mrun *runs;
-    int n;
-} side;
+typedef kdf_run mrun;
+typedef kdf_side side;
 
 static int is_hex(const char *s, size_t n)
 {
@@ -338,15 +322,7 @@ static void close_side(side *s)
 
 /* ---- cache entries ---------------------------------------------------------------------- */
 
-typedef struct entry {
-    int ok;
-    kiln_history h;          /* train */
-    double *lr, *loss;       /* lrfind */
-    long n;
-    int stopped_early;
-    char where[4400];
-    char why[9400];          /* why it was not found */
-} entry;
+typedef kdf_entry entry;
 
 static void entry_free(entry *e)
 {
@@ -1087,3 +1063,17 @@ int kiln_diff(const char *old_src, const char *new_src, const kiln_diff_opts *o0
     close_side(&sn);
     return bad ? KILN_REPORT_EINPUT : changed ? 1 : 0;
 }
+
+/* ---- for kiln diff --quick (quick.c) ------------------------------------------------------ */
+
+void kdf_side_init(kdf_side *s, const char *role, const char *cache)
+{
+    memset(s, 0, sizeof *s);
+    s->role = role;
+    s->cache = cache;
+}
+
+int kdf_open_side(kdf_side *s, const char *spec, kiln_diag *d) { return open_side(s, spec, d); }
+void kdf_close_side(kdf_side *s) { close_side(s); }
+int kdf_load_entry(kdf_entry *e, const kdf_side *s, const kdf_run *m) { return load_entry(e, s, m); }
+void kdf_entry_free(kdf_entry *e) { entry_free(e); }

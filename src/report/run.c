@@ -192,7 +192,7 @@ static void *worker(void *arg)
 {
     worker_ctx *w = arg;
     pool *p = w->p;
-    kiln_progress prog = {on_epoch, on_step, w};
+    kiln_progress prog = {on_epoch, on_step, w, 0};
     for (;;) {
         pthread_mutex_lock(&p->mu);
         if (p->next >= p->n_todo) { pthread_mutex_unlock(&p->mu); break; }
