@@ -40,7 +40,14 @@ LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
-.PHONY: all deps data report check check-only bench asan debug clean diff smoke
+# make install PREFIX=/usr/local DESTDIR=...: the binary, the templates (the
+# installed kiln reads them from PREFIX, wherever it is run) and kiln(1)
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+KILNDIR   = $(PREFIX)/share/kiln
+MANDIR    = $(PREFIX)/share/man
+
+.PHONY: all deps data report check check-only bench asan debug clean diff smoke install uninstall FORCE
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -70,7 +77,14 @@ $(BUILD)/gen/kiln_fingerprint.h: $(FP_INPUTS) Makefile
 	 printf '#define KILN_TRAINER_FINGERPRINT "%s"\n#define KILN_TRAINER_BUILD "%s"\n' "$$fp" "$$build" > $@.tmp && \
 	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h
+# where an installed kiln finds its templates (src/cli/common.c); rewritten
+# only when PREFIX changes, so a PREFIX at install time rebuilds the binary
+$(BUILD)/gen/kiln_paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define KILN_TEMPLATE_DIR "%s"\n' "$(KILNDIR)/templates" > $@.tmp && \
+	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h $(BUILD)/gen/kiln_paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -113,7 +127,7 @@ check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
 check-only:
 	@fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
+	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
 	  exit $$fail
 
 asan:
@@ -122,7 +136,20 @@ debug:
 	@$(MAKE) --no-print-directory MODE=debug all
 
 bench: all data
+	@sh src/scripts/deps.sh bench
 	@sh tests/bench.sh
+
+# --- install ------------------------------------------------------------------
+TEMPLATE_FILES := $(filter-out templates/new,$(wildcard templates/*))
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KILNDIR)/templates/new $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/kiln
+	install -m 644 $(TEMPLATE_FILES) $(DESTDIR)$(KILNDIR)/templates/
+	install -m 644 templates/new/*.md $(DESTDIR)$(KILNDIR)/templates/new/
+	install -m 644 src/man/kiln.1 $(DESTDIR)$(MANDIR)/man1/kiln.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kiln $(DESTDIR)$(MANDIR)/man1/kiln.1
+	rm -rf $(DESTDIR)$(KILNDIR)
 
 clean:
 	rm -rf build bin

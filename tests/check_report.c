@@ -1159,7 +1159,7 @@ START_TEST(test_values_in_titles_and_labels)
     snprintf(md, sizeof md, fig, "title = Acc {{zed.test_accuracy}}");
     expect_error(md, "ch.md:7: {{zed.test_accuracy}}: unknown run 'zed'", "declared runs: a");
     snprintf(md, sizeof md, fig, "title = Acc {{a.test_acc:.2%}}");
-    expect_error(md, "ch.md:7: {{a.test_acc:.2%}}: unknown metric 'test_acc' of run 'a'; accepted:", "test_accuracy");
+    expect_error(md, "ch.md:7: {{a.test_acc:.2%}}: unknown metric 'test_acc' of run 'a' (did you mean 'test_accuracy'?); accepted:", "test_loss");
     snprintf(md, sizeof md, fig, "series = loss\nlabels = run {{a.learning_rate:.2q}}");
     expect_error(md, "ch.md:8:", "unknown format '.2q'");
     snprintf(md, sizeof md, fig, "labels = run {{nope.id}}");

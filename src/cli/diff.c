@@ -8,31 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(FILE *f)
-{
-    fprintf(f,
-            "usage: kiln diff [OLD] [NEW] [options]\n"
-            "  OLD, NEW         a manifest file, a cache folder (its manifest/build.json) or a git\n"
-            "                   revision (its CACHE/manifest/build.json and entries, via git show);\n"
-            "                   default OLD = HEAD (the last committed build), NEW = the working\n"
-            "                   tree's CACHE/manifest/build.json\n"
-            "  --cache DIR      the working tree's cache (default out/cache; out/smoke/cache with --smoke)\n"
-            "  --smoke          compare smoke builds: --cache out/smoke/cache, page in out/smoke/\n"
-            "  --acc-tol X      'within noise' allows |d test accuracy| <= X (default %g)\n"
-            "  --loss-tol X     ... and |d test loss| <= X * |old test loss| (default %g)\n"
-            "  --html FILE      the page with overlay plots (default out/diff.html; images in\n"
-            "                   a folder diff/ beside it); --no-html for none\n"
-            "  --json FILE      the comparison as JSON ('-' = stdout)\n"
-            "  --epochs         also list every epoch of the runs that moved\n"
-            "  -q, --quiet      no table\n"
-            "  --quick          an early verdict on a trainer change: retrain each run's first steps\n"
-            "                   and compare them bit for bit (kiln diff --quick --help)\n"
-            "exit status: 0 nothing changed beyond the tolerances, 1 something did (a run changed,\n"
-            "was added or removed), 2 bad input (missing or damaged manifest, a revision without\n"
-            "one, builds from different data) or an output that could not be written\n",
-            KILN_DIFF_ACC_TOL, KILN_DIFF_LOSS_TOL);
-    return f == stderr ? 2 : 0;
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET, O_QUICK };
+static const kiln_opt OPTS[] = {
+    {"cache", 0, "DIR", "the working tree's cache (default out/cache; out/smoke/cache with --smoke)", O_CACHE},
+    {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page in out/smoke/", O_SMOKE},
+    {"acc-tol", 0, "X", "'within noise' allows |d test accuracy| <= X (default " STR(KILN_DIFF_ACC_TOL) ")", O_ACC_TOL},
+    {"loss-tol", 0, "X", "... and |d test loss| <= X * |old test loss| (default " STR(KILN_DIFF_LOSS_TOL) ")", O_LOSS_TOL},
+    {"html", 0, "FILE", "the page with overlay plots (default out/diff.html; images in\n"
+                        "a folder diff/ beside it)", O_HTML},
+    {"no-html", 0, NULL, "no page", O_NO_HTML},
+    {"json", 0, "FILE", "the comparison as JSON ('-' = stdout)", O_JSON},
+    {"epochs", 0, NULL, "also list every epoch of the runs that moved", O_EPOCHS},
+    {"quiet", 'q', NULL, "no table", O_QUIET},
+    {"quick", 0, NULL, "an early verdict on a trainer change: retrain each run's first\n"
+                       "steps and compare them bit for bit (kiln diff --quick --help)", O_QUICK},
+    {NULL, 0, NULL, NULL, 0},
+};
+static const kiln_cmd CMD = {
+    "diff", "[OLD] [NEW] [options]",
+    "Compare two builds' results run by run. OLD and NEW: a manifest file, a cache\n"
+    "folder (its manifest/build.json) or a git revision (its CACHE/manifest/build.json\n"
+    "and entries, via git show); default OLD = HEAD (the last committed build), NEW =\n"
+    "the working tree's CACHE/manifest/build.json.",
+    OPTS,
+    "exit status: 0 nothing changed beyond the tolerances, 1 something did (a run changed,\n"
+    "was added or removed), 2 bad input (missing or damaged manifest, a revision without\n"
+    "one, builds from different data) or an output that could not be written\n"};
 
 static int parse_tol(const char *opt, const char *v, double *out)
 {
@@ -46,63 +50,55 @@ static int parse_tol(const char *opt, const char *v, double *out)
     return 0;
 }
 
-static int quick_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: kiln diff --quick [OLD] [options]\n"
-            "  retrains every run of the recorded build OLD (default HEAD: the committed one; or a\n"
-            "  manifest file or cache folder, as for kiln diff) with this trainer for its first steps,\n"
-            "  and compares each step's loss and rate bit for bit with the stored history\n"
-            "  --steps N        steps per run (default: one epoch of each run)\n"
-            "  --cache DIR      the working tree's cache (default out/cache)\n"
-            "  --data DIR       the MNIST IDX files (default $KILN_DATA_DIR or out/data/)\n"
-            "  -j N             runs trained at once (default: one per core)\n"
-            "  --threads N      trainer threads in all (default: every core)\n"
-            "  -q, --quiet      only the summary\n"
-            "exit status: 0 every run identical, 1 a run differs, 2 bad input (no manifest, a damaged\n"
-            "entry, other data, a stored config this trainer cannot set)\n");
-    return f == stderr ? 2 : 0;
-}
-
-static int parse_count(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) {
-        fprintf(stderr, "kiln diff --quick: %s needs a whole number %ld..%ld, got '%s'\n", opt, lo, hi, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
+/* kiln diff --quick: its own options (see kiln_diff_quick) */
+enum { Q_QUICK, Q_STEPS, Q_CACHE, Q_DATA, Q_JOBS, Q_THREADS, Q_QUIET };
+static const kiln_opt QOPTS[] = {
+    {"quick", 0, NULL, "this mode", Q_QUICK},
+    {"steps", 0, "N", "steps compared per run (default: one epoch of each run)", Q_STEPS},
+    {"cache", 0, "DIR", "the working tree's cache (default out/cache)", Q_CACHE},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA_DIR or out/data/)", Q_DATA},
+    {"jobs", 'j', "N", "runs trained at once (default: one per core)", Q_JOBS},
+    {"threads", 0, "N", "trainer threads in all (default: every core)", Q_THREADS},
+    {"quiet", 'q', NULL, "only the summary", Q_QUIET},
+    {NULL, 0, NULL, NULL, 0},
+};
+static const kiln_cmd QCMD = {
+    "diff --quick", "[OLD] [options]",
+    "An early verdict on a trainer change: retrain every run of the recorded build OLD\n"
+    "(default HEAD: the committed one; or a manifest file or a cache folder, as for kiln\n"
+    "diff) with this trainer for its first steps, and compare each step's loss and rate\n"
+    "bit for bit with the stored history.",
+    QOPTS,
+    "exit status: 0 every run identical, 1 a run differs, 2 bad input (no manifest, a\n"
+    "damaged entry, other data, a stored config this trainer cannot set)\n"};
 
 static int cmd_quick(int argc, char **argv)
 {
     kiln_quick_opts o;
     kiln_quick_opts_init(&o);
     o.out = stdout;
-    const char *src = NULL;
-    int quiet = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "--steps") || !strcmp(a, "--cache") || !strcmp(a, "--data") || !strcmp(a, "-j") ||
-                    !strcmp(a, "--jobs") || !strcmp(a, "--threads");
-        if (takes && !v) { fprintf(stderr, "kiln diff --quick: %s needs a value\n", a); return 2; }
-        long x;
-        if (!strcmp(a, "--quick")) continue;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return quick_usage(stdout);
-        else if (!strcmp(a, "--steps")) { if (parse_count(a, v, 1, 100000000, &x)) return 2; o.steps = x; }
-        else if (!strcmp(a, "--cache")) o.cache_dir = v;
-        else if (!strcmp(a, "--data")) o.data_dir = v;
-        else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) { if (parse_count(a, v, 1, 1024, &x)) return 2; o.jobs = (int)x; }
-        else if (!strcmp(a, "--threads")) { if (parse_count(a, v, 1, 1024, &x)) return 2; o.threads = (int)x; }
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
-        else if (a[0] == '-' && a[1]) { fprintf(stderr, "kiln diff --quick: unknown option '%s'\n", a); return quick_usage(stderr); }
-        else if (!src) src = a;
-        else { fprintf(stderr, "kiln diff --quick: one recorded build to compare with, got a second: '%s'\n", a); return quick_usage(stderr); }
-        if (takes) i++;
+    const char *src = NULL, *data = NULL;
+    int quiet = 0, steps = 0;
+    kiln_args a;
+    kiln_args_init(&a, &QCMD, argc, argv);
+    const char *v;
+    for (int id; (id = kiln_args_next(&a, &v)) != KILN_ARG_END;) {
+        switch (id) {
+        case Q_QUICK: break;
+        case Q_STEPS: if (kiln_args_int(&a, v, 1, 100000000, &steps)) return 2; o.steps = steps; break;
+        case Q_CACHE: o.cache_dir = v; break;
+        case Q_DATA: data = v; break;
+        case Q_JOBS: if (kiln_args_int(&a, v, 1, 1024, &o.jobs)) return 2; break;
+        case Q_THREADS: if (kiln_args_int(&a, v, 1, 1024, &o.threads)) return 2; break;
+        case Q_QUIET: quiet = 1; break;
+        case KILN_ARG_OPERAND:
+            if (!src) { src = v; break; }
+            fprintf(stderr, "kiln diff --quick: one recorded build to compare with, got a second: '%s'\n", v);
+            return kiln_cli_usage(&QCMD, stderr);
+        default: return KILN_ARG_EXIT(id);
+        }
     }
-    if (!o.data_dir) o.data_dir = kiln_cli_data_dir(NULL);
+    o.data_dir = kiln_cli_data_dir(data);
     kiln_diag d = {0};
     kiln_quick_summary sum;
     char *buf = NULL;
@@ -112,10 +108,10 @@ static int cmd_quick(int argc, char **argv)
     int rc = kiln_diff_quick(src, &o, &sum, &d);
     if (mem) {
         fclose(mem);
-        /* the summary only: the last lines, from the one that counts */
-        const char *s = buf ? strstr(buf, "kiln diff --quick: ") : NULL, *last = s;
-        while (s && (s = strstr(s + 1, "kiln diff --quick: "))) last = s;
-        if (last && last != buf) fputs(last, stdout);
+        /* the summary only: from the last line that starts like it */
+        const char *s = buf ? strstr(buf, "\nkiln diff --quick: ") : NULL, *last = s;
+        while (s && (s = strstr(s + 1, "\nkiln diff --quick: "))) last = s;
+        if (last) fputs(last + 1, stdout);
         free(buf);
     }
     for (const char *p = d.text ? d.text : ""; *p;) {
@@ -130,33 +126,33 @@ static int cmd_quick(int argc, char **argv)
 
 int kiln_cmd_diff(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--quick")) return cmd_quick(argc, argv);
     kiln_diff_opts o;
     kiln_diff_opts_init(&o);
     o.table = stdout;
     const char *src[2] = {NULL, NULL}, *html = NULL, *cache = NULL;
     int n_src = 0, no_html = 0, smoke = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "--cache") || !strcmp(a, "--acc-tol") || !strcmp(a, "--loss-tol") || !strcmp(a, "--html") ||
-                    !strcmp(a, "--json");
-        if (takes && !v) { fprintf(stderr, "kiln diff: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        else if (!strcmp(a, "--cache")) cache = v;
-        else if (!strcmp(a, "--acc-tol")) { if (parse_tol(a, v, &o.acc_tol)) return 2; }
-        else if (!strcmp(a, "--loss-tol")) { if (parse_tol(a, v, &o.loss_tol)) return 2; }
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--json")) o.json_path = v;
-        else if (!strcmp(a, "--no-html")) no_html = 1;
-        else if (!strcmp(a, "--smoke")) smoke = 1;
-        else if (!strcmp(a, "--epochs")) o.epochs = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o.table = NULL;
-        else if (a[0] == '-' && a[1]) { fprintf(stderr, "kiln diff: unknown option '%s'\n", a); return usage(stderr); }
-        else if (n_src < 2) src[n_src++] = a;
-        else { fprintf(stderr, "kiln diff: at most two builds to compare, got a third: '%s'\n", a); return usage(stderr); }
-        if (takes) i++;
+    kiln_args a;
+    kiln_args_init(&a, &CMD, argc, argv);
+    const char *v;
+    for (int id; (id = kiln_args_next(&a, &v)) != KILN_ARG_END;) {
+        switch (id) {
+        case O_CACHE: cache = v; break;
+        case O_ACC_TOL: if (parse_tol("--acc-tol", v, &o.acc_tol)) return 2; break;
+        case O_LOSS_TOL: if (parse_tol("--loss-tol", v, &o.loss_tol)) return 2; break;
+        case O_HTML: html = v; break;
+        case O_JSON: o.json_path = v; break;
+        case O_NO_HTML: no_html = 1; break;
+        case O_SMOKE: smoke = 1; break;
+        case O_EPOCHS: o.epochs = 1; break;
+        case O_QUIET: o.table = NULL; break;
+        case KILN_ARG_OPERAND:
+            if (n_src < 2) { src[n_src++] = v; break; }
+            fprintf(stderr, "kiln diff: at most two builds to compare, got a third: '%s'\n", v);
+            return kiln_cli_usage(&CMD, stderr);
+        default: return KILN_ARG_EXIT(id);
+        }
     }
     o.cache_dir = cache ? cache : smoke ? "out/smoke/cache" : "out/cache";
     o.html_path = no_html ? NULL : html ? html : smoke ? "out/smoke/diff.html" : "out/diff.html";

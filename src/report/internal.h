@@ -39,6 +39,10 @@ void kd_error(kiln_diag *d, int code, const char *file, int line, const char *fm
     __attribute__((format(printf, 5, 6)));
 void kd_warn(kiln_diag *d, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Put the messages from number first on in file and line order: files in the
+ * order given (messages naming no file, or another, first), each file's by
+ * line, equal places in the order they were added. */
+void kd_sort(kiln_diag *d, int first, const char *const *files, int n_files);
 
 /* ---- files ----------------------------------------------------------------- */
 char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended */
@@ -80,6 +84,12 @@ int kc_lock(const char *dir, FILE *log, int quiet);
 void kc_unlock(int fd);
 
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
+/* Every name kiln_run_value accepts, space-separated, appended to b. */
+void kr_metric_words(sbuf *b);
+/* " (did you mean 'NAME'?)" for a number format: the format with a missing
+ * '.' added or a leading '%' dropped when that is one, else the nearest of
+ * d, sci, repr, %; "" when none is near. Returns buf. */
+const char *kr_format_hint(const char *fmt, char *buf, size_t n);
 
 /* Figures */
 /* The colour of run i (its index in fig->runs) in figure fig, as
