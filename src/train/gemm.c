@@ -20,10 +20,36 @@
 #include <string.h>
 #include <omp.h>
 
+/* The micro-tile is MR rows by NR = 2 vectors: AVX-512 12 x 32 (24 zmm
+ * accumulators), AVX2 + FMA 6 x 16 (12 ymm accumulators), otherwise a
+ * portable 6 x 16 loop. Every kernel computes each element as the same chain
+ * of fused multiply-adds, so all three give identical results. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define MR 12
 #define NR 32
+typedef __m512 vf;
+#define VW 16
+#define VLOAD(p) _mm512_load_ps(p)
+#define VLOADU(p) _mm512_loadu_ps(p)
+#define VSTOREU(p, v) _mm512_storeu_ps(p, v)
+#define VSET1(x) _mm512_set1_ps(x)
+#define VZERO() _mm512_setzero_ps()
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define HAVE_SIMD 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define MR 6
+#define NR 16
+typedef __m256 vf;
+#define VW 8
+#define VLOAD(p) _mm256_load_ps(p)
+#define VLOADU(p) _mm256_loadu_ps(p)
+#define VSTOREU(p, v) _mm256_storeu_ps(p, v)
+#define VSET1(x) _mm256_set1_ps(x)
+#define VZERO() _mm256_setzero_ps()
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define HAVE_SIMD 1
 #else
 #define MR 6
 #define NR 16
@@ -81,32 +107,32 @@ static void pack_b(float *dst, int tb, const float *B, int ldb, int j0, int nr,
 /* C[MR, NR] (ldc) = (load ? C : 0) + Ap * Bp over kc steps, where the MR
  * values of A for step k are Ap[k*as + 0..MR) — as = MR for a packed panel,
  * or lda when A is stored transposed and read in place. */
-#if defined(__AVX512F__)
+#ifdef HAVE_SIMD
 static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp,
                    float *restrict C, int ldc, int load)
 {
-    __m512 c0[MR], c1[MR];
+    vf c0[MR], c1[MR];
     if (load) {
         for (int i = 0; i < MR; i++) {
-            c0[i] = _mm512_loadu_ps(C + (size_t)i * ldc);
-            c1[i] = _mm512_loadu_ps(C + (size_t)i * ldc + 16);
+            c0[i] = VLOADU(C + (size_t)i * ldc);
+            c1[i] = VLOADU(C + (size_t)i * ldc + VW);
         }
     } else {
-        for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+        for (int i = 0; i < MR; i++) c0[i] = c1[i] = VZERO();
     }
     for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+        vf b0 = VLOAD(Bp), b1 = VLOAD(Bp + VW);
         for (int i = 0; i < MR; i++) {
-            __m512 a = _mm512_set1_ps(Ap[i]);
-            c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+            vf a = VSET1(Ap[i]);
+            c0[i] = VFMA(a, b0, c0[i]);
+            c1[i] = VFMA(a, b1, c1[i]);
         }
         Ap += as;
         Bp += NR;
     }
     for (int i = 0; i < MR; i++) {
-        _mm512_storeu_ps(C + (size_t)i * ldc, c0[i]);
-        _mm512_storeu_ps(C + (size_t)i * ldc + 16, c1[i]);
+        VSTOREU(C + (size_t)i * ldc, c0[i]);
+        VSTOREU(C + (size_t)i * ldc + VW, c1[i]);
     }
 }
 /* The same tile with A read in place (row-major, leading dimension lda)
@@ -115,27 +141,27 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
 static void kernel_rows(int kc, const float *restrict A, int lda, const float *restrict Bp,
                         float *restrict C, int ldc, int load)
 {
-    __m512 c0[MR], c1[MR];
+    vf c0[MR], c1[MR];
     if (load) {
         for (int i = 0; i < MR; i++) {
-            c0[i] = _mm512_loadu_ps(C + (size_t)i * ldc);
-            c1[i] = _mm512_loadu_ps(C + (size_t)i * ldc + 16);
+            c0[i] = VLOADU(C + (size_t)i * ldc);
+            c1[i] = VLOADU(C + (size_t)i * ldc + VW);
         }
     } else {
-        for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+        for (int i = 0; i < MR; i++) c0[i] = c1[i] = VZERO();
     }
     for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+        vf b0 = VLOAD(Bp), b1 = VLOAD(Bp + VW);
         for (int i = 0; i < MR; i++) {
-            __m512 a = _mm512_set1_ps(A[(size_t)i * lda + k]);
-            c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+            vf a = VSET1(A[(size_t)i * lda + k]);
+            c0[i] = VFMA(a, b0, c0[i]);
+            c1[i] = VFMA(a, b1, c1[i]);
         }
         Bp += NR;
     }
     for (int i = 0; i < MR; i++) {
-        _mm512_storeu_ps(C + (size_t)i * ldc, c0[i]);
-        _mm512_storeu_ps(C + (size_t)i * ldc + 16, c1[i]);
+        VSTOREU(C + (size_t)i * ldc, c0[i]);
+        VSTOREU(C + (size_t)i * ldc + VW, c1[i]);
     }
 }
 #define HAVE_KERNEL_ROWS 1
