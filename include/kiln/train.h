@@ -200,14 +200,13 @@ int kiln_weights_load(kiln_model *m, const char *path, char *err, size_t errlen)
 /* Layers: forward/backward over raw buffers (NHWC), exposed for tests        */
 /* ------------------------------------------------------------------------ */
 
-/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1.
- * col is scratch of B*OH*OW*K*K*C floats (im2col). */
-void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
-                         const float *b, int B, int H, int W, int C, int K, int OC);
-/* dw, db are overwritten; din (may be NULL) is overwritten. col holds the
- * im2col of the forward pass; dcol is scratch of the same size. */
-void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
-                          const float *col, const float *dout, const float *w,
+/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1. */
+void kiln_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                         int B, int H, int W, int C, int K, int OC);
+/* dw, db are overwritten; din (may be NULL) is overwritten; in is the
+ * forward pass's input. */
+void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
+                          const float *dout, const float *w,
                           int B, int H, int W, int C, int K, int OC);
 /* out[B,H/2,W/2,C]; argmax[B*OH*OW*C] records the winning input index. */
 void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,

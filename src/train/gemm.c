@@ -183,32 +183,177 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
 }
 #endif
 
-/* Per-thread packing buffer for B, kept between calls: OpenMP reuses its
- * threads, and a fresh allocation per product costs page faults and zeroing
- * (15% of an epoch when measured). Each buffer is also listed in `keep` so
- * that it stays reachable (LeakSanitizer) for the life of the process. */
+/* Pack a block of the patch matrix P (see internal.h) the way pack_a packs
+ * a plain one. !ta: rows = pixels [i0, i0+mr), columns = (ky, kx, c) from k0;
+ * ta: rows = (ky, kx, c) from i0, columns = pixels [k0, k0+kc). Each kernel row
+ * (ky) of a patch is one contiguous run of K*C floats of the input. */
+static const float *patch_pixel(const kiln_patches *P, long r)
+{
+    const int OH = P->H - P->K + 1, OW = P->W - P->K + 1;
+    const long b = r / ((long)OH * OW), rem = r % ((long)OH * OW);
+    const int oy = (int)(rem / OW), ox = (int)(rem % OW);
+    return P->in + (((size_t)b * P->H + oy) * P->W + ox) * P->C;
+}
+
+static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, int mr,
+                           int k0, int kc)
+{
+    const int run = P->K * P->C;            /* floats per kernel row */
+    const size_t wc = (size_t)P->W * P->C;  /* input row stride */
+    if (!ta) {
+        for (int i = 0; i < MR; i++) {
+            if (i >= mr) {
+                for (int k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+                continue;
+            }
+            const float *base = patch_pixel(P, P->row0 + i0 + i);
+            for (int k = 0; k < kc;) {
+                int col = P->col0 + k0 + k, ky = col / run, off = col - ky * run;
+                int len = run - off < kc - k ? run - off : kc - k;
+                const float *src = base + ky * wc + off;
+                for (int t = 0; t < len; t++) dst[(k + t) * MR + i] = src[t];
+                k += len;
+            }
+        }
+    } else {
+        size_t off[MR];
+        int i = 0;
+        for (; i < mr; i++) {
+            int col = P->col0 + i0 + i, ky = col / run;
+            off[i] = ky * wc + (size_t)(col - ky * run);
+        }
+        const int OW = P->W - P->K + 1;
+        long r = P->row0 + k0;
+        const float *base = patch_pixel(P, r);
+        int ox = (int)(r % ((long)(P->H - P->K + 1) * OW) % OW);
+        for (int k = 0; k < kc; k++) {
+            float *d = dst + (size_t)k * MR;
+            for (i = 0; i < mr; i++) d[i] = base[off[i]];
+            for (; i < MR; i++) d[i] = 0.0f;
+            /* next pixel: one step right, or the start of the next row/image */
+            if (++ox < OW) base += P->C;
+            else { ox = 0; base = patch_pixel(P, r + k + 1); }
+        }
+    }
+}
+
+/* Per-thread buffers kept between calls: OpenMP reuses its threads, and a
+ * fresh allocation per product costs page faults and zeroing (15% of an
+ * epoch when measured). Slot 0 packs B inside gemm_rows, slot 1 holds a B
+ * packed once for kiln_gemm_1t, slot 2 is the layers' per-image scratch.
+ * Each buffer is also listed in `keep` so that it stays reachable
+ * (LeakSanitizer) for the life of the process. */
 #define KEEP_MAX 256
-static float *keep[KEEP_MAX];
+#define SLOTS 3
+static float *keep[KEEP_MAX][SLOTS];
 static int keep_n;
-static _Thread_local float *tl_buf;
-static _Thread_local size_t tl_cap;
+static _Thread_local float *tl_buf[SLOTS];
+static _Thread_local size_t tl_cap[SLOTS];
 static _Thread_local int tl_slot = -1;
 
-static float *scratch(size_t floats)
+static float *scratch(int slot, size_t floats)
 {
-    if (floats > tl_cap) {
-        free(tl_buf);
-        tl_cap = floats + floats / 4;
-        tl_buf = kiln_aligned_alloc(sizeof(float) * tl_cap);
+    if (floats > tl_cap[slot]) {
+        free(tl_buf[slot]);
+        tl_cap[slot] = floats + floats / 4;
+        tl_buf[slot] = kiln_aligned_alloc(sizeof(float) * tl_cap[slot]);
         if (tl_slot < 0) tl_slot = __atomic_fetch_add(&keep_n, 1, __ATOMIC_RELAXED);
-        if (tl_slot < KEEP_MAX) __atomic_store_n(&keep[tl_slot], tl_buf, __ATOMIC_RELAXED);
+        if (tl_slot < KEEP_MAX) __atomic_store_n(&keep[tl_slot][slot], tl_buf[slot], __ATOMIC_RELAXED);
     }
-    return tl_buf;
+    return tl_buf[slot];
+}
+
+float *kiln_scratch(size_t floats) { return scratch(2, floats); }
+
+/* One row panel [i0, i0+mr) of C (+)= op(A) * B over the K block [k0, k0+kc),
+ * against B packed as np panels of [kc][NR] at Bp. Ap is room to pack A. */
+static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, int i0,
+                      int mr, int N, int k0, int kc, const float *Bp, float *C, int ldc,
+                      int load, float *Ap)
+{
+    float tile[MR * NR] __attribute__((aligned(64)));
+    const int np = (N + NR - 1) / NR;
+#ifdef HAVE_KERNEL_ROWS
+    const int direct = !P && !ta && mr == MR;
+#else
+    const int direct = 0;
+#endif
+    /* a transposed A holds each step's MR values contiguously: the kernel
+     * reads them in place */
+    const int in_place_t = !P && ta && mr == MR;
+    int packed = 0;
+    for (int p = 0; p < np; p++) {
+        int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+        float *Cij = C + (size_t)i0 * ldc + j0;
+        const float *Bpp = Bp + (size_t)p * NR * kc;
+#ifdef HAVE_KERNEL_ROWS
+        if (direct && nr == NR) {
+            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, Cij, ldc, load);
+            continue;
+        }
+#endif
+        if (in_place_t && nr == NR) {
+            kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, Cij, ldc, load);
+            continue;
+        }
+        if (!packed) {
+            if (P) pack_a_patches(Ap, ta, P, i0, mr, k0, kc);
+            else pack_a(Ap, ta, A, lda, i0, mr, k0, kc);
+            packed = 1;
+        }
+        if (mr == MR && nr == NR) {
+            kernel(kc, Ap, MR, Bpp, Cij, ldc, load);
+        } else {
+            memset(tile, 0, sizeof tile);
+            if (load)
+                for (int i = 0; i < mr; i++)
+                    memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
+            kernel(kc, Ap, MR, Bpp, tile, NR, load);
+            for (int i = 0; i < mr; i++)
+                memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
+        }
+    }
+}
+
+/* The K block used for a product of depth K: all of it up to KC_ONE. */
+static int k_block(int K) { return K <= KC_ONE ? K : KC; }
+
+size_t kiln_gemm_packed_floats(int N, int K)
+{
+    return (size_t)((N + NR - 1) / NR) * NR * (size_t)(K > 0 ? K : 1);
+}
+
+/* Block k0 of the packed B starts at k0 * np * NR, panel p of it at
+ * p * kc * NR further. */
+void kiln_gemm_pack_b(float *dst, int tb, const float *B, int ldb, int N, int K)
+{
+    const int np = (N + NR - 1) / NR, kb = k_block(K);
+    for (int k0 = 0; k0 < K; k0 += kb) {
+        const int kc = K - k0 < kb ? K - k0 : kb;
+        for (int p = 0; p < np; p++) {
+            int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+            pack_b(dst + (size_t)k0 * np * NR + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
+        }
+    }
+}
+
+void kiln_gemm_1t(int M, int N, int K, const float *A, int lda, const kiln_patches *P,
+                  const float *Bp, float *C, int ldc, int accumulate)
+{
+    float Ap[MR * KC_ONE] __attribute__((aligned(64)));
+    const int np = (N + NR - 1) / NR, kb = k_block(K);
+    for (int k0 = 0; k0 < K; k0 += kb) {
+        const int kc = K - k0 < kb ? K - k0 : kb;
+        for (int i0 = 0; i0 < M; i0 += MR)
+            row_panel(0, A, lda, P, i0, M - i0 < MR ? M - i0 : MR, N, k0, kc,
+                      Bp + (size_t)k0 * np * NR, C, ldc, accumulate || k0 > 0, Ap);
+    }
 }
 
 /* The blocked product of the rows [0, M) described above. */
 static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int lda,
-                      const float *B, int ldb, float *C, int ldc, int accumulate);
+                      const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
+                      int accumulate);
 
 /* A product with a single row panel and a long K (the first convolution's
  * weight gradient: 9 x 32 over 169,000 pixels) would run on one thread. It
@@ -217,16 +362,24 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
  * partials added in chunk order: the same additions for any thread count. */
 #define KSPLIT 8192
 static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int lda,
-                        const float *B, int ldb, float *C, int ldc, int accumulate)
+                        const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
+                        int accumulate)
 {
     const int chunks = (K + KSPLIT - 1) / KSPLIT;
     float *part = kiln_xmalloc(sizeof(float) * (size_t)chunks * M * N);
     #pragma omp parallel for schedule(static)
     for (int c = 0; c < chunks; c++) {
         int k0 = c * KSPLIT, kc = K - k0 < KSPLIT ? K - k0 : KSPLIT;
-        const float *Ac = ta ? A + (size_t)k0 * lda : A + k0;
+        const float *Ac = NULL;
+        kiln_patches Pc;
+        if (P) { /* K runs over pixels (ta) or patch columns (!ta) */
+            Pc = *P;
+            if (ta) Pc.row0 += k0; else Pc.col0 += k0;
+        } else {
+            Ac = ta ? A + (size_t)k0 * lda : A + k0;
+        }
         const float *Bc = tb ? B + k0 : B + (size_t)k0 * ldb;
-        gemm_rows(ta, tb, M, N, kc, Ac, lda, Bc, ldb, part + (size_t)c * M * N, N, 0);
+        gemm_rows(ta, tb, M, N, kc, Ac, lda, P ? &Pc : NULL, Bc, ldb, part + (size_t)c * M * N, N, 0);
     }
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -237,19 +390,33 @@ static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int
     free(part);
 }
 
-void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
-                const float *B, int ldb, float *C, int ldc, int accumulate)
+static void gemm_any(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
+                     int accumulate)
 {
     if (M <= 0 || N <= 0) return;
     if (M <= MR && K >= 2 * KSPLIT) {
-        gemm_ksplit(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        gemm_ksplit(ta, tb, M, N, K, A, lda, P, B, ldb, C, ldc, accumulate);
         return;
     }
-    gemm_rows(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    gemm_rows(ta, tb, M, N, K, A, lda, P, B, ldb, C, ldc, accumulate);
+}
+
+void kiln_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
+                const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    gemm_any(ta, tb, M, N, K, A, lda, NULL, B, ldb, C, ldc, accumulate);
+}
+
+void kiln_sgemm_patches(int ta, int tb, int M, int N, int K, const kiln_patches *P,
+                        const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    gemm_any(ta, tb, M, N, K, NULL, 0, P, B, ldb, C, ldc, accumulate);
 }
 
 static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int lda,
-                      const float *B, int ldb, float *C, int ldc, int accumulate)
+                      const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
+                      int accumulate)
 {
     if (K <= 0) {
         if (!accumulate)
@@ -258,7 +425,7 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
     }
     const int np = (N + NR - 1) / NR;     /* B panels */
     const int mp = (M + MR - 1) / MR;     /* A micro-panels */
-    const int kb = K <= KC_ONE ? K : KC;  /* K block for this product */
+    const int kb = k_block(K);            /* K block for this product */
     const int kcmax = K < kb ? K : kb;
     /* One parallel region, no barriers inside: each thread owns a contiguous
      * range of A micro-panels (so a range of C rows) and packs the B block it
@@ -269,56 +436,21 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         const int q0 = (int)((long)mp * t / T), q1 = (int)((long)mp * (t + 1) / T);
         if (q0 < q1) {
-            float *Bp = scratch((size_t)np * NR * kcmax);
+            float *Bp = scratch(0, (size_t)np * NR * kcmax);
             float Ap[MR * KC_ONE] __attribute__((aligned(64)));
-            float tile[MR * NR] __attribute__((aligned(64)));
             for (int k0 = 0; k0 < K; k0 += kb) {
                 const int kc = K - k0 < kb ? K - k0 : kb;
-                const int load = accumulate || k0 > 0;
                 for (int p = 0; p < np; p++) {
                     int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
                     pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
                 }
                 for (int q = q0; q < q1; q++) {
                     int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
-#ifdef HAVE_KERNEL_ROWS
-                    const int direct = !ta && mr == MR;
-#else
-                    const int direct = 0;
-#endif
-                    /* a transposed A holds each step's MR values contiguously:
-                     * the kernel reads them in place */
-                    const int in_place_t = ta && mr == MR;
-                    int packed = 0;
-                    for (int p = 0; p < np; p++) {
-                        int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
-                        float *Cij = C + (size_t)i0 * ldc + j0;
-                        const float *Bpp = Bp + (size_t)p * NR * kc;
-#ifdef HAVE_KERNEL_ROWS
-                        if (direct && nr == NR) {
-                            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, Cij, ldc, load);
-                            continue;
-                        }
-#endif
-                        if (in_place_t && nr == NR) {
-                            kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, Cij, ldc, load);
-                            continue;
-                        }
-                        if (!packed) { pack_a(Ap, ta, A, lda, i0, mr, k0, kc); packed = 1; }
-                        if (mr == MR && nr == NR) {
-                            kernel(kc, Ap, MR, Bpp, Cij, ldc, load);
-                        } else {
-                            memset(tile, 0, sizeof tile);
-                            if (load)
-                                for (int i = 0; i < mr; i++)
-                                    memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
-                            kernel(kc, Ap, MR, Bpp, tile, NR, load);
-                            for (int i = 0; i < mr; i++)
-                                memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
-                        }
-                    }
+                    row_panel(ta, A, lda, P, i0, mr, N, k0, kc, Bp, C, ldc, accumulate || k0 > 0, Ap);
                 }
             }
         }
     }
 }
+
+float *kiln_shared_scratch(size_t floats) { return scratch(1, floats); }

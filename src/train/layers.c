@@ -12,45 +12,22 @@
 
 /* ---------------------------------------------------------------- conv2d */
 
-/* col[B*OH*OW, K*K*C]: row (b, oy, ox) holds in[b, oy+ky, ox+kx, 0..C) for
- * ky, kx in order; each (ky, kx) contributes one contiguous run of C floats. */
-static void im2col(float *col, const float *in, int B, int H, int W, int C, int K)
+/* din[H,W,C] of one image = the sum of the dcol[OH*OW, K*K*C] entries that
+ * its patches took from each pixel, in a fixed order (pixels in row-major
+ * order, then ky, then kx and c). */
+static void col2im_image(float *din, const float *dcol, int H, int W, int C, int K)
 {
     const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
-    #pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        const float *img = in + (size_t)b * H * W * C;
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                float *row = col + ((size_t)(b * OH + oy) * OW + ox) * KKC;
-                for (int ky = 0; ky < K; ky++) {
-                    const float *src = img + ((size_t)(oy + ky) * W + ox) * C;
-                    float *dst = row + ky * K * C;
-                    for (int i = 0; i < K * C; i++) dst[i] = src[i];
-                }
+    memset(din, 0, sizeof(float) * H * W * C);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+            const float *row = dcol + ((size_t)oy * OW + ox) * KKC;
+            for (int ky = 0; ky < K; ky++) {
+                float *dst = din + ((size_t)(oy + ky) * W + ox) * C;
+                const float *src = row + ky * K * C;
+                for (int i = 0; i < K * C; i++) dst[i] += src[i];
             }
-    }
-}
-
-/* din[B,H,W,C] = sum of the dcol entries that im2col copied from each pixel.
- * One image per task, a fixed order within it. */
-static void col2im(float *din, const float *dcol, int B, int H, int W, int C, int K)
-{
-    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
-    #pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        float *img = din + (size_t)b * H * W * C;
-        memset(img, 0, sizeof(float) * H * W * C);
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                const float *row = dcol + ((size_t)(b * OH + oy) * OW + ox) * KKC;
-                for (int ky = 0; ky < K; ky++) {
-                    float *dst = img + ((size_t)(oy + ky) * W + ox) * C;
-                    const float *src = row + ky * K * C;
-                    for (int i = 0; i < K * C; i++) dst[i] += src[i];
-                }
-            }
-    }
+        }
 }
 
 /* db[N] = column sums of dout[M,N]. Rows are summed in fixed chunks of
@@ -77,32 +54,40 @@ static void bias_grad(float *db, const float *dout, int M, int N)
     free(part);
 }
 
-/* out[B,OH,OW,OC] = im2col(in) [B*OH*OW, KKC] x w[KKC, OC] + b[OC]. */
-void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
-                         const float *b, int B, int H, int W, int C, int K, int OC)
+/* out[B,OH,OW,OC] = patches(in) [B*OH*OW, KKC] x w[KKC, OC] + b[OC], the
+ * patches packed straight from in (an implicit GEMM: no im2col buffer). */
+void kiln_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                         int B, int H, int W, int C, int K, int OC)
 {
     const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
     const int M = B * OH * OW;
-    im2col(col, in, B, H, W, C, K);
+    const kiln_patches P = {in, H, W, C, K, 0, 0};
     #pragma omp parallel for schedule(static)
     for (int i = 0; i < M; i++) memcpy(out + (size_t)i * OC, b, sizeof(float) * OC);
-    kiln_sgemm(0, 0, M, OC, KKC, col, KKC, w, OC, out, OC, 1);
+    kiln_sgemm_patches(0, 0, M, OC, KKC, &P, w, OC, out, OC, 1);
 }
 
-/* db[OC] = sum over rows of dout; dw[KKC,OC] = col^T dout;
- * din = col2im(dout w^T). dcol may be the same buffer as col: it is written
- * only after dw is complete. */
-void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
-                          const float *col, const float *dout, const float *w,
+/* db[OC] = sum over rows of dout[B*OH*OW, OC]; dw[KKC,OC] = patches(in)^T dout;
+ * din[B,H,W,C] = col2im(dout w^T), one image at a time: its dcol[OH*OW, KKC]
+ * lives in the thread's scratch, never in a whole-batch buffer. */
+void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
+                          const float *dout, const float *w,
                           int B, int H, int W, int C, int K, int OC)
 {
     const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
     const int M = B * OH * OW;
+    const kiln_patches P = {in, H, W, C, K, 0, 0};
     bias_grad(db, dout, M, OC);
-    kiln_sgemm(1, 0, KKC, OC, M, col, KKC, dout, OC, dw, OC, 0);
+    kiln_sgemm_patches(1, 0, KKC, OC, M, &P, dout, OC, dw, OC, 0);
     if (din) {
-        kiln_sgemm(0, 1, M, KKC, OC, dout, OC, w, OC, dcol, KKC, 0);
-        col2im(din, dcol, B, H, W, C, K);
+        float *wt = kiln_shared_scratch(kiln_gemm_packed_floats(KKC, OC));
+        kiln_gemm_pack_b(wt, 1, w, OC, KKC, OC); /* w^T[OC, KKC] */
+        #pragma omp parallel for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dcol = kiln_scratch((size_t)OH * OW * KKC);
+            kiln_gemm_1t(OH * OW, KKC, OC, dout + (size_t)b * OH * OW * OC, OC, NULL, wt, dcol, KKC, 0);
+            col2im_image(din + (size_t)b * H * W * C, dcol, H, W, C, K);
+        }
     }
 }
 

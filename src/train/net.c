@@ -28,7 +28,6 @@ void kiln_net_init(kiln_net *n, kiln_model *m, int max_batch)
         switch (L->kind) {
         case KILN_CONV:
             n->out[l] = kiln_aligned_alloc(sizeof(float) * B * osz);
-            n->col[l] = kiln_aligned_alloc(sizeof(float) * B * L->out_h * L->out_w * L->k * L->k * L->in_c);
             break;
         case KILN_POOL:
             n->out[l] = kiln_aligned_alloc(sizeof(float) * B * osz);
@@ -61,7 +60,6 @@ void kiln_net_free(kiln_net *n)
     free(n->x);
     for (int l = 0; l < KILN_MAX_LAYERS; l++) {
         free(n->out[l]);
-        free(n->col[l]);
         free(n->argmax[l]);
         free(n->mask[l]);
     }
@@ -95,7 +93,7 @@ const float *kiln_net_forward(kiln_net *n, int B, int train, uint64_t seed, uint
         float *out = n->out[l] ? n->out[l] : cur;
         switch (L->kind) {
         case KILN_CONV:
-            kiln_conv2d_forward(out, n->col[l], cur, w, b, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            kiln_conv2d_forward(out, cur, w, b, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             break;
         case KILN_POOL:
             kiln_maxpool_forward(out, n->argmax[l], cur, B, L->in_h, L->in_w, L->in_c);
@@ -138,7 +136,7 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
         const float *out = n->out[l] ? n->out[l] : n->in[l];
         switch (L->kind) {
         case KILN_CONV:
-            kiln_conv2d_backward(need_din ? other : NULL, dw, db, n->col[l], n->col[l], g, w, B,
+            kiln_conv2d_backward(need_din ? other : NULL, dw, db, n->in[l], g, w, B,
                                  L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             break;
         case KILN_POOL:

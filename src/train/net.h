@@ -1,4 +1,4 @@
-/* Private: the network workspace — activations, im2col buffers, pooling
+/* Private: the network workspace — activations, pooling
  * indices, dropout masks and two gradient buffers — for batches of up to
  * max_batch examples. */
 #ifndef KILN_TRAIN_NET_H
@@ -11,7 +11,6 @@ typedef struct kiln_net {
     float *x;                          /* [B, H, W, C] input batch */
     float *out[KILN_MAX_LAYERS];       /* own output buffer, NULL = in place */
     float *in[KILN_MAX_LAYERS];        /* input of each layer in the last forward */
-    float *col[KILN_MAX_LAYERS];       /* conv: im2col of the input */
     int32_t *argmax[KILN_MAX_LAYERS];  /* pool: winning input index */
     float *mask[KILN_MAX_LAYERS];      /* dropout: 0 or 1/(1-p) */
     int dropped[KILN_MAX_LAYERS];      /* dropout applied in the last forward */
