@@ -220,6 +220,52 @@ START_TEST(test_conv_matches_reference_and_threads)
 }
 END_TEST
 
+/* The fused block conv -> relu -> pool -> dropout gives the same bytes as the
+ * four layer functions one after the other, forward and backward, with and
+ * without dropout, on an odd-sized conv output (11x11: the last row and
+ * column are in no window) and an even one. */
+START_TEST(test_conv_pool_fused_equals_layers)
+{
+    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 8, 10, 3, 3, 5}};
+    for (size_t t = 0; t < 2; t++)
+        for (int drop = 0; drop < 2; drop++) {
+            const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], K = shapes[t][4],
+                      OC = shapes[t][5];
+            const int OH = H - K + 1, OW = W - K + 1, PH = OH / 2, PW = OW / 2;
+            size_t nx = (size_t)B * H * W * C, nw = (size_t)K * K * C * OC, ny = (size_t)B * OH * OW * OC;
+            size_t np = (size_t)B * PH * PW * OC;
+            float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * nw), *bias = malloc(sizeof(float) * OC);
+            float *y = malloc(sizeof(float) * ny), *pool = malloc(sizeof(float) * np), *mask = malloc(sizeof(float) * np);
+            float *fout = malloc(sizeof(float) * np), *fmask = malloc(sizeof(float) * np), *g = malloc(sizeof(float) * np);
+            float *dy = malloc(sizeof(float) * ny), *fdy = malloc(sizeof(float) * ny);
+            int32_t *arg = malloc(sizeof(int32_t) * np), *farg = malloc(sizeof(int32_t) * np);
+            uint64_t s = 11 + t;
+            for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
+            for (size_t i = 0; i < nw; i++) w[i] = frand(&s);
+            for (int i = 0; i < OC; i++) bias[i] = 0.1f * frand(&s);
+            for (size_t i = 0; i < np; i++) g[i] = frand(&s);
+            /* the layers one by one */
+            kiln_conv2d_forward(y, x, w, bias, B, H, W, C, K, OC);
+            kiln_maxpool_forward(pool, arg, y, B, OH, OW, OC);
+            kiln_relu_forward(pool, pool, np);
+            if (drop) kiln_dropout_forward(pool, mask, pool, np, 0.25f, 9, 4);
+            float *gd = malloc(sizeof(float) * np);
+            if (drop) kiln_dropout_backward(gd, g, mask, np); else memcpy(gd, g, sizeof(float) * np);
+            kiln_maxpool_relu_backward(dy, gd, pool, arg, B, OH, OW, OC);
+            /* fused */
+            kiln_conv_pool_forward(fout, farg, drop ? fmask : NULL, x, w, bias, B, H, W, C, K, OC, 0.25f, 9, 4);
+            kiln_conv_pool_backward_pool(fdy, g, fout, farg, drop ? fmask : NULL, B, OH, OW, OC);
+            ck_assert_int_eq(memcmp(fout, pool, sizeof(float) * np), 0);
+            if (drop) ck_assert_int_eq(memcmp(fmask, mask, sizeof(float) * np), 0);
+            ck_assert_int_eq(memcmp(fdy, dy, sizeof(float) * ny), 0);
+            for (size_t j = 0; j < np; j++) /* per-image offsets of the same maxima */
+                ck_assert_int_eq(farg[j] + (int32_t)(j / ((size_t)PH * PW * OC) * OH * OW * OC), arg[j]);
+            free(x); free(w); free(bias); free(y); free(pool); free(mask); free(fout); free(fmask); free(g);
+            free(dy); free(fdy); free(arg); free(farg); free(gd);
+        }
+}
+END_TEST
+
 typedef struct { int B, D, N; } dense_ctx;
 static void dense_fwd(const float *x, const float *p, float *y, void *vc)
 {
@@ -915,6 +961,7 @@ static Suite *train_suite(void)
     tcase_add_test(t, test_gemm_thread_count_invariant);
     tcase_add_test(t, test_grad_conv2d);
     tcase_add_test(t, test_conv_matches_reference_and_threads);
+    tcase_add_test(t, test_conv_pool_fused_equals_layers);
     tcase_add_test(t, test_grad_dense);
     tcase_add_test(t, test_grad_maxpool_relu);
     tcase_add_test(t, test_dropout_inverted_and_keyed);

@@ -30,7 +30,6 @@
 #define NR 32
 typedef __m512 vf;
 #define VW 16
-#define VLOAD(p) _mm512_load_ps(p)
 #define VLOADU(p) _mm512_loadu_ps(p)
 #define VSTOREU(p, v) _mm512_storeu_ps(p, v)
 #define VSET1(x) _mm512_set1_ps(x)
@@ -43,7 +42,6 @@ typedef __m512 vf;
 #define NR 16
 typedef __m256 vf;
 #define VW 8
-#define VLOAD(p) _mm256_load_ps(p)
 #define VLOADU(p) _mm256_loadu_ps(p)
 #define VSTOREU(p, v) _mm256_storeu_ps(p, v)
 #define VSET1(x) _mm256_set1_ps(x)
@@ -106,9 +104,10 @@ static void pack_b(float *dst, int tb, const float *B, int ldb, int j0, int nr,
 
 /* C[MR, NR] (ldc) = (load ? C : 0) + Ap * Bp over kc steps, where the MR
  * values of A for step k are Ap[k*as + 0..MR) — as = MR for a packed panel,
- * or lda when A is stored transposed and read in place. */
+ * or lda when A is stored transposed and read in place — and the NR values
+ * of B are Bp[k*bs + 0..NR): bs = NR packed, or ldb read in place. */
 #ifdef HAVE_SIMD
-static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp,
+static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp, int bs,
                    float *restrict C, int ldc, int load)
 {
     vf c0[MR], c1[MR];
@@ -121,14 +120,14 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
         for (int i = 0; i < MR; i++) c0[i] = c1[i] = VZERO();
     }
     for (int k = 0; k < kc; k++) {
-        vf b0 = VLOAD(Bp), b1 = VLOAD(Bp + VW);
+        vf b0 = VLOADU(Bp), b1 = VLOADU(Bp + VW);
         for (int i = 0; i < MR; i++) {
             vf a = VSET1(Ap[i]);
             c0[i] = VFMA(a, b0, c0[i]);
             c1[i] = VFMA(a, b1, c1[i]);
         }
         Ap += as;
-        Bp += NR;
+        Bp += bs;
     }
     for (int i = 0; i < MR; i++) {
         VSTOREU(C + (size_t)i * ldc, c0[i]);
@@ -139,7 +138,7 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
  * instead of packed: skips packing when A's rows are contiguous. The
  * arithmetic per element is identical to kernel(). */
 static void kernel_rows(int kc, const float *restrict A, int lda, const float *restrict Bp,
-                        float *restrict C, int ldc, int load)
+                        int bs, float *restrict C, int ldc, int load)
 {
     vf c0[MR], c1[MR];
     if (load) {
@@ -151,13 +150,13 @@ static void kernel_rows(int kc, const float *restrict A, int lda, const float *r
         for (int i = 0; i < MR; i++) c0[i] = c1[i] = VZERO();
     }
     for (int k = 0; k < kc; k++) {
-        vf b0 = VLOAD(Bp), b1 = VLOAD(Bp + VW);
+        vf b0 = VLOADU(Bp), b1 = VLOADU(Bp + VW);
         for (int i = 0; i < MR; i++) {
             vf a = VSET1(A[(size_t)i * lda + k]);
             c0[i] = VFMA(a, b0, c0[i]);
             c1[i] = VFMA(a, b1, c1[i]);
         }
-        Bp += NR;
+        Bp += bs;
     }
     for (int i = 0; i < MR; i++) {
         VSTOREU(C + (size_t)i * ldc, c0[i]);
@@ -166,7 +165,7 @@ static void kernel_rows(int kc, const float *restrict A, int lda, const float *r
 }
 #define HAVE_KERNEL_ROWS 1
 #else
-static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp,
+static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp, int bs,
                    float *restrict C, int ldc, int load)
 {
     float c[MR][NR];
@@ -176,7 +175,7 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) c[i][j] = fmaf(Ap[i], Bp[j], c[i][j]);
         Ap += as;
-        Bp += NR;
+        Bp += bs;
     }
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) C[(size_t)i * ldc + j] = c[i][j];
@@ -266,10 +265,12 @@ static float *scratch(int slot, size_t floats)
 float *kiln_scratch(size_t floats) { return scratch(2, floats); }
 
 /* One row panel [i0, i0+mr) of C (+)= op(A) * B over the K block [k0, k0+kc),
- * against B packed as np panels of [kc][NR] at Bp. Ap is room to pack A. */
+ * against B's column panel p at Bp + p*pstride with row stride bs: packed
+ * ([kc][NR] panels: bs = NR, pstride = NR*kc) or in place (bs = ldb,
+ * pstride = NR). Ap is room to pack A. */
 static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, int i0,
-                      int mr, int N, int k0, int kc, const float *Bp, float *C, int ldc,
-                      int load, float *Ap)
+                      int mr, int N, int k0, int kc, const float *Bp, int bs, size_t pstride,
+                      float *C, int ldc, int load, float *Ap)
 {
     float tile[MR * NR] __attribute__((aligned(64)));
     const int np = (N + NR - 1) / NR;
@@ -285,15 +286,15 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
     for (int p = 0; p < np; p++) {
         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
         float *Cij = C + (size_t)i0 * ldc + j0;
-        const float *Bpp = Bp + (size_t)p * NR * kc;
+        const float *Bpp = Bp + (size_t)p * pstride;
 #ifdef HAVE_KERNEL_ROWS
         if (direct && nr == NR) {
-            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, Cij, ldc, load);
+            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, bs, Cij, ldc, load);
             continue;
         }
 #endif
         if (in_place_t && nr == NR) {
-            kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, Cij, ldc, load);
+            kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, bs, Cij, ldc, load);
             continue;
         }
         if (!packed) {
@@ -302,13 +303,13 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
             packed = 1;
         }
         if (mr == MR && nr == NR) {
-            kernel(kc, Ap, MR, Bpp, Cij, ldc, load);
+            kernel(kc, Ap, MR, Bpp, bs, Cij, ldc, load);
         } else {
             memset(tile, 0, sizeof tile);
             if (load)
                 for (int i = 0; i < mr; i++)
                     memcpy(tile + i * NR, Cij + (size_t)i * ldc, sizeof(float) * nr);
-            kernel(kc, Ap, MR, Bpp, tile, NR, load);
+            kernel(kc, Ap, MR, Bpp, bs, tile, NR, load);
             for (int i = 0; i < mr; i++)
                 memcpy(Cij + (size_t)i * ldc, tile + i * NR, sizeof(float) * nr);
         }
@@ -346,7 +347,7 @@ void kiln_gemm_1t(int M, int N, int K, const float *A, int lda, const kiln_patch
         const int kc = K - k0 < kb ? K - k0 : kb;
         for (int i0 = 0; i0 < M; i0 += MR)
             row_panel(0, A, lda, P, i0, M - i0 < MR ? M - i0 : MR, N, k0, kc,
-                      Bp + (size_t)k0 * np * NR, C, ldc, accumulate || k0 > 0, Ap);
+                      Bp + (size_t)k0 * np * NR, NR, (size_t)NR * kc, C, ldc, accumulate || k0 > 0, Ap);
     }
 }
 
@@ -428,25 +429,31 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
     const int kb = k_block(K);            /* K block for this product */
     const int kcmax = K < kb ? K : kb;
     /* One parallel region, no barriers inside: each thread owns a contiguous
-     * range of A micro-panels (so a range of C rows) and packs the B block it
-     * needs itself. The redundant packing of B costs N*K per thread against
-     * M*N*K/threads of arithmetic. */
+     * range of A micro-panels (so a range of C rows). B is read in place when
+     * its rows hold whole panels; otherwise each thread packs the B block it
+     * needs itself (N*K per thread against M*N*K/threads of arithmetic). */
+    const int b_in_place = !tb && N % NR == 0;
     #pragma omp parallel
     {
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         const int q0 = (int)((long)mp * t / T), q1 = (int)((long)mp * (t + 1) / T);
         if (q0 < q1) {
-            float *Bp = scratch(0, (size_t)np * NR * kcmax);
+            float *Bp = b_in_place ? NULL : scratch(0, (size_t)np * NR * kcmax);
             float Ap[MR * KC_ONE] __attribute__((aligned(64)));
             for (int k0 = 0; k0 < K; k0 += kb) {
                 const int kc = K - k0 < kb ? K - k0 : kb;
-                for (int p = 0; p < np; p++) {
-                    int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
-                    pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
-                }
+                if (!b_in_place)
+                    for (int p = 0; p < np; p++) {
+                        int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+                        pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
+                    }
+                const float *Bk = b_in_place ? B + (size_t)k0 * ldb : Bp;
+                const int bs = b_in_place ? ldb : NR;
+                const size_t pstride = b_in_place ? NR : (size_t)NR * kc;
                 for (int q = q0; q < q1; q++) {
                     int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
-                    row_panel(ta, A, lda, P, i0, mr, N, k0, kc, Bp, C, ldc, accumulate || k0 > 0, Ap);
+                    row_panel(ta, A, lda, P, i0, mr, N, k0, kc, Bk, bs, pstride, C, ldc,
+                              accumulate || k0 > 0, Ap);
                 }
             }
         }

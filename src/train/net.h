@@ -15,6 +15,9 @@ typedef struct kiln_net {
     float *mask[KILN_MAX_LAYERS];      /* dropout: 0 or 1/(1-p) */
     int dropped[KILN_MAX_LAYERS];      /* dropout applied in the last forward */
     int relu_after_pool[KILN_MAX_LAYERS]; /* relu at l is done by the pool at l+1 */
+    int fused[KILN_MAX_LAYERS];        /* conv at l: layers l..l+fused[l]-1 (conv,
+                                        * relu, pool[, drop]) run as one; 0 = not */
+    int in_group[KILN_MAX_LAYERS];     /* relu/pool/drop run by the conv before it */
     float *g0, *g1;                    /* gradient ping-pong buffers */
     const float *logits;
     float *loss;                       /* [B] per-example loss */
