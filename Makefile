@@ -36,7 +36,7 @@ LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
-.PHONY: all deps data report check check-only bench asan debug clean diff smoke
+.PHONY: all deps data report check check-only check-isa bench asan debug clean diff smoke
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -87,6 +87,9 @@ diff: all
 # --- tests: every Check suite, then the smoke build of the real content -------
 check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
+	@$(if $(filter release,$(MODE)),sh tests/check_isa.sh $(DATA))
+check-isa: all data
+	@sh tests/check_isa.sh $(DATA)
 check-only:
 	@fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \

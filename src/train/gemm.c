@@ -48,6 +48,9 @@ typedef __m256 vf;
 #define VZERO() _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define HAVE_SIMD 1
+#elif defined(KILN_PORTABLE_WIDE) /* tests/check_isa.sh: AVX-512's tile, portable code */
+#define MR 12
+#define NR 32
 #else
 #define MR 6
 #define NR 16
@@ -134,13 +137,16 @@ static void kernel(int kc, const float *restrict Ap, int as, const float *restri
         VSTOREU(C + (size_t)i * ldc + VW, c1[i]);
     }
 }
-/* The same tile with A read in place (row-major, leading dimension lda)
- * instead of packed: skips packing when A's rows are contiguous. The
- * arithmetic per element is identical to kernel(). */
-static void kernel_rows(int kc, const float *restrict A, int lda, const float *restrict Bp,
+/* The same tile with A read in place: row i's kc values at rows[i][0..kc)
+ * (a row-major A, or one kernel row of a convolution's patches, straight
+ * from the input) instead of packed. The arithmetic per element is
+ * identical to kernel(). */
+static void kernel_rows(int kc, const float *const *rows, const float *restrict Bp,
                         int bs, float *restrict C, int ldc, int load)
 {
     vf c0[MR], c1[MR];
+    const float *r[MR];
+    for (int i = 0; i < MR; i++) r[i] = rows[i];
     if (load) {
         for (int i = 0; i < MR; i++) {
             c0[i] = VLOADU(C + (size_t)i * ldc);
@@ -152,7 +158,7 @@ static void kernel_rows(int kc, const float *restrict A, int lda, const float *r
     for (int k = 0; k < kc; k++) {
         vf b0 = VLOADU(Bp), b1 = VLOADU(Bp + VW);
         for (int i = 0; i < MR; i++) {
-            vf a = VSET1(A[(size_t)i * lda + k]);
+            vf a = VSET1(r[i][k]);
             c0[i] = VFMA(a, b0, c0[i]);
             c1[i] = VFMA(a, b1, c1[i]);
         }
@@ -225,10 +231,16 @@ static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, in
         long r = P->row0 + k0;
         const float *base = patch_pixel(P, r);
         int ox = (int)(r % ((long)(P->H - P->K + 1) * OW) % OW);
+        const int contiguous = mr == MR && off[MR - 1] == off[0] + MR - 1;
         for (int k = 0; k < kc; k++) {
             float *d = dst + (size_t)k * MR;
-            for (i = 0; i < mr; i++) d[i] = base[off[i]];
-            for (; i < MR; i++) d[i] = 0.0f;
+            if (contiguous) {
+                const float *src = base + off[0];
+                for (i = 0; i < MR; i++) d[i] = src[i];
+            } else {
+                for (i = 0; i < mr; i++) d[i] = base[off[i]];
+                for (; i < MR; i++) d[i] = 0.0f;
+            }
             /* next pixel: one step right, or the start of the next row/image */
             if (++ox < OW) base += P->C;
             else { ox = 0; base = patch_pixel(P, r + k + 1); }
@@ -274,10 +286,14 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
 {
     float tile[MR * NR] __attribute__((aligned(64)));
     const int np = (N + NR - 1) / NR;
+    /* rows read in place: a plain A, or patches whose kernel rows are long
+     * enough (K*C >= 32 floats) to run the kernel once per kernel row */
+    const int run = P ? P->K * P->C : 0;
 #ifdef HAVE_KERNEL_ROWS
-    const int direct = !P && !ta && mr == MR;
+    const int direct = !ta && mr == MR && (!P || run >= 32);
 #else
     const int direct = 0;
+    (void)direct;
 #endif
     /* a transposed A holds each step's MR values contiguously: the kernel
      * reads them in place */
@@ -289,7 +305,23 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
         const float *Bpp = Bp + (size_t)p * pstride;
 #ifdef HAVE_KERNEL_ROWS
         if (direct && nr == NR) {
-            kernel_rows(kc, A + (size_t)i0 * lda + k0, lda, Bpp, bs, Cij, ldc, load);
+            const float *rows[MR];
+            if (!P) {
+                for (int i = 0; i < MR; i++) rows[i] = A + (size_t)(i0 + i) * lda + k0;
+                kernel_rows(kc, rows, Bpp, bs, Cij, ldc, load);
+                continue;
+            }
+            /* one call per kernel row (ky) the block [k0, k0+kc) touches */
+            const size_t wc = (size_t)P->W * P->C;
+            const float *base[MR];
+            for (int i = 0; i < MR; i++) base[i] = patch_pixel(P, P->row0 + i0 + i);
+            for (int k = 0; k < kc;) {
+                int col = P->col0 + k0 + k, ky = col / run, off = col - ky * run;
+                int len = run - off < kc - k ? run - off : kc - k;
+                for (int i = 0; i < MR; i++) rows[i] = base[i] + ky * wc + off;
+                kernel_rows(len, rows, Bpp + (size_t)k * bs, bs, Cij, ldc, load || k > 0);
+                k += len;
+            }
             continue;
         }
 #endif
@@ -356,12 +388,15 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
                       const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
                       int accumulate);
 
-/* A product with a single row panel and a long K (the first convolution's
- * weight gradient: 9 x 32 over 169,000 pixels) would run on one thread. It
- * is split instead into K chunks of KSPLIT, a size fixed by the shape alone,
- * each chunk's partial product computed by one chain per element, and the
- * partials added in chunk order: the same additions for any thread count. */
+/* A product with few rows and a long K (the first convolution's weight
+ * gradient: 9 x 32 over 169,000 pixels) would run on one or two threads. It
+ * is split instead into K chunks of KSPLIT, each chunk's partial product
+ * computed by one chain per element, and the partials added in chunk order:
+ * the same additions for any thread count. The rule (M <= KSPLIT_M, K >=
+ * 2*KSPLIT) depends on the shape alone, not on the micro-tile, so AVX2,
+ * AVX-512 and portable builds add in the same order. */
 #define KSPLIT 8192
+#define KSPLIT_M 16
 static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
                         int accumulate)
@@ -396,7 +431,7 @@ static void gemm_any(int ta, int tb, int M, int N, int K, const float *A, int ld
                      int accumulate)
 {
     if (M <= 0 || N <= 0) return;
-    if (M <= MR && K >= 2 * KSPLIT) {
+    if (M <= KSPLIT_M && K >= 2 * KSPLIT) {
         gemm_ksplit(ta, tb, M, N, K, A, lda, P, B, ldb, C, ldc, accumulate);
         return;
     }
