@@ -6,7 +6,7 @@ MODE     ?= release
 CC       ?= cc
 PKGS      = libcmark jansson libpng freetype2 libxxhash libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lz -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lbtparse -lz -lm
 CHECK_LIBS := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check libxml-2.0 2>/dev/null)
 
@@ -25,18 +25,29 @@ LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
+MATH_SRC   := $(sort $(wildcard src/math/*.c))
+CITE_SRC   := $(sort $(wildcard src/cite/*.c))
 REPORT_SRC := $(sort $(wildcard src/report/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
 TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
 PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
+MATH_OBJ   := $(MATH_SRC:%.c=$(BUILD)/%.o)
+CITE_OBJ   := $(CITE_SRC:%.c=$(BUILD)/%.o)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
+LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln_cite.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
-.PHONY: all deps data report check check-only check-isa bench asan debug clean diff smoke
+# make install PREFIX=/usr/local DESTDIR=...: the binary, the templates (the
+# installed kiln reads them from PREFIX, wherever it is run) and kiln(1)
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+KILNDIR   = $(PREFIX)/share/kiln
+MANDIR    = $(PREFIX)/share/man
+
+.PHONY: all deps data report check check-only check-isa bench asan debug clean diff smoke install uninstall FORCE
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -57,13 +68,24 @@ $(BUILD)/gen/kiln_fingerprint.h: $(FP_INPUTS) Makefile
 	 printf '#define KILN_TRAINER_FINGERPRINT "%s"\n' "$$fp" > $@.tmp && \
 	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h
+# where an installed kiln finds its templates (src/cli/common.c); rewritten
+# only when PREFIX changes, so a PREFIX at install time rebuilds the binary
+$(BUILD)/gen/kiln_paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define KILN_TEMPLATE_DIR "%s"\n' "$(KILNDIR)/templates" > $@.tmp && \
+	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h $(BUILD)/gen/kiln_paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libkiln_train.a: $(TRAIN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_math.a: $(MATH_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libkiln_cite.a: $(CITE_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/libkiln_report.a: $(REPORT_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -92,7 +114,7 @@ check-isa: all data
 	@sh tests/check_isa.sh $(DATA)
 check-only:
 	@fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
+	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \
 	  exit $$fail
 
 asan:
@@ -101,7 +123,20 @@ debug:
 	@$(MAKE) --no-print-directory MODE=debug all
 
 bench: all data
+	@sh src/scripts/deps.sh bench
 	@sh tests/bench.sh
+
+# --- install ------------------------------------------------------------------
+TEMPLATE_FILES := $(filter-out templates/new,$(wildcard templates/*))
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KILNDIR)/templates/new $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/kiln
+	install -m 644 $(TEMPLATE_FILES) $(DESTDIR)$(KILNDIR)/templates/
+	install -m 644 templates/new/*.md $(DESTDIR)$(KILNDIR)/templates/new/
+	install -m 644 src/man/kiln.1 $(DESTDIR)$(MANDIR)/man1/kiln.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kiln $(DESTDIR)$(MANDIR)/man1/kiln.1
+	rm -rf $(DESTDIR)$(KILNDIR)
 
 clean:
 	rm -rf build bin

@@ -1,120 +1,67 @@
-/* kiln: the command line, thin over the libraries. This file dispatches and
- * holds `train`, `keys` and `version`; the other commands are in src/cli/.
+/* kiln: the command line, thin over the libraries. This file dispatches;
+ * every command is in src/cli/ (cli.h), and they all read their options
+ * through src/cli/opts.c.
  *
- *   kiln train key=value ... [--json FILE] [--save FILE] [--data DIR]
- *   kiln lr-find key=value ... [--json FILE] [--data DIR]
- *   kiln build [options]      (the report)
- *   kiln diff [OLD] [NEW]
- *   kiln keys
- *   kiln version
+ *   kiln build [options]               the article (HTML + PDF)
+ *   kiln new DIR                       start an article of your own
+ *   kiln train key=value ... [options] one experiment
+ *   kiln lr-find key=value ... [options]  a learning-rate range test
+ *   kiln diff [OLD] [NEW] [options]    what changed between two builds
+ *   kiln keys                          every experiment key
+ *   kiln version                       version and trainer fingerprint
  */
-#include "kiln/train.h"
 #include "cli/cli.h"
+#include "kiln/report.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"build", kiln_cmd_build, "build the article (HTML site and PDF) from content/ into out/"},
+    {"new", kiln_cmd_new, "start a new article in a folder: an index and one chapter with an experiment"},
+    {"train", kiln_cmd_train, "train one experiment given as key=value settings"},
+    {"lr-find", kiln_cmd_lr_find, "learning-rate range test; prints the suggested rates"},
+    {"diff", kiln_cmd_diff, "compare two builds' results (default: the last commit against now)"},
+    {"keys", kiln_cmd_keys, "list every experiment key, its accepted values and its default"},
+    {"version", kiln_cmd_version, "print the version and the trainer fingerprint"},
+};
+#define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
+
 static int usage(FILE *f)
 {
-    fprintf(f,
-            "usage: kiln COMMAND [ARGS]\n"
-            "  train key=value ... [--json FILE] [--save FILE] [--data DIR]\n"
-            "                      train one experiment; prints one line per epoch and\n"
-            "                      'Test loss: X / Test accuracy: Y'\n"
-            "  lr-find key=value ... [--json FILE] [--data DIR]\n"
-            "                      learning-rate range test; prints suggested rates\n"
-            "  build [--smoke] [-j N] ...  build the report (HTML + PDF) into out/\n"
-            "  diff [OLD] [NEW]    compare two builds' results\n"
-            "  keys                list every experiment key with its accepted values\n"
-            "  version             print the version and the trainer fingerprint\n");
-    return f == stderr ? 2 : 0;
+    fprintf(f, "usage: kiln COMMAND [ARGS]   (kiln COMMAND --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "  %-9s %s\n", "help", "this list, or kiln help COMMAND for a command's options");
+    fprintf(f, "\noptions:\n  -h, --help     this list\n  -V, --version  the same as kiln version\n"
+               "\nThe manual: man kiln.\n");
+    return f == stdout ? 0 : 2;
 }
 
-typedef struct progress_state {
-    int tty;
-    int steps;
-    double t0;
-} progress_state;
-
-static void on_step(void *ud, int epoch, int step, int steps, double loss)
+static const command *find(const char *name)
 {
-    progress_state *p = ud;
-    if (!p->tty) return;
-    if (step % 4 && step != steps - 1) return;
-    int width = 30, done = (int)((double)(step + 1) / steps * width);
-    fprintf(stderr, "\repoch %d [", epoch + 1);
-    for (int i = 0; i < width; i++) fputc(i < done ? '=' : ' ', stderr);
-    fprintf(stderr, "] %d/%d loss %.4f", step + 1, steps, loss);
-    fflush(stderr);
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(COMMANDS[i].name, name)) return &COMMANDS[i];
+    return NULL;
 }
 
-static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
+static int unknown(const char *name)
 {
-    progress_state *p = ud;
-    if (p->tty) fprintf(stderr, "\r\033[K");
-    printf("epoch %d/%d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f lr %.3g (%.1f s)\n",
-           epoch + 1, epochs, e->loss, e->accuracy, e->val_loss, e->val_accuracy, e->lr, e->seconds);
-    fflush(stdout);
-}
-
-static int cmd_train(int argc, char **argv)
-{
-    kiln_config c;
-    kiln_config_init(&c);
-    const char *json = NULL, *save = NULL, *dir = NULL;
-    char err[1024];
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--save") || !strcmp(argv[i], "--data")) {
-            if (i + 1 >= argc) { fprintf(stderr, "kiln train: %s needs a value\n", argv[i]); return 2; }
-            const char **dst = argv[i][2] == 'j' ? &json : argv[i][2] == 's' ? &save : &dir;
-            *dst = argv[++i];
-        } else if (kiln_config_set_kv(&c, argv[i], err, sizeof err)) {
-            fprintf(stderr, "kiln train: %s\n", err);
-            return 2;
-        }
+    char names[256] = "help", hint[128]; /* "help" first, for the suggestion only */
+    for (int i = 0; i < N_COMMANDS; i++) {
+        strcat(names, " ");
+        strcat(names, COMMANDS[i].name);
     }
-    if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln train: %s\n", err); return 2; }
-    kiln_dataset train, test;
-    if (kiln_mnist_load(kiln_cli_data_dir(dir), &train, &test, err, sizeof err)) {
-        fprintf(stderr, "kiln train: %s\n(run 'make data', or set KILN_DATA_DIR to a folder with the MNIST IDX files)\n", err);
-        return 1;
-    }
-    progress_state ps = {isatty(2), 0, 0};
-    kiln_progress prog = {on_epoch, on_step, &ps};
-    kiln_history h;
-    kiln_model m;
-    int rc = kiln_train(&c, &train, &test, &h, save ? &m : NULL, &prog, err, sizeof err);
-    if (rc) { fprintf(stderr, "kiln train: %s\n", err); kiln_dataset_free(&train); kiln_dataset_free(&test); return 1; }
-    if (h.diverged) printf("note: the loss became non-finite at step %d\n", h.diverged_step);
-    if (h.stopped_by[0]) printf("note: stopped by %s after epoch %d\n", h.stopped_by, h.stopped_epoch + 1);
-    printf("Test loss: %.17g / Test accuracy: %.17g\n", h.test_loss, h.test_accuracy);
-    printf("wall time %.1f s\n", h.seconds);
-    if (json) {
-        char *s = kiln_history_to_json(&h);
-        if (!s) { fprintf(stderr, "kiln train: cannot serialise the result for %s\n", json); rc = 1; }
-        else if (kiln_cli_write_file(json, s)) { fprintf(stderr, "kiln train: cannot write %s: %s\n", json, strerror(errno)); rc = 1; }
-        free(s);
-    }
-    if (save) {
-        if (kiln_weights_save(&m, save, err, sizeof err)) { fprintf(stderr, "kiln train: %s\n", err); rc = 1; }
-        kiln_model_free(&m);
-    }
-    kiln_history_free(&h);
-    kiln_dataset_free(&train);
-    kiln_dataset_free(&test);
-    return rc;
-}
-
-static int cmd_keys(void)
-{
-    int n;
-    const kiln_key_info *k = kiln_config_keys(&n);
-    for (int i = 0; i < n; i++) printf("%-22s %-48s %s\n", k[i].name, k[i].accepted, k[i].help);
-    return 0;
+    fprintf(stderr, "kiln: unknown command '%s'%s; commands: %s (kiln --help says what each does)\n", name,
+            kiln_did_you_mean(name, names, hint, sizeof hint), names + 5);
+    return 2;
 }
 
 /* OpenMP threads that spin at barriers stall badly when the machine is
@@ -133,16 +80,22 @@ int main(int argc, char **argv)
     choose_wait_policy(argv);
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
-    if (!strcmp(cmd, "lr-find")) return kiln_cmd_lr_find(argc - 2, argv + 2);
-    if (!strcmp(cmd, "build")) return kiln_cmd_build(argc - 2, argv + 2);
-    if (!strcmp(cmd, "diff")) return kiln_cmd_diff(argc - 2, argv + 2);
-    if (!strcmp(cmd, "keys")) return cmd_keys();
-    if (!strcmp(cmd, "version")) {
-        printf("kiln %s, trainer %s\n", kiln_version(), kiln_trainer_fingerprint());
-        return 0;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) return kiln_cmd_version(0, NULL);
+    if (!strcmp(cmd, "help")) {
+        if (argc < 3) return usage(stdout);
+        const command *c = find(argv[2]);
+        if (!c) return unknown(argv[2]);
+        char *help[] = {"--help", NULL};
+        return c->run(1, help);
     }
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
-    fprintf(stderr, "kiln: unknown command '%s'\n", cmd);
-    return usage(stderr);
+    if (cmd[0] == '-') {
+        char hint[128];
+        fprintf(stderr, "kiln: unknown option '%s'%s; a command comes first\n", cmd,
+                kiln_did_you_mean(cmd, "--help --version", hint, sizeof hint));
+        return usage(stderr);
+    }
+    const command *c = find(cmd);
+    if (!c) return unknown(cmd);
+    return c->run(argc - 2, argv + 2);
 }

@@ -1,39 +1,68 @@
 #!/bin/sh
-# make bench: kiln's trainer against PyTorch on the same machine, side by side,
-# plus the machine's FP32 FMA peak, the plotter and the cached report build.
-#   THREADS=2 BENCH_EPOCHS=1 sh tests/bench.sh
-# Figures drift with machine load: read the ratios, measured in one run.
+# make bench: kiln's trainer against both PyTorch peers on the same machine,
+# side by side, with the machine's FP32 FMA peak measured in the same run,
+# plus the plotter and the cached report build.
+#   THREADS=2 BENCH_EPOCHS=2 sh tests/bench.sh
+# Each system trains the article's network (batch 250, 48,000 train + 12,000
+# validation images); kiln's figure is its fastest epoch. The peak probe runs
+# before and after the trainers and its best reading counts. Wall-clock
+# figures drift with machine load: read the ratios, measured in one run.
 set -eu
 THREADS=${THREADS:-2}
-EPOCHS=${BENCH_EPOCHS:-1}
+EPOCHS=${BENCH_EPOCHS:-2}
 DATA=${KILN_DATA_DIR:-out/data}
-SHARED=${KILN_SHARED:-../shared}
+# the shared bench/ folder: next to the main checkout (../shared) or, from a
+# worktree under wt/, two levels up
+SHARED=${KILN_SHARED:-}
+if [ -z "$SHARED" ]; then
+    SHARED=../shared
+    [ -d "$SHARED/bench" ] || [ ! -d ../../shared/bench ] || SHARED=../../shared
+fi
 BUILD=build/release
+PY=/usr/bin/python3
 # FLOP per epoch of the article's network (48,000 trained + 12,000 evaluated
-# images): forward 5,674,240 FLOP/image, training 3x forward minus conv1's
-# input gradient = 16,633,344 FLOP/image.
+# images), direct-convolution count: forward 5,674,240 FLOP/image, training
+# 3x forward minus conv1's input gradient = 16,633,344 FLOP/image.
 EPOCH_FLOP=866498560000
 
+# peak: the best of kiln's probe (tests/bench_peak.c, chains sized to the
+# register file) and the shared one ($SHARED/bench/peak_fma.c; on AVX2 its
+# sixteen chains spill three to the stack and it reads low)
+cc -O2 -march=native -fopenmp tests/bench_peak.c -o $BUILD/bench_peak
+have_shared_probe=0
+if [ -f "$SHARED/bench/peak_fma.c" ] && cc -O2 -march=native -fopenmp "$SHARED/bench/peak_fma.c" -o $BUILD/peak_fma; then
+    have_shared_probe=1
+fi
+: > $BUILD/bench-peak.txt
+probe() {
+    echo "== FMA peak, $THREADS threads ($1)"
+    OMP_NUM_THREADS=$THREADS $BUILD/bench_peak | sed 's/^/bench_peak: /' | tee -a $BUILD/bench-peak.txt
+    if [ $have_shared_probe = 1 ]; then
+        OMP_NUM_THREADS=$THREADS $BUILD/peak_fma | sed 's/^/peak_fma:   /' | tee -a $BUILD/bench-peak.txt
+    fi
+}
+probe before
+
+# run NAME COMMAND...: time it, keep its output and peak RSS
+run() {
+    name=$1; shift
+    /usr/bin/time -f 'peak_rss_kb %M' -o $BUILD/bench-$name.time "$@" | tee $BUILD/bench-$name.txt
+}
+
 echo "== kiln: the article's baseline, $EPOCHS epoch(s), batch 250, $THREADS threads"
-/usr/bin/time -f 'peak_rss_kb %M' -o $BUILD/bench-time.txt \
-    bin/kiln train epochs=$EPOCHS threads=$THREADS test_limit=1000 --data "$DATA" | tee $BUILD/bench-kiln.txt
-kiln_s=$(grep '^epoch' $BUILD/bench-kiln.txt | sed 's/.*(\([0-9.]*\) s)/\1/' | sort -n | head -1)
-rss_kb=$(sed -n 's/peak_rss_kb //p' $BUILD/bench-time.txt)
+run kiln bin/kiln train epochs=$EPOCHS threads=$THREADS test_limit=1000 --data "$DATA"
 
-torch_s=""
-if [ -f "$SHARED/bench/peer_pytorch.py" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    echo "== PyTorch peer ($SHARED/bench/peer_pytorch.py), 1 epoch, $THREADS threads"
-    /usr/bin/python3 "$SHARED/bench/peer_pytorch.py" "$DATA" 1 "$THREADS" | tee $BUILD/bench-torch.txt
-    torch_s=$(sed -n 's/^epoch 1: \([0-9.]*\) s.*/\1/p' $BUILD/bench-torch.txt)
+torch_ok=0
+if [ -f "$SHARED/bench/peer_pytorch.py" ] && $PY -c 'import torch' 2>/dev/null; then
+    torch_ok=1
+    echo "== PyTorch peer, oneDNN-tuned ($SHARED/bench/peer_pytorch_onednn.py), 1 epoch, $THREADS threads"
+    run onednn $PY "$SHARED/bench/peer_pytorch_onednn.py" "$DATA" 1 "$THREADS"
+    echo "== PyTorch peer, plain ($SHARED/bench/peer_pytorch.py), 1 epoch, $THREADS threads"
+    run torch $PY "$SHARED/bench/peer_pytorch.py" "$DATA" 1 "$THREADS"
 else
-    echo "== PyTorch peer skipped (needs $SHARED/bench/peer_pytorch.py and python3-torch)"
+    echo "== PyTorch peers skipped (need $SHARED/bench/ and Debian's python3-torch: sh src/scripts/deps.sh bench)"
 fi
-
-peak=""
-if [ -f "$SHARED/bench/peak_fma.c" ]; then
-    cc -O2 -march=native -fopenmp "$SHARED/bench/peak_fma.c" -o $BUILD/peak_fma
-    peak=$(OMP_NUM_THREADS=$THREADS $BUILD/peak_fma | sed -n 's/.*  \([0-9.]*\) GFLOP\/s.*/\1/p')
-fi
+probe after
 
 plot=""
 if [ -f tests/bench_plot.c ]; then
@@ -49,13 +78,27 @@ if bin/kiln build --help >/dev/null 2>&1 && [ -d out/cache ]; then
     fi
 fi
 
+epoch_s() { sed -n 's/^epoch [0-9/]*: .*(\([0-9.]*\) s)$/\1/p; s/^epoch [0-9]*: \([0-9.]*\) s .*/\1/p' "$1" | sort -n | head -1; }
+rss_mb() { awk '/peak_rss_kb/ { printf "%.0f", $2 / 1024 }' "$1"; }
+kiln_s=$(epoch_s $BUILD/bench-kiln.txt)
+peak=$(sed -n 's/^[a-z_]*: *\([0-9.]*\) GFLOP\/s.*/\1/p; s/^peak_fma: .*  \([0-9.]*\) GFLOP\/s.*/\1/p' $BUILD/bench-peak.txt | sort -n | tail -1)
+onednn_s=""; torch_s=""
+if [ $torch_ok = 1 ]; then
+    onednn_s=$(epoch_s $BUILD/bench-onednn.txt); torch_s=$(epoch_s $BUILD/bench-torch.txt)
+fi
+
 echo
-echo "== summary"
-awk -v s="$kiln_s" -v f=$EPOCH_FLOP -v t="$torch_s" -v p="$peak" -v r="$rss_kb" -v th="$THREADS" 'BEGIN {
-    printf "kiln:     %.2f s/epoch, %.0f images/s, %.1f GFLOP/s, peak RSS %.0f MB (%d threads)\n", s, 60000 / s, f / s / 1e9, r / 1024, th
-    if (t != "") printf "PyTorch:  %.2f s/epoch  -> kiln is %.2fx faster\n", t, t / s
-    if (p != "") printf "FMA peak: %.1f GFLOP/s -> kiln runs at %.0f%% of peak\n", p, 100 * f / s / 1e9 / p
+echo "== summary ($THREADS threads, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(grep -o -m1 'avx512f' /proc/cpuinfo || echo avx2))"
+awk -v s="$kiln_s" -v f=$EPOCH_FLOP -v p="$peak" -v r="$(rss_mb $BUILD/bench-kiln.time)" 'BEGIN {
+    printf "FMA peak:        %7.1f GFLOP/s (best probe reading of this run)\n", p
+    printf "kiln:            %7.2f s/epoch  %6.1f GFLOP/s  %4.1f%% of peak  peak RSS %s MB\n", s, f / s / 1e9, 100 * f / s / 1e9 / p, r
 }'
+if [ $torch_ok = 1 ]; then
+    awk -v s="$kiln_s" -v f=$EPOCH_FLOP -v p="$peak" -v name="PyTorch oneDNN:" -v t="$onednn_s" -v r="$(rss_mb $BUILD/bench-onednn.time)" 'BEGIN {
+        printf "%-16s %7.2f s/epoch  %6.1f GFLOP/s  %4.1f%% of peak  peak RSS %s MB  -> kiln %.2fx faster\n", name, t, f / t / 1e9, 100 * f / t / 1e9 / p, r, t / s }'
+    awk -v s="$kiln_s" -v f=$EPOCH_FLOP -v p="$peak" -v name="PyTorch plain:" -v t="$torch_s" -v r="$(rss_mb $BUILD/bench-torch.time)" 'BEGIN {
+        printf "%-16s %7.2f s/epoch  %6.1f GFLOP/s  %4.1f%% of peak  peak RSS %s MB  -> kiln %.2fx faster\n", name, t, f / t / 1e9, 100 * f / t / 1e9 / p, r, t / s }'
+fi
 [ -n "$plot" ] && echo "$plot"
 [ -n "$report" ] && printf 'report:   cached build (kiln build --no-run) %.3f s\n' "$report"
 exit 0

@@ -555,6 +555,127 @@ START_TEST(test_concurrent_builds)
 }
 END_TEST
 
+/* ---- the scheduler: idle cores go to the runs still training ---------------------------- */
+
+START_TEST(test_thread_share)
+{
+    /* 2 cores, 2 runs: one each; 1 run left: both */
+    ck_assert_int_eq(kr_thread_share(2, 2, 0), 1);
+    ck_assert_int_eq(kr_thread_share(2, 2, 1), 1);
+    ck_assert_int_eq(kr_thread_share(2, 1, 0), 2);
+    /* 16 cores over 3 runs: 6 + 5 + 5, every core used */
+    ck_assert_int_eq(kr_thread_share(16, 3, 0), 6);
+    ck_assert_int_eq(kr_thread_share(16, 3, 1), 5);
+    ck_assert_int_eq(kr_thread_share(16, 3, 2), 5);
+    /* more runs than cores: never 0 */
+    ck_assert_int_eq(kr_thread_share(2, 5, 4), 1);
+    ck_assert_int_eq(kr_thread_share(0, 0, 0), 1);
+}
+END_TEST
+
+/* The provenance "threads" of the entry of run `id` in cache and its result
+ * without the wall times, as compact JSON text (0 when absent). */
+static int entry_of(const char *cache, const char *id, char *threads, size_t nt, char *check, size_t nc)
+{
+    DIR *dp = opendir(cache);
+    ck_assert_ptr_nonnull(dp);
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(dp))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json")) continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", cache, e->d_name);
+        json_t *root = json_load_file(p, 0, NULL);
+        if (!root) continue;
+        const char *rid = json_string_value(json_object_get(root, "id"));
+        if (rid && !strcmp(rid, id)) {
+            const char *t = json_string_value(json_object_get(json_object_get(root, "provenance"), "threads"));
+            json_t *res = json_object_get(root, "result");
+            json_object_del(res, "seconds");
+            json_object_del(json_object_get(res, "epochs"), "seconds");
+            char *c = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+            snprintf(threads, nt, "%s", t ? t : "");
+            ck_assert_ptr_nonnull(c);
+            ck_assert_uint_lt(strlen(c), nc);
+            snprintf(check, nc, "%s", c);
+            free(c);
+            found = 1;
+        }
+        json_decref(root);
+    }
+    closedir(dp);
+    return found;
+}
+
+START_TEST(test_idle_cores_go_to_running_runs)
+{
+    /* a long run and a short one, two at a time on two cores: when the
+     * short one ends, the long one trains on with both cores (its entry says
+     * "1-2"), and its result is bit for bit the one a build of one run at a
+     * time on two threads stores */
+    char dir[64], content[128], out[128], cache[160], out1[128], cache1[160];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    snprintf(out1, sizeof out1, "%s/out1", dir);
+    snprintf(cache1, sizeof cache1, "%s/cache", out1);
+    ck_assert_int_eq(mkdir(content, 0777), 0);
+    write_text(content, "index.md", "# Two runs\n\nA long one and a short one.\n");
+    write_text(content, "01-runs.md",
+               "# The runs\n\n"
+               "```{experiment} long\ntrain_limit = 1500\ntest_limit = 100\nepochs = 2\nbatch_size = 50\n```\n\n"
+               "```{experiment} tiny\ntrain_limit = 150\ntest_limit = 50\nepochs = 1\nbatch_size = 50\n```\n\n"
+               "```{table} both\nruns = long, tiny\ncolumns = test_loss\n```\n");
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    o.out_dir = out;
+    o.quiet = 0;
+    o.jobs = 2;
+    o.threads = 2;
+    char *logtext = NULL;
+    size_t loglen = 0;
+    o.log = open_memstream(&logtext, &loglen);
+    kiln_build_stats st;
+    kiln_diag d = {0};
+    int rc = kiln_report_build(&o, &st, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    fclose(o.log);
+    ck_assert_int_eq(st.runs_trained, 2);
+    ck_assert_msg(strstr(logtext, "2 at a time, 1 thread each, more once fewer runs remain than cores"), "%s", logtext);
+    /* the run that ended last had the other's core for its last part */
+    const char *dl = strstr(logtext, "kiln: long done"), *dt = strstr(logtext, "kiln: tiny done");
+    ck_assert_ptr_nonnull(dl);
+    ck_assert_ptr_nonnull(dt);
+    const char *last = dl > dt ? "long" : "tiny";
+    char threads[32], threads1[32];
+    static char check[1 << 16], check1[1 << 16];
+    ck_assert(entry_of(cache, last, threads, sizeof threads, check, sizeof check));
+    ck_assert_str_eq(threads, "1-2");
+    free(logtext);
+
+    /* one run at a time on 2 threads: the same results */
+    kiln_build_opts o1 = quiet_opts();
+    o1.content_dir = content;
+    o1.out_dir = out1;
+    o1.jobs = 1;
+    o1.threads = 2;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o1, &st, &d), 0);
+    kiln_diag_free(&d);
+    const char *ids[] = {"long", "tiny"};
+    for (int i = 0; i < 2; i++) {
+        ck_assert(entry_of(cache, ids[i], threads, sizeof threads, check, sizeof check));
+        ck_assert(entry_of(cache1, ids[i], threads1, sizeof threads1, check1, sizeof check1));
+        ck_assert_str_eq(threads1, "2");
+        ck_assert_msg(strstr(check, "\"steps\""), "%s", check);
+        ck_assert_msg(!strcmp(check, check1), "%s: the result with -j2 differs from the one with -j1", ids[i]);
+    }
+}
+END_TEST
+
 /* ---- atomic output ----------------------------------------------------------------------- */
 
 START_TEST(test_failed_build_keeps_output)
@@ -1038,7 +1159,7 @@ START_TEST(test_values_in_titles_and_labels)
     snprintf(md, sizeof md, fig, "title = Acc {{zed.test_accuracy}}");
     expect_error(md, "ch.md:7: {{zed.test_accuracy}}: unknown run 'zed'", "declared runs: a");
     snprintf(md, sizeof md, fig, "title = Acc {{a.test_acc:.2%}}");
-    expect_error(md, "ch.md:7: {{a.test_acc:.2%}}: unknown metric 'test_acc' of run 'a'; accepted:", "test_accuracy");
+    expect_error(md, "ch.md:7: {{a.test_acc:.2%}}: unknown metric 'test_acc' of run 'a' (did you mean 'test_accuracy'?); accepted:", "test_loss");
     snprintf(md, sizeof md, fig, "series = loss\nlabels = run {{a.learning_rate:.2q}}");
     expect_error(md, "ch.md:8:", "unknown format '.2q'");
     snprintf(md, sizeof md, fig, "labels = run {{nope.id}}");
@@ -1556,6 +1677,7 @@ static Suite *suite(void)
     Suite *s = suite_create("report");
     TCase *p = tcase_create("parse");
     tcase_add_test(p, test_parse_model);
+    tcase_add_test(p, test_thread_share);
     tcase_add_test(p, test_err_unknown_directive);
     tcase_add_test(p, test_err_unknown_key);
     tcase_add_test(p, test_err_malformed_key);
@@ -1587,6 +1709,10 @@ static Suite *suite(void)
     tcase_add_test(c, test_values_from_runs);
     tcase_add_test(c, test_groups_and_summary_rows);
     tcase_add_test(c, test_smoke_build_of_content);
+    TCase *j = tcase_create("sched");
+    tcase_set_timeout(j, 600);
+    tcase_add_test(j, test_idle_cores_go_to_running_runs);
+    suite_add_tcase(s, j);
     tcase_add_test(c, test_article_numbers_from_committed_cache);
     suite_add_tcase(s, c);
     return s;

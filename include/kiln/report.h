@@ -59,6 +59,10 @@ typedef struct kiln_diag {
     size_t len, cap;
     int n_errors, n_warnings;
     int worst;      /* KILN_REPORT_OK / EFAIL / EINPUT */
+    /* private: where each message starts and what it is about, so the
+     * loader can list a document's messages in file and line order */
+    struct kiln_diag_msg *msgs;
+    int n_msgs, cap_msgs;
 } kiln_diag;
 
 void kiln_diag_free(kiln_diag *d);
@@ -359,6 +363,30 @@ int kiln_group_value(const kiln_directive *g, const char *name, double *v, const
 /* Format a number: "" / ".3f" / ".2e" / ".4g" / ".1%" / "d" / "sci" (x10^n
  * in text). Returns 0, or -1 for a format it does not know. */
 int kiln_format_value(double v, const char *fmt, char *buf, size_t n);
+/* The shortest "%.Ng" spelling (N = 1..17) that reads back as exactly v:
+ * 0.921, not 0.92100000000000004; a whole number below 1e15 in full (250,
+ * not 2.5e+02); "nan", "inf", "-inf" for the others.
+ * Every number shown to a user goes through it. Returns buf. */
+const char *kiln_shortest(double v, char *buf, size_t n);
+
+/* "did you mean ...?" (src/report/suggest.c). kiln_suggest writes to buf the
+ * name in names (words of letters, digits and _ - . %, separated by anything
+ * else) nearest to word by edit distance (an insertion, deletion, change or
+ * swap of two neighbours counts 1; case ignored), when it is near enough to
+ * be a slip: at most 1 edit for words up to 4 characters, 2 up to 8, else 3,
+ * and fewer than the word's length; failing that the one name word begins.
+ * Returns 1, or 0 when no name is near or word itself is accepted.
+ * kiln_did_you_mean writes " (did you mean 'NAME'?)" or "" and returns buf. */
+int kiln_suggest(const char *word, const char *names, char *buf, size_t n);
+const char *kiln_did_you_mean(const char *word, const char *names, char *buf, size_t n);
+/* Every accepted value of a trainer key that takes a name (optimizer,
+ * schedule, ...), space-separated, in full. 0, or -1 for another key. */
+int kiln_key_choices(const char *key, char *buf, size_t n);
+/* kiln_config_set / kiln_config_set_kv, whose message for an unknown key or
+ * name also says which accepted one is nearest. */
+int kiln_config_set_hinted(kiln_config *c, const char *key, const char *value, char *err, size_t n);
+int kiln_config_set_kv_hinted(kiln_config *c, const char *kv, char *err, size_t n);
+
 /* The smoke shrink applied to a config (train_limit 2000, test_limit 500,
  * epochs at most 2, lr-find at most 40 steps). */
 void kiln_smoke_shrink(kiln_config *c);

@@ -8,29 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(FILE *f)
-{
-    fprintf(f,
-            "usage: kiln diff [OLD] [NEW] [options]\n"
-            "  OLD, NEW         a manifest file, a cache folder (its manifest/build.json) or a git\n"
-            "                   revision (its CACHE/manifest/build.json and entries, via git show);\n"
-            "                   default OLD = HEAD (the last committed build), NEW = the working\n"
-            "                   tree's CACHE/manifest/build.json\n"
-            "  --cache DIR      the working tree's cache (default out/cache; out/smoke/cache with --smoke)\n"
-            "  --smoke          compare smoke builds: --cache out/smoke/cache, page in out/smoke/\n"
-            "  --acc-tol X      'within noise' allows |d test accuracy| <= X (default %g)\n"
-            "  --loss-tol X     ... and |d test loss| <= X * |old test loss| (default %g)\n"
-            "  --html FILE      the page with overlay plots (default out/diff.html; images in\n"
-            "                   a folder diff/ beside it); --no-html for none\n"
-            "  --json FILE      the comparison as JSON ('-' = stdout)\n"
-            "  --epochs         also list every epoch of the runs that moved\n"
-            "  -q, --quiet      no table\n"
-            "exit status: 0 nothing changed beyond the tolerances, 1 something did (a run changed,\n"
-            "was added or removed), 2 bad input (missing or damaged manifest, a revision without\n"
-            "one, builds from different data) or an output that could not be written\n",
-            KILN_DIFF_ACC_TOL, KILN_DIFF_LOSS_TOL);
-    return f == stderr ? 2 : 0;
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET };
+static const kiln_opt OPTS[] = {
+    {"cache", 0, "DIR", "the working tree's cache (default out/cache; out/smoke/cache with --smoke)", O_CACHE},
+    {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page in out/smoke/", O_SMOKE},
+    {"acc-tol", 0, "X", "'within noise' allows |d test accuracy| <= X (default " STR(KILN_DIFF_ACC_TOL) ")", O_ACC_TOL},
+    {"loss-tol", 0, "X", "... and |d test loss| <= X * |old test loss| (default " STR(KILN_DIFF_LOSS_TOL) ")", O_LOSS_TOL},
+    {"html", 0, "FILE", "the page with overlay plots (default out/diff.html; images in\n"
+                        "a folder diff/ beside it)", O_HTML},
+    {"no-html", 0, NULL, "no page", O_NO_HTML},
+    {"json", 0, "FILE", "the comparison as JSON ('-' = stdout)", O_JSON},
+    {"epochs", 0, NULL, "also list every epoch of the runs that moved", O_EPOCHS},
+    {"quiet", 'q', NULL, "no table", O_QUIET},
+    {NULL, 0, NULL, NULL, 0},
+};
+static const kiln_cmd CMD = {
+    "diff", "[OLD] [NEW] [options]",
+    "Compare two builds' results run by run. OLD and NEW: a manifest file, a cache\n"
+    "folder (its manifest/build.json) or a git revision (its CACHE/manifest/build.json\n"
+    "and entries, via git show); default OLD = HEAD (the last committed build), NEW =\n"
+    "the working tree's CACHE/manifest/build.json.",
+    OPTS,
+    "exit status: 0 nothing changed beyond the tolerances, 1 something did (a run changed,\n"
+    "was added or removed), 2 bad input (missing or damaged manifest, a revision without\n"
+    "one, builds from different data) or an output that could not be written\n"};
 
 static int parse_tol(const char *opt, const char *v, double *out)
 {
@@ -51,26 +55,26 @@ int kiln_cmd_diff(int argc, char **argv)
     o.table = stdout;
     const char *src[2] = {NULL, NULL}, *html = NULL, *cache = NULL;
     int n_src = 0, no_html = 0, smoke = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "--cache") || !strcmp(a, "--acc-tol") || !strcmp(a, "--loss-tol") || !strcmp(a, "--html") ||
-                    !strcmp(a, "--json");
-        if (takes && !v) { fprintf(stderr, "kiln diff: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        else if (!strcmp(a, "--cache")) cache = v;
-        else if (!strcmp(a, "--acc-tol")) { if (parse_tol(a, v, &o.acc_tol)) return 2; }
-        else if (!strcmp(a, "--loss-tol")) { if (parse_tol(a, v, &o.loss_tol)) return 2; }
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--json")) o.json_path = v;
-        else if (!strcmp(a, "--no-html")) no_html = 1;
-        else if (!strcmp(a, "--smoke")) smoke = 1;
-        else if (!strcmp(a, "--epochs")) o.epochs = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o.table = NULL;
-        else if (a[0] == '-' && a[1]) { fprintf(stderr, "kiln diff: unknown option '%s'\n", a); return usage(stderr); }
-        else if (n_src < 2) src[n_src++] = a;
-        else { fprintf(stderr, "kiln diff: at most two builds to compare, got a third: '%s'\n", a); return usage(stderr); }
-        if (takes) i++;
+    kiln_args a;
+    kiln_args_init(&a, &CMD, argc, argv);
+    const char *v;
+    for (int id; (id = kiln_args_next(&a, &v)) != KILN_ARG_END;) {
+        switch (id) {
+        case O_CACHE: cache = v; break;
+        case O_ACC_TOL: if (parse_tol("--acc-tol", v, &o.acc_tol)) return 2; break;
+        case O_LOSS_TOL: if (parse_tol("--loss-tol", v, &o.loss_tol)) return 2; break;
+        case O_HTML: html = v; break;
+        case O_JSON: o.json_path = v; break;
+        case O_NO_HTML: no_html = 1; break;
+        case O_SMOKE: smoke = 1; break;
+        case O_EPOCHS: o.epochs = 1; break;
+        case O_QUIET: o.table = NULL; break;
+        case KILN_ARG_OPERAND:
+            if (n_src < 2) { src[n_src++] = v; break; }
+            fprintf(stderr, "kiln diff: at most two builds to compare, got a third: '%s'\n", v);
+            return kiln_cli_usage(&CMD, stderr);
+        default: return KILN_ARG_EXIT(id);
+        }
     }
     o.cache_dir = cache ? cache : smoke ? "out/smoke/cache" : "out/cache";
     o.html_path = no_html ? NULL : html ? html : smoke ? "out/smoke/diff.html" : "out/diff.html";

@@ -4,6 +4,7 @@
  * optimizer, from the initial weights of `seed`. Besides every trainer key it
  * takes its own: start_lr (1e-7), end_lr (10), lr_epochs (1) or lr_steps,
  * sma (20). Prints the suggested rates, the steps taken and the wall time. */
+#include "kiln/report.h"
 #include "kiln/train.h"
 #include "cli/cli.h"
 
@@ -15,6 +16,20 @@
 #include <unistd.h>
 
 static const char OWN_KEYS[] = "start_lr end_lr lr_epochs lr_steps sma";
+
+enum { O_JSON, O_DATA };
+static const kiln_opt OPTS[] = {
+    {"json", 0, "FILE", "write every step's rate and loss and the suggestions as JSON", O_JSON},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA_DIR, else out/data)", O_DATA},
+    {NULL, 0, NULL, NULL, 0},
+};
+static const kiln_cmd CMD = {
+    "lr-find", "key=value ... [options]",
+    "The learning-rate range test: one step per batch with the rate rising from\n"
+    "start_lr to end_lr, from the initial weights of `seed`. Takes every trainer key\n"
+    "(kiln keys) and its own: start_lr (1e-7), end_lr (10), lr_epochs (1) or lr_steps,\n"
+    "sma (20). Prints the suggested rates, the steps taken and the wall time.",
+    OPTS, "example: kiln lr-find optimizer=sgd lr_epochs=1\n"};
 
 static int parse_pos_double(const char *v, double *out)
 {
@@ -46,7 +61,8 @@ static void on_step(void *ud, int epoch, int step, int steps, double loss)
 {
     (void)ud;
     if (step % 8) return;
-    fprintf(stderr, "\rlr-find: epoch %d step %d/%d loss %.4f   ", epoch + 1, step + 1, steps, loss);
+    fprintf(stderr, "\r\033[Klr-find: epoch %d step %d/%d", epoch + 1, step + 1, steps);
+    if (isfinite(loss)) fprintf(stderr, " loss %.4f", loss);
     fflush(stderr);
 }
 
@@ -59,14 +75,13 @@ int kiln_cmd_lr_find(int argc, char **argv)
     const char *json = NULL, *dir = NULL;
     int have_epochs = 0, have_steps = 0;
     char err[4096];
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json") || !strcmp(a, "--data")) {
-            if (i + 1 >= argc) { fprintf(stderr, "kiln lr-find: %s needs a value\n", a); return 2; }
-            if (a[2] == 'j') json = argv[++i];
-            else dir = argv[++i];
-            continue;
-        }
+    kiln_args args;
+    kiln_args_init(&args, &CMD, argc, argv);
+    const char *a;
+    for (int id; (id = kiln_args_next(&args, &a)) != KILN_ARG_END;) {
+        if (id == O_JSON) { json = a; continue; }
+        if (id == O_DATA) { dir = a; continue; }
+        if (id != KILN_ARG_OPERAND) return KILN_ARG_EXIT(id);
         const char *eq = strchr(a, '=');
         if (!eq || eq == a) {
             fprintf(stderr, "kiln lr-find: '%s' is not key=value (or --json FILE, --data DIR)\n", a);
@@ -94,10 +109,18 @@ int kiln_cmd_lr_find(int argc, char **argv)
             long x;
             if (parse_pos_long(v, &x) || x > 100000) return bad(key, v, "an integer 1..100000");
             o.sma = (int)x;
-        } else if (kiln_config_set_kv(&c, a, err, sizeof err)) {
-            if (!strncmp(err, "unknown key", 11))
-                fprintf(stderr, "kiln lr-find: %s; and lr-find's own: %s\n", err, OWN_KEYS);
-            else
+        } else if (kiln_config_set_hinted(&c, key, v, err, sizeof err)) {
+            if (!strncmp(err, "unknown key", 11)) {
+                /* the nearest of every key lr-find takes, its own included */
+                int nk;
+                const kiln_key_info *ki = kiln_config_keys(&nk);
+                char names[4096], hint[160];
+                size_t len = (size_t)snprintf(names, sizeof names, "%s", OWN_KEYS);
+                for (int j = 0; j < nk && len + 40 < sizeof names; j++)
+                    len += (size_t)snprintf(names + len, sizeof names - len, " %s", ki[j].name);
+                fprintf(stderr, "kiln lr-find: unknown key '%s'%s; accepted: lr-find's own %s, and the trainer's keys (kiln keys)\n",
+                        key, kiln_did_you_mean(key, names, hint, sizeof hint), OWN_KEYS);
+            } else
                 fprintf(stderr, "kiln lr-find: %s\n", err);
             return 2;
         }

@@ -152,7 +152,7 @@ static const char *cpu_name(char *buf, size_t n)
     return buf;
 }
 
-int kc_store(const char *dir, kiln_run *r, char *err, size_t n)
+int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_t n)
 {
     json_t *result;
     if (r->kind == KILN_RUN_TRAIN) {
@@ -175,12 +175,11 @@ int kc_store(const char *dir, kiln_run *r, char *err, size_t n)
     if (!result) { snprintf(err, n, "cannot serialise the result of %s", r->id); return -1; }
     char sum[17];
     check_of(result, sum);
-    char cpu[256], date[64], threads[32];
+    char cpu[256], date[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(threads, sizeof threads, "%d", r->config.threads);
     json_t *prov = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kiln", kiln_version(), "trainer",
                              kiln_trainer_fingerprint(), "data", r->data_digest, "compiler", "cc " __VERSION__,
                              "cpu", cpu_name(cpu, sizeof cpu), "date", date, "threads", threads);

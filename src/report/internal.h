@@ -39,6 +39,10 @@ void kd_error(kiln_diag *d, int code, const char *file, int line, const char *fm
     __attribute__((format(printf, 5, 6)));
 void kd_warn(kiln_diag *d, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Put the messages from number first on in file and line order: files in the
+ * order given (messages naming no file, or another, first), each file's by
+ * line, equal places in the order they were added. */
+void kd_sort(kiln_diag *d, int first, const char *const *files, int n_files);
 
 /* ---- files ----------------------------------------------------------------- */
 char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended */
@@ -64,7 +68,13 @@ kiln_directive *kr_find_target(const kiln_doc *doc, const char *kind, const char
 /* Cache: look up / store one run. dir is the cache folder. */
 typedef enum { KC_MISS, KC_HIT, KC_CORRUPT } kc_status;
 kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n);
-int kc_store(const char *dir, kiln_run *r, char *err, size_t n);
+/* threads: the trainer threads the run used, "N" or "MIN-MAX" when the
+ * scheduler changed them as other runs ended (provenance only). */
+int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_t n);
+/* The threads the run of rank `rank` (0-based, among n_active runs in
+ * progress) gets of `cores`: an equal share, the remainder to the lowest
+ * ranks, at least 1. */
+int kr_thread_share(int cores, int n_active, int rank);
 /* The data digest: from the stamp file when the data files are unchanged,
  * else loading them. *loaded is set when train/test were loaded. */
 int kc_data_digest(const char *data_dir, char out[65], kiln_dataset *train,
@@ -74,6 +84,12 @@ int kc_lock(const char *dir, FILE *log, int quiet);
 void kc_unlock(int fd);
 
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
+/* Every name kiln_run_value accepts, space-separated, appended to b. */
+void kr_metric_words(sbuf *b);
+/* " (did you mean 'NAME'?)" for a number format: the format with a missing
+ * '.' added or a leading '%' dropped when that is one, else the nearest of
+ * d, sci, repr, %; "" when none is near. Returns buf. */
+const char *kr_format_hint(const char *fmt, char *buf, size_t n);
 
 /* Figures */
 /* The colour of run i (its index in fig->runs) in figure fig, as

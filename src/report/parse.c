@@ -145,7 +145,30 @@ typedef struct loader {
     /* heading anchors of the current page */
     const char **anchors;
     int n_anchors, cap_anchors;
+    int first_msg;        /* d->n_msgs when loading began */
 } loader;
+
+/* " (did you mean 'NAME'?)" for word among names, or "" (arena text) */
+static const char *hint(loader *L, const char *word, const char *names)
+{
+    char buf[160];
+    return ka_strdup(L->a, kiln_did_you_mean(word, names, buf, sizeof buf));
+}
+
+static const char *list_hint(loader *L, const char *word, const char *const *list)
+{
+    sbuf b = {0};
+    join_list(&b, list);
+    const char *h = hint(L, word, b.s ? b.s : "");
+    sb_free(&b);
+    return h;
+}
+
+static const char *format_hint(loader *L, const char *fmt)
+{
+    char buf[160];
+    return ka_strdup(L->a, kr_format_hint(fmt, buf, sizeof buf));
+}
 
 static void push_dir(loader *L, kiln_directive *x)
 {
@@ -208,7 +231,8 @@ static kiln_inline *parse_reference(loader *L, const char *inner, size_t n, int 
         const char *id = colon + 1;
         if (strcmp(kind, "fig") && strcmp(kind, "figure") && strcmp(kind, "table")) {
             kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
-                     "reference '{{%s}}': unknown kind '%s'; accepted: {{fig:ID}}, {{table:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind);
+                     "reference '{{%s}}': unknown kind '%s'%s; accepted: {{fig:ID}}, {{table:ID}}, {{RUN.METRIC[:FORMAT]}}", s, kind,
+                     hint(L, kind, "fig table"));
             return NULL;
         }
         kiln_inline *in = new_inline(L, KILN_IN_REF, line);
@@ -498,6 +522,15 @@ static void check_keys(loader *L, kiln_directive *x)
     case KILN_DIR_CONFIG: own = CONFIG_KEYS; break;
     case KILN_DIR_GROUP: own = GROUP_KEYS; break;
     }
+    /* the names a misspelt key is compared with */
+    sbuf names = {0};
+    join_list(&names, own);
+    if (trainer) {
+        int n_keys;
+        const kiln_key_info *ki = kiln_config_keys(&n_keys);
+        for (int j = 0; j < n_keys; j++)
+            if (!in_list(FORBIDDEN_TRAINER_KEYS, ki[j].name)) { sb_addc(&names, ' '); sb_add(&names, ki[j].name); }
+    }
     for (int i = 0; i < x->n_kv; i++) {
         const char *k = x->kv[i].key;
         if (in_list(own, k)) continue;
@@ -517,14 +550,15 @@ static void check_keys(loader *L, kiln_directive *x)
                          x->id, k, x->kv[i].value);
             else if (!known)
                 kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line,
-                         "{%s} %s: unknown key '%s' (see kiln keys for the trainer's keys)", x->name, x->id, k);
+                         "{%s} %s: unknown key '%s'%s (see kiln keys for the trainer's keys)", x->name, x->id, k,
+                         hint(L, k, names.s));
             continue;
         }
         if (trainer) {
             kiln_config probe;
             kiln_config_init(&probe);
             char err[4096];
-            if (kiln_config_set(&probe, k, x->kv[i].value, err, sizeof err) == 0) continue;
+            if (kiln_config_set_hinted(&probe, k, x->kv[i].value, err, sizeof err) == 0) continue;
             /* is it the key or the value? */
             int n_keys;
             const kiln_key_info *ki = kiln_config_keys(&n_keys);
@@ -542,17 +576,18 @@ static void check_keys(loader *L, kiln_directive *x)
                 if (j) sb_add(&b, ", ");
                 sb_add(&b, ki[j].name);
             }
-            kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line, "{%s} %s: unknown key '%s'; accepted: %s",
-                     x->name, x->id, k, b.s);
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line, "{%s} %s: unknown key '%s'%s; accepted: %s",
+                     x->name, x->id, k, hint(L, k, names.s), b.s);
             sb_free(&b);
             continue;
         }
         sbuf b = {0};
         join_list(&b, own);
-        kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line, "{%s}: unknown key '%s'; accepted: %s", x->name, k,
-                 b.len ? b.s : "(none: this directive takes no keys)");
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, x->kv[i].line, "{%s}: unknown key '%s'%s; accepted: %s", x->name, k,
+                 hint(L, k, names.s ? names.s : ""), b.len ? b.s : "(none: this directive takes no keys)");
         sb_free(&b);
     }
+    sb_free(&names);
 }
 
 static kiln_directive *parse_directive(loader *L, const char *info, const char *body, int line)
@@ -568,7 +603,8 @@ static kiln_directive *parse_directive(loader *L, const char *info, const char *
     for (int i = 0; i < N_DIRECTIVES; i++)
         if (!strcmp(name, DIRECTIVE_NAMES[i])) kind = i;
     if (kind < 0) {
-        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "unknown directive '{%s}'; accepted: %s", name, ACCEPTED_DIRECTIVES);
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "unknown directive '{%s}'%s; accepted: %s", name,
+                 hint(L, name, ACCEPTED_DIRECTIVES), ACCEPTED_DIRECTIVES);
         return NULL;
     }
     kiln_directive *x = ka_alloc(L->a, sizeof *x);
@@ -1015,7 +1051,8 @@ static int check_run_ref(loader *L, const char *file, int line, const char *what
     if (!r) {
         sbuf m = {0};
         list_runs(&m, L->doc);
-        kd_error(L->d, KILN_REPORT_EINPUT, file, line, "%s: unknown run '%s'; declared runs: %s", what, id, m.s);
+        kd_error(L->d, KILN_REPORT_EINPUT, file, line, "%s: unknown run '%s'%s; declared runs: %s", what, id,
+                 hint(L, id, m.s ? m.s : ""), m.s);
         sb_free(&m);
         return 1;
     }
@@ -1029,13 +1066,18 @@ static void check_metric(loader *L, const char *file, int line, const char *what
     double v;
     const char *s;
     int k = kiln_run_value(r, metric, &v, &s);
-    if (k < 0)
-        kd_error(L->d, KILN_REPORT_EINPUT, file, line, "%s: unknown metric '%s' of run '%s'; accepted: %s", what, metric,
-                 r->id, kiln_metric_names());
+    if (k < 0) {
+        sbuf m = {0};
+        kr_metric_words(&m);
+        kd_error(L->d, KILN_REPORT_EINPUT, file, line, "%s: unknown metric '%s' of run '%s'%s; accepted: %s", what, metric,
+                 r->id, hint(L, metric, m.s), kiln_metric_names());
+        sb_free(&m);
+    }
     char buf[64];
     if (fmt && *fmt && kiln_format_value(1.0, fmt, buf, sizeof buf) < 0)
         kd_error(L->d, KILN_REPORT_EINPUT, file, line,
-                 "%s: unknown format '%s'; accepted: .Nf, .Ne, .Ng, .N%% (percent), d, sci, repr (N = digits)", what, fmt);
+                 "%s: unknown format '%s'%s; accepted: .Nf, .Ne, .Ng, .N%% (percent), d, sci, repr (N = digits)", what, fmt,
+                 format_hint(L, fmt));
 }
 
 /* metrics that need a trained result (config keys and names do not) */
@@ -1197,7 +1239,8 @@ static void check_all(loader *L)
                 char buf[64];
                 if (f && kiln_format_value(1.0, f, buf, sizeof buf) < 0)
                     kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "format"),
-                             "%s: unknown format '%s'; accepted: .Nf, .Ne, .Ng, .N%%, d, sci, repr", what, f);
+                             "%s: unknown format '%s'%s; accepted: .Nf, .Ne, .Ng, .N%%, d, sci, repr", what, f,
+                             format_hint(L, f));
             }
             break;
         }
@@ -1250,7 +1293,8 @@ static void check_all(loader *L)
                 for (int j = 0; j < ns; j++)
                     if (!in_list(SUMMARY_ROWS, sv[j]))
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "summary"),
-                                 "%s: summary row '%s'; accepted: mean, sd (sample standard deviation), min, max", what, sv[j]);
+                                 "%s: summary row '%s'%s; accepted: mean, sd (sample standard deviation), min, max", what,
+                                 sv[j], list_hint(L, sv[j], SUMMARY_ROWS));
             }
             if (x->kind == KILN_DIR_TABLE) {
                 const char *cols = kv_get(x, "columns");
@@ -1284,7 +1328,8 @@ static void check_all(loader *L)
                     else if (!strcmp(kind, "sweep")) x->figure_kind = KILN_FIG_SWEEP;
                     else
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "kind"),
-                                 "%s: kind '%s' is not accepted; accepted: history, range, schedule, sweep", what, kind);
+                                 "%s: kind '%s' is not accepted%s; accepted: history, range, schedule, sweep", what, kind,
+                                 hint(L, kind, "history range schedule sweep"));
                 }
                 static const char *const sweep_keys[] = {"x", "y", "by"};
                 for (int j = 0; j < 3; j++) {
@@ -1306,7 +1351,8 @@ static void check_all(loader *L)
                     if (!strcmp(per, "step")) step = 1;
                     else if (strcmp(per, "epoch"))
                         kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "per"),
-                                 "%s: per '%s' is not accepted; accepted: epoch, step", what, per);
+                                 "%s: per '%s' is not accepted%s; accepted: epoch, step", what, per,
+                                 hint(L, per, "epoch step"));
                 }
                 const char *series = kv_get(x, "series");
                 if (series) {
@@ -1328,8 +1374,8 @@ static void check_all(loader *L)
                         static const char *const st[] = {"loss", "lr", NULL};
                         if (!in_list(step ? st : ep, sv[j]))
                             kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
-                                     "%s: series '%s' is not accepted per %s; accepted: %s", what, sv[j],
-                                     step ? "step" : "epoch",
+                                     "%s: series '%s' is not accepted per %s%s; accepted: %s", what, sv[j],
+                                     step ? "step" : "epoch", list_hint(L, sv[j], step ? st : ep),
                                      step ? "loss, lr" : "loss, val_loss, accuracy, val_accuracy, lr");
                     }
                 }
@@ -1440,6 +1486,15 @@ static kiln_doc *new_doc(const kiln_build_opts *o)
 static int finish(loader *L, kiln_doc **out)
 {
     check_all(L);
+    /* the messages in file and line order: index.md, then the chapters */
+    kiln_doc *doc = L->doc;
+    const char **files = malloc(sizeof *files * (size_t)(doc->n_chapters + 1));
+    if (!files) abort();
+    int nf = 0;
+    if (doc->index_file[0]) files[nf++] = doc->index_file;
+    for (int i = 0; i < doc->n_chapters; i++) files[nf++] = doc->chapters[i].file;
+    kd_sort(L->d, L->first_msg, files, nf);
+    free(files);
     free(L->dirs);
     free(L->refs);
     free(L->ref_files);
@@ -1473,6 +1528,7 @@ int kiln_doc_load_text(kiln_doc **out, const char *file, const char *markdown, c
     L.doc = new_doc(o);
     L.a = L.doc->arena;
     L.d = d;
+    L.first_msg = d->n_msgs;
     L.o = o;
     const char *slash = strrchr(file, '/');
     const char *name = slash ? slash + 1 : file;
@@ -1515,6 +1571,7 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
     L.doc = new_doc(o);
     L.a = L.doc->arena;
     L.d = d;
+    L.first_msg = d->n_msgs;
     L.o = o;
     kiln_doc *doc = L.doc;
     doc->chapters = ka_alloc(L.a, sizeof *doc->chapters * (size_t)(n ? n : 1));

@@ -25,6 +25,7 @@ static const char *const candidates[PF_COUNT][4] = {
     [PF_SANS_BI] = {"DejaVuSans-BoldOblique.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans.ttf"},
     [PF_MONO] = {"DejaVuSansMono.ttf", "DejaVuSans.ttf"},
     [PF_MONO_B] = {"DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSans.ttf"},
+    [PF_MATH] = {"DejaVuMathTeXGyre.ttf"},
 };
 
 typedef struct pf_font {
@@ -74,7 +75,8 @@ pf_set *pf_new(HPDF_Doc pdf, char *err, size_t n)
             if (access(p, R_OK) == 0) { f->path = strdup(p); break; }
         }
         if (!f->path) {
-            snprintf(err, n, "no font for the PDF: %s/%s is missing (Debian: fonts-dejavu-core)", dir, candidates[r][0]);
+            snprintf(err, n, "no font for the PDF: %s/%s is missing (Debian: %s)", dir, candidates[r][0],
+                     r == PF_MATH ? "fonts-dejavu-extra" : "fonts-dejavu-core");
             pf_free(s);
             return NULL;
         }

@@ -18,6 +18,7 @@
 #define KILN_REPORT_PDF_INTERNAL_H
 
 #include "report/internal.h"
+#include "kiln/math.h"
 
 #include <hpdf.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@ enum {
     PF_SERIF, PF_SERIF_B, PF_SERIF_I, PF_SERIF_BI,
     PF_SANS, PF_SANS_B, PF_SANS_I, PF_SANS_BI,
     PF_MONO, PF_MONO_B,
+    PF_MATH,            /* DejaVu Math TeX Gyre, for typeset math */
     PF_COUNT
 };
 /* style bits -> font: family (PF_SERIF / PF_SANS / PF_MONO) + bold + italic */
@@ -51,6 +53,10 @@ void pf_resolve(pf_set *s, int font, uint32_t cp, int *font_out, uint32_t *cp_ou
 /* The libharu font (loaded and embedded on first use), NULL on failure. */
 HPDF_Font pf_hpdf(pf_set *s, int font);
 const char *pf_path(const pf_set *s, int font);
+
+/* Draw a typeset formula with its baseline's left end at (x, y), in PDF
+ * coordinates (y up); pdf_math.c. */
+void pm_draw(HPDF_Page pg, pf_set *fonts, km_font *kf, const km_box *b, double x, double y, uint32_t color);
 
 /* UTF-8: decode one code point at *p (invalid bytes -> U+FFFD, one byte
  * consumed); encode one (BMP) code point, returns the byte count. */

@@ -1,23 +1,38 @@
 /* Running the experiments: cache lookups, then the misses trained through
- * the linked-in trainer, -j of them at a time, threads divided between them.
- * Each result is stored the moment its run ends, so an interrupted build
- * loses only the runs in progress. */
+ * the linked-in trainer, -j of them at a time, the cores divided between
+ * the runs in progress. The division is redone before every training step:
+ * when a run ends and fewer runs remain than cores, the idle cores go to the
+ * runs still training (a run's result does not depend on its thread count,
+ * so this changes only the wall time). Each result is stored the moment its
+ * run ends, so an interrupted build loses only the runs in progress. */
 #include "report/internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 typedef struct slot {
     kiln_run *run;
-    int epoch, epochs, step, steps;
+    int epoch, epochs, step, steps;  /* epoch: finished epochs; step: within the current one */
     double loss, t0;
+    int threads;          /* the run's current thread count */
+    int tmin, tmax;       /* the fewest and most it trained with */
 } slot;
+
+/* The whole build's progress, across both phases: one counter of the runs
+ * to compute and one ETA from the work done so far (examples seen). */
+typedef struct progress {
+    int done, total;            /* runs computed (or failed) / to compute */
+    double work_done, work_total; /* examples: finished runs, and all */
+    double t0;                  /* when the first run started */
+} progress;
 
 typedef struct pool {
     kiln_doc *doc;
@@ -26,14 +41,15 @@ typedef struct pool {
     const char *cache;
     const kiln_dataset *train, *test;
     kiln_run **todo;
-    int n_todo, next, done, failed;
-    int threads_each;
+    int n_todo, next, failed;
+    int cores;            /* trainer threads in all */
     pthread_mutex_t mu;
     slot *slots;
     int n_slots;
     FILE *log;
     int tty, quiet;
-    double last_draw, t_start;
+    double last_draw;
+    progress *pg;
 } pool;
 
 typedef struct worker_ctx {
@@ -41,44 +57,121 @@ typedef struct worker_ctx {
     int slot;
 } worker_ctx;
 
+/* The examples a run goes through (its epochs over the training split, or
+ * the range test's steps), the unit of the ETA. */
+static double run_work(const kiln_run *r, int n_examples)
+{
+    const kiln_config *c = &r->config;
+    double n = c->train_limit > 0 && c->train_limit < n_examples ? c->train_limit : n_examples;
+    if (r->kind == KILN_RUN_TRAIN) return n * (c->epochs > 0 ? c->epochs : 1);
+    const kiln_lrfind_opts *o = &r->lrfind_opts;
+    double fit = n * (1 - c->validation_split);
+    return o->steps > 0 ? (double)o->steps * c->batch_size : fit * (o->epochs > 0 ? o->epochs : 1);
+}
+
+static double slot_frac(const slot *s)
+{
+    if (s->epochs <= 0) return 0;
+    double f = (s->epoch + (s->steps ? (double)s->step / s->steps : 0)) / s->epochs;
+    return f > 1 ? 1 : f;
+}
+
 static void fmt_eta(double s, char *buf, size_t n)
 {
-    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
     else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, n, "%ds", (int)s);
+    else snprintf(buf, n, "%ds", (int)ceil(s));
 }
 
-static double slot_eta(const slot *s, double now)
+/* "[3/40, ETA 12m05s]": runs finished of those to compute, and the time the
+ * rest should take at the pace so far; no ETA before 1% of the work is done.
+ * Called locked. */
+static void fmt_counter(const pool *p, double now, char *buf, size_t n)
 {
-    double frac = s->epochs > 0 ? (s->epoch + (s->steps ? (double)s->step / s->steps : 0)) / s->epochs : 0;
-    if (frac <= 0.001) return NAN;
-    return (now - s->t0) * (1 - frac) / frac;
+    const progress *g = p->pg;
+    double work = g->work_done;
+    for (int i = 0; i < p->n_slots; i++)
+        if (p->slots[i].run) work += slot_frac(&p->slots[i]) * run_work(p->slots[i].run, p->train->n);
+    if (g->done < g->total && g->work_total > 0 && work >= 0.01 * g->work_total && now > g->t0) {
+        char eta[32];
+        fmt_eta((now - g->t0) * (g->work_total - work) / work, eta, sizeof eta);
+        snprintf(buf, n, "[%d/%d, ETA %s]", g->done, g->total, eta);
+    } else
+        snprintf(buf, n, "[%d/%d]", g->done, g->total);
 }
 
-/* The terminal status line: one bar per run in progress. Called locked. */
+static int term_width(FILE *f)
+{
+    struct winsize ws;
+    if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+    return 80;
+}
+
+/* The terminal status line (only on a terminal): the counter, then one bar
+ * per run in progress, cut to the terminal's width so it never wraps.
+ * Called locked. */
 static void draw(pool *p, int force)
 {
     if (!p->tty || p->quiet) return;
     double now = kr_now();
     if (!force && now - p->last_draw < 0.1) return;
     p->last_draw = now;
+    char counter[64];
+    fmt_counter(p, now, counter, sizeof counter);
     sbuf b = {0};
-    sb_printf(&b, "\r\033[K[%d/%d]", p->done, p->n_todo);
+    sb_add(&b, counter);
     for (int i = 0; i < p->n_slots; i++) {
         slot *s = &p->slots[i];
         if (!s->run) continue;
-        double frac = s->epochs > 0 ? (s->epoch + (s->steps ? (double)s->step / s->steps : 0)) / s->epochs : 0;
-        int w = 12, fill = (int)(frac * w + 0.5);
-        char eta[32];
-        fmt_eta(slot_eta(s, now), eta, sizeof eta);
+        int w = 12, fill = (int)(slot_frac(s) * w + 0.5);
         sb_printf(&b, " %s [", s->run->id);
         for (int k = 0; k < w; k++) sb_addc(&b, k < fill ? '#' : '.');
-        sb_printf(&b, "] ep %d/%d loss %.4f ETA %s", s->epoch + 1, s->epochs, s->loss, eta);
+        int ep = s->epoch < s->epochs ? s->epoch + 1 : s->epochs; /* the epoch under way, or the last */
+        if (s->run->kind == KILN_RUN_TRAIN) sb_printf(&b, "] ep %d/%d", ep, s->epochs);
+        else sb_add(&b, "]");
+        if (isfinite(s->loss)) sb_printf(&b, " loss %.4f", s->loss);
+        else if (!s->steps) sb_add(&b, " starting");
     }
+    int width = term_width(p->log) - 1;
+    if ((int)b.len > width) b.s[width] = 0;
+    fputs("\r\033[K", p->log);
     fputs(b.s, p->log);
     fflush(p->log);
     sb_free(&b);
+}
+
+int kr_thread_share(int cores, int n_active, int rank)
+{
+    if (n_active < 1) n_active = 1;
+    int share = cores / n_active + (rank < cores % n_active ? 1 : 0);
+    return share > 0 ? share : 1;
+}
+
+/* The threads slot i should train with now: the cores divided between the
+ * runs in progress, the remainder to the lowest slots. Called locked. */
+static int slot_share(const pool *p, int i)
+{
+    int active = 0, rank = 0;
+    for (int k = 0; k < p->n_slots; k++)
+        if (p->slots[k].run) {
+            if (k < i) rank++;
+            active++;
+        }
+    return kr_thread_share(p->cores, active, rank);
+}
+
+/* Called locked, from the worker's own thread between two training steps:
+ * the thread count set here applies to the parallel regions this thread
+ * starts next, that is, to this run only. */
+static void rebalance(pool *p, int i)
+{
+    slot *s = &p->slots[i];
+    int want = slot_share(p, i);
+    if (want == s->threads) return;
+    s->threads = want;
+    if (want < s->tmin) s->tmin = want;
+    if (want > s->tmax) s->tmax = want;
+    omp_set_num_threads(want);
 }
 
 static void on_step(void *ud, int epoch, int step, int steps, double loss)
@@ -87,6 +180,7 @@ static void on_step(void *ud, int epoch, int step, int steps, double loss)
     pool *p = w->p;
     pthread_mutex_lock(&p->mu);
     slot *s = &p->slots[w->slot];
+    rebalance(p, w->slot);
     s->epoch = epoch;
     s->step = step + 1;
     s->steps = steps;
@@ -106,20 +200,20 @@ static void on_epoch(void *ud, int epoch, int epochs, const kiln_epoch_log *e)
     s->epochs = epochs;
     s->loss = e->loss;
     if (!p->quiet && !p->tty) {
-        char eta[32];
-        fmt_eta(slot_eta(s, kr_now()), eta, sizeof eta);
-        fprintf(p->log, "kiln: %s epoch %d/%d loss %.4f val_loss %.4f val_accuracy %.4f (%.1f s, ETA %s)\n", s->run->id,
-                epoch + 1, epochs, e->loss, e->val_loss, e->val_accuracy, e->seconds, eta);
+        char counter[64];
+        fmt_counter(p, kr_now(), counter, sizeof counter);
+        fprintf(p->log, "kiln: %s %s epoch %d/%d loss %.4f val_loss %.4f val_accuracy %.4f (%.1f s)\n", counter,
+                s->run->id, epoch + 1, epochs, e->loss, e->val_loss, e->val_accuracy, e->seconds);
         fflush(p->log);
     }
     draw(p, 1);
     pthread_mutex_unlock(&p->mu);
 }
 
-static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, size_t n)
+static int run_one(pool *p, kiln_run *r, int threads, const kiln_progress *prog, char *err, size_t n)
 {
     kiln_config c = r->config;
-    c.threads = p->threads_each;
+    c.threads = threads;
     if (r->checkpoint) {
         /* next to the result it belongs to; written atomically by the trainer */
         int w = snprintf(c.checkpoint, sizeof c.checkpoint, "%s/weights", p->cache);
@@ -144,7 +238,6 @@ static int run_one(pool *p, kiln_run *r, const kiln_progress *prog, char *err, s
     r->seconds = kr_now() - t0;
     if (rc) return rc;
     r->ok = 1;
-    r->config.threads = c.threads;
     return 0;
 }
 
@@ -158,18 +251,27 @@ static void *worker(void *arg)
         if (p->next >= p->n_todo) { pthread_mutex_unlock(&p->mu); break; }
         kiln_run *r = p->todo[p->next++];
         slot *s = &p->slots[w->slot];
-        *s = (slot){r, 0, r->kind == KILN_RUN_TRAIN ? r->config.epochs : 1, 0, 0, NAN, kr_now()};
+        *s = (slot){r, 0, r->kind == KILN_RUN_TRAIN ? r->config.epochs : 1, 0, 0, NAN, kr_now(), 0, 0, 0};
+        s->threads = s->tmin = s->tmax = slot_share(p, w->slot);
+        const int threads = s->threads;
+        if (p->pg->t0 <= 0) p->pg->t0 = kr_now();
         if (!p->quiet && !p->tty) {
-            fprintf(p->log, "kiln: running %s (%s:%d, key %.12s)\n", r->id, r->file, r->line, r->key);
+            char counter[64];
+            fmt_counter(p, kr_now(), counter, sizeof counter);
+            fprintf(p->log, "kiln: %s running %s (%s:%d, key %.12s)\n", counter, r->id, r->file, r->line, r->key);
             fflush(p->log);
         }
         draw(p, 1);
         pthread_mutex_unlock(&p->mu);
 
         char err[1024] = "";
-        int rc = run_one(p, r, &prog, err, sizeof err);
-        char why[512] = "";
-        if (!rc && kc_store(p->cache, r, err, sizeof err)) rc = 1;
+        int rc = run_one(p, r, threads, &prog, err, sizeof err);
+        char why[512] = "", used[32];
+        pthread_mutex_lock(&p->mu);
+        if (s->tmin == s->tmax) snprintf(used, sizeof used, "%d", s->tmin);
+        else snprintf(used, sizeof used, "%d-%d", s->tmin, s->tmax);
+        pthread_mutex_unlock(&p->mu);
+        if (!rc && kc_store(p->cache, r, used, err, sizeof err)) rc = 1;
 
         pthread_mutex_lock(&p->mu);
         /* read back what was stored, so this build shows exactly what a
@@ -180,7 +282,8 @@ static void *worker(void *arg)
             rc = 1;
         }
         s->run = NULL;
-        p->done++;
+        p->pg->done++;
+        p->pg->work_done += run_work(r, p->train->n);
         if (rc) {
             p->failed++;
             if (r->ok) { /* trained, but not stored: nothing will use the result */
@@ -193,12 +296,14 @@ static void *worker(void *arg)
         p->st->seconds_training += r->seconds;
         if (p->tty && !p->quiet) fputs("\r\033[K", p->log);
         if (!p->quiet) {
-            if (rc) fprintf(p->log, "kiln: %s FAILED after %.1f s\n", r->id, r->seconds);
+            char counter[64];
+            fmt_counter(p, kr_now(), counter, sizeof counter);
+            if (rc) fprintf(p->log, "kiln: %s %s FAILED after %.1f s\n", counter, r->id, r->seconds);
             else if (r->kind == KILN_RUN_TRAIN)
-                fprintf(p->log, "kiln: %s done in %.1f s: test loss %.4f, test accuracy %.4f\n", r->id, r->seconds,
-                        r->history.test_loss, r->history.test_accuracy);
+                fprintf(p->log, "kiln: %s %s done in %.1f s: test loss %.4f, test accuracy %.4f\n", counter, r->id,
+                        r->seconds, r->history.test_loss, r->history.test_accuracy);
             else
-                fprintf(p->log, "kiln: %s done in %.1f s: %ld steps\n", r->id, r->seconds, r->lrfind.n);
+                fprintf(p->log, "kiln: %s %s done in %.1f s: %ld steps\n", counter, r->id, r->seconds, r->lrfind.n);
             fflush(p->log);
         }
         draw(p, 1);
@@ -309,6 +414,7 @@ static int apply_refs(kiln_doc *doc, kiln_run *r, kiln_diag *d)
 }
 
 typedef struct run_ctx {
+    progress pg;
     kiln_doc *doc;
     kiln_build_stats *st;
     kiln_diag *d;
@@ -372,6 +478,15 @@ static int run_phase(run_ctx *x, int phase)
         }
     }
     if (n_todo && !rc) {
+        /* the counter and the ETA cover the whole build: phase 0 counts the
+         * runs of phase 1 too, until they are looked up */
+        double work = 0;
+        int later = 0;
+        for (int i = 0; i < n_todo; i++) work += run_work(todo[i], x->train.n);
+        for (int i = 0; !phase && i < doc->n_runs; i++)
+            if (doc->runs[i]->needed && doc->runs[i]->n_refs) { work += run_work(doc->runs[i], x->train.n); later++; }
+        x->pg.total = x->pg.done + n_todo + later;
+        x->pg.work_total = x->pg.work_done + work;
         pool p = {0};
         p.doc = doc;
         p.d = d;
@@ -381,21 +496,24 @@ static int run_phase(run_ctx *x, int phase)
         p.test = &x->test;
         p.todo = todo;
         p.n_todo = n_todo;
+        p.pg = &x->pg;
         p.log = x->log;
         p.quiet = o->quiet;
         p.tty = isatty(fileno(x->log));
         int jobs = o->jobs > 0 ? o->jobs : 1;
         if (jobs > n_todo) jobs = n_todo;
         long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-        p.threads_each = (int)(cores / jobs > 0 ? cores / jobs : 1);
+        p.cores = cores > 0 ? (int)cores : 1;
+        const int each = kr_thread_share(p.cores, jobs, jobs - 1);
         pthread_mutex_init(&p.mu, NULL);
         p.slots = calloc((size_t)jobs, sizeof *p.slots);
         p.n_slots = jobs;
         worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
         pthread_t *th = calloc((size_t)jobs, sizeof *th);
         if (!o->quiet)
-            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each\n", n_todo, n_todo == 1 ? "" : "s",
-                    phase ? " with values from earlier runs" : "", jobs, p.threads_each, p.threads_each == 1 ? "" : "s");
+            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each%s\n", n_todo,
+                    n_todo == 1 ? "" : "s", phase ? " with values from earlier runs" : "", jobs, each, each == 1 ? "" : "s",
+                    jobs > 1 ? ", more once fewer runs remain than cores" : "");
         for (int i = 0; i < jobs; i++) {
             ctx[i] = (worker_ctx){&p, i};
             pthread_create(&th[i], NULL, worker, &ctx[i]);

@@ -17,6 +17,17 @@ static const char *const LRFIND_METRICS[] = {
     "stopped_early", "planned_steps", "start_lr", "end_lr", "lr_epochs", "lr_steps", "sma", "smoothing",
     "stop_factor", NULL};
 
+/* Every name kiln_run_value accepts, space-separated (for suggestions). */
+void kr_metric_words(sbuf *b)
+{
+    for (const char *const *l = TRAIN_METRICS; *l; l++) { sb_add(b, *l); sb_addc(b, ' '); }
+    for (const char *const *l = LRFIND_METRICS; *l; l++) { sb_add(b, *l); sb_addc(b, ' '); }
+    sb_add(b, "id label key");
+    int n;
+    const kiln_key_info *ki = kiln_config_keys(&n);
+    for (int i = 0; i < n; i++) { sb_addc(b, ' '); sb_add(b, ki[i].name); }
+}
+
 const char *kiln_metric_names(void)
 {
     return "experiments: test_loss, test_accuracy, loss, val_loss, accuracy, val_accuracy, lr (last epoch), "
@@ -197,6 +208,20 @@ int kiln_run_value(const kiln_run *r, const char *name, double *v, const char **
     return config_value(r, name, v, s);
 }
 
+const char *kiln_shortest(double v, char *buf, size_t n)
+{
+    if (isnan(v)) snprintf(buf, n, "nan");
+    else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, n, "%.0f", v); /* 250, not 2.5e+02 */
+    else
+        for (int p = 1; p <= 17; p++) {
+            snprintf(buf, n, "%.*g", p, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+    return buf;
+}
+
 static const char *const SUP[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
 
 int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
@@ -230,12 +255,7 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
     case 'e': snprintf(buf, n, "%.*e", digits, v); break;
     case 'g': snprintf(buf, n, "%.*g", digits ? digits : 1, v); break;
     case '%': snprintf(buf, n, "%.*f%%", digits, v * 100.0); break;
-    case 'r':
-        for (int p = 1; p <= 17; p++) {
-            snprintf(buf, n, "%.*g", p, v);
-            if (strtod(buf, NULL) == v) break;
-        }
-        break;
+    case 'r': kiln_shortest(v, buf, n); break;
     case 's': {
         if (v == 0) { snprintf(buf, n, "0"); break; }
         int e = (int)floor(log10(fabs(v)));
@@ -257,6 +277,18 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n)
     }
     }
     return 0;
+}
+
+const char *kr_format_hint(const char *fmt, char *buf, size_t n)
+{
+    char fixed[64], probe[64];
+    const char *f = fmt[0] == '%' && fmt[1] ? fmt + 1 : fmt;
+    snprintf(fixed, sizeof fixed, "%s%s", f[0] == '.' ? "" : ".", f);
+    if (strcmp(fixed, fmt) && kiln_format_value(1.0, fixed, probe, sizeof probe) == 0) {
+        snprintf(buf, n, " (did you mean '%s'?)", fixed);
+        return buf;
+    }
+    return kiln_did_you_mean(fmt, "d sci repr %", buf, n);
 }
 
 void kiln_smoke_shrink(kiln_config *c)

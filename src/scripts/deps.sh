@@ -1,10 +1,21 @@
 #!/bin/sh
 # Install the Debian packages kiln needs, if any are missing.
 # As root: apt-get installs them. Otherwise: print the exact command and fail.
+#   deps.sh          what the build and `make check` need
+#   deps.sh slurm    what the Slurm tests need (tests/slurm/: a two-node Slurm
+#                    cluster on this machine); the build never needs them
+#   deps.sh bench    what `make bench` adds: Debian's PyTorch for the two peers
+#                    (../shared/bench/) and time(1) for peak memory
 set -eu
+if [ "${1:-}" = slurm ]; then
+    PKGS="munge slurmctld slurmd slurm-client iproute2 util-linux procps"
+elif [ "${1:-}" = bench ]; then
+    PKGS="python3-torch time"
+else
 PKGS="build-essential pkg-config libcmark-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils time npm"
+libxml2-dev poppler-utils time npm libbtparse-dev"
+fi
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
