@@ -106,6 +106,18 @@ static dropout_draw dropout_init(float p, uint64_t seed, uint64_t stream)
     return d;
 }
 
+#ifdef __AVX2__
+#include <immintrin.h>
+/* The low 64 bits of each lane times the constant c. */
+static inline __m256i mul64(__m256i a, uint64_t c)
+{
+    const __m256i cl = _mm256_set1_epi64x((long long)(c & 0xffffffffu)), ch = _mm256_set1_epi64x((long long)(c >> 32));
+    __m256i lolo = _mm256_mul_epu32(a, cl);
+    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), cl), _mm256_mul_epu32(a, ch));
+    return _mm256_add_epi64(lolo, _mm256_slli_epi64(cross, 32));
+}
+#endif
+
 /* m[0..n) = the masks of elements i0..i0+n, one draw per pair. */
 static void dropout_masks(const dropout_draw *d, float *m, size_t i0, int n)
 {
@@ -114,6 +126,26 @@ static void dropout_masks(const dropout_draw *d, float *m, size_t i0, int n)
         *m++ = (kiln_rng_at(d->s, i >> 1) >> 32) < d->thresh ? d->scale : 0.0f;
         i++;
     }
+#ifdef __AVX2__
+    /* four draws at a time: kiln_rng_at in 64-bit lanes (the same integer
+     * arithmetic, so the same masks as the scalar loop) */
+    const __m256i s = _mm256_set1_epi64x((long long)d->s), th = _mm256_set1_epi64x((long long)d->thresh);
+    const __m256 scale = _mm256_set1_ps(d->scale);
+    for (; i + 7 < end; i += 8) {
+        const long long p = (long long)(i >> 1);
+        __m256i z = _mm256_xor_si256(s, mul64(_mm256_set_epi64x(p + 3, p + 2, p + 1, p), 0xd1342543de82ef95ull));
+        z = _mm256_add_epi64(z, _mm256_set1_epi64x((long long)0x9e3779b97f4a7c15ull));
+        z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xbf58476d1ce4e5b9ull);
+        z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), 0x94d049bb133111ebull);
+        z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+        /* keep the low half of each draw for element 2k, the high half for 2k+1 */
+        __m256i lo = _mm256_cmpgt_epi64(th, _mm256_and_si256(z, _mm256_set1_epi64x(0xffffffffll)));
+        __m256i hi = _mm256_cmpgt_epi64(th, _mm256_srli_epi64(z, 32));
+        __m256i keep = _mm256_blend_epi32(lo, hi, 0xaa);
+        _mm256_storeu_ps(m, _mm256_and_ps(_mm256_castsi256_ps(keep), scale));
+        m += 8;
+    }
+#endif
     for (; i + 1 < end; i += 2) {
         uint64_t r = kiln_rng_at(d->s, i >> 1);
         *m++ = (r & 0xffffffffu) < d->thresh ? d->scale : 0.0f;
