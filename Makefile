@@ -47,7 +47,7 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only bench asan debug clean diff smoke install uninstall FORCE
+.PHONY: all deps data report check check-only check-isa bench asan debug clean diff smoke install uninstall FORCE
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -125,6 +125,9 @@ diff: all
 # --- tests: every Check suite, then the smoke build of the real content -------
 check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
+	@$(if $(filter release,$(MODE)),sh tests/check_isa.sh $(DATA))
+check-isa: all data
+	@sh tests/check_isa.sh $(DATA)
 check-only:
 	@fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_DATA_DIR=$(DATA) KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 $$t || fail=1; done; \

@@ -125,32 +125,148 @@ static void fd_check(const char *what, fwd_fn f, void *ctx, float *x, size_t nx,
     free(y);
 }
 
-typedef struct { int B, H, W, C, K, OC; float *col; } conv_ctx;
+typedef struct { int B, H, W, C, K, OC; } conv_ctx;
 static void conv_fwd(const float *x, const float *p, float *y, void *vc)
 {
     conv_ctx *c = vc;
     size_t nw = (size_t)c->K * c->K * c->C * c->OC;
-    kiln_conv2d_forward(y, c->col, x, p, p + nw, c->B, c->H, c->W, c->C, c->K, c->OC);
+    kiln_conv2d_forward(y, x, p, p + nw, c->B, c->H, c->W, c->C, c->K, c->OC);
 }
 
 START_TEST(test_grad_conv2d)
 {
-    conv_ctx c = {2, 7, 6, 3, 3, 4, NULL};
+    conv_ctx c = {2, 7, 6, 3, 3, 4};
     int OH = c.H - c.K + 1, OW = c.W - c.K + 1;
     size_t nx = (size_t)c.B * c.H * c.W * c.C, nw = (size_t)c.K * c.K * c.C * c.OC, np = nw + c.OC;
-    size_t ny = (size_t)c.B * OH * OW * c.OC, ncol = (size_t)c.B * OH * OW * c.K * c.K * c.C;
+    size_t ny = (size_t)c.B * OH * OW * c.OC;
     float *x = malloc(sizeof(float) * nx), *p = malloc(sizeof(float) * np), *r = malloc(sizeof(float) * ny);
     float *y = malloc(sizeof(float) * ny), *gx = malloc(sizeof(float) * nx), *gp = malloc(sizeof(float) * np);
-    c.col = malloc(sizeof(float) * ncol);
-    float *dcol = malloc(sizeof(float) * ncol);
     uint64_t s = 1;
     for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
     for (size_t i = 0; i < np; i++) p[i] = frand(&s);
     for (size_t i = 0; i < ny; i++) r[i] = frand(&s);
     conv_fwd(x, p, y, &c);
-    kiln_conv2d_backward(gx, gp, gp + nw, dcol, c.col, r, p, c.B, c.H, c.W, c.C, c.K, c.OC);
+    kiln_conv2d_backward(gx, gp, gp + nw, x, r, p, c.B, c.H, c.W, c.C, c.K, c.OC);
     fd_check("conv2d", conv_fwd, &c, x, nx, p, np, r, ny, gx, gp);
-    free(x); free(p); free(r); free(y); free(gx); free(gp); free(c.col); free(dcol);
+    free(x); free(p); free(r); free(y); free(gx); free(gp);
+}
+END_TEST
+
+/* The implicit-GEMM convolution against a plain loop in double, on shapes
+ * that exercise partial row panels, partial column panels, a K over one
+ * K block (3*3*64 = 576) and images that straddle row panels; and the same
+ * bits for 1 and 2 threads. */
+static void conv_reference(double *y, double *gx, double *gw, const float *x, const float *w,
+                           const float *g, int B, int H, int W, int C, int K, int OC)
+{
+    const int OH = H - K + 1, OW = W - K + 1;
+    memset(gx, 0, sizeof(double) * B * H * W * C);
+    memset(gw, 0, sizeof(double) * K * K * C * OC);
+    for (int b = 0; b < B; b++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++)
+                for (int o = 0; o < OC; o++) {
+                    double s = 0;
+                    size_t yo = (((size_t)b * OH + oy) * OW + ox) * OC + o;
+                    for (int ky = 0; ky < K; ky++)
+                        for (int kx = 0; kx < K; kx++)
+                            for (int c = 0; c < C; c++) {
+                                size_t xi = (((size_t)b * H + oy + ky) * W + ox + kx) * C + c;
+                                size_t wi = (((size_t)ky * K + kx) * C + c) * OC + o;
+                                s += (double)x[xi] * w[wi];
+                                gx[xi] += (double)g[yo] * w[wi];
+                                gw[wi] += (double)g[yo] * x[xi];
+                            }
+                    y[yo] = s;
+                }
+}
+
+START_TEST(test_conv_matches_reference_and_threads)
+{
+    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 28, 28, 1, 3, 32}, {2, 9, 8, 64, 3, 20}, {1, 5, 7, 2, 2, 3}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], K = shapes[t][4], OC = shapes[t][5];
+        const int OH = H - K + 1, OW = W - K + 1;
+        size_t nx = (size_t)B * H * W * C, nw = (size_t)K * K * C * OC, ny = (size_t)B * OH * OW * OC;
+        float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * nw), *bias = malloc(sizeof(float) * OC);
+        float *g = malloc(sizeof(float) * ny);
+        float *y[2], *gx[2], *gw[2], *gb[2];
+        double *ry = malloc(sizeof(double) * ny), *rgx = malloc(sizeof(double) * nx), *rgw = malloc(sizeof(double) * nw);
+        uint64_t s = 3 + t;
+        for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
+        for (size_t i = 0; i < nw; i++) w[i] = frand(&s);
+        for (int i = 0; i < OC; i++) bias[i] = frand(&s);
+        for (size_t i = 0; i < ny; i++) g[i] = frand(&s);
+        for (int th = 0; th < 2; th++) {
+            y[th] = malloc(sizeof(float) * ny); gx[th] = malloc(sizeof(float) * nx);
+            gw[th] = malloc(sizeof(float) * nw); gb[th] = malloc(sizeof(float) * OC);
+            omp_set_num_threads(th + 1);
+            kiln_conv2d_forward(y[th], x, w, bias, B, H, W, C, K, OC);
+            kiln_conv2d_backward(gx[th], gw[th], gb[th], x, g, w, B, H, W, C, K, OC);
+        }
+        omp_set_num_threads(2);
+        ck_assert_int_eq(memcmp(y[0], y[1], sizeof(float) * ny), 0);
+        ck_assert_int_eq(memcmp(gx[0], gx[1], sizeof(float) * nx), 0);
+        ck_assert_int_eq(memcmp(gw[0], gw[1], sizeof(float) * nw), 0);
+        ck_assert_int_eq(memcmp(gb[0], gb[1], sizeof(float) * OC), 0);
+        conv_reference(ry, rgx, rgw, x, w, g, B, H, W, C, K, OC);
+        for (size_t i = 0; i < ny; i++)
+            ck_assert_msg(close_enough(y[0][i], ry[i] + bias[i % OC], 1e-4), "conv shape %zu: y[%zu] %g want %g",
+                          t, i, y[0][i], ry[i] + bias[i % OC]);
+        for (size_t i = 0; i < nx; i++)
+            ck_assert_msg(close_enough(gx[0][i], rgx[i], 1e-4), "conv shape %zu: dx[%zu] %g want %g", t, i, gx[0][i], rgx[i]);
+        for (size_t i = 0; i < nw; i++)
+            ck_assert_msg(close_enough(gw[0][i], rgw[i], 1e-4), "conv shape %zu: dw[%zu] %g want %g", t, i, gw[0][i], rgw[i]);
+        for (int th = 0; th < 2; th++) { free(y[th]); free(gx[th]); free(gw[th]); free(gb[th]); }
+        free(x); free(w); free(bias); free(g); free(ry); free(rgx); free(rgw);
+    }
+}
+END_TEST
+
+/* The fused block conv -> relu -> pool -> dropout gives the same bytes as the
+ * four layer functions one after the other, forward and backward, with and
+ * without dropout, on an odd-sized conv output (11x11: the last row and
+ * column are in no window) and an even one. */
+START_TEST(test_conv_pool_fused_equals_layers)
+{
+    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 8, 10, 3, 3, 5}};
+    for (size_t t = 0; t < 2; t++)
+        for (int drop = 0; drop < 2; drop++) {
+            const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], K = shapes[t][4],
+                      OC = shapes[t][5];
+            const int OH = H - K + 1, OW = W - K + 1, PH = OH / 2, PW = OW / 2;
+            size_t nx = (size_t)B * H * W * C, nw = (size_t)K * K * C * OC, ny = (size_t)B * OH * OW * OC;
+            size_t np = (size_t)B * PH * PW * OC;
+            float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * nw), *bias = malloc(sizeof(float) * OC);
+            float *y = malloc(sizeof(float) * ny), *pool = malloc(sizeof(float) * np), *mask = malloc(sizeof(float) * np);
+            float *fout = malloc(sizeof(float) * np), *fmask = malloc(sizeof(float) * np), *g = malloc(sizeof(float) * np);
+            float *dy = malloc(sizeof(float) * ny), *fdy = malloc(sizeof(float) * ny);
+            int32_t *arg = malloc(sizeof(int32_t) * np), *farg = malloc(sizeof(int32_t) * np);
+            uint64_t s = 11 + t;
+            for (size_t i = 0; i < nx; i++) x[i] = frand(&s);
+            for (size_t i = 0; i < nw; i++) w[i] = frand(&s);
+            for (int i = 0; i < OC; i++) bias[i] = 0.1f * frand(&s);
+            for (size_t i = 0; i < np; i++) g[i] = frand(&s);
+            /* the layers one by one */
+            kiln_conv2d_forward(y, x, w, bias, B, H, W, C, K, OC);
+            kiln_maxpool_forward(pool, arg, y, B, OH, OW, OC);
+            kiln_relu_forward(pool, pool, np);
+            if (drop) kiln_dropout_forward(pool, mask, pool, np, 0.25f, 9, 4);
+            float *gd = malloc(sizeof(float) * np);
+            if (drop) kiln_dropout_backward(gd, g, mask, np); else memcpy(gd, g, sizeof(float) * np);
+            kiln_maxpool_relu_backward(dy, gd, pool, arg, B, OH, OW, OC);
+            /* fused */
+            kiln_conv_pool_forward(fout, farg, drop ? fmask : NULL, x, w, bias, B, H, W, C, K, OC, 0.25f, 9, 4);
+            kiln_conv_pool_backward_pool(fdy, g, fout, farg, drop ? fmask : NULL, B, OH, OW, OC);
+            ck_assert_int_eq(memcmp(fout, pool, sizeof(float) * np), 0);
+            if (drop) ck_assert_int_eq(memcmp(fmask, mask, sizeof(float) * np), 0);
+            ck_assert_int_eq(memcmp(fdy, dy, sizeof(float) * ny), 0);
+            /* both record per-image offsets of the same maxima (maxpool's
+             * argmax is an offset within its image too) */
+            ck_assert_int_eq(memcmp(farg, arg, sizeof(int32_t) * np), 0);
+            free(x); free(w); free(bias); free(y); free(pool); free(mask); free(fout); free(fmask); free(g);
+            free(dy); free(fdy); free(arg); free(farg); free(gd);
+        }
 }
 END_TEST
 
@@ -565,9 +681,16 @@ START_TEST(test_config_canonical)
     kiln_config_set_kv(&b, "epochs=3", err, sizeof err);      /* other order, default lr */
     kiln_config_set_kv(&b, "threads=1", err, sizeof err);     /* not a result setting */
     kiln_config_set_kv(&b, "momentum=0.5", err, sizeof err);  /* irrelevant for adam */
-    kiln_config_set_kv(&b, "model=conv:32x3, relu,pool:2,drop:.25,conv:64x3,relu,pool,drop:0.25,dense:256,relu,dense:10", err, sizeof err);
+    kiln_config_set_kv(&b, "model=conv:32x3, relu,pool:2,drop:.25,conv:64x3,relu,pool,drop:0.25,flatten,dense:256,relu,dense:10", err, sizeof err);
     char *ca = kiln_config_canonical(&a), *cb = kiln_config_canonical(&b);
     ck_assert_str_eq(ca, cb);
+    /* without flatten the dense layers have other indices, so other initial
+     * weights and dropout streams: another network, another key */
+    kiln_config d = b;
+    kiln_config_set_kv(&d, "model=conv:32x3,relu,pool:2,drop:0.25,conv:64x3,relu,pool:2,drop:0.25,dense:256,relu,dense:10", err, sizeof err);
+    char *cd = kiln_config_canonical(&d);
+    ck_assert_str_ne(ca, cd);
+    free(cd);
     kiln_config_set_kv(&b, "learning_rate=0.0011", err, sizeof err);
     char *cc = kiln_config_canonical(&b);
     ck_assert_str_ne(ca, cc);
@@ -1322,6 +1445,8 @@ static Suite *train_suite(void)
     tcase_add_test(t, test_gemm_matches_reference);
     tcase_add_test(t, test_gemm_thread_count_invariant);
     tcase_add_test(t, test_grad_conv2d);
+    tcase_add_test(t, test_conv_matches_reference_and_threads);
+    tcase_add_test(t, test_conv_pool_fused_equals_layers);
     tcase_add_test(t, test_grad_dense);
     tcase_add_test(t, test_grad_maxpool_relu);
     tcase_add_test(t, test_dropout_inverted_and_keyed);

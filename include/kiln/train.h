@@ -222,15 +222,26 @@ int kiln_weights_load(kiln_model *m, const char *path, char *err, size_t errlen)
 /* Layers: forward/backward over raw buffers (NHWC), exposed for tests        */
 /* ------------------------------------------------------------------------ */
 
-/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1.
- * col is scratch of B*OH*OW*K*K*C floats (im2col). */
-void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
-                         const float *b, int B, int H, int W, int C, int K, int OC);
-/* dw, db are overwritten; din (may be NULL) is overwritten. col holds the
- * im2col of the forward pass; dcol is scratch of the same size. */
-void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
-                          const float *col, const float *dout, const float *w,
+/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1. */
+void kiln_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                         int B, int H, int W, int C, int K, int OC);
+/* dw, db are overwritten; din (may be NULL) is overwritten; in is the
+ * forward pass's input. */
+void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
+                          const float *dout, const float *w,
                           int B, int H, int W, int C, int K, int OC);
+/* conv -> relu -> 2x2 max-pool [-> dropout] fused, one image at a time:
+ * out[B,PH,PW,OC] (PH = (H-K+1)/2), argmax[B,PH,PW,OC] = offset of each
+ * window's maximum within the image's conv output [OH,OW,OC], mask (NULL: no
+ * dropout) as kiln_dropout_forward over out. Same values as the four layers. */
+void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const float *in,
+                            const float *w, const float *bias, int B, int H, int W, int C,
+                            int K, int OC, float p, uint64_t seed, uint64_t stream);
+/* Its backward up to the convolution: dy[B,OH,OW,OC] = (dout * mask) at each
+ * window's maximum where out > 0, else 0; then kiln_conv2d_backward(dy). */
+void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out,
+                                  const int32_t *argmax, const float *mask,
+                                  int B, int OH, int OW, int OC);
 /* out[B,H/2,W/2,C]; argmax[B*OH*OW*C] records the winning input's index
  * within its image (0 .. H*W*C-1), so it fits int32 for any batch. */
 void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
