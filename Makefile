@@ -23,20 +23,16 @@ CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(WARN) $(OPT) -fopenmp $(PKG_CFLAGS)
 LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
+# One static library per folder of src/, listed so that each needs only the
+# ones after it: report (the orchestrator) -> diff, html, pdf -> resolve ->
+# run -> doc -> math, cite, plot -> base, train. A program that wants one
+# stage links it and the libraries after it.
+LIB_DIRS   := report diff html pdf resolve run doc math cite plot base train
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
-PLOT_SRC   := $(sort $(wildcard src/plot/*.c))
-MATH_SRC   := $(sort $(wildcard src/math/*.c))
-CITE_SRC   := $(sort $(wildcard src/cite/*.c))
-REPORT_SRC := $(sort $(wildcard src/report/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
-TRAIN_OBJ  := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
-PLOT_OBJ   := $(PLOT_SRC:%.c=$(BUILD)/%.o)
-MATH_OBJ   := $(MATH_SRC:%.c=$(BUILD)/%.o)
-CITE_OBJ   := $(CITE_SRC:%.c=$(BUILD)/%.o)
-REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIBS       := $(BUILD)/libkiln_report.a $(BUILD)/libkiln_math.a $(BUILD)/libkiln_cite.a $(BUILD)/libkiln_plot.a $(BUILD)/libkiln_train.a
+LIBS       := $(foreach l,$(LIB_DIRS),$(BUILD)/libkiln_$(l).a)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DATA       ?= out/data
 
@@ -88,16 +84,12 @@ $(BUILD)/%.o: %.c | $(BUILD)/gen/kiln_fingerprint.h $(BUILD)/gen/kiln_paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libkiln_train.a: $(TRAIN_OBJ)
-	@rm -f $@; ar rcs $@ $^
-$(BUILD)/libkiln_plot.a: $(PLOT_OBJ)
-	@rm -f $@; ar rcs $@ $^
-$(BUILD)/libkiln_math.a: $(MATH_OBJ)
-	@rm -f $@; ar rcs $@ $^
-$(BUILD)/libkiln_cite.a: $(CITE_OBJ)
-	@rm -f $@; ar rcs $@ $^
-$(BUILD)/libkiln_report.a: $(REPORT_OBJ)
-	@rm -f $@; ar rcs $@ $^
+# libkiln_DIR.a from src/DIR/*.c
+define lib_rule
+$$(BUILD)/libkiln_$(1).a: $$(patsubst %.c,$$(BUILD)/%.o,$$(sort $$(wildcard src/$(1)/*.c)))
+	@rm -f $$@; ar rcs $$@ $$^
+endef
+$(foreach l,$(LIB_DIRS),$(eval $(call lib_rule,$(l))))
 
 $(BIN): $(CLI_OBJ) $(LIBS)
 	@mkdir -p bin

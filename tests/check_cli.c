@@ -634,6 +634,45 @@ START_TEST(test_progress_without_a_terminal)
 }
 END_TEST
 
+/* The same build on a terminal (script(1) gives it one): a status line
+ * redrawn in place, with the counter, an ETA and per-run bars whose epoch
+ * never passes the run's last */
+START_TEST(test_progress_on_a_terminal)
+{
+    if (system("command -v script >/dev/null 2>&1") != 0) return; /* util-linux */
+    char root[64];
+    ck_assert_ptr_nonnull(test_tmpdir(root));
+    write_file(root, "index.md", "# T\n\nSummary.\n");
+    write_file(root, "01-a.md",
+               "# A\n\n```{experiment} a\ntrain_limit = 300\ntest_limit = 100\nepochs = 2\nbatch_size = 20\n```\n\n"
+               "{{a.test_accuracy}}\n");
+    char data[4096], cmd[12288];
+    ck_assert_ptr_nonnull(realpath(test_data_dir(), data));
+    snprintf(cmd, sizeof cmd,
+             "script -qec \"'%s' build --content '%s' --out '%s/out' --data '%s'\" /dev/null >'%s/tty.txt' 2>&1 </dev/null",
+             kiln_bin(), root, root, data, root);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
+    char p[128];
+    snprintf(p, sizeof p, "%s/tty.txt", root);
+    char *t = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(t);
+    ck_has(t, "\r\033[K[0/1] a [");
+    ck_has(t, "ETA ");
+    ck_lacks(t, "nan");
+    ck_lacks(t, "ETA ?");
+    int n_ep = 0;
+    for (const char *e = strstr(t, "] ep "); e; e = strstr(e + 1, "] ep ")) {
+        int ep, of;
+        ck_assert_int_eq(sscanf(e, "] ep %d/%d", &ep, &of), 2);
+        ck_assert_msg(ep >= 1 && ep <= of, "ep %d/%d on the status line", ep, of);
+        n_ep++;
+    }
+    ck_assert_int_gt(n_ep, 0);
+    ck_has(t, "1 run: 0 cached, 1 run, 0 failed");
+    free(t);
+}
+END_TEST
+
 /* kiln train: an ETA on each epoch line but the last, and the test result
  * in its shortest exact form */
 START_TEST(test_train_output)
@@ -686,6 +725,7 @@ static Suite *suite(void)
     tcase_add_test(c, test_install_and_uninstall);
     tcase_add_test(c, test_man_page);
     tcase_add_test(c, test_progress_without_a_terminal);
+    tcase_add_test(c, test_progress_on_a_terminal);
     tcase_add_test(c, test_train_output);
     suite_add_tcase(s, c);
     return s;

@@ -3,7 +3,7 @@
 #include "kiln/math.h"
 #include "testutil.h"
 
-#include "report/pdf_internal.h"
+#include "pdf/internal.h"
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>

@@ -3,7 +3,8 @@
  * images, and the smoke build of the real content/. */
 #include "kiln/plot.h"
 #include "kiln/report.h"
-#include "report/internal.h" /* kr_figure_run_color */
+#include "resolve/resolve.h" /* kr_figure_run_color */
+#include "run/run.h" /* kr_thread_share */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -646,7 +647,7 @@ START_TEST(test_idle_cores_go_to_running_runs)
     ck_assert_int_eq(st.runs_trained, 2);
     ck_assert_msg(strstr(logtext, "2 at a time, 1 thread each, more once fewer runs remain than cores"), "%s", logtext);
     /* the run that ended last had the other's core for its last part */
-    const char *dl = strstr(logtext, "kiln: long done"), *dt = strstr(logtext, "kiln: tiny done");
+    const char *dl = strstr(logtext, " long done in "), *dt = strstr(logtext, " tiny done in ");
     ck_assert_ptr_nonnull(dl);
     ck_assert_ptr_nonnull(dt);
     const char *last = dl > dt ? "long" : "tiny";

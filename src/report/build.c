@@ -11,7 +11,8 @@
  * RENAME_EXCHANGE and removal of the old one). Entries the previous build made (listed in
  * OUT/.kiln-manifest) that this build no longer makes are removed; anything
  * else in OUT (cache/, data/, the user's files) is never touched. */
-#include "report/internal.h"
+#include "kiln/report.h"
+#include "run/run.h"
 
 #include <dirent.h>
 #include <errno.h>

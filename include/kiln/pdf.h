@@ -1,0 +1,23 @@
+/* kiln PDF writer (src/pdf/): the resolved document as one PDF report. */
+#ifndef KILN_PDF_H
+#define KILN_PDF_H
+
+#include "kiln/doc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The resolved document as one PDF at path (written to a temporary file
+ * beside it, then renamed): title page, contents, outline, every chapter,
+ * figures (the PNGs kiln_doc_resolve rendered, read from image_file), tables,
+ * the reproducibility appendix; DejaVu fonts embedded. Call after
+ * kiln_doc_resolve with an img_dir, and before kiln_html_write if the site
+ * should link to it. Returns KILN_REPORT_OK, or KILN_REPORT_EFAIL with the
+ * message in d (a missing figure or a character no font has is a warning). */
+int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

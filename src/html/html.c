@@ -1,0 +1,617 @@
+/* The HTML writer: pages from templates/layout.html, the stylesheet,
+ * results.json. Everything inserted into a page is escaped here; raw HTML
+ * from the content passes only with allow_html.
+ *
+ * Template placeholders ({{name}}; anything else in {{ }} is an error):
+ *   title        page title (text)          site_title   the article's title
+ *   description  summary for <meta>         content      the page body (HTML)
+ *   toc          chapter list (HTML <ol>)   nav          previous / next links
+ *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
+ *   stylesheet   "style.css"                page         this page's file name */
+#include "resolve/resolve.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const PLACEHOLDERS[] = {"title", "site_title", "description", "content", "toc", "nav",
+                                           "pdf_link", "footer", "stylesheet", "page", NULL};
+#define N_PH 10
+
+typedef struct piece {
+    int ph;               /* -1 = literal */
+    const char *s;
+    size_t n;
+} piece;
+
+typedef struct tmpl {
+    char *text;
+    piece *p;
+    int n;
+} tmpl;
+
+static int load_template(const char *path, tmpl *t, kiln_diag *d)
+{
+    memset(t, 0, sizeof *t);
+    t->text = kr_read_file(path, NULL);
+    if (!t->text) {
+        kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the page template: %s (give --templates DIR)", strerror(errno));
+        return KILN_REPORT_EINPUT;
+    }
+    int cap = 32, bad = 0;
+    t->p = malloc(sizeof *t->p * (size_t)cap);
+    const char *s = t->text;
+    int line = 1;
+    while (*s) {
+        const char *o = strstr(s, "{{");
+        const char *lit_end = o ? o : s + strlen(s);
+        if (t->n + 2 >= cap) { cap *= 2; t->p = realloc(t->p, sizeof *t->p * (size_t)cap); }
+        t->p[t->n++] = (piece){-1, s, (size_t)(lit_end - s)};
+        for (const char *q = s; q < lit_end; q++) line += *q == '\n';
+        if (!o) break;
+        const char *c = strstr(o + 2, "}}");
+        if (!c) {
+            kd_error(d, KILN_REPORT_EINPUT, path, line, "'{{' without '}}' in the template");
+            bad = 1;
+            break;
+        }
+        const char *a = o + 2, *b = c;
+        while (a < b && *a == ' ') a++;
+        while (b > a && b[-1] == ' ') b--;
+        int ph = -1;
+        for (int i = 0; PLACEHOLDERS[i]; i++)
+            if ((size_t)(b - a) == strlen(PLACEHOLDERS[i]) && !strncmp(a, PLACEHOLDERS[i], (size_t)(b - a))) ph = i;
+        if (ph < 0) {
+            kd_error(d, KILN_REPORT_EINPUT, path, line,
+                     "unknown placeholder '{{%.*s}}'; accepted: title, site_title, description, content, toc, nav, "
+                     "pdf_link, footer, stylesheet, page",
+                     (int)(b - a), a);
+            bad = 1;
+        }
+        t->p[t->n++] = (piece){ph, NULL, 0};
+        s = c + 2;
+    }
+    if (bad) {
+        free(t->text);
+        free(t->p);
+        memset(t, 0, sizeof *t);
+        return KILN_REPORT_EINPUT;
+    }
+    return 0;
+}
+
+static void free_template(tmpl *t)
+{
+    free(t->text);
+    free(t->p);
+}
+
+/* ---- rendering -------------------------------------------------------------------------- */
+
+typedef struct writer {
+    const kiln_doc *doc;
+    const kiln_chapter *ch;
+    int allow_html;
+} writer;
+
+static void html_inlines(writer *w, sbuf *b, const kiln_inline *in);
+
+static void plain(sbuf *b, const kiln_inline *in)
+{
+    for (; in; in = in->next) {
+        if (in->kind == KILN_IN_SOFTBREAK || in->kind == KILN_IN_LINEBREAK) sb_addc(b, ' ');
+        else if (in->kind == KILN_IN_HTML) continue;
+        else if (in->children) plain(b, in->children);
+        else sb_add(b, in->text);
+    }
+}
+
+static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
+{
+    for (; in; in = in->next) {
+        switch (in->kind) {
+        case KILN_IN_TEXT: sb_html(b, in->text); break;
+        case KILN_IN_CODE: sb_add(b, "<code>"); sb_html(b, in->text); sb_add(b, "</code>"); break;
+        case KILN_IN_EMPH: sb_add(b, "<em>"); html_inlines(w, b, in->children); sb_add(b, "</em>"); break;
+        case KILN_IN_STRONG: sb_add(b, "<strong>"); html_inlines(w, b, in->children); sb_add(b, "</strong>"); break;
+        case KILN_IN_LINK:
+            sb_add(b, "<a href=\"");
+            sb_html(b, in->url);
+            sb_addc(b, '"');
+            if (in->title[0]) { sb_add(b, " title=\""); sb_html(b, in->title); sb_addc(b, '"'); }
+            sb_addc(b, '>');
+            html_inlines(w, b, in->children);
+            sb_add(b, "</a>");
+            break;
+        case KILN_IN_IMAGE: {
+            sb_add(b, "<img src=\"");
+            sb_html(b, in->url);
+            sb_add(b, "\" alt=\"");
+            sbuf alt = {0};
+            plain(&alt, in->children);
+            sb_html(b, alt.s ? alt.s : "");
+            sb_free(&alt);
+            sb_addc(b, '"');
+            if (in->title[0]) { sb_add(b, " title=\""); sb_html(b, in->title); sb_addc(b, '"'); }
+            sb_add(b, ">");
+            break;
+        }
+        case KILN_IN_SOFTBREAK: sb_addc(b, '\n'); break;
+        case KILN_IN_LINEBREAK: sb_add(b, "<br>\n"); break;
+        case KILN_IN_HTML: if (w->allow_html) sb_add(b, in->text); break;
+        case KILN_IN_VALUE:
+            sb_add(b, "<span class=\"value\" title=\"");
+            sb_html(b, in->run_id);
+            sb_addc(b, '.');
+            sb_html(b, in->metric);
+            sb_add(b, "\">");
+            sb_html(b, in->text);
+            sb_add(b, "</span>");
+            break;
+        case KILN_IN_REF:
+            sb_add(b, "<a class=\"ref\" href=\"");
+            sb_html(b, in->url);
+            sb_add(b, "\">");
+            sb_html(b, in->text);
+            sb_add(b, "</a>");
+            break;
+        }
+    }
+}
+
+static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight);
+
+static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
+{
+    sb_add(b, "<figure class=\"figure\" id=\"");
+    sb_html(b, x->anchor);
+    sb_add(b, "\">\n<img src=\"");
+    sb_html(b, x->image);
+    sb_printf(b, "\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"", x->image_width ? x->image_width : 720,
+              x->image_height ? x->image_height : 420);
+    sbuf alt = {0};
+    if (x->title[0]) sb_add(&alt, x->title);
+    else if (x->caption) plain(&alt, x->caption);
+    else sb_printf(&alt, "Figure %d", x->number);
+    sb_html(b, alt.s);
+    sb_free(&alt);
+    sb_add(b, "\">\n<figcaption><span class=\"label\">");
+    sb_printf(b, "Figure %d.</span> ", x->number);
+    if (x->caption) html_inlines(w, b, x->caption);
+    else sb_html(b, x->title);
+    sb_add(b, "</figcaption>\n</figure>\n");
+    if (x->kind == KILN_DIR_LRFIND && x->text[0]) {
+        sb_add(b, "<p class=\"suggestions\">");
+        sb_html(b, x->text);
+        sb_add(b, "</p>\n");
+    }
+}
+
+static void table_html(writer *w, sbuf *b, const kiln_directive *x)
+{
+    const kiln_table *t = x->table;
+    /* summary rows (mean, sd, ...) are set apart; the first column then
+     * names the rows and is left-aligned even when it holds numbers */
+    int n_sum = t ? t->n_summary : 0;
+    if (t && n_sum >= t->n_rows) n_sum = 0;
+    int first_sum = t ? t->n_rows - n_sum : 0;
+    sb_add(b, "<figure class=\"table\" id=\"");
+    sb_html(b, x->anchor);
+    sb_add(b, "\">\n<figcaption><span class=\"label\">");
+    sb_printf(b, "Table %d.</span> ", x->number);
+    if (x->caption) html_inlines(w, b, x->caption);
+    else sb_html(b, x->title);
+    sb_add(b, "</figcaption>\n<div class=\"table-wrap\"><table>\n<thead><tr>");
+    for (int j = 0; t && j < t->n_cols; j++) {
+        sb_add(b, t->numeric[j] && !(n_sum && j == 0) ? "<th class=\"num\">" : "<th>");
+        sb_html(b, t->header[j]);
+        sb_add(b, "</th>");
+    }
+    sb_add(b, "</tr></thead>\n<tbody>\n");
+    for (int i = 0; t && i < t->n_rows; i++) {
+        int sum = n_sum && i >= first_sum;
+        sb_add(b, !sum ? "<tr>" : i == first_sum ? "<tr class=\"stat first\">" : "<tr class=\"stat\">");
+        for (int j = 0; j < t->n_cols; j++) {
+            if (sum && j == 0) sb_add(b, "<th scope=\"row\">");
+            else sb_add(b, t->numeric[j] && !(n_sum && j == 0) ? "<td class=\"num\">" : "<td>");
+            sb_html(b, t->cells[i * t->n_cols + j]);
+            sb_add(b, sum && j == 0 ? "</th>" : "</td>");
+        }
+        sb_add(b, "</tr>\n");
+    }
+    sb_add(b, "</tbody></table></div>\n</figure>\n");
+}
+
+static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
+{
+    switch (x->kind) {
+    case KILN_DIR_EXPERIMENT: {
+        sb_add(b, "<details class=\"experiment\" id=\"run-");
+        sb_html(b, x->id);
+        sb_add(b, "\"><summary>Experiment <code>");
+        sb_html(b, x->id);
+        sb_add(b, "</code>");
+        int shown = 0;
+        for (int i = 0; i < x->n_kv; i++) {
+            if (!strcmp(x->kv[i].key, "label")) continue;
+            sb_add(b, shown++ ? ", " : ": ");
+            sb_html(b, x->kv[i].key);
+            sb_add(b, " = ");
+            char sv[256];
+            sb_html(b, kr_setting_text(x, &x->kv[i], sv, sizeof sv));
+        }
+        sb_add(b, "</summary>\n<pre class=\"config\"><code>");
+        if (x->run && x->run->display) sb_html(b, x->run->display);
+        sb_add(b, "</code></pre></details>\n");
+        break;
+    }
+    case KILN_DIR_FIGURE:
+    case KILN_DIR_LRFIND:
+        figure_html(w, b, x);
+        break;
+    case KILN_DIR_RESULT:
+        sb_add(b, "<pre class=\"result\"><code>");
+        sb_html(b, x->text);
+        sb_add(b, "</code></pre>\n");
+        break;
+    case KILN_DIR_TABLE:
+        table_html(w, b, x);
+        break;
+    case KILN_DIR_GROUP: /* only its values show, where the prose quotes them */
+        break;
+    case KILN_DIR_CONFIG:
+        sb_add(b, "<pre class=\"config\"><code>");
+        sb_html(b, x->text);
+        sb_add(b, "</code></pre>\n");
+        break;
+    }
+}
+
+static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
+{
+    for (; bl; bl = bl->next) {
+        switch (bl->kind) {
+        case KILN_BL_PARAGRAPH:
+            if (!tight) sb_add(b, "<p>");
+            html_inlines(w, b, bl->inlines);
+            sb_add(b, tight ? "\n" : "</p>\n");
+            break;
+        case KILN_BL_HEADING:
+            sb_printf(b, "<h%d id=\"", bl->level);
+            sb_html(b, bl->anchor);
+            sb_add(b, "\">");
+            html_inlines(w, b, bl->inlines);
+            if (bl->level > 1) {
+                sb_add(b, " <a class=\"anchor\" href=\"#");
+                sb_html(b, bl->anchor);
+                sb_add(b, "\" aria-label=\"link to this section\">#</a>");
+            }
+            sb_printf(b, "</h%d>\n", bl->level);
+            break;
+        case KILN_BL_QUOTE:
+            sb_add(b, "<blockquote>\n");
+            html_blocks(w, b, bl->children, 0);
+            sb_add(b, "</blockquote>\n");
+            break;
+        case KILN_BL_LIST:
+            if (bl->ordered) {
+                if (bl->start != 1) sb_printf(b, "<ol start=\"%d\">\n", bl->start);
+                else sb_add(b, "<ol>\n");
+            } else {
+                sb_add(b, "<ul>\n");
+            }
+            for (const kiln_block *it = bl->children; it; it = it->next) {
+                sb_add(b, "<li>");
+                html_blocks(w, b, it->children, bl->tight);
+                sb_add(b, "</li>\n");
+            }
+            sb_add(b, bl->ordered ? "</ol>\n" : "</ul>\n");
+            break;
+        case KILN_BL_ITEM:
+            sb_add(b, "<li>");
+            html_blocks(w, b, bl->children, tight);
+            sb_add(b, "</li>\n");
+            break;
+        case KILN_BL_CODE: {
+            sb_add(b, "<pre><code");
+            if (bl->info[0]) {
+                size_t n = strcspn(bl->info, " \t");
+                char lang[64];
+                snprintf(lang, sizeof lang, "%.*s", (int)(n < 63 ? n : 63), bl->info);
+                sb_add(b, " class=\"language-");
+                sb_html(b, lang);
+                sb_addc(b, '"');
+            }
+            sb_addc(b, '>');
+            sb_html(b, bl->text);
+            sb_add(b, "</code></pre>\n");
+            break;
+        }
+        case KILN_BL_HTML:
+            if (w->allow_html) sb_add(b, bl->text);
+            break;
+        case KILN_BL_RULE:
+            sb_add(b, "<hr>\n");
+            break;
+        case KILN_BL_DIRECTIVE:
+            directive_html(w, b, bl->directive);
+            break;
+        }
+    }
+}
+
+/* ---- pages ---------------------------------------------------------------------------------- */
+
+#define APPENDIX_PAGE "appendix.html"
+
+static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
+{
+    sb_add(b, "<ol class=\"toc\">\n");
+    for (int i = 0; i < doc->n_chapters; i++) {
+        const kiln_chapter *c = &doc->chapters[i];
+        int cur = current && !strcmp(current, c->page);
+        sb_add(b, "<li><a href=\"");
+        sb_html(b, c->page);
+        sb_addc(b, '"');
+        if (cur) sb_add(b, " aria-current=\"page\"");
+        sb_addc(b, '>');
+        sb_html(b, c->title);
+        sb_add(b, "</a></li>\n");
+    }
+    int cur = current && !strcmp(current, APPENDIX_PAGE);
+    sb_printf(b, "<li class=\"appendix\"><a href=\"%s\"%s>Reproducibility appendix</a></li>\n</ol>\n", APPENDIX_PAGE,
+              cur ? " aria-current=\"page\"" : "");
+}
+
+static void nav_link(sbuf *b, const char *rel, const char *href, const char *title)
+{
+    sb_printf(b, "<a class=\"%s\" rel=\"%s\" href=\"", rel, rel);
+    sb_html(b, href);
+    sb_printf(b, "\"><span class=\"dir\">%s</span> ", !strcmp(rel, "prev") ? "← Previous" : "Next →");
+    sb_html(b, title);
+    sb_add(b, "</a>");
+}
+
+typedef struct page_vars {
+    const char *v[N_PH];
+} page_vars;
+
+static int write_page(const char *dir, const char *name, const tmpl *t, page_vars *pv, kiln_diag *d)
+{
+    sbuf out = {0};
+    for (int i = 0; i < t->n; i++) {
+        if (t->p[i].ph < 0) sb_addn(&out, t->p[i].s, t->p[i].n);
+        else sb_add(&out, pv->v[t->p[i].ph] ? pv->v[t->p[i].ph] : "");
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = kr_write_atomic(path, out.s, out.len);
+    sb_free(&out);
+    if (rc) kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
+    return rc ? KILN_REPORT_EFAIL : 0;
+}
+
+static char *escaped(const char *s)
+{
+    sbuf b = {0};
+    sb_html(&b, s);
+    return sb_take(&b);
+}
+
+static void appendix_html(const kiln_doc *doc, sbuf *b)
+{
+    sb_add(b, "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>\n<p>Every run behind this article, "
+              "as the build found it. The cache key is the XXH3-128 hash of the canonical configuration, the "
+              "trainer's fingerprint and the data digest; the entry <code>");
+    if (doc->opts.cache_dir) sb_html(b, doc->opts.cache_dir);
+    else { sb_html(b, doc->opts.out_dir ? doc->opts.out_dir : "out"); sb_add(b, "/cache"); }
+    sb_add(b, "/KEY.json</code> holds the full history. Rebuild with <code>");
+    sb_add(b, doc->smoke ? "kiln build --smoke" : "make report");
+    sb_add(b, "</code>.</p>\n");
+    sb_add(b, "<dl class=\"facts\">\n<dt>Trainer fingerprint</dt><dd><code>");
+    sb_html(b, doc->trainer_fingerprint);
+    sb_add(b, "</code></dd>\n<dt>Data digest (SHA-256)</dt><dd><code>");
+    sb_html(b, doc->data_digest);
+    sb_add(b, "</code></dd>\n<dt>kiln</dt><dd>");
+    sb_html(b, kiln_version());
+    sb_add(b, "</dd>\n");
+    if (doc->smoke) sb_add(b, "<dt>Scale</dt><dd>smoke (every run shrunk; numbers are not the article's)</dd>\n");
+    sb_add(b, "</dl>\n");
+    int unused = 0;
+    for (int i = 0; i < doc->n_runs; i++) {
+        const kiln_run *r = doc->runs[i];
+        if (!r->needed) { unused++; continue; }
+        sb_add(b, "<section class=\"run\" id=\"run-");
+        sb_html(b, r->id);
+        sb_add(b, "\">\n<h2>");
+        sb_html(b, r->id);
+        if (strcmp(r->label, r->id)) { sb_add(b, " <small>("); sb_html(b, r->label); sb_add(b, ")</small>"); }
+        sb_add(b, "</h2>\n<dl class=\"facts\">\n<dt>Declared</dt><dd>");
+        sb_html(b, r->file);
+        sb_printf(b, ":%d</dd>\n<dt>Cache key</dt><dd><code>", r->line);
+        sb_html(b, r->key);
+        sb_add(b, "</code></dd>\n<dt>Trainer fingerprint</dt><dd><code>");
+        sb_html(b, r->fingerprint[0] ? r->fingerprint : doc->trainer_fingerprint);
+        sb_add(b, "</code></dd>\n<dt>Data digest</dt><dd><code>");
+        sb_html(b, r->data_digest);
+        sb_printf(b, "</code></dd>\n<dt>Wall time</dt><dd>%.1f s", r->seconds);
+        if (r->host_threads[0]) {
+            sb_add(b, " on ");
+            sb_html(b, r->host_threads);
+            sb_add(b, strcmp(r->host_threads, "1") ? " threads" : " thread");
+        }
+        sb_add(b, "</dd>\n<dt>Computed</dt><dd>");
+        sb_html(b, r->date);
+        sb_add(b, ", ");
+        sb_html(b, r->cpu);
+        sb_add(b, ", ");
+        sb_html(b, r->compiler);
+        sb_add(b, ", kiln ");
+        sb_html(b, r->kiln_version);
+        sb_add(b, "</dd>\n</dl>\n<pre class=\"config\"><code>");
+        sb_html(b, r->display ? r->display : r->canonical);
+        sb_add(b, "</code></pre>\n</section>\n");
+    }
+    if (unused) {
+        sb_add(b, "<p>Declared but not trained (used only as a base, a listing or a schedule curve): ");
+        int k = 0;
+        for (int i = 0; i < doc->n_runs; i++) {
+            if (doc->runs[i]->needed) continue;
+            if (k++) sb_add(b, ", ");
+            sb_add(b, "<code>");
+            sb_html(b, doc->runs[i]->id);
+            sb_add(b, "</code>");
+        }
+        sb_add(b, ".</p>\n");
+    }
+}
+
+static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    json_t *runs = json_object();
+    static const char *const tm[] = {"test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy",
+                                     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds",
+                                     "n_train", "n_val", "n_test", "diverged", NULL};
+    static const char *const lm[] = {"steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr",
+                                     "suggested_max_lr", "steps", "seconds", NULL};
+    for (int i = 0; i < doc->n_runs; i++) {
+        const kiln_run *r = doc->runs[i];
+        if (!r->needed) continue;
+        json_t *m = json_object();
+        const char *const *names = r->kind == KILN_RUN_TRAIN ? tm : lm;
+        for (int k = 0; names[k]; k++) {
+            double v;
+            const char *s;
+            if (kiln_run_value(r, names[k], &v, &s) == 0)
+                json_object_set_new(m, names[k], isfinite(v) ? json_real(v) : json_null());
+        }
+        json_object_set_new(runs, r->id,
+                            json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",
+                                      r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "label", r->label, "key", r->key,
+                                      "config", r->canonical, "cached", r->cached, "metrics", m, "trainer",
+                                      r->fingerprint, "data", r->data_digest));
+    }
+    json_t *root = json_pack("{s:s, s:s, s:s, s:b, s:o}", "kiln", kiln_version(), "trainer", doc->trainer_fingerprint,
+                             "data", doc->data_digest, "smoke", doc->smoke, "runs", runs);
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    json_decref(root);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    int rc = text ? kr_write_atomic(path, text, strlen(text)) : -1;
+    free(text);
+    if (rc) kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write");
+    return rc ? KILN_REPORT_EFAIL : 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    size_t n;
+    char *s = kr_read_file(from, &n);
+    if (!s) return -1;
+    int rc = kr_write_atomic(to, s, n);
+    free(s);
+    return rc;
+}
+
+int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    const char *tdir = doc->opts.template_dir ? doc->opts.template_dir : "templates";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/layout.html", tdir);
+    tmpl t;
+    int rc = load_template(path, &t, d);
+    if (rc) return rc;
+
+    writer w = {doc, NULL, doc->opts.allow_html};
+    char *site_title = escaped(doc->title);
+    sbuf footer = {0};
+    sb_printf(&footer, "Built by kiln %s from real runs; trainer <code>%s</code>", kiln_version(), doc->trainer_fingerprint);
+    if (doc->smoke) sb_add(&footer, "; <strong>smoke scale</strong>: every run shrunk, the numbers are not the article's");
+    sb_add(&footer, ". <a href=\"results.json\">results.json</a> · <a href=\"" APPENDIX_PAGE "\">runs</a>");
+    sbuf desc = {0};
+    for (const kiln_block *b = doc->front; b; b = b->next)
+        if (b->kind == KILN_BL_PARAGRAPH) { plain(&desc, b->inlines); break; }
+    char *description = escaped(desc.s ? desc.s : "");
+    sb_free(&desc);
+    snprintf(path, sizeof path, "%s/report.pdf", dir);
+    struct stat st;
+    const char *pdf_link = stat(path, &st) == 0 ? "<a class=\"pdf\" href=\"report.pdf\">PDF</a>" : "";
+
+    /* index */
+    {
+        sbuf body = {0}, toc = {0};
+        toc_html(doc, &toc, "index.html");
+        sb_add(&body, "<h1 id=\"top\">");
+        sb_html(&body, doc->title);
+        sb_add(&body, "</h1>\n<div class=\"summary\">\n");
+        html_blocks(&w, &body, doc->front, 0);
+        sb_add(&body, "</div>\n<h2 id=\"chapters\">Chapters</h2>\n");
+        sb_add(&body, toc.s);
+        if (pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
+        page_vars pv = {{0}};
+        pv.v[0] = site_title;
+        pv.v[1] = site_title;
+        pv.v[2] = description;
+        pv.v[3] = body.s;
+        pv.v[4] = toc.s;
+        pv.v[5] = "";
+        pv.v[6] = pdf_link;
+        pv.v[7] = footer.s;
+        pv.v[8] = "style.css";
+        pv.v[9] = "index.html";
+        rc |= write_page(dir, "index.html", &t, &pv, d);
+        sb_free(&body);
+        sb_free(&toc);
+    }
+    /* chapters and the appendix */
+    for (int i = 0; i <= doc->n_chapters; i++) {
+        const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : NULL;
+        const char *page = c ? c->page : APPENDIX_PAGE;
+        sbuf body = {0}, toc = {0}, nav = {0};
+        toc_html(doc, &toc, page);
+        w.ch = c;
+        if (c) html_blocks(&w, &body, c->blocks, 0);
+        else appendix_html(doc, &body);
+        sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
+        if (i > 0) nav_link(&nav, "prev", doc->chapters[i - 1].page, doc->chapters[i - 1].title);
+        else nav_link(&nav, "prev", "index.html", doc->title);
+        if (i + 1 < doc->n_chapters) nav_link(&nav, "next", doc->chapters[i + 1].page, doc->chapters[i + 1].title);
+        else if (c) nav_link(&nav, "next", APPENDIX_PAGE, "Reproducibility appendix");
+        sb_add(&nav, "</nav>");
+        char *title = escaped(c ? c->title : "Reproducibility appendix");
+        page_vars pv = {{0}};
+        pv.v[0] = title;
+        pv.v[1] = site_title;
+        pv.v[2] = description;
+        pv.v[3] = body.s;
+        pv.v[4] = toc.s;
+        pv.v[5] = nav.s;
+        pv.v[6] = pdf_link;
+        pv.v[7] = footer.s;
+        pv.v[8] = "style.css";
+        pv.v[9] = page;
+        rc |= write_page(dir, page, &t, &pv, d);
+        free(title);
+        sb_free(&body);
+        sb_free(&toc);
+        sb_free(&nav);
+    }
+    free_template(&t);
+    free(site_title);
+    free(description);
+    sb_free(&footer);
+
+    char from[4096], to[4096];
+    snprintf(from, sizeof from, "%s/style.css", tdir);
+    snprintf(to, sizeof to, "%s/style.css", dir);
+    if (copy_file(from, to)) {
+        kd_error(d, KILN_REPORT_EINPUT, from, 0, "cannot copy the stylesheet: %s", strerror(errno));
+        rc = KILN_REPORT_EINPUT;
+    }
+    rc |= write_results_json(doc, dir, d);
+    return rc ? (d->worst ? d->worst : KILN_REPORT_EFAIL) : 0;
+}

@@ -1,0 +1,29 @@
+/* Private to src/resolve/ (and, until they only read the resolved document,
+ * the writers): the resolver's shared pieces.
+ *
+ *   resolve.c   kiln_doc_resolve: values, titles, tables, config listings
+ *   figures.c   each figure's series from the runs, drawn by the plot library */
+#ifndef KILN_RESOLVE_RESOLVE_H
+#define KILN_RESOLVE_RESOLVE_H
+
+#include "kiln/resolve.h"
+#include "doc/doc.h"
+
+#include <stdint.h>
+
+const char *kr_config_text(kiln_arena *a, const kiln_run *r);
+const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n);
+
+/* The colour of run i (its index in fig->runs) in figure fig, as
+ * KILN_PALETTE(slot). History figures: each run has a slot, given in document
+ * order of its first appearance in a history figure, so a run keeps its
+ * colour from figure to figure; in one figure a run whose slot an earlier run
+ * holds takes the next free slot (the same run listed twice keeps one). A
+ * history figure of one run with several series colours them by series, not
+ * by this. Range and schedule figures: KILN_PALETTE(i). Reads the document
+ * only (safe from the render threads). */
+uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
+int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
+                     char *err, size_t n);
+
+#endif
