@@ -228,7 +228,8 @@ static int run_one(pool *p, kiln_run *r, int threads, const kiln_progress *prog,
         rc = kiln_train(&c, p->train, p->test, &r->history, NULL, prog, err, n);
     } else {
         kiln_model m;
-        rc = kiln_model_build(&m, c.model, p->train->rows, p->train->cols, 1, err, n);
+        rc = kiln_model_build(&m, c.model, p->train->rows, p->train->cols,
+                              p->train->channels > 0 ? p->train->channels : 1, err, n);
         if (!rc) {
             kiln_model_init(&m, c.seed);
             rc = kiln_lrfind(&c, p->train, &m, &r->lrfind_opts, &r->lrfind, prog, err, n);
