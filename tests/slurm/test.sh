@@ -3,6 +3,7 @@
 # this machine (cluster.sh), the small article in tests/slurm/article/ (six
 # runs in phase 1, one that takes a value from the range test in phase 2).
 #
+#   (each build has its own cache, OUT/cache, never the article's content/cache)
 #   1. a Slurm build from an empty cache: tasks on both nodes, every cache
 #      entry equal to a local build's (same keys, same numbers; wall times
 #      aside), and a second build submits nothing;
@@ -93,7 +94,7 @@ submitted() { [ -n "$(job_of "$1")" ]; }
 # wait at the gate (closed); returns once N of them run; sets pid and job
 start_gated() {
     rm -f "$T/gate"
-    $R "$K" build --executor slurm --slurm-kiln "$GATED" --content "$ART" --out "$T/$1" >"$T/$1.log" 2>&1 &
+    $R "$K" build --executor slurm --slurm-kiln "$GATED" --content "$ART" --out "$T/$1" --cache "$T/$1/cache" >"$T/$1.log" 2>&1 &
     pid=$!
     wait_until 60 submitted "$T/$1.log" || fail "the build did not submit"
     job=$(job_of "$T/$1.log")
@@ -102,8 +103,8 @@ start_gated() {
 
 t0=$(date +%s)
 # ---- the local reference and 1. a Slurm build from an empty cache ----------------
-"$K" build -q -j 2 --content "$ART" --out "$T/local" || { echo "FAIL: the local build"; exit 1; }
-$R "$K" build --executor slurm --content "$ART" --out "$T/s1" >"$T/s1.log" 2>&1
+"$K" build -q -j 2 --content "$ART" --out "$T/local" --cache "$T/local/cache" || { echo "FAIL: the local build"; exit 1; }
+$R "$K" build --executor slurm --content "$ART" --out "$T/s1" --cache "$T/s1/cache" >"$T/s1.log" 2>&1
 check "a Slurm build succeeds" [ $? -eq 0 ]
 check "it trains all 7 runs there" has "$T/s1.log" "7 runs: 0 cached, 7 run, 0 failed"
 check "phase 1 is one job array of 6 tasks" has "$T/s1.log" "6 runs submitted to Slurm as job array [0-9]* (6 tasks"
@@ -113,7 +114,7 @@ check "phase 1's tasks ran on both nodes" grep -q "6 of 6 runs stored; tasks ran
 check "every entry equals the local build's" same_as_local "$T/s1/cache"
 check "the site is written" [ -s "$T/s1/index.html" ]
 check "nothing trained on the submitting host (no 'epoch' lines in the build's output)" sh -c "! grep -q ' epoch ' '$T/s1.log'"
-$R "$K" build --executor slurm --content "$ART" --out "$T/s1" >"$T/s1b.log" 2>&1
+$R "$K" build --executor slurm --content "$ART" --out "$T/s1" --cache "$T/s1/cache" >"$T/s1b.log" 2>&1
 check "a second build submits nothing" sh -c "grep -q '7 runs: 7 cached, 0 run' '$T/s1b.log' && ! grep -q submitted '$T/s1b.log'"
 [ "$failures" -eq 0 ] || show "$T/s1.log"
 
@@ -145,7 +146,7 @@ stored=$(ls "$T"/s2/cache/*.json 2>/dev/null | wc -l)
 check "the other 3 runs are stored, the failed 3 not" [ "$stored" -eq 3 ]
 check "no partial entry" sh -c "! ls '$T/s2/cache' | grep -q tmp"
 "$C" up "$KILN_SLURM_DIR" >/dev/null 2>&1 || fail "the cluster does not come back"
-KILN_EXECUTOR=slurm $R "$K" build --content "$ART" --out "$T/s2" >"$T/s2b.log" 2>&1
+KILN_EXECUTOR=slurm $R "$K" build --content "$ART" --out "$T/s2" --cache "$T/s2/cache" >"$T/s2b.log" 2>&1
 check "the next build succeeds" [ $? -eq 0 ]
 check "it submits only the 3 missing runs, then phase 2" \
     sh -c "grep -q '3 runs submitted to Slurm' '$T/s2b.log' && grep -q '7 runs: 3 cached, 4 run, 0 failed' '$T/s2b.log'"
