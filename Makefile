@@ -26,9 +26,9 @@ KILN_DATA ?= $(if $(KILN_DATA_DIR),$(KILN_DATA_DIR),$(XDG_CACHE)/kiln/mnist)
 export KILN_DATA
 
 WARN      = -Wall -Wextra -Wshadow -Wno-unused-parameter
-OPT_release = -O3 -march=native -fno-math-errno
-OPT_debug   = -O0 -g3 -march=native
-OPT_asan    = -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT_release = -O3 -march=native -fno-math-errno -ffp-contract=off
+OPT_debug   = -O0 -g3 -march=native -ffp-contract=off
+OPT_asan    = -O1 -g -march=native -ffp-contract=off -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDOPT_asan  = -fsanitize=address,undefined
 # make fuzz: the libraries for libFuzzer (clang), instrumented for coverage
 OPT_fuzz    = -O1 -g -march=native -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -60,7 +60,7 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE fuzz fuzz-build reseal-cache
+.PHONY: all deps data report check check-only check-isa check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE fuzz fuzz-build reseal-cache
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -72,13 +72,22 @@ data: deps
 	@sh src/scripts/fetch-data.sh "$(KILN_DATA)"
 
 # --- the trainer fingerprint: a hash of the trainer's code without comments,
-# plus the compiler and flags that turn it into machine code ------------------
+# plus what the build resolves to: the compiler, the flags, the instruction-set
+# macros the trainer's code tests (-march=native turns them on or off: AVX-512
+# and AVX2 pick different kernels) and the C library, whose libm computes
+# exp/log/pow. Only the macros the code tests enter, so two CPUs that build
+# the same kernels (an Intel and an AMD with AVX-512) share a fingerprint and
+# a cache. The trainer is compiled with -ffp-contract=off (GCC's default for
+# -std=c11, stated), so the compiler never fuses a*b+c on its own. ------------
 FP_INPUTS := $(TRAIN_SRC) $(wildcard src/train/*.h) include/kiln/train.h
 $(BUILD)/gen/kiln_fingerprint.h: $(FP_INPUTS) Makefile
 	@mkdir -p $(dir $@)
-	@fp=$$( { for f in $(FP_INPUTS); do echo "== $$f"; $(CC) -fpreprocessed -dD -E -P $$f 2>/dev/null | tr -s ' \t' ' ' | grep -v '^ *$$'; done; \
-	          $(CC) --version | head -1; echo "$(OPT) -fopenmp"; } | sha256sum | cut -c1-16 ); \
-	 printf '#define KILN_TRAINER_FINGERPRINT "%s"\n' "$$fp" > $@.tmp && \
+	@isa=$$(for m in $$(cat $(FP_INPUTS) | grep -oE '__(AVX|FMA|SSE|F16C|BMI)[A-Z0-9_]*__' | sort -u); do \
+	          printf '%s=%s ' $$m $$(echo "$$m" | $(CC) $(OPT) -E -P -x c - 2>/dev/null | grep -q "^$$m\$$" && echo 0 || echo 1); done); \
+	 build="$$($(CC) --version | head -1); $$(getconf GNU_LIBC_VERSION 2>/dev/null || echo libc unknown); isa $${isa% }; flags $(OPT) -fopenmp"; \
+	 fp=$$( { for f in $(FP_INPUTS); do echo "== $$f"; $(CC) -fpreprocessed -dD -E -P $$f 2>/dev/null | tr -s ' \t' ' ' | grep -v '^ *$$'; done; \
+	          echo "$$build"; } | sha256sum | cut -c1-16 ); \
+	 printf '#define KILN_TRAINER_FINGERPRINT "%s"\n#define KILN_TRAINER_BUILD "%s"\n' "$$fp" "$$build" > $@.tmp && \
 	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 # where an installed kiln finds its templates (src/cli/common.c); rewritten
@@ -107,6 +116,11 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
+# check_diff makes a trainer change of its own (one ulp in Adam's beta1, for
+# kiln diff --quick): the trainer's calls of kiln_optimizer_init go through
+# its wrapper. Test binary only; the shipped trainer has no hook.
+$(BUILD)/tests/check_diff: LDFLAGS += -Wl,--wrap=kiln_optimizer_init
+
 # --- the article ---------------------------------------------------------------
 # The data is fetched only when a run must train: kiln build exits 3 when it
 # stopped for want of it (a build served from the cache reads no data).
@@ -115,15 +129,20 @@ report: all
 	  echo "kiln: a run must train: fetching the data (make data), then building again"; \
 	  $(MAKE) --no-print-directory data && ./$(BIN) build; else exit $$rc; fi
 
-# make diff DIFF_ARGS="HEAD~3 --acc-tol 0.001" (see README, "What changed")
+# make diff DIFF_ARGS="HEAD~3 --acc-tol 0.001" (see README, "What changed");
+# make diff QUICK=1 [STEPS=N]: the first steps of every run, retrained and
+# compared bit for bit with the committed history (kiln diff --quick)
 diff: all
-	./$(BIN) diff $(DIFF_ARGS)
+	./$(BIN) diff $(if $(QUICK),--quick $(if $(STEPS),--steps $(STEPS))) $(DIFF_ARGS)
 
 # --- tests: every Check suite, then the smoke build of the real content -------
 # (and the Slurm tests: a two-node cluster on this machine, as root; they say
 # SKIP where Slurm cannot be installed or started)
 check: all data $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
+	@$(if $(filter release,$(MODE)),sh tests/check_isa.sh "$(KILN_DATA)")
+check-isa: all data
+	@sh tests/check_isa.sh "$(KILN_DATA)"
 check-only:
 	@fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; OMP_WAIT_POLICY=passive KILN_BIN=$(BIN) KILN_MODE=$(MODE) CK_DEFAULT_TIMEOUT=600 \

@@ -770,12 +770,148 @@ START_TEST(test_cli)
 }
 END_TEST
 
+/* ---- kiln diff --quick --------------------------------------------------------------------- */
+
+/* A trainer change the test can make: this binary is linked with
+ * -Wl,--wrap=kiln_optimizer_init (see the Makefile), so the trainer's calls
+ * come here first. With perturb_adam set, Adam's beta1 is moved up by one
+ * float ulp after the real initialisation: a one-ulp change in one
+ * optimizer's constant, in this test binary only. */
+static int perturb_adam;
+int __real_kiln_optimizer_init(kiln_optimizer *o, const kiln_config *c, size_t n, char *err, size_t errlen);
+int __wrap_kiln_optimizer_init(kiln_optimizer *o, const kiln_config *c, size_t n, char *err, size_t errlen);
+int __wrap_kiln_optimizer_init(kiln_optimizer *o, const kiln_config *c, size_t n, char *err, size_t errlen)
+{
+    int rc = __real_kiln_optimizer_init(o, c, n, err, errlen);
+    if (!rc && perturb_adam && !strcmp(o->name, "adam")) o->beta1 = nextafterf((float)o->beta1, 2.0f);
+    return rc;
+}
+
+static const char *QUICK_MD =
+    "# Runs\n\n"
+    "```{experiment} a1\ntrain_limit = 600\ntest_limit = 50\nepochs = 1\nbatch_size = 20\n```\n\n"
+    "```{experiment} a2\nbase = a1\nlearning_rate = 0.003\n```\n\n"
+    "```{experiment} s1\nbase = a1\noptimizer = sgd\nlearning_rate = 0.05\n```\n\n"
+    "```{experiment} m1\nbase = a1\noptimizer = adamax\n```\n\n"
+    "```{lrfind} sw\nbase = a1\nstart_lr = 1e-5\nend_lr = 1\nlr_steps = 12\n```\n\n"
+    "```{table} all\nruns = a1, a2, s1, m1\ncolumns = test_loss\n```\n";
+
+/* kiln_diff_quick on cache; its printed text (caller frees) and status. */
+static char *quick(const char *src, const char *cache, long steps, int *rc, kiln_quick_summary *sum)
+{
+    kiln_quick_opts o;
+    kiln_quick_opts_init(&o);
+    o.cache_dir = cache;
+    o.data_dir = test_data_dir();
+    o.steps = steps;
+    o.threads = 2;
+    char *buf = NULL;
+    size_t len = 0;
+    o.out = open_memstream(&buf, &len);
+    kiln_diag d = {0};
+    *rc = kiln_diff_quick(src, &o, sum, &d);
+    fclose(o.out);
+    if (d.text) {
+        buf = realloc(buf, len + strlen(d.text) + 1);
+        strcat(buf, d.text);
+    }
+    kiln_diag_free(&d);
+    return buf;
+}
+
+START_TEST(test_quick_diff)
+{
+    char dir[64], content[128], out[128], cache[160];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    ck_assert_int_eq(mkdir(content, 0777), 0);
+    write_text(content, "index.md", "# Quick\n\nFour runs and a range test.\n");
+    write_text(content, "01-runs.md", QUICK_MD);
+    kiln_build_opts bo = {0};
+    bo.quiet = 1;
+    bo.data_dir = test_data_dir();
+    bo.template_dir = "templates";
+    bo.content_dir = content;
+    bo.out_dir = out;
+    bo.jobs = 1;
+    bo.threads = 2;
+    kiln_build_stats st;
+    kiln_diag d = {0};
+    int rc = kiln_report_build(&bo, &st, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    char *before = listing(cache);
+
+    /* the trainer that computed them: every run identical through its first epoch
+     * (480 training images in batches of 20: 24 steps; the range test's 12) */
+    kiln_quick_summary sum;
+    char *t = quick(cache, cache, 0, &rc, &sum);
+    ck_assert_msg(rc == 0, "%s", t);
+    ck_assert_int_eq(sum.runs, 5);
+    ck_assert_int_eq(sum.identical, 5);
+    ck_assert_msg(strstr(t, "a1                     identical through step 24") && strstr(t, "sw                     identical through step 12"),
+                  "%s", t);
+    ck_assert_msg(strstr(t, "5 identical, 0 differ"), "%s", t);
+    free(t);
+    /* --steps */
+    t = quick(cache, cache, 3, &rc, &sum);
+    ck_assert_msg(rc == 0 && strstr(t, "m1                     identical through step 3 "), "%s", t);
+    free(t);
+
+    /* one ulp in Adam's beta1: exactly the runs that use Adam differ. Not at
+     * step 1, whose loss comes from the initial weights, and not necessarily
+     * at step 2: Adam's first update does not depend on beta1 (the bias
+     * correction cancels it) but for rounding, so the change shows once it
+     * has grown past float32's resolution of the loss, a few steps on */
+    perturb_adam = 1;
+    t = quick(cache, cache, 0, &rc, &sum);
+    perturb_adam = 0;
+    ck_assert_msg(rc == 1, "%s", t);
+    ck_assert_msg(sum.differ == 3 && sum.identical == 2, "%s", t);
+    const char *adam[] = {"a1 ", "a2 ", "sw "}, *other[] = {"s1 ", "m1 "};
+    for (int i = 0; i < 3; i++) {
+        const char *l = strstr(t, adam[i]);
+        ck_assert_msg(l, "%s: %s", adam[i], t);
+        l = strstr(l, "first differs at step ");
+        ck_assert_msg(l && strchr(l, ':'), "%s: %s", adam[i], t);
+        long k = strtol(l + 22, NULL, 10);
+        ck_assert_msg(k >= 2 && k <= 24 && !strncmp(strchr(l, ':'), ": loss ", 7), "%s: %s", adam[i], t);
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *l = strstr(t, other[i]);
+        ck_assert_msg(l && strstr(l, "identical through step 24") < strchr(l, '\n'), "%s: %s", other[i], t);
+    }
+    ck_assert_msg(strstr(t, "2 identical, 3 differ"), "%s", t);
+    free(t);
+
+    /* nothing in the cache changed */
+    char *after = listing(cache);
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+
+    /* bad input: no manifest there, or another data set */
+    t = quick(dir, cache, 0, &rc, &sum);
+    ck_assert_msg(rc == 2 && strstr(t, "manifest"), "%s", t);
+    free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("diff");
     TCase *rules = tcase_create("rules");
     tcase_add_test(rules, test_verdict_rules);
     suite_add_tcase(s, rules);
+    /* before "builds": its unchecked fixture trains in the runner process,
+     * and a runner that has started OpenMP's threads cannot fork a test
+     * that trains (libgomp is not fork-safe) */
+    TCase *q = tcase_create("quick");
+    tcase_set_timeout(q, 600);
+    tcase_add_test(q, test_quick_diff);
+    suite_add_tcase(s, q);
     TCase *b = tcase_create("builds");
     tcase_add_unchecked_fixture(b, builds_setup, NULL);
     tcase_set_timeout(b, 600); /* the fixture trains twelve small runs (more under ASan) */

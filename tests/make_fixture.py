@@ -12,9 +12,55 @@ Two networks, both on the first 4 MNIST training images:
          gradients with Keras' update rule (epsilon-hat form).
   seed:  the article's network (dropout off), weights from a closed formula
          both sides compute; the loss and each tensor's gradient norm.
+  optimizers: RMSprop and Adagrad (TF2 Keras rules, written out below in
+         plain Python doubles), three steps of lr 1e-3 from the small
+         network's weights with its torch gradients.
 All tensors are written in kiln's layout: NHWC activations, conv kernels
-[K,K,C,OC], dense kernels [D,N] with D in (h, w, c) flatten order."""
+[K,K,C,OC], dense kernels [D,N] with D in (h, w, c) flatten order.
+
+  /usr/bin/python3 tests/make_fixture.py --optimizers tests/fixtures/torch_parity.json
+
+recomputes only the optimizer entries from the weights and gradients
+already in the fixture (no torch, no numpy needed); the stored weights and
+gradients are float32 values written with 9 digits, so they read back
+exactly and the result equals that of a full run."""
 import json, math, struct, sys
+
+OPT_STEPS = 3
+OPT_LR, RHO, EPS, ADAGRAD_INIT = 1e-3, 0.9, 1e-7, 0.1
+
+def rmsprop(w, g, steps=OPT_STEPS):
+    """TF2 Keras RMSprop, momentum 0: a = rho*a + (1-rho)*g^2 from a = 0,
+    w -= lr*g / (sqrt(a) + eps)  (epsilon outside the square root)."""
+    w, a = list(w), [0.0] * len(w)
+    for _ in range(steps):
+        for i, gi in enumerate(g):
+            a[i] = RHO * a[i] + (1 - RHO) * gi * gi
+            w[i] -= OPT_LR * gi / (math.sqrt(a[i]) + EPS)
+    return w
+
+def adagrad(w, g, steps=OPT_STEPS):
+    """TF2 Keras Adagrad: a += g^2 from a = 0.1, w -= lr*g / (sqrt(a) + eps)."""
+    w, a = list(w), [ADAGRAD_INIT] * len(w)
+    for _ in range(steps):
+        for i, gi in enumerate(g):
+            a[i] += gi * gi
+            w[i] -= OPT_LR * gi / (math.sqrt(a[i]) + EPS)
+    return w
+
+def add_optimizers(small):
+    w0, g = small['params'], small['grads']
+    small['optimizer_steps'] = OPT_STEPS
+    small['rmsprop_params'] = [float('%.9g' % v) for v in rmsprop(w0, g)]
+    small['adagrad_params'] = [float('%.9g' % v) for v in adagrad(w0, g)]
+
+if sys.argv[1] == '--optimizers':
+    fx = json.load(open(sys.argv[2]))
+    add_optimizers(fx['small'])
+    json.dump(fx, open(sys.argv[2], 'w'))
+    print('updated the optimizer entries of', sys.argv[2])
+    sys.exit(0)
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -82,6 +128,7 @@ for wt, gt in zip(w0, g):
     w1.append(torch.tensor(wn - alpha * m / (np.sqrt(v) + eps)))
 small = {'spec': 'conv:%dx3,relu,pool:2,conv:%dx3,relu,pool:2,dense:%d,relu,dense:10' % (c1, c2, h1),
          'params': flat(w0), 'loss': float(loss), 'grads': flat(g), 'adam_params': flat(w1)}
+add_optimizers(small)
 
 # ---- the article's network at formula weights -------------------------------
 # kiln buffer element i of parameter tensor t (0-based, kernels and biases in

@@ -64,6 +64,38 @@ void kiln_diff_opts_init(kiln_diff_opts *o);
 int kiln_diff(const char *old_src, const char *new_src, const kiln_diff_opts *o,
               kiln_diag *d);
 
+/* ------------------------------------------------------------------------ */
+/* kiln diff --quick: a recorded build's first steps, retrained               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kiln_quick_opts {
+    const char *cache_dir;   /* the working tree's cache (default "out/cache") */
+    const char *data_dir;    /* NULL: $KILN_DATA_DIR, else out/data */
+    long steps;              /* steps compared per run; 0 = one epoch of each run */
+    int jobs;                /* runs trained at once; 0 = one per core */
+    int threads;             /* trainer threads in all; 0 = every core */
+    FILE *out;               /* a line per run and the summary; NULL = none */
+} kiln_quick_opts;
+
+typedef struct kiln_quick_summary {
+    int runs, identical, differ, failed;
+    int rounded;             /* range tests: compared to the stored 10 digits */
+    double seconds;
+} kiln_quick_summary;
+
+void kiln_quick_opts_init(kiln_quick_opts *o);
+/* Train every run of a recorded build (old_src as in kiln_diff; NULL =
+ * "HEAD") with the linked-in trainer for its first o->steps steps and
+ * compare each step's loss and rate bit for bit with the stored history.
+ * Prints "ID identical through step N" or "ID first differs at step K:
+ * loss OLD -> NEW" per run (steps counted from 1; step 1's loss is computed
+ * before the first update, so an optimizer change shows from step 2).
+ * Returns 0 when every run is identical, 1 when one differs, 2 for bad
+ * input (a missing or damaged manifest or entry, other data, a stored config
+ * this trainer cannot set). Writes nothing to any cache. */
+int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o,
+                    kiln_quick_summary *sum, kiln_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,7 +27,7 @@ extern "C" {
 enum kiln_rng_purpose {
     KILN_RNG_INIT = 1,     /* a = parameter tensor index, b = element index */
     KILN_RNG_SHUFFLE = 2,  /* a = epoch, b = position */
-    KILN_RNG_DROPOUT = 3,  /* a = global step * 16 + layer, b = element */
+    KILN_RNG_DROPOUT = 3,  /* a = global step * KILN_MAX_LAYERS (32) + layer, b = element pair */
     KILN_RNG_SUBSET = 4,   /* a = 0, b = position (train_limit sampling) */
 };
 /* 64 random bits, a pure function of its four arguments. */
@@ -42,14 +42,16 @@ float kiln_rng_uniform(uint64_t seed, uint64_t purpose, uint64_t a, uint64_t b);
 typedef struct kiln_dataset {
     int n;              /* number of examples */
     int rows, cols;     /* image size */
-    uint8_t *images;    /* n * rows * cols, row-major, 0..255 */
+    int channels;       /* 1 (grey) or more, channels last; 0 is taken as 1 */
+    uint8_t *images;    /* n * rows * cols * channels, row-major (NHWC), 0..255 */
     uint8_t *labels;    /* n, 0..9 */
     int owns;           /* free images/labels in kiln_dataset_free */
 } kiln_dataset;
 
 /* Read one IDX image file and its label file (plain or .gz, decided by the
- * gzip magic). Checks magic numbers, dimensions, counts, file sizes, and
- * label range. */
+ * gzip magic). Images: N x ROWS x COLS or N x ROWS x COLS x CHANNELS, any
+ * size up to 4096 x 4096 x 64. Checks magic numbers, dimensions, counts,
+ * file sizes, and label range. */
 int kiln_idx_load(const char *images_path, const char *labels_path,
                   kiln_dataset *out, char *err, size_t errlen);
 /* Load train-* and t10k-* from a folder (each file plain or with .gz). */
@@ -71,6 +73,11 @@ void kiln_dataset_digest(const kiln_dataset *train, const kiln_dataset *test,
 typedef struct kiln_config {
     /* model and data */
     char model[KILN_SPEC_MAX];  /* spec string, or "seed" for the article's network */
+    /* the input shape the model is checked against (kiln_config_validate,
+     * kiln_config_canonical): rows, columns, channels of the images; 0 =
+     * 28x28x1 (MNIST, Fashion-MNIST). Not a key: kiln_train sets it from
+     * the data, and so may a caller that knows its data. */
+    int in_h, in_w, in_c;
     int epochs;
     int batch_size;
     double validation_split;
@@ -96,6 +103,8 @@ typedef struct kiln_config {
     double base_lr, max_lr, step_size, gamma;
     char step_unit[KILN_NAME_MAX];
     double pct_start, div_factor, final_div_factor;
+    int cycle_momentum;         /* one_cycle: also cycle beta1/momentum (PyTorch's default) */
+    double base_momentum, max_momentum;
     char monitor[KILN_NAME_MAX];
     double factor, min_lr, min_delta, patience, cooldown;
     /* early stopping */
@@ -137,8 +146,21 @@ typedef struct kiln_key_info {
     const char *type;     /* "int", "float", "bool", "name", "text" */
     const char *accepted; /* human text: range or list of names */
     const char *help;
+    /* when the key takes part in training: "" always; "opt=NAMES" with one
+     * of those optimizers; "sched=NAMES" with one of those schedules; "es"
+     * with early_stopping on; "-" never (threads, checkpointing: not part
+     * of the result) */
+    const char *scope;
 } kiln_key_info;
+/* The table, in key order; built once, safe to call from any thread. */
 const kiln_key_info *kiln_config_keys(int *count);
+/* Whether key `name` takes part in training with config c (its scope
+ * holds for c's optimizer, schedule and early stopping); 0 for unknown keys
+ * and for the "-" keys. The same rule leaves keys out of the canonical text. */
+int kiln_config_key_applies(const kiln_config *c, const char *name);
+/* Put key `name` back to its default and mark it as not set; non-zero for
+ * an unknown key. */
+int kiln_config_reset_key(kiln_config *c, const char *name);
 
 /* ------------------------------------------------------------------------ */
 /* Model                                                                      */
@@ -200,16 +222,28 @@ int kiln_weights_load(kiln_model *m, const char *path, char *err, size_t errlen)
 /* Layers: forward/backward over raw buffers (NHWC), exposed for tests        */
 /* ------------------------------------------------------------------------ */
 
-/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1.
- * col is scratch of B*OH*OW*K*K*C floats (im2col). */
-void kiln_conv2d_forward(float *out, float *col, const float *in, const float *w,
-                         const float *b, int B, int H, int W, int C, int K, int OC);
-/* dw, db are overwritten; din (may be NULL) is overwritten. col holds the
- * im2col of the forward pass; dcol is scratch of the same size. */
-void kiln_conv2d_backward(float *din, float *dw, float *db, float *dcol,
-                          const float *col, const float *dout, const float *w,
+/* out[B,OH,OW,OC] = conv(in[B,H,W,C], w[K,K,C,OC]) + b[OC]; OH = H-K+1. */
+void kiln_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                         int B, int H, int W, int C, int K, int OC);
+/* dw, db are overwritten; din (may be NULL) is overwritten; in is the
+ * forward pass's input. */
+void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
+                          const float *dout, const float *w,
                           int B, int H, int W, int C, int K, int OC);
-/* out[B,H/2,W/2,C]; argmax[B*OH*OW*C] records the winning input index. */
+/* conv -> relu -> 2x2 max-pool [-> dropout] fused, one image at a time:
+ * out[B,PH,PW,OC] (PH = (H-K+1)/2), argmax[B,PH,PW,OC] = offset of each
+ * window's maximum within the image's conv output [OH,OW,OC], mask (NULL: no
+ * dropout) as kiln_dropout_forward over out. Same values as the four layers. */
+void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const float *in,
+                            const float *w, const float *bias, int B, int H, int W, int C,
+                            int K, int OC, float p, uint64_t seed, uint64_t stream);
+/* Its backward up to the convolution: dy[B,OH,OW,OC] = (dout * mask) at each
+ * window's maximum where out > 0, else 0; then kiln_conv2d_backward(dy). */
+void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out,
+                                  const int32_t *argmax, const float *mask,
+                                  int B, int OH, int OW, int OC);
+/* out[B,H/2,W/2,C]; argmax[B*OH*OW*C] records the winning input's index
+ * within its image (0 .. H*W*C-1), so it fits int32 for any batch. */
 void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,
                           int B, int H, int W, int C);
 void kiln_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
@@ -260,6 +294,9 @@ typedef struct kiln_optimizer {
 int kiln_optimizer_init(kiln_optimizer *o, const kiln_config *c, size_t n,
                         char *err, size_t errlen);
 void kiln_optimizer_free(kiln_optimizer *o);
+/* Set the momentum term for the coming steps: beta1 of adam and adamax, the
+ * momentum of sgd and rmsprop (a one-cycle schedule cycles it). */
+void kiln_optimizer_set_momentum(kiln_optimizer *o, double momentum);
 /* One step with learning rate lr: w -= update(g). */
 void kiln_optimizer_step(kiln_optimizer *o, float *w, const float *g, double lr);
 
@@ -288,6 +325,13 @@ void kiln_sched_init(kiln_sched_state *s, const kiln_config *c,
 /* The rate for the coming step. */
 double kiln_sched_lr(kiln_sched_state *s, const kiln_config *c,
                      const kiln_sched_point *p);
+/* Whether the schedule cycles the optimizer's momentum term (one_cycle with
+ * cycle_momentum, PyTorch OneCycleLR's default), and its value for the
+ * coming step: from max_momentum down to base_momentum while the rate
+ * climbs, back up while it falls, the same cosine as the rate. */
+int kiln_sched_cycles_momentum(const kiln_config *c);
+double kiln_sched_momentum(const kiln_sched_state *s, const kiln_config *c,
+                           const kiln_sched_point *p);
 /* Called at the end of each epoch with that epoch's logs (for plateau). */
 void kiln_sched_epoch_end(kiln_sched_state *s, const kiln_config *c, int epoch,
                           double loss, double val_loss, double acc, double val_acc);
@@ -313,7 +357,7 @@ typedef struct kiln_history {
     int n_train, n_val, n_test;
     int diverged;               /* a NaN/inf loss was seen */
     int diverged_step;          /* first global step with a non-finite loss, -1 */
-    char stopped_by[KILN_NAME_MAX]; /* "" (ran all epochs), "early_stopping", "terminate_on_nan" */
+    char stopped_by[KILN_NAME_MAX]; /* "" (ran all epochs), "early_stopping", "terminate_on_nan", "max_steps" */
     int stopped_epoch;          /* epoch (from 0) after which it stopped, -1 */
     int best_epoch;             /* early stopping: the epoch restored, -1 */
     double seconds;             /* wall time of the whole run */
@@ -330,12 +374,21 @@ struct json_t;
 struct json_t *kiln_history_json(const kiln_history *h);
 int kiln_history_from_jansson(kiln_history *h, const struct json_t *root, char *err, size_t errlen);
 
-/* Progress callback: called after each epoch (and each step when
- * step_every > 0); return non-zero to stop. */
+/* Progress: on_epoch after each epoch, on_step after each training step
+ * (either may be NULL). Both are called from the thread that called
+ * kiln_train / kiln_lrfind, outside any parallel region, so on_step may
+ * change that thread's OpenMP thread count for the steps that follow (the
+ * results do not depend on it). max_steps > 0 stops training after that
+ * many steps: the history then holds exactly those steps (stopped_by
+ * "max_steps"), without the validation of the epoch it stopped in and
+ * without the test evaluation (NaN); a range test stops likewise (its
+ * planned length, so its rates, unchanged). For comparing a trainer's first
+ * steps with a stored history (kiln diff --quick). */
 typedef struct kiln_progress {
     void (*on_epoch)(void *ud, int epoch, int epochs, const kiln_epoch_log *e);
     void (*on_step)(void *ud, int epoch, int step, int steps, double loss);
     void *ud;
+    long max_steps;
 } kiln_progress;
 
 /* Train one experiment end to end: model from c->model, init, fit with
@@ -349,9 +402,15 @@ int kiln_train(const kiln_config *c, const kiln_dataset *train,
 void kiln_evaluate(kiln_model *m, const kiln_dataset *d, int first, int n,
                    int threads, double *loss, double *accuracy);
 
-/* The trainer's fingerprint: hash of its source (comments stripped) and the
- * compiler flags; changes whenever the training code changes. */
+/* The trainer's fingerprint: hash of its source (comments stripped) and of
+ * kiln_trainer_build(); changes whenever the training code, or what it
+ * compiles to, changes. */
 const char *kiln_trainer_fingerprint(void);
+/* What the build resolved to, as hashed into the fingerprint: "COMPILER
+ * VERSION; glibc X.Y; isa __AVX512F__=1 ...; flags ...", the isa part
+ * listing each instruction-set macro the trainer's code tests and whether
+ * this build defines it. */
+const char *kiln_trainer_build(void);
 const char *kiln_version(void);
 
 /* ------------------------------------------------------------------------ */
@@ -387,6 +446,11 @@ typedef struct kiln_lrfind_result {
 } kiln_lrfind_result;
 
 void kiln_lrfind_opts_init(kiln_lrfind_opts *o);
+/* Whether the range test reads trainer key `name` (the network, the split,
+ * batch_size, shuffle, seed, train_limit, threads, the optimizer and its
+ * keys). The others (epochs, learning_rate, decay, the schedule's keys,
+ * early stopping, ...) have no effect on it. */
+int kiln_lrfind_uses_key(const char *name);
 /* Run the range test on model m from its current weights (call
  * kiln_model_init(m, c->seed) first for the trainer's initial weights), on the
  * training split of c (validation_split, train_limit, batch_size, shuffle,

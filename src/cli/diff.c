@@ -11,7 +11,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET };
+enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET, O_QUICK };
 static const kiln_opt OPTS[] = {
     {"cache", 0, "DIR", "the working tree's cache (default content/cache; out/smoke/cache with --smoke)", O_CACHE},
     {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page build/smoke/diff.html", O_SMOKE},
@@ -23,6 +23,8 @@ static const kiln_opt OPTS[] = {
     {"json", 0, "FILE", "the comparison as JSON ('-' = stdout)", O_JSON},
     {"epochs", 0, NULL, "also list every epoch of the runs that moved", O_EPOCHS},
     {"quiet", 'q', NULL, "no table", O_QUIET},
+    {"quick", 0, NULL, "an early verdict on a trainer change: retrain each run's first\n"
+                       "steps and compare them bit for bit (kiln diff --quick --help)", O_QUICK},
     {NULL, 0, NULL, NULL, 0},
 };
 static const kiln_cmd CMD = {
@@ -48,8 +50,84 @@ static int parse_tol(const char *opt, const char *v, double *out)
     return 0;
 }
 
+/* kiln diff --quick: its own options (see kiln_diff_quick) */
+enum { Q_QUICK, Q_STEPS, Q_CACHE, Q_DATA, Q_JOBS, Q_THREADS, Q_QUIET };
+static const kiln_opt QOPTS[] = {
+    {"quick", 0, NULL, "this mode", Q_QUICK},
+    {"steps", 0, "N", "steps compared per run (default: one epoch of each run)", Q_STEPS},
+    {"cache", 0, "DIR", "the working tree's cache (default content/cache)", Q_CACHE},
+    {"data", 0, "DIR", "the MNIST IDX files (default $KILN_DATA, else ~/.cache/kiln/mnist)", Q_DATA},
+    {"jobs", 'j', "N", "runs trained at once (default: one per core)", Q_JOBS},
+    {"threads", 0, "N", "trainer threads in all (default: every core)", Q_THREADS},
+    {"quiet", 'q', NULL, "only the summary", Q_QUIET},
+    {NULL, 0, NULL, NULL, 0},
+};
+static const kiln_cmd QCMD = {
+    "diff --quick", "[OLD] [options]",
+    "An early verdict on a trainer change: retrain every run of the recorded build OLD\n"
+    "(default HEAD: the committed one; or a manifest file or a cache folder, as for kiln\n"
+    "diff) with this trainer for its first steps, and compare each step's loss and rate\n"
+    "bit for bit with the stored history.",
+    QOPTS,
+    "exit status: 0 every run identical, 1 a run differs, 2 bad input (no manifest, a\n"
+    "damaged entry, other data, a stored config this trainer cannot set)\n"};
+
+static int cmd_quick(int argc, char **argv)
+{
+    kiln_quick_opts o;
+    kiln_quick_opts_init(&o);
+    o.out = stdout;
+    const char *src = NULL, *data = NULL;
+    int quiet = 0, steps = 0;
+    kiln_args a;
+    kiln_args_init(&a, &QCMD, argc, argv);
+    const char *v;
+    for (int id; (id = kiln_args_next(&a, &v)) != KILN_ARG_END;) {
+        switch (id) {
+        case Q_QUICK: break;
+        case Q_STEPS: if (kiln_args_int(&a, v, 1, 100000000, &steps)) return 2; o.steps = steps; break;
+        case Q_CACHE: o.cache_dir = v; break;
+        case Q_DATA: data = v; break;
+        case Q_JOBS: if (kiln_args_int(&a, v, 1, 1024, &o.jobs)) return 2; break;
+        case Q_THREADS: if (kiln_args_int(&a, v, 1, 1024, &o.threads)) return 2; break;
+        case Q_QUIET: quiet = 1; break;
+        case KILN_ARG_OPERAND:
+            if (!src) { src = v; break; }
+            fprintf(stderr, "kiln diff --quick: one recorded build to compare with, got a second: '%s'\n", v);
+            return kiln_cli_usage(&QCMD, stderr);
+        default: return KILN_ARG_EXIT(id);
+        }
+    }
+    o.data_dir = data; /* NULL: kiln_mnist_dir(NULL) in kiln_diff_quick */
+    kiln_diag d = {0};
+    kiln_quick_summary sum;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = quiet ? open_memstream(&buf, &len) : NULL;
+    if (mem) o.out = mem;
+    int rc = kiln_diff_quick(src, &o, &sum, &d);
+    if (mem) {
+        fclose(mem);
+        /* the summary only: from the last line that starts like it */
+        const char *s = buf ? strstr(buf, "\nkiln diff --quick: ") : NULL, *last = s;
+        while (s && (s = strstr(s + 1, "\nkiln diff --quick: "))) last = s;
+        if (last) fputs(last + 1, stdout);
+        free(buf);
+    }
+    for (const char *p = d.text ? d.text : ""; *p;) {
+        const char *nl = strchr(p, '\n');
+        int l = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "kiln diff: %.*s\n", l, p);
+        p += l + (nl ? 1 : 0);
+    }
+    kiln_diag_free(&d);
+    return rc;
+}
+
 int kiln_cmd_diff(int argc, char **argv)
 {
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--quick")) return cmd_quick(argc, argv);
     kiln_diff_opts o;
     kiln_diff_opts_init(&o);
     o.table = stdout;

@@ -159,7 +159,7 @@ int kiln_cmd_lr_find(int argc, char **argv)
         return 2;
     }
     kiln_model_init(&m, c.seed);
-    kiln_progress prog = {NULL, on_step, NULL};
+    kiln_progress prog = {NULL, on_step, NULL, 0};
     kiln_lrfind_result r;
     int rc = kiln_lrfind(&c, &train, &m, &o, &r, isatty(2) ? &prog : NULL, err, sizeof err);
     if (isatty(2)) fprintf(stderr, "\r\033[K");

@@ -114,7 +114,7 @@ int kiln_cmd_train(int argc, char **argv)
     int lrc = kiln_cli_load_data("train", data, dir, c.model, &train, &test);
     if (lrc) return lrc;
     progress_state ps = {isatty(2), c.epochs, now()};
-    kiln_progress prog = {on_epoch, on_step, &ps};
+    kiln_progress prog = {on_epoch, on_step, &ps, 0};
     kiln_history h;
     kiln_model m;
     int rc = kiln_train(&c, &train, &test, &h, save ? &m : NULL, &prog, err, sizeof err);

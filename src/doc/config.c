@@ -25,48 +25,6 @@ void list_runs(sbuf *b, const kiln_doc *doc)
     if (!doc->n_runs) sb_add(b, "(none declared)");
 }
 
-/* Keys that apply only with some schedules, optimizers or early stopping
- * (mirrors the key table's relevance in src/train/config.c, which
- * kiln_config_validate enforces for keys that were set). */
-typedef struct key_scope {
-    const char *key;
-    char what;          /* 's' schedule, 'o' optimizer, 'e' early_stopping=true */
-    const char *names;  /* space-separated schedules / optimizers */
-} key_scope;
-
-static const key_scope KEY_SCOPES[] = {
-    {"linear_step", 's', "linear"},
-    {"step_drop", 's', "step"},
-    {"step_every", 's', "step"},
-    {"time_decay", 's', "time"},
-    {"exp_k", 's', "exponential"},
-    {"base_lr", 's', "triangular triangular2 exp_range"},
-    {"max_lr", 's', "triangular triangular2 exp_range one_cycle"},
-    {"step_size", 's', "triangular triangular2 exp_range"},
-    {"step_unit", 's', "triangular triangular2 exp_range"},
-    {"gamma", 's', "exp_range"},
-    {"pct_start", 's', "one_cycle"},
-    {"div_factor", 's', "one_cycle"},
-    {"final_div_factor", 's', "one_cycle"},
-    {"monitor", 's', "plateau"},
-    {"factor", 's', "plateau"},
-    {"patience", 's', "plateau"},
-    {"min_lr", 's', "plateau"},
-    {"min_delta", 's', "plateau"},
-    {"cooldown", 's', "plateau"},
-    {"momentum", 'o', "sgd rmsprop"},
-    {"nesterov", 'o', "sgd"},
-    {"beta1", 'o', "adam adamax"},
-    {"beta2", 'o', "adam adamax"},
-    {"epsilon", 'o', "adam adamax adadelta rmsprop adagrad"},
-    {"rho", 'o', "adadelta rmsprop"},
-    {"initial_accumulator", 'o', "adagrad"},
-    {"es_monitor", 'e', NULL},
-    {"es_min_delta", 'e', NULL},
-    {"es_patience", 'e', NULL},
-    {"es_mode", 'e', NULL},
-    {"es_restore_best", 'e', NULL},
-};
 
 /* schedules that run from base_lr/max_lr, never from learning_rate */
 static const char NO_LEARNING_RATE_SCHEDULES[] = "triangular triangular2 exp_range one_cycle";
@@ -117,13 +75,15 @@ static void drop_ref(kiln_run *r, const char *key)
 
 static void drop_inherited_irrelevant(kiln_config *c, const kiln_directive *x, kiln_run *r)
 {
-    for (size_t i = 0; i < sizeof KEY_SCOPES / sizeof KEY_SCOPES[0]; i++) {
-        const key_scope *k = &KEY_SCOPES[i];
-        if (kv_get(x, k->key)) continue;
-        int applies = k->what == 's' ? word_in_list(c->schedule, k->names)
-                    : k->what == 'o' ? word_in_list(c->optimizer, k->names)
-                                     : c->early_stopping;
-        if (!applies) { unset_key(c, k->key); drop_ref(r, k->key); }
+    /* the trainer says where each key applies (kiln_key_info.scope) */
+    int n;
+    const kiln_key_info *ki = kiln_config_keys(&n);
+    for (int i = 0; i < n; i++) {
+        const char *name = ki[i].name, *sc = ki[i].scope;
+        if (strncmp(sc, "opt=", 4) && strncmp(sc, "sched=", 6) && strcmp(sc, "es")) continue;
+        if (kv_get(x, name) || kiln_config_key_applies(c, name)) continue;
+        unset_key(c, name);
+        drop_ref(r, name);
     }
     if (!kv_get(x, "learning_rate") && word_in_list(c->schedule, NO_LEARNING_RATE_SCHEDULES)) {
         drop_ref(r, "learning_rate");

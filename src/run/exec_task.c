@@ -129,7 +129,7 @@ static int task_train(kiln_arena *a, json_t *spec, kiln_run *r, const char *cach
                 threads == 1 ? "" : "s");
         fflush(log);
         task_log tl = {log, r->id};
-        kiln_progress prog = {on_epoch, NULL, &tl};
+        kiln_progress prog = {on_epoch, NULL, &tl, 0};
         rc = kr_train_one(r, cache, &train, &test, threads, &prog, err, n);
         char used[16];
         snprintf(used, sizeof used, "%d", threads);

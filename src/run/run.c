@@ -240,7 +240,8 @@ int kr_train_one(kiln_run *r, const char *cache, const kiln_dataset *train, cons
         rc = kiln_train(&c, train, test, &r->history, NULL, prog, err, n);
     } else {
         kiln_model m;
-        rc = kiln_model_build(&m, c.model, train->rows, train->cols, 1, err, n);
+        rc = kiln_model_build(&m, c.model, train->rows, train->cols,
+                              train->channels > 0 ? train->channels : 1, err, n);
         if (!rc) {
             kiln_model_init(&m, c.seed);
             rc = kiln_lrfind(&c, train, &m, &r->lrfind_opts, &r->lrfind, prog, err, n);
@@ -257,7 +258,7 @@ static void *worker(void *arg)
 {
     worker_ctx *w = arg;
     pool *p = w->p;
-    kiln_progress prog = {on_epoch, on_step, w};
+    kiln_progress prog = {on_epoch, on_step, w, 0};
     for (;;) {
         pthread_mutex_lock(&p->mu);
         if (p->next >= p->n_todo) { pthread_mutex_unlock(&p->mu); break; }
@@ -325,39 +326,17 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Trainer keys a range test never reads (kiln_lrfind uses the network, the
- * split, batch_size, shuffle, seed and the optimizer's own keys): its key is
- * built as if they were at their defaults, so editing them in the
- * experiment a range test is based on does not rerun it. */
-static const char *const LRFIND_UNUSED_KEYS[] = {
-    "epochs", "test_limit", "stop_on_nan", "learning_rate", "decay", "schedule",
-    "linear_step", "step_drop", "step_every", "time_decay", "exp_k", "base_lr", "max_lr", "step_size",
-    "step_unit", "gamma", "pct_start", "div_factor", "final_div_factor", "monitor", "factor", "patience",
-    "min_lr", "min_delta", "cooldown",
-    "early_stopping", "es_monitor", "es_min_delta", "es_patience", "es_mode", "es_restore_best", NULL};
-
+/* Trainer keys a range test never reads (kiln_lrfind_uses_key: it uses the
+ * network, the split, batch_size, shuffle, seed and the optimizer's own
+ * keys): its key is built as if they were at their defaults, so editing
+ * them in the experiment a range test is based on does not rerun it. */
 static char *lrfind_canonical(const kiln_run *r)
 {
-    kiln_config c = r->config, d;
-    kiln_config_init(&d);
-    c.epochs = d.epochs;
-    c.test_limit = d.test_limit;
-    c.stop_on_nan = d.stop_on_nan;
-    c.learning_rate = d.learning_rate;
-    c.decay = d.decay;
-    /* the schedule and its parameters, then early stopping: one run of
-     * fields in struct order, from schedule up to (not including)
-     * checkpoint */
-    _Static_assert(offsetof(kiln_config, schedule) < offsetof(kiln_config, early_stopping) &&
-                       offsetof(kiln_config, early_stopping) < offsetof(kiln_config, checkpoint),
-                   "kiln_config field order");
-    memcpy((char *)&c + offsetof(kiln_config, schedule), (const char *)&d + offsetof(kiln_config, schedule),
-           offsetof(kiln_config, checkpoint) - offsetof(kiln_config, schedule));
+    kiln_config c = r->config;
     int n;
     const kiln_key_info *ki = kiln_config_keys(&n);
     for (int i = 0; i < n; i++)
-        for (const char *const *k = LRFIND_UNUSED_KEYS; *k; k++)
-            if (!strcmp(ki[i].name, *k)) c.set_mask[i / 64] &= ~(1ull << (i % 64));
+        if (!kiln_lrfind_uses_key(ki[i].name)) kiln_config_reset_key(&c, ki[i].name);
 
     char *base = kiln_config_canonical(&c);
     sbuf b = {0};

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +64,17 @@ static const key KEYS[] = {
     {"pct_start", K_FLOAT, O(pct_start), 0, 1, NULL, "sched=one_cycle", "one-cycle: warm-up fraction"},
     {"div_factor", K_FLOAT, O(div_factor), 1, BIG, NULL, "sched=one_cycle", "one-cycle: initial lr = max_lr / div_factor"},
     {"final_div_factor", K_FLOAT, O(final_div_factor), 1, BIG, NULL, "sched=one_cycle", "one-cycle: final lr = initial / final_div_factor"},
-    {"monitor", K_NAME, O(monitor), 0, 0, "val_loss loss val_accuracy accuracy", "sched=plateau", "plateau: metric watched"},
+    {"cycle_momentum", K_BOOL, O(cycle_momentum), 0, 1, NULL, "sched=one_cycle", "one-cycle: also cycle beta1 (adam, adamax) or momentum (sgd, rmsprop), as PyTorch does by default"},
+    {"base_momentum", K_FLOAT, O(base_momentum), 0, 0.999999, NULL, "sched=one_cycle", "one-cycle: momentum at the peak rate"},
+    {"max_momentum", K_FLOAT, O(max_momentum), 0, 0.999999, NULL, "sched=one_cycle", "one-cycle: momentum at the start and the end"},
+    {"monitor", K_NAME, O(monitor), 0, 0, METRICS, "sched=plateau", "plateau: metric watched"},
     {"factor", K_FLOAT, O(factor), 0, 0.999999, NULL, "sched=plateau", "plateau: lr *= factor"},
     {"patience", K_FLOAT, O(patience), 0, 1e9, NULL, "sched=plateau", "plateau: epochs without improvement"},
     {"min_lr", K_FLOAT, O(min_lr), 0, BIG, NULL, "sched=plateau", "plateau: lower bound"},
     {"min_delta", K_FLOAT, O(min_delta), 0, BIG, NULL, "sched=plateau", "plateau: smallest change that counts"},
     {"cooldown", K_FLOAT, O(cooldown), 0, 1e9, NULL, "sched=plateau", "plateau: epochs to wait after a reduction"},
     {"early_stopping", K_BOOL, O(early_stopping), 0, 1, NULL, NULL, "EarlyStopping callback"},
-    {"es_monitor", K_NAME, O(es_monitor), 0, 0, "val_loss loss val_accuracy accuracy", "es", "early stopping: metric"},
+    {"es_monitor", K_NAME, O(es_monitor), 0, 0, METRICS, "es", "early stopping: metric"},
     {"es_min_delta", K_FLOAT, O(es_min_delta), 0, BIG, NULL, "es", "early stopping: smallest improvement"},
     {"es_patience", K_INT, O(es_patience), 0, 100000, NULL, "es", "early stopping: epochs without improvement"},
     {"es_mode", K_NAME, O(es_mode), 0, 0, "auto min max", "es", "early stopping: direction"},
@@ -81,28 +85,45 @@ static const key KEYS[] = {
 };
 #define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
 
-const kiln_key_info *kiln_config_keys(int *count)
+/* "integer 1..100000", "number >= 0", "one of: a b c", ...: the accepted
+ * values of one key, as error messages and `kiln keys` print them. */
+static void accepted_text(const key *k, char *buf, size_t n)
 {
-    static kiln_key_info info[NKEYS];
-    static char accepted[NKEYS][96];
+    switch (k->type) {
+    case K_INT: snprintf(buf, n, "integer %g..%g", k->lo, k->hi); break;
+    case K_FLOAT:
+        if (k->hi >= BIG && k->lo <= -BIG) snprintf(buf, n, "any finite number");
+        else if (k->hi >= BIG) snprintf(buf, n, "number >= %g", k->lo);
+        else snprintf(buf, n, "number %g..%g", k->lo, k->hi);
+        break;
+    case K_BOOL: snprintf(buf, n, "true/false (1/0)"); break;
+    case K_NAME: snprintf(buf, n, "one of: %s", k->names); break;
+    case K_TEXT: snprintf(buf, n, "text"); break;
+    case K_U64: snprintf(buf, n, "integer 0..2^64-1"); break;
+    }
+}
+
+/* The public key table, built once (pthread_once: callers on several
+ * threads at a time see one finished table, never one being written). */
+static kiln_key_info key_info[NKEYS];
+static char key_accepted[NKEYS][512];
+static pthread_once_t key_info_once = PTHREAD_ONCE_INIT;
+
+static void build_key_info(void)
+{
+    static const char *tn[] = {"int", "float", "bool", "name", "text", "int"};
     for (int i = 0; i < NKEYS; i++) {
         const key *k = &KEYS[i];
-        switch (k->type) {
-        case K_INT: snprintf(accepted[i], sizeof accepted[i], "integer %g..%g", k->lo, k->hi); break;
-        case K_FLOAT:
-            if (k->hi >= BIG) snprintf(accepted[i], sizeof accepted[i], "number >= %g", k->lo);
-            else snprintf(accepted[i], sizeof accepted[i], "number %g..%g", k->lo, k->hi);
-            break;
-        case K_BOOL: snprintf(accepted[i], sizeof accepted[i], "true/false (1/0)"); break;
-        case K_NAME: snprintf(accepted[i], sizeof accepted[i], "one of: %s", k->names); break;
-        case K_TEXT: snprintf(accepted[i], sizeof accepted[i], "text"); break;
-        case K_U64: snprintf(accepted[i], sizeof accepted[i], "integer 0..2^64-1"); break;
-        }
-        static const char *tn[] = {"int", "float", "bool", "name", "text", "int"};
-        info[i] = (kiln_key_info){k->name, tn[k->type], accepted[i], k->help};
+        accepted_text(k, key_accepted[i], sizeof key_accepted[i]);
+        key_info[i] = (kiln_key_info){k->name, tn[k->type], key_accepted[i], k->help, k->when ? k->when : ""};
     }
+}
+
+const kiln_key_info *kiln_config_keys(int *count)
+{
+    pthread_once(&key_info_once, build_key_info);
     *count = NKEYS;
-    return info;
+    return key_info;
 }
 
 void kiln_config_init(kiln_config *c)
@@ -136,6 +157,9 @@ void kiln_config_init(kiln_config *c)
     c->pct_start = 0.3;
     c->div_factor = 25;
     c->final_div_factor = 1e4;
+    c->cycle_momentum = 1;
+    c->base_momentum = 0.85;
+    c->max_momentum = 0.95;
     strcpy(c->monitor, "val_loss");
     c->factor = 0.1;
     c->patience = 10;
@@ -278,34 +302,64 @@ void kiln_config_resolve(kiln_config *c)
     if (isnan(c->rho)) c->rho = !strcmp(c->optimizer, "adadelta") ? 0.95 : 0.9;
 }
 
+/* The input shape a config's model is checked against (0 = MNIST's). */
+static void input_shape(const kiln_config *c, int *h, int *w, int *ch)
+{
+    const int given = c->in_h > 0 && c->in_w > 0;
+    *h = given ? c->in_h : 28;
+    *w = given ? c->in_w : 28;
+    *ch = given && c->in_c > 0 ? c->in_c : 1;
+}
+
 int kiln_config_validate(const kiln_config *c0, char *err, size_t errlen)
 {
     kiln_config c = *c0;
     kiln_config_resolve(&c);
+    /* every key within its table range: text input is checked as it is set,
+     * this covers configs filled in by code */
+    for (int i = 0; i < NKEYS; i++) {
+        const key *k = &KEYS[i];
+        const char *p = (const char *)&c + k->off;
+        char acc[160];
+        accepted_text(k, acc, sizeof acc);
+        switch (k->type) {
+        case K_INT: {
+            int v = *(const int *)p;
+            if (v < k->lo || v > k->hi)
+                return kiln_fail(err, errlen, "key '%s': %d is not accepted; accepted values: %s", k->name, v, acc);
+            break;
+        }
+        case K_BOOL: {
+            int v = *(const int *)p;
+            if (v != 0 && v != 1)
+                return kiln_fail(err, errlen, "key '%s': %d is not accepted; accepted values: %s", k->name, v, acc);
+            break;
+        }
+        case K_FLOAT: {
+            double v = *(const double *)p;
+            if (!isfinite(v) || v < k->lo || v > k->hi)
+                return kiln_fail(err, errlen, "key '%s': %g is not accepted; accepted values: %s", k->name, v, acc);
+            break;
+        }
+        case K_NAME:
+            if (!memchr(p, 0, KILN_NAME_MAX) || !word_in(p, k->names))
+                return kiln_fail(err, errlen, "key '%s': '%.*s' is not accepted; accepted values: %s", k->name,
+                                 KILN_NAME_MAX - 1, p, k->names);
+            break;
+        case K_TEXT:
+            if (!memchr(p, 0, k->off == O(model) || k->off == O(checkpoint) ? KILN_SPEC_MAX : KILN_NAME_MAX))
+                return kiln_fail(err, errlen, "key '%s': the text is not terminated within its size", k->name);
+            break;
+        case K_U64: break;
+        }
+    }
     char e2[256];
     kiln_model m;
-    if (kiln_model_build(&m, c.model, 28, 28, 1, e2, sizeof e2))
-        return kiln_fail(err, errlen, "key 'model': %s", e2);
+    int h, w, ch;
+    input_shape(&c, &h, &w, &ch);
+    if (kiln_model_build(&m, c.model, h, w, ch, e2, sizeof e2))
+        return kiln_fail(err, errlen, "key 'model': %s (for %dx%dx%d images)", e2, h, w, ch);
     kiln_model_free(&m);
-    if (!word_in(c.schedule, SCHEDS))
-        return kiln_fail(err, errlen, "key 'schedule': '%s' is not accepted; accepted values: %s", c.schedule, SCHEDS);
-    if (!word_in(c.step_unit, "iterations epochs"))
-        return kiln_fail(err, errlen, "key 'step_unit': '%s' is not accepted; accepted values: iterations epochs", c.step_unit);
-    if (!word_in(c.monitor, METRICS))
-        return kiln_fail(err, errlen, "key 'monitor': '%s' is not accepted; accepted values: %s", c.monitor, METRICS);
-    if (!word_in(c.es_monitor, METRICS))
-        return kiln_fail(err, errlen, "key 'es_monitor': '%s' is not accepted; accepted values: %s", c.es_monitor, METRICS);
-    /* rates: finite and not negative (the key table checks text input; this
-     * also covers configs filled in by code) */
-    const struct { const char *name; double v; } rates[] = {
-        {"learning_rate", c.learning_rate}, {"base_lr", c.base_lr}, {"max_lr", c.max_lr},
-        {"min_lr", c.min_lr}, {"linear_step", c.sched_amount}, {"decay", c.decay},
-        {"exp_k", c.sched_k},
-    };
-    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
-        if (!(rates[i].v >= 0.0) || !isfinite(rates[i].v))
-            return kiln_fail(err, errlen, "key '%s': %g is not accepted; accepted values: a finite number >= 0",
-                             rates[i].name, rates[i].v);
     /* a schedule's own key set explicitly while another schedule is chosen:
      * the value would be silently ignored */
     for (int i = 0; i < NKEYS; i++) {
@@ -352,6 +406,16 @@ int kiln_config_validate(const kiln_config *c0, char *err, size_t errlen)
         if (!(c.div_factor >= 1) || !(c.final_div_factor >= 1))
             return kiln_fail(err, errlen, "key '%s': is not accepted; accepted values: a number >= 1",
                              !(c.div_factor >= 1) ? "div_factor" : "final_div_factor");
+        if (c.cycle_momentum) {
+            const int betas = word_in(c.optimizer, "adam adamax");
+            if (!betas && !word_in(c.optimizer, "sgd rmsprop"))
+                return kiln_fail(err, errlen, "key 'cycle_momentum': optimizer %s has no momentum or beta1 to cycle; accepted: cycle_momentum=false, or optimizer sgd rmsprop adam adamax",
+                                 c.optimizer);
+            const char *fixed = betas ? "beta1" : "momentum";
+            if (key_set(&c, fixed))
+                return kiln_fail(err, errlen, "key '%s': one_cycle cycles it between base_momentum and max_momentum; drop %s, or set cycle_momentum=false to keep it fixed",
+                                 fixed, fixed);
+        }
     }
     if (!strcmp(c.schedule, "plateau")) {
         if (!(c.factor >= 0 && c.factor < 1))
@@ -390,12 +454,43 @@ static int relevant(const key *k, const kiln_config *c)
     return 1;
 }
 
+int kiln_config_key_applies(const kiln_config *c0, const char *name)
+{
+    const key *k = find_key(name, NULL);
+    if (!k) return 0;
+    kiln_config c = *c0;
+    kiln_config_resolve(&c);
+    return relevant(k, &c);
+}
+
+int kiln_config_reset_key(kiln_config *c, const char *name)
+{
+    int i;
+    const key *k = find_key(name, &i);
+    if (!k) return 1;
+    kiln_config d;
+    kiln_config_init(&d);
+    size_t size = 0;
+    switch (k->type) {
+    case K_INT: case K_BOOL: size = sizeof(int); break;
+    case K_FLOAT: size = sizeof(double); break;
+    case K_U64: size = sizeof(uint64_t); break;
+    case K_NAME: size = KILN_NAME_MAX; break;
+    case K_TEXT: size = k->off == O(model) || k->off == O(checkpoint) ? KILN_SPEC_MAX : KILN_NAME_MAX; break;
+    }
+    memcpy((char *)c + k->off, (const char *)&d + k->off, size);
+    c->set_mask[i / 64] &= ~(1ull << (i % 64));
+    return 0;
+}
+
 /* Rebuild a spec from a parsed model: one spelling per network. */
-static void canonical_model(const char *spec, char *out, size_t cap)
+static void canonical_model(const kiln_config *c, const char *spec, char *out, size_t cap)
 {
     kiln_model m;
     char e[256];
-    if (kiln_model_build(&m, spec, 28, 28, 1, e, sizeof e)) { snprintf(out, cap, "%s", spec); return; }
+    int h, w, ch;
+    input_shape(c, &h, &w, &ch);
+    if (kiln_model_build(&m, spec, h, w, ch, e, sizeof e)) { snprintf(out, cap, "%s", spec); return; }
     out[0] = 0;
     for (int l = 0; l < m.n_layers; l++) {
         const kiln_layer *L = &m.layers[l];
@@ -405,7 +500,11 @@ static void canonical_model(const char *spec, char *out, size_t cap)
         case KILN_POOL: snprintf(one, sizeof one, "pool:2"); break;
         case KILN_DROP: snprintf(one, sizeof one, "drop:%.9g", (double)L->p); break;
         case KILN_RELU: snprintf(one, sizeof one, "relu"); break;
-        case KILN_FLATTEN: continue; /* dense flattens anyway */
+        /* kept: a dense layer flattens anyway, but flatten is a layer of its
+         * own, so it shifts the later layers' indices, which key their
+         * initial weights and dropout streams; with and without it are two
+         * networks (the spelling before dropped it and gave both one key) */
+        case KILN_FLATTEN: snprintf(one, sizeof one, "flatten"); break;
         case KILN_DENSE: snprintf(one, sizeof one, "dense:%d", L->out_c); break;
         }
         if (out[0]) strncat(out, ",", cap - strlen(out) - 1);
@@ -432,7 +531,7 @@ char *kiln_config_canonical(const kiln_config *c0)
         case K_FLOAT: snprintf(val, sizeof val, "%.17g", *(const double *)p); break;
         case K_NAME: snprintf(val, sizeof val, "%s", p); break;
         case K_TEXT:
-            if (k->off == O(model)) canonical_model(p, val, sizeof val);
+            if (k->off == O(model)) canonical_model(&c, p, val, sizeof val);
             else snprintf(val, sizeof val, "%s", p);
             break;
         }

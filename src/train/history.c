@@ -9,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-static double get(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
+static double get(const json_t *o, const char *k) { return kiln_json_get(json_object_get(o, k)); }
 
 json_t *kiln_history_json(const kiln_history *h)
 {
@@ -26,22 +21,22 @@ json_t *kiln_history_json(const kiln_history *h)
         for (int i = 0; i < h->n_epochs; i++) {
             const kiln_epoch_log *e = &h->epochs[i];
             double v[] = {e->loss, e->accuracy, e->val_loss, e->val_accuracy, e->lr, e->seconds};
-            json_array_append_new(a, num(v[k]));
+            json_array_append_new(a, kiln_json_num(v[k]));
         }
         json_object_set_new(ep, names[k], a);
     }
     json_object_set_new(root, "epochs", ep);
     json_t *sl = json_array(), *sr = json_array();
     for (long i = 0; i < h->n_steps; i++) {
-        json_array_append_new(sl, num(h->steps[i].loss));
-        json_array_append_new(sr, num(h->steps[i].lr));
+        json_array_append_new(sl, kiln_json_num(h->steps[i].loss));
+        json_array_append_new(sr, kiln_json_num(h->steps[i].lr));
     }
     json_t *st = json_object();
     json_object_set_new(st, "loss", sl);
     json_object_set_new(st, "lr", sr);
     json_object_set_new(root, "steps", st);
-    json_object_set_new(root, "test_loss", num(h->test_loss));
-    json_object_set_new(root, "test_accuracy", num(h->test_accuracy));
+    json_object_set_new(root, "test_loss", kiln_json_num(h->test_loss));
+    json_object_set_new(root, "test_accuracy", kiln_json_num(h->test_accuracy));
     json_object_set_new(root, "n_train", json_integer(h->n_train));
     json_object_set_new(root, "n_val", json_integer(h->n_val));
     json_object_set_new(root, "n_test", json_integer(h->n_test));
@@ -50,7 +45,7 @@ json_t *kiln_history_json(const kiln_history *h)
     json_object_set_new(root, "stopped_by", json_string(h->stopped_by));
     json_object_set_new(root, "stopped_epoch", json_integer(h->stopped_epoch));
     json_object_set_new(root, "best_epoch", json_integer(h->best_epoch));
-    json_object_set_new(root, "seconds", num(h->seconds));
+    json_object_set_new(root, "seconds", kiln_json_num(h->seconds));
     return root;
 }
 
@@ -84,7 +79,7 @@ int kiln_history_from_jansson(kiln_history *h, const json_t *root, char *err, si
         double v[6];
         for (int k = 0; k < 6; k++) {
             const json_t *x = json_array_get(arr[k], (size_t)i);
-            v[k] = json_is_number(x) ? json_number_value(x) : NAN;
+            v[k] = kiln_json_get(x);
         }
         h->epochs[i] = (kiln_epoch_log){v[0], v[1], v[2], v[3], v[4], v[5]};
     }
@@ -98,8 +93,8 @@ int kiln_history_from_jansson(kiln_history *h, const json_t *root, char *err, si
     h->n_steps = h->cap_steps = ns;
     for (long i = 0; i < ns; i++) {
         const json_t *a = json_array_get(sl, (size_t)i), *b = json_array_get(sr, (size_t)i);
-        h->steps[i].loss = json_is_number(a) ? (float)json_number_value(a) : NAN;
-        h->steps[i].lr = json_is_number(b) ? (float)json_number_value(b) : NAN;
+        h->steps[i].loss = (float)kiln_json_get(a);
+        h->steps[i].lr = (float)kiln_json_get(b);
     }
     h->test_loss = get(root, "test_loss");
     h->test_accuracy = get(root, "test_accuracy");

@@ -20,4 +20,42 @@ int kiln_resolve_threads(int threads);
 /* Monotonic wall clock in seconds. */
 double kiln_now(void);
 
+/* JSON (json.c): a number, or null when it is not finite; an array of n
+ * such numbers; a number read back (null or not a number -> NaN). */
+struct json_t;
+struct json_t *kiln_json_num(double v);
+struct json_t *kiln_json_series(const double *v, long n);
+double kiln_json_get(const struct json_t *v);
+
+/* The patch matrix of a valid KxK, stride-1 convolution over an NHWC input
+ * in[B,H,W,C], never stored: row r = (b, oy, ox) over B*OH*OW pixels, column
+ * (ky, kx, c) over K*K*C, value in[b, oy+ky, ox+kx, c]; OH = H-K+1. row0 and
+ * col0 offset the matrix (0 for the whole of it). The GEMM packs its blocks
+ * straight from the input, so no im2col buffer exists. */
+typedef struct kiln_patches {
+    const float *in;
+    int H, W, C, K;
+    long row0;
+    int col0;
+} kiln_patches;
+
+/* kiln_sgemm with op(A) = P (ta: P transposed): C[M,N] (+)= op(P) * op(B). */
+void kiln_sgemm_patches(int ta, int tb, int M, int N, int K, const kiln_patches *P,
+                        const float *B, int ldb, float *C, int ldc, int accumulate);
+/* op(B)[K,N] packed once (kiln_gemm_packed_floats(N, K) floats) for any
+ * number of kiln_gemm_1t calls. */
+size_t kiln_gemm_packed_floats(int N, int K);
+void kiln_gemm_pack_b(float *dst, int tb, const float *B, int ldb, int N, int K);
+/* On the calling thread only: C[M,N] (+)= A[M,K] * Bp, A plain rows (A, lda)
+ * or, when P is not NULL, rows [P->row0, P->row0+M) of the patch matrix. The
+ * same chain of fused multiply-adds per element as kiln_sgemm. */
+void kiln_gemm_1t(int M, int N, int K, const float *A, int lda, const kiln_patches *P,
+                  const float *Bp, float *C, int ldc, int accumulate);
+/* A buffer of at least `floats` floats owned by the calling thread and kept
+ * for its life: per-image scratch inside parallel loops. */
+float *kiln_scratch(size_t floats);
+/* A second one, for a buffer the calling thread fills before a parallel
+ * loop and the loop's threads only read. */
+float *kiln_shared_scratch(size_t floats);
+
 #endif

@@ -53,6 +53,17 @@ void kiln_lrfind_opts_init(kiln_lrfind_opts *o)
     o->stop_factor = 4.0;
 }
 
+int kiln_lrfind_uses_key(const char *name)
+{
+    /* what kiln_lrfind below and the functions it calls read from c */
+    static const char *const used[] = {"model", "batch_size", "validation_split", "shuffle", "seed", "train_limit",
+                                       "threads", "optimizer", "momentum", "nesterov", "beta1", "beta2", "epsilon",
+                                       "rho", "initial_accumulator", NULL};
+    for (const char *const *k = used; *k; k++)
+        if (!strcmp(*k, name)) return 1;
+    return 0;
+}
+
 void kiln_lrfind_free(kiln_lrfind_result *r)
 {
     free(r->lr);
@@ -164,6 +175,7 @@ int kiln_lrfind(const kiln_config *c0, const kiln_dataset *train, kiln_model *m,
         r->n = i + 1;
         if (progress && progress->on_step) progress->on_step(progress->ud, epoch, s, spe, loss);
         if (i > 5 && (isnan(loss) || loss > o->stop_factor * best)) { r->stopped_early = 1; break; }
+        if (progress && progress->max_steps > 0 && r->n >= progress->max_steps) break;
         if (loss < best) best = loss;
         kiln_net_backward(&net, buf.dlogits, nb);
         kiln_optimizer_step(&opt, m->params, m->grads, lr);
@@ -179,37 +191,29 @@ int kiln_lrfind(const kiln_config *c0, const kiln_dataset *train, kiln_model *m,
     return 0;
 }
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
-static json_t *series(const double *v, long n)
-{
-    json_t *a = json_array();
-    for (long i = 0; i < n; i++) json_array_append_new(a, num(v[i]));
-    return a;
-}
 
 json_t *kiln_lrfind_json(const kiln_lrfind_result *r)
 {
     json_t *root = json_object();
-    json_object_set_new(root, "lr", series(r->lr, r->n));
-    json_object_set_new(root, "loss", series(r->loss, r->n));
-    json_object_set_new(root, "smoothed", series(r->smoothed, r->n));
-    json_object_set_new(root, "derivative", series(r->derivative, r->n));
+    json_object_set_new(root, "lr", kiln_json_series(r->lr, r->n));
+    json_object_set_new(root, "loss", kiln_json_series(r->loss, r->n));
+    json_object_set_new(root, "smoothed", kiln_json_series(r->smoothed, r->n));
+    json_object_set_new(root, "derivative", kiln_json_series(r->derivative, r->n));
     json_t *sg = json_object();
-    json_object_set_new(sg, "steepest", num(r->steepest_lr));
-    json_object_set_new(sg, "min_loss", num(r->min_loss_lr));
-    json_object_set_new(sg, "minimum", num(r->min_div10_lr));
-    json_object_set_new(sg, "base_lr", num(r->base_lr));
-    json_object_set_new(sg, "max_lr", num(r->max_lr));
+    json_object_set_new(sg, "steepest", kiln_json_num(r->steepest_lr));
+    json_object_set_new(sg, "min_loss", kiln_json_num(r->min_loss_lr));
+    json_object_set_new(sg, "minimum", kiln_json_num(r->min_div10_lr));
+    json_object_set_new(sg, "base_lr", kiln_json_num(r->base_lr));
+    json_object_set_new(sg, "max_lr", kiln_json_num(r->max_lr));
     json_object_set_new(root, "suggestions", sg);
     json_object_set_new(root, "stopped_early", json_boolean(r->stopped_early));
     json_object_set_new(root, "steps", json_integer(r->n));
     json_object_set_new(root, "planned_steps", json_integer(r->planned));
-    json_object_set_new(root, "start_lr", num(r->start_lr));
-    json_object_set_new(root, "end_lr", num(r->end_lr));
-    json_object_set_new(root, "lr_mult", num(r->lr_mult));
+    json_object_set_new(root, "start_lr", kiln_json_num(r->start_lr));
+    json_object_set_new(root, "end_lr", kiln_json_num(r->end_lr));
+    json_object_set_new(root, "lr_mult", kiln_json_num(r->lr_mult));
     json_object_set_new(root, "sma", json_integer(r->sma));
-    json_object_set_new(root, "seconds", num(r->seconds));
+    json_object_set_new(root, "seconds", kiln_json_num(r->seconds));
     return root;
 }
 

@@ -28,7 +28,6 @@ void kiln_net_init(kiln_net *n, kiln_model *m, int max_batch)
         switch (L->kind) {
         case KILN_CONV:
             n->out[l] = kiln_aligned_alloc(sizeof(float) * B * osz);
-            n->col[l] = kiln_aligned_alloc(sizeof(float) * B * L->out_h * L->out_w * L->k * L->k * L->in_c);
             break;
         case KILN_POOL:
             n->out[l] = kiln_aligned_alloc(sizeof(float) * B * osz);
@@ -50,6 +49,18 @@ void kiln_net_init(kiln_net *n, kiln_model *m, int max_batch)
      * the data (the results are identical; see kiln_maxpool_relu_backward) */
     for (int l = 0; l + 1 < m->n_layers; l++)
         n->relu_after_pool[l] = m->layers[l].kind == KILN_RELU && m->layers[l + 1].kind == KILN_POOL;
+    /* conv, relu, pool[, drop] run as one block (kiln_conv_pool_forward): the
+     * convolution's full-size output is never stored */
+    for (int l = 0; l + 2 < m->n_layers; l++) {
+        if (m->layers[l].kind != KILN_CONV || m->layers[l + 1].kind != KILN_RELU ||
+            m->layers[l + 2].kind != KILN_POOL)
+            continue;
+        n->fused[l] = l + 3 < m->n_layers && m->layers[l + 3].kind == KILN_DROP ? 4 : 3;
+        for (int j = l + 1; j < l + n->fused[l]; j++) n->in_group[j] = 1;
+        free(n->out[l]);
+        n->out[l] = NULL; /* the block's output is the pool's buffer */
+        l += n->fused[l] - 1;
+    }
     n->g0 = kiln_aligned_alloc(sizeof(float) * B * max_elems);
     n->g1 = kiln_aligned_alloc(sizeof(float) * B * max_elems);
     n->loss = kiln_xcalloc(B, sizeof(float));
@@ -61,7 +72,6 @@ void kiln_net_free(kiln_net *n)
     free(n->x);
     for (int l = 0; l < KILN_MAX_LAYERS; l++) {
         free(n->out[l]);
-        free(n->col[l]);
         free(n->argmax[l]);
         free(n->mask[l]);
     }
@@ -72,10 +82,10 @@ void kiln_net_free(kiln_net *n)
     memset(n, 0, sizeof *n);
 }
 
-/* x[b, i] = images[idx[b], i] / 255 */
+/* x[b, i] = images[idx[b], i] / 255, i over rows x cols x channels */
 void kiln_net_load_batch(kiln_net *n, const kiln_dataset *d, const int *idx, int B)
 {
-    const size_t px = (size_t)d->rows * d->cols;
+    const size_t px = (size_t)d->rows * d->cols * (size_t)(d->channels > 0 ? d->channels : 1);
     float *x = n->x;
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
@@ -92,10 +102,26 @@ const float *kiln_net_forward(kiln_net *n, int B, int train, uint64_t seed, uint
     for (int l = 0; l < m->n_layers; l++) {
         const kiln_layer *L = &m->layers[l];
         const float *w = m->params + L->w_off, *b = m->params + L->b_off;
+        if (n->in_group[l]) continue; /* run by its block's conv */
+        if (n->fused[l]) {
+            const int last = l + n->fused[l] - 1, pool = l + 2;
+            const kiln_layer *D = &m->layers[last];
+            const int drop = D->kind == KILN_DROP && train && D->p > 0.0f;
+            kiln_conv_pool_forward(n->out[pool], n->argmax[pool], drop ? n->mask[last] : NULL, cur, w, b, B,
+                                   L->in_h, L->in_w, L->in_c, L->k, L->out_c, D->p, seed,
+                                   step * KILN_MAX_LAYERS + (uint64_t)last);
+            for (int j = l; j <= last; j++) {
+                n->in[j] = j == l ? cur : n->out[pool];
+                n->dropped[j] = j == last && drop;
+            }
+            cur = n->out[pool];
+            l = last;
+            continue;
+        }
         float *out = n->out[l] ? n->out[l] : cur;
         switch (L->kind) {
         case KILN_CONV:
-            kiln_conv2d_forward(out, n->col[l], cur, w, b, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            kiln_conv2d_forward(out, cur, w, b, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             break;
         case KILN_POOL:
             kiln_maxpool_forward(out, n->argmax[l], cur, B, L->in_h, L->in_w, L->in_c);
@@ -136,9 +162,20 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
         const float *w = m->params + L->w_off;
         const int need_din = l > 0;
         const float *out = n->out[l] ? n->out[l] : n->in[l];
+        if (n->in_group[l]) continue; /* done with its block's conv */
+        if (n->fused[l]) {
+            /* g: gradient at the block's output; the conv's output gradient
+             * goes to `other`, the block's input gradient back into g */
+            const int last = l + n->fused[l] - 1, pool = l + 2;
+            kiln_conv_pool_backward_pool(other, g, n->out[pool], n->argmax[pool],
+                                         n->dropped[last] ? n->mask[last] : NULL, B, L->out_h, L->out_w, L->out_c);
+            kiln_conv2d_backward(need_din ? g : NULL, dw, db, n->in[l], other, w, B,
+                                 L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            continue;
+        }
         switch (L->kind) {
         case KILN_CONV:
-            kiln_conv2d_backward(need_din ? other : NULL, dw, db, n->col[l], n->col[l], g, w, B,
+            kiln_conv2d_backward(need_din ? other : NULL, dw, db, n->in[l], g, w, B,
                                  L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             break;
         case KILN_POOL:

@@ -1,4 +1,4 @@
-/* Private: the network workspace — activations, im2col buffers, pooling
+/* Private: the network workspace — activations, pooling
  * indices, dropout masks and two gradient buffers — for batches of up to
  * max_batch examples. */
 #ifndef KILN_TRAIN_NET_H
@@ -11,11 +11,13 @@ typedef struct kiln_net {
     float *x;                          /* [B, H, W, C] input batch */
     float *out[KILN_MAX_LAYERS];       /* own output buffer, NULL = in place */
     float *in[KILN_MAX_LAYERS];        /* input of each layer in the last forward */
-    float *col[KILN_MAX_LAYERS];       /* conv: im2col of the input */
     int32_t *argmax[KILN_MAX_LAYERS];  /* pool: winning input index */
     float *mask[KILN_MAX_LAYERS];      /* dropout: 0 or 1/(1-p) */
     int dropped[KILN_MAX_LAYERS];      /* dropout applied in the last forward */
     int relu_after_pool[KILN_MAX_LAYERS]; /* relu at l is done by the pool at l+1 */
+    int fused[KILN_MAX_LAYERS];        /* conv at l: layers l..l+fused[l]-1 (conv,
+                                        * relu, pool[, drop]) run as one; 0 = not */
+    int in_group[KILN_MAX_LAYERS];     /* relu/pool/drop run by the conv before it */
     float *g0, *g1;                    /* gradient ping-pong buffers */
     const float *logits;
     float *loss;                       /* [B] per-example loss */

@@ -34,6 +34,10 @@
  *     final = initial/final_div_factor, p = pct_start*T - 1;
  *     steps 0..p: cosine from initial up to max_lr;
  *     steps p..T-1: cosine from max_lr down to final.
+ *     With cycle_momentum (the default, as in PyTorch) the momentum term
+ *     (beta1 of adam/adamax, momentum of sgd/rmsprop) follows the same
+ *     cosines the other way: max_momentum down to base_momentum over the
+ *     first phase, back up to max_momentum over the second.
  *
  * The legacy Keras `decay` key is applied by the trainer on top of these. */
 #include "kiln/train.h"
@@ -56,20 +60,43 @@ static double anneal_cos(double a, double b, double pct)
     return b + (a - b) / 2.0 * (cos(M_PI * pct) + 1.0);
 }
 
-static double one_cycle_lr(const kiln_config *c, long total, long step)
+/* One-cycle phase of step `step` of `total`: 0 = warm-up, 1 = annealing,
+ * and the fraction of the phase done (PyTorch OneCycleLR.get_lr). */
+static int one_cycle_phase(const kiln_config *c, long total, long step, double *pct)
 {
-    const double initial = c->max_lr / c->div_factor;
-    const double final = initial / c->final_div_factor;
     const double end1 = c->pct_start * (double)total - 1.0;
     const double end2 = (double)total - 1.0;
     const double t = (double)step;
     if (t <= end1 || end1 >= end2) {
         /* warm-up; a degenerate one-step phase ends at its target */
-        double pct = end1 > 0.0 ? t / end1 : 1.0;
-        return anneal_cos(initial, c->max_lr, pct);
+        *pct = end1 > 0.0 ? t / end1 : 1.0;
+        return 0;
     }
-    double pct = (t - end1) / (end2 - end1);
+    *pct = (t - end1) / (end2 - end1);
+    return 1;
+}
+
+static double one_cycle_lr(const kiln_config *c, long total, long step)
+{
+    const double initial = c->max_lr / c->div_factor;
+    const double final = initial / c->final_div_factor;
+    double pct;
+    if (one_cycle_phase(c, total, step, &pct) == 0) return anneal_cos(initial, c->max_lr, pct);
     return anneal_cos(c->max_lr, final, pct);
+}
+
+int kiln_sched_cycles_momentum(const kiln_config *c)
+{
+    return is(c->schedule, "one_cycle") && c->cycle_momentum;
+}
+
+double kiln_sched_momentum(const kiln_sched_state *s, const kiln_config *c, const kiln_sched_point *p)
+{
+    if (!kiln_sched_cycles_momentum(c)) return NAN;
+    double pct;
+    if (one_cycle_phase(c, s->total_steps, p->global_step, &pct) == 0)
+        return anneal_cos(c->max_momentum, c->base_momentum, pct);
+    return anneal_cos(c->base_momentum, c->max_momentum, pct);
 }
 
 static double cyclic_lr(const kiln_config *c, int steps_per_epoch, long step)

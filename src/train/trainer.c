@@ -24,6 +24,7 @@
 
 const char *kiln_version(void) { return KILN_VERSION_STRING; }
 const char *kiln_trainer_fingerprint(void) { return KILN_TRAINER_FINGERPRINT; }
+const char *kiln_trainer_build(void) { return KILN_TRAINER_BUILD; }
 
 static void push_epoch(kiln_history *h, const kiln_epoch_log *e)
 {
@@ -94,6 +95,14 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     h->best_epoch = -1;
     kiln_config c = *c0;
     kiln_config_resolve(&c);
+    /* the model is checked against the images at hand */
+    c.in_h = train->rows;
+    c.in_w = train->cols;
+    c.in_c = train->channels > 0 ? train->channels : 1;
+    if (test->rows != train->rows || test->cols != train->cols ||
+        (test->channels > 0 ? test->channels : 1) != c.in_c)
+        return kiln_fail(err, errlen, "the test images (%dx%dx%d) differ in size from the training images (%dx%dx%d)",
+                         test->rows, test->cols, test->channels > 0 ? test->channels : 1, c.in_h, c.in_w, c.in_c);
     if (kiln_config_validate(&c, err, errlen)) return 1;
     omp_set_num_threads(kiln_resolve_threads(c.threads));
 
@@ -110,7 +119,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
     h->n_test = n_test;
 
     kiln_model model;
-    if (kiln_model_build(&model, c.model, train->rows, train->cols, 1, err, errlen)) return 1;
+    if (kiln_model_build(&model, c.model, c.in_h, c.in_w, c.in_c, err, errlen)) return 1;
     kiln_model_init(&model, c.seed);
     kiln_optimizer opt;
     if (kiln_optimizer_init(&opt, &c, model.n_params, err, errlen)) { kiln_model_free(&model); return 1; }
@@ -132,7 +141,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
 
     long gstep = 0;
     double last_loss = NAN;
-    int stop = 0;
+    int stop = 0, limited = 0;
     for (int epoch = 0; epoch < c.epochs && !stop; epoch++) {
         double t0 = kiln_now();
         kiln_epoch_order(perm, n_train, c.shuffle, c.seed, epoch);
@@ -143,6 +152,7 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
             kiln_sched_point pt = {epoch, s, gstep, last_loss};
             double lr = kiln_sched_lr(&sched, &c, &pt);
             if (c.decay > 0) lr = lr / (1.0 + c.decay * (double)gstep);
+            if (kiln_sched_cycles_momentum(&c)) kiln_optimizer_set_momentum(&opt, kiln_sched_momentum(&sched, &c, &pt));
             if (s == 0) lr_used = lr;
             double bl = kiln_train_step(&net, &opt, &buf, train, perm + start, nb, c.seed,
                                         (uint64_t)gstep, lr, 1, &loss_sum, &correct);
@@ -158,7 +168,15 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
                 gstep++;
                 break;
             }
+            if (progress && progress->max_steps > 0 && h->n_steps >= progress->max_steps) {
+                snprintf(h->stopped_by, sizeof h->stopped_by, "max_steps");
+                h->stopped_epoch = epoch;
+                limited = stop = 1;
+                gstep++;
+                break;
+            }
         }
+        if (limited) break;
         kiln_epoch_log e = {0};
         e.loss = loss_sum / (double)seen;
         e.accuracy = (double)correct / (double)seen;
@@ -193,7 +211,8 @@ int kiln_train(const kiln_config *c0, const kiln_dataset *train,
             }
         }
     }
-    evaluate_net(&net, test, 0, n_test, &h->test_loss, &h->test_accuracy);
+    if (limited) h->test_loss = h->test_accuracy = NAN;
+    else evaluate_net(&net, test, 0, n_test, &h->test_loss, &h->test_accuracy);
     h->seconds = kiln_now() - t_start;
 
     free(perm);
