@@ -175,7 +175,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBS)
 # a crash to build/fuzz/crash-NAME-* (and make fails) ----------------------------
 FUZZ_CC      ?= clang-14
 FUZZ_TIME    ?= 60
-FUZZ_TARGETS := content cache idx plot
+FUZZ_TARGETS := content cache idx plot math
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 fuzz-build:
 	@$(MAKE) --no-print-directory MODE=fuzz CC=$(FUZZ_CC) $(FUZZ_BINS)
