@@ -835,6 +835,7 @@ START_TEST(test_quick_diff)
     bo.template_dir = "templates";
     bo.content_dir = content;
     bo.out_dir = out;
+    bo.cache_dir = cache; /* not CONTENT/cache: the test keeps it under out/ */
     bo.jobs = 1;
     bo.threads = 2;
     kiln_build_stats st;
