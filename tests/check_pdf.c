@@ -484,6 +484,12 @@ static kiln_doc *article(int *n_figs, const char ***numbers, int *n_numbers)
             kiln_directive *r = DIR(KILN_DIR_RESULT, "baseline");
             r->run = runs[0];
             r->text = "Test loss: 0.0312 / Test accuracy: 0.9921";
+            /* the resolved result: its line, and the same values as a one-row table */
+            static const char *const rhdr[] = {"Run", "Test loss", "Test accuracy"};
+            const char **rcells = P(3 * sizeof *rcells);
+            rcells[0] = runs[0]->label, rcells[1] = "0.0312", rcells[2] = "0.9921";
+            static const int rnum[] = {0, 1, 1};
+            r->table = TABLE(1, 3, rhdr, rcells, rnum);
             kiln_block *p2 = PARA(chain(TXT("The huge rate ends at a loss of "), VAL("2.3026"),
                                         TXT(" and an accuracy of "), VAL("0.1135"), TXT(" — chance level."), NULL));
             last->next = blocks(h, p1, DIRB(f), DIRB(r), p2, NULL);

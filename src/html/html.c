@@ -8,8 +8,9 @@
  *   toc          chapter list (HTML <ol>)   nav          previous / next links
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name */
-#include "resolve/resolve.h"
+#include "kiln/html.h"
 #include "kiln/math.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -43,8 +44,7 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the page template: %s (give --templates DIR)", strerror(errno));
         return KILN_REPORT_EINPUT;
     }
-    int cap = 32, bad = 0;
-    t->p = malloc(sizeof *t->p * (size_t)cap);
+    int cap = 0, bad = 0;
     const char *s = t->text;
     int line = 1;
     while (*s) {
@@ -268,8 +268,7 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
             sb_add(b, shown++ ? ", " : ": ");
             sb_html(b, x->kv[i].key);
             sb_add(b, " = ");
-            char sv[256];
-            sb_html(b, kr_setting_text(x, &x->kv[i], sv, sizeof sv));
+            sb_html(b, x->kv[i].shown);
         }
         sb_add(b, "</summary>\n<pre class=\"config\"><code>");
         if (x->run && x->run->display) sb_html(b, x->run->display);
@@ -617,26 +616,18 @@ static int write_histories(const kiln_doc *doc, const char *dir, kiln_diag *d)
 static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
     json_t *runs = json_object();
-    static const char *const tm[] = {"test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy",
-                                     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds",
-                                     "n_train", "n_val", "n_test", "diverged", NULL};
-    static const char *const lm[] = {"steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr",
-                                     "suggested_max_lr", "steps", "seconds", NULL};
     for (int i = 0; i < doc->n_runs; i++) {
         const kiln_run *r = doc->runs[i];
         if (!r->needed) continue;
         json_t *m = json_object();
-        const char *const *names = r->kind == KILN_RUN_TRAIN ? tm : lm;
-        for (int k = 0; names[k]; k++) {
-            double v;
-            const char *s;
-            if (kiln_run_value(r, names[k], &v, &s) == 0)
-                json_object_set_new(m, names[k], json_for_people(v));
+        for (int k = 0; k < r->n_metrics; k++) {
+            double v = r->metrics[k].value;
+            json_object_set_new(m, r->metrics[k].name, json_for_people(v));
         }
         json_object_set_new(runs, r->id,
                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",
                                       r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "label", r->label, "key", r->key,
-                                      "config", kr_config_shortest(doc->arena, r->canonical, 0), "canonical",
+                                      "config", r->config_line, "canonical",
                                       r->canonical, "cached", r->cached, "metrics", m, "trainer", r->fingerprint, "data",
                                       r->data_digest));
     }

@@ -15,7 +15,6 @@
  * (kr_config_text, for the pages) or "key=value" (align 0, results.json). */
 const char *kr_config_shortest(kiln_arena *a, const char *canonical, int align);
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
-const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n);
 
 /* The colour of run i (its index in fig->runs) in figure fig, as
  * KILN_PALETTE(slot). History figures: each run has a slot, given in document
