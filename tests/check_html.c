@@ -107,6 +107,61 @@ START_TEST(test_html_parses_and_links)
 }
 END_TEST
 
+/* The reproducibility appendix is a chapter of the resolved document: its
+ * title, the build's facts, a section per run the article uses (heading
+ * run-ID, facts, settings) and the runs only declared; the HTML writer
+ * renders those blocks and nothing of its own. */
+START_TEST(test_appendix_is_a_resolved_chapter)
+{
+    const char *md = "# T\n\n```{experiment} a\nlabel = run a\nepochs = 1\n```\n\n"
+                     "```{experiment} b\nbase = a\n```\n\n```{result} a\n```\n";
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_text(md, &doc, &d), 0);
+    ck_assert_int_eq(kiln_doc_resolve(doc, NULL, &d), 0);
+    const kiln_chapter *a = doc->appendix;
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->index, doc->n_chapters);
+    ck_assert_str_eq(a->page, "appendix.html");
+    const kiln_block *b = a->blocks;
+    ck_assert_int_eq(b->kind, KILN_BL_HEADING);
+    ck_assert_str_eq(b->anchor, "reproducibility-appendix");
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_PARAGRAPH);
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_FACTS);
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_SECTION); /* a, the one run needed */
+    ck_assert_str_eq(b->children->anchor, "run-a");
+    ck_assert_int_eq(b->children->next->kind, KILN_BL_FACTS);
+    ck_assert_int_eq(b->children->next->next->directive->kind, KILN_DIR_CONFIG);
+    b = b->next;
+    ck_assert_int_eq(b->kind, KILN_BL_PARAGRAPH); /* b: declared, not trained */
+    ck_assert_ptr_null(b->next);
+    char dir[64];
+    test_tmpdir(dir);
+    ck_assert_int_eq(kiln_html_write(doc, dir, &d), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/appendix.html", dir);
+    char *html = test_read_file(path, NULL);
+    ck_assert_ptr_nonnull(html);
+    static const char *const order[] = {
+        "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>", "Rebuild with <code>make report</code>",
+        "<dl class=\"facts\">\n<dt>Trainer fingerprint</dt>", "<section class=\"run\">\n<h2 id=\"run-a\"><code>a</code> (run a)",
+        "<dt>History</dt><dd><a href=\"runs/a.json\">a.json</a> (every epoch and step)</dd>",
+        "<pre class=\"config\"><code>", "</section>", "Declared but not trained", "<code>b</code>.</p>"};
+    const char *at = html;
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        const char *f = strstr(at, order[i]);
+        ck_assert_msg(f, "'%s' not found (in order) in: %s", order[i], html);
+        at = f + strlen(order[i]);
+    }
+    free(html);
+    kiln_diag_free(&d);
+    kiln_doc_free(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("html");
@@ -115,6 +170,7 @@ static Suite *suite(void)
     tcase_add_test(t0, test_escaping_and_raw_html);
     tcase_add_test(t0, test_err_template_placeholder);
     tcase_add_test(t0, test_html_parses_and_links);
+    tcase_add_test(t0, test_appendix_is_a_resolved_chapter);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -7,6 +7,7 @@
 
 #include "kiln/plot.h"
 #include "kiln/report.h"
+#include "resolve/resolve.h" /* kr_build_appendix, for the hand-made documents */
 
 #include <math.h>
 #include <stdarg.h>
@@ -169,10 +170,30 @@ static int count_images(const char *pdf)
     return lines - 2;
 }
 
-static int write_pdf(const kiln_doc *doc, const char *name, char *path, size_t n, kiln_diag *d)
+/* A hand-made document (no arena) gets the appendix the resolver would give
+ * it, for one write; returns whether it did. */
+static int add_appendix(kiln_doc *doc)
+{
+    if (doc->arena) return 0;
+    doc->arena = ka_new();
+    kr_build_appendix(doc);
+    return 1;
+}
+
+static void drop_appendix(kiln_doc *doc)
+{
+    ka_free(doc->arena);
+    doc->arena = NULL;
+    doc->appendix = NULL;
+}
+
+/* Write doc as TMP/NAME.pdf. */
+static int write_pdf(kiln_doc *doc, const char *name, char *path, size_t n, kiln_diag *d)
 {
     snprintf(path, n, "%s/%s.pdf", tmpdir, name);
+    int hand_made = add_appendix(doc);
     int rc = kiln_pdf_write(doc, path, d);
+    if (hand_made) drop_appendix(doc);
     if (!rc) keep_copy(path, name);
     else fprintf(stderr, "kiln_pdf_write(%s): %s", name, d->text ? d->text : "(no message)\n");
     return rc;
@@ -822,7 +843,9 @@ START_TEST(degenerate)
     kiln_diag d = {0};
     ck_assert_int_eq(write_pdf(doc, "nothing", path, sizeof path, &d), 0);
     ck_assert_int_ge(pdf_pages(path, NULL), 3);
+    add_appendix(doc);
     ck_assert_int_eq(kiln_pdf_write(doc, "/nonexistent/dir/x.pdf", &d), KILN_REPORT_EFAIL);
+    drop_appendix(doc);
     ck_assert_ptr_nonnull(d.text);
     kiln_diag_free(&d);
     pool_reset();

@@ -263,6 +263,10 @@ enum kiln_block_kind {
     KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;
                                 with a label {#eq:ID}: anchor "eq-ID",
                                 number (through the article), chapter */
+    KILN_BL_FACTS,           /* names and values (the appendix's): children =
+                                ROWs of two CELLs, the name and the value */
+    KILN_BL_SECTION,         /* a group of blocks (an appendix run): info = its
+                                kind ("run"), children */
 };
 
 typedef struct kiln_block kiln_block;
@@ -373,6 +377,9 @@ typedef struct kiln_doc {
     struct cite_bib *bib;      /* content/references.bib, NULL if none */
     const kiln_chapter *references; /* the References chapter (last), NULL
                                        when nothing is cited */
+    const kiln_chapter *appendix; /* after resolve: the reproducibility
+                                     appendix (not one of chapters; index
+                                     n_chapters, page "appendix.html") */
     struct km_node **maths;    /* every math tree (freed with the doc) */
     int n_maths;
     kiln_inline **math_values; /* {{...}} inside math: n_maths_values VALUE */

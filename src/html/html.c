@@ -398,9 +398,28 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
             sb_add(b, "</table></div>\n");
             break;
         }
+        case KILN_BL_FACTS:
+            sb_add(b, "<dl class=\"facts\">\n");
+            for (const kiln_block *r = bl->children; r; r = r->next) {
+                if (!r->children || !r->children->next) continue;
+                sb_add(b, "<dt>");
+                html_inlines(w, b, r->children->inlines);
+                sb_add(b, "</dt><dd>");
+                html_inlines(w, b, r->children->next->inlines);
+                sb_add(b, "</dd>\n");
+            }
+            sb_add(b, "</dl>\n");
+            break;
+        case KILN_BL_SECTION:
+            sb_add(b, "<section class=\"");
+            sb_html(b, bl->info);
+            sb_add(b, "\">\n");
+            html_blocks(w, b, bl->children, 0);
+            sb_add(b, "</section>\n");
+            break;
         case KILN_BL_ROW:
         case KILN_BL_CELL:
-            break;   /* inside a GRID only */
+            break;   /* inside a GRID or FACTS only */
         case KILN_BL_FOOTNOTES:
             sb_add(b, "<section class=\"footnotes\">\n<ol>\n");
             for (const kiln_block *it = bl->children; it; it = it->next) {
@@ -447,7 +466,6 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
 
 /* ---- pages ---------------------------------------------------------------------------------- */
 
-#define APPENDIX_PAGE "appendix.html"
 #define RUNS_DIR "runs" /* OUT/runs/ID.json: every run's history, for readers */
 
 static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
@@ -464,9 +482,14 @@ static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
         sb_html(b, c->title);
         sb_add(b, "</a></li>\n");
     }
-    int cur = current && !strcmp(current, APPENDIX_PAGE);
-    sb_printf(b, "<li class=\"appendix\"><a href=\"%s\"%s>Reproducibility appendix</a></li>\n</ol>\n", APPENDIX_PAGE,
-              cur ? " aria-current=\"page\"" : "");
+    const kiln_chapter *a = doc->appendix;
+    sb_add(b, "<li class=\"appendix\"><a href=\"");
+    sb_html(b, a->page);
+    sb_addc(b, '"');
+    if (current && !strcmp(current, a->page)) sb_add(b, " aria-current=\"page\"");
+    sb_addc(b, '>');
+    sb_html(b, a->title);
+    sb_add(b, "</a></li>\n</ol>\n");
 }
 
 static void nav_link(sbuf *b, const char *rel, const char *href, const char *title)
@@ -502,78 +525,6 @@ static char *escaped(const char *s)
     sbuf b = {0};
     sb_html(&b, s);
     return sb_take(&b);
-}
-
-static void appendix_html(const kiln_doc *doc, sbuf *b)
-{
-    sb_add(b, "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>\n<p>Every run behind this article, "
-              "as the build found it. The cache key is the XXH3-128 hash of the canonical configuration, the "
-              "trainer's fingerprint and the data digest; the entry <code>");
-    sb_html(b, doc->opts.cache_dir);
-    sb_add(b, "/KEY.json</code> holds the full history. Rebuild with <code>");
-    sb_add(b, doc->smoke ? "kiln build --smoke" : "make report");
-    sb_add(b, "</code>.</p>\n");
-    sb_add(b, "<dl class=\"facts\">\n<dt>Trainer fingerprint</dt><dd><code>");
-    sb_html(b, doc->trainer_fingerprint);
-    sb_add(b, "</code></dd>\n<dt>Data digest (SHA-256)</dt><dd><code>");
-    sb_html(b, doc->data_digest);
-    sb_add(b, "</code></dd>\n<dt>kiln</dt><dd>");
-    sb_html(b, kiln_version());
-    sb_add(b, "</dd>\n");
-    if (doc->smoke) sb_add(b, "<dt>Scale</dt><dd>smoke (every run shrunk; numbers are not the article's)</dd>\n");
-    sb_add(b, "</dl>\n");
-    int unused = 0;
-    for (int i = 0; i < doc->n_runs; i++) {
-        const kiln_run *r = doc->runs[i];
-        if (!r->needed) { unused++; continue; }
-        sb_add(b, "<section class=\"run\" id=\"run-");
-        sb_html(b, r->id);
-        sb_add(b, "\">\n<h2>");
-        sb_html(b, r->id);
-        if (strcmp(r->label, r->id)) { sb_add(b, " <small>("); sb_html(b, r->label); sb_add(b, ")</small>"); }
-        sb_add(b, "</h2>\n<dl class=\"facts\">\n<dt>Declared</dt><dd>");
-        sb_html(b, r->file);
-        sb_printf(b, ":%d</dd>\n<dt>Cache key</dt><dd><code>", r->line);
-        sb_html(b, r->key);
-        sb_add(b, "</code></dd>\n<dt>Trainer fingerprint</dt><dd><code>");
-        sb_html(b, r->fingerprint[0] ? r->fingerprint : doc->trainer_fingerprint);
-        sb_add(b, "</code></dd>\n<dt>Data digest</dt><dd><code>");
-        sb_html(b, r->data_digest);
-        sb_printf(b, "</code></dd>\n<dt>Wall time</dt><dd>%.1f s", r->seconds);
-        if (r->host_threads[0]) {
-            sb_add(b, " on ");
-            sb_html(b, r->host_threads);
-            sb_add(b, strcmp(r->host_threads, "1") ? " threads" : " thread");
-        }
-        sb_add(b, "</dd>\n<dt>Computed</dt><dd>");
-        sb_html(b, r->date);
-        sb_add(b, ", ");
-        sb_html(b, r->cpu);
-        sb_add(b, ", ");
-        sb_html(b, r->compiler);
-        sb_add(b, ", kiln ");
-        sb_html(b, r->kiln_version);
-        sb_add(b, "</dd>\n<dt>History</dt><dd><a href=\"" RUNS_DIR "/");
-        sb_html(b, r->id);
-        sb_add(b, ".json\" download>");
-        sb_html(b, r->id);
-        sb_add(b, r->kind == KILN_RUN_TRAIN ? ".json</a> (every epoch and step)" : ".json</a> (every step of the range test)");
-        sb_add(b, "</dd>\n</dl>\n<pre class=\"config\"><code>");
-        sb_html(b, r->display ? r->display : r->canonical);
-        sb_add(b, "</code></pre>\n</section>\n");
-    }
-    if (unused) {
-        sb_add(b, "<p>Declared but not trained (used only as a base, a listing or a schedule curve): ");
-        int k = 0;
-        for (int i = 0; i < doc->n_runs; i++) {
-            if (doc->runs[i]->needed) continue;
-            if (k++) sb_add(b, ", ");
-            sb_add(b, "<code>");
-            sb_html(b, doc->runs[i]->id);
-            sb_add(b, "</code>");
-        }
-        sb_add(b, ".</p>\n");
-    }
 }
 
 /* A number for results.json, which people read: a whole number as one (144,
@@ -706,7 +657,9 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
     sbuf footer = {0};
     sb_printf(&footer, "Built by kiln %s from real runs; trainer <code>%s</code>", kiln_version(), doc->trainer_fingerprint);
     if (doc->smoke) sb_add(&footer, "; <strong>smoke scale</strong>: every run shrunk, the numbers are not the article's");
-    sb_add(&footer, ". <a href=\"results.json\">results.json</a> · <a href=\"" APPENDIX_PAGE "\">runs</a>");
+    sb_add(&footer, ". <a href=\"results.json\">results.json</a> · <a href=\"");
+    sb_html(&footer, doc->appendix->page);
+    sb_add(&footer, "\">runs</a>");
     sbuf desc = {0};
     for (const kiln_block *b = doc->front; b; b = b->next)
         if (b->kind == KILN_BL_PARAGRAPH) { plain(&desc, b->inlines); break; }
@@ -744,20 +697,19 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
     }
     /* chapters and the appendix */
     for (int i = 0; i <= doc->n_chapters; i++) {
-        const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : NULL;
-        const char *page = c ? c->page : APPENDIX_PAGE;
+        const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
+        const char *page = c->page;
         sbuf body = {0}, toc = {0}, nav = {0};
         toc_html(doc, &toc, page);
         w.ch = c;
-        if (c) html_blocks(&w, &body, c->blocks, 0);
-        else appendix_html(doc, &body);
+        html_blocks(&w, &body, c->blocks, 0);
         sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
         if (i > 0) nav_link(&nav, "prev", doc->chapters[i - 1].page, doc->chapters[i - 1].title);
         else nav_link(&nav, "prev", "index.html", doc->title);
-        if (i + 1 < doc->n_chapters) nav_link(&nav, "next", doc->chapters[i + 1].page, doc->chapters[i + 1].title);
-        else if (c) nav_link(&nav, "next", APPENDIX_PAGE, "Reproducibility appendix");
+        const kiln_chapter *next = i + 1 < doc->n_chapters ? &doc->chapters[i + 1] : i < doc->n_chapters ? doc->appendix : NULL;
+        if (next) nav_link(&nav, "next", next->page, next->title);
         sb_add(&nav, "</nav>");
-        char *title = escaped(c ? c->title : "Reproducibility appendix");
+        char *title = escaped(c->title);
         page_vars pv = {{0}};
         pv.v[0] = title;
         pv.v[1] = site_title;

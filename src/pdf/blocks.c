@@ -659,9 +659,18 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         case KILN_BL_GRID:
             grid_block(w, c, b);
             break;
+        case KILN_BL_FACTS:
+            facts_block(w, c, b);
+            break;
+        case KILN_BL_SECTION: {
+            ctx sc = *c;
+            sc.in_section = 1;
+            layout_blocks(w, &sc, b->children, NULL);
+            break;
+        }
         case KILN_BL_ROW:
         case KILN_BL_CELL:
-            break;   /* inside a GRID only */
+            break;   /* inside a GRID or FACTS only */
         case KILN_BL_FOOTNOTES: {
             /* after a short rule, as an ordered list numbered from 1 */
             new_item(w, c, 10, 10, 0);

@@ -288,6 +288,7 @@ typedef struct ctx {
     int list_depth;
     uint32_t color;
     int left_tables;       /* tables start at x instead of being centred */
+    int in_section;        /* inside a SECTION (an appendix run) */
 } ctx;
 
 /* A band behind lines: a tint from x over w, and an accent bar (0 = none). */
@@ -327,6 +328,8 @@ typedef struct ptable_spec {
 void table_block(pw *w, ctx *c, const ptable_spec *t);
 /* A Markdown (GFM) table: its cells as plain text, a header row. */
 void grid_block(pw *w, ctx *c, const kiln_block *b);
+/* A FACTS block: two columns, the names in bold, from the column's left. */
+void facts_block(pw *w, ctx *c, const kiln_block *b);
 void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip);
 int png_size(const char *path, float *wpt, float *hpt);
 

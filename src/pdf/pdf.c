@@ -3,10 +3,11 @@
  * Three flows are laid out and paginated separately: the title page (title,
  * subtitle, build facts, the summary from index.md), the contents (needs the
  * body's page numbers, so it is laid out last) and the body (each chapter on
- * a new page, then the reproducibility appendix). Then every page is created,
- * the items' operations drawn, links and the outline resolved against the
- * destinations the layout recorded, the metadata set, and the file written
- * to a temporary name and renamed over `path`.
+ * a new page, then the reproducibility appendix, doc->appendix, laid out like
+ * any chapter). Then every page is created, the items' operations drawn,
+ * links and the outline resolved against the destinations the layout
+ * recorded, the metadata set, and the file written through the one fsync'd
+ * atomic write (kr_write_atomic).
  *
  * Pages: A4, 1 inch side margins; body pages carry a running header (the
  * chapter, the article's title) except where a chapter opens, and a centred
@@ -128,123 +129,22 @@ static void title_page(pw *w, const struct tm *tm)
 
 /* ---- the body ----------------------------------------------------------------------- */
 
-static void chapter(pw *w, int ci)
+/* A chapter (or the appendix, label "Appendix"): its title opens a page,
+ * its blocks follow. */
+static void chapter(pw *w, const kiln_chapter *ch, const char *label)
 {
-    const kiln_chapter *ch = &w->doc->chapters[ci];
+    int ci = ch->index;
     set_flow(w, FLOW_BODY, ci);
     memset(w->sec, 0, sizeof w->sec);
     const kiln_block *title = NULL;
     for (const kiln_block *b = ch->blocks; b; b = b->next)
         if (b->kind == KILN_BL_HEADING && b->level == 1) { title = b; break; }
     const char *tt = ch->title && ch->title[0] ? ch->title : ch->slug && ch->slug[0] ? ch->slug : "Untitled";
-    chapter_head(w, "Chapter", w->chap_num[ci], title ? title->inlines : NULL, tt, title ? title->anchor : "");
+    chapter_head(w, label, w->chap_num[ci], title ? title->inlines : NULL, tt, title ? title->anchor : "");
     ctx c = {0};
     c.x = w->margin_l;
     c.width = w->text_w;
     layout_blocks(w, &c, ch->blocks, title);
-}
-
-static const char *fmt_seconds(pw *w, double s)
-{
-    return s >= 100 ? ka_printf(w->a, "%.0f s", s) : ka_printf(w->a, "%.1f s", s);
-}
-
-static void appendix(pw *w)
-{
-    const kiln_doc *doc = w->doc;
-    int ci = doc->n_chapters;
-    set_flow(w, FLOW_BODY, ci);
-    memset(w->sec, 0, sizeof w->sec);
-    chapter_head(w, "Appendix", "A", NULL, "Reproducibility appendix", "reproducibility-appendix");
-    ctx c = {0};
-    c.x = w->margin_l;
-    c.width = w->text_w;
-    c.left_tables = 1;
-    pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
-    pstyle code = st;
-    code.code = 1;
-    ppara p;
-    pp_init(&p, w);
-    pp_text(&p, &st, "Every run behind this report, as the build found it. The cache key is the XXH3-128 hash of the "
-                     "canonical configuration, the trainer's fingerprint and the data digest; the entry");
-    pp_space(&p, &st);
-    char entry[4200];
-    snprintf(entry, sizeof entry, "%s/KEY.json", doc->opts.cache_dir);
-    pp_word(&p, &code, entry);
-    pp_space(&p, &st);
-    pp_text(&p, &st, "holds the full history. Rebuild with");
-    pp_space(&p, &st);
-    pp_word(&p, &code, "make report");
-    pp_text(&p, &st, ".");
-    emit_lines(w, &c, &p, c.x, c.width, BODY_LEAD, BODY_SIZE, PA_JUSTIFY, 0, 0, NULL);
-    pp_free(&p);
-    const char *facts[8];
-    int nf = 0;
-    facts[nf++] = "Trainer fingerprint";
-    facts[nf++] = doc->trainer_fingerprint ? doc->trainer_fingerprint : "";
-    facts[nf++] = "Data digest (SHA-256)";
-    facts[nf++] = doc->data_digest && doc->data_digest[0] ? doc->data_digest : "not computed";
-    facts[nf++] = "kiln";
-    facts[nf++] = kiln_version();
-    if (doc->smoke) {
-        facts[nf++] = "Scale";
-        facts[nf++] = "smoke (every run shrunk; numbers are not the article's)";
-    }
-    table_block(w, &c, &(ptable_spec){.nr = nf / 2, .nc = 2, .cells = facts, .bold_first_col = 1, .pre = 10});
-    int unused = 0;
-    for (int i = 0; i < doc->n_runs; i++) {
-        const kiln_run *r = doc->runs[i];
-        if (!r->needed) { unused++; continue; }
-        kiln_inline t = {0}, lab = {0};
-        t.kind = KILN_IN_CODE;
-        t.text = r->id;
-        if (r->label && strcmp(r->label, r->id)) {
-            lab.kind = KILN_IN_TEXT;
-            lab.text = ka_printf(w->a, " (%s)", r->label);
-            t.next = &lab;
-        }
-        kiln_block h = {0};
-        h.kind = KILN_BL_HEADING;
-        h.level = 2;
-        h.anchor = ka_printf(w->a, "run-%s", r->id);
-        h.inlines = &t;
-        h.text = h.info = "";
-        layout_blocks(w, &c, &h, NULL);
-        const char *rf[14];
-        int n = 0;
-        rf[n++] = "Declared";
-        rf[n++] = ka_printf(w->a, "%s:%d", r->file ? r->file : "", r->line);
-        rf[n++] = "Cache key";
-        rf[n++] = r->key;
-        rf[n++] = "Trainer fingerprint";
-        rf[n++] = r->fingerprint && r->fingerprint[0] ? r->fingerprint : doc->trainer_fingerprint;
-        rf[n++] = "Data digest";
-        rf[n++] = r->data_digest ? r->data_digest : "";
-        rf[n++] = "Wall time";
-        rf[n++] = r->host_threads && r->host_threads[0]
-                      ? ka_printf(w->a, "%s on %s thread%s", fmt_seconds(w, r->seconds), r->host_threads,
-                                  strcmp(r->host_threads, "1") ? "s" : "")
-                      : fmt_seconds(w, r->seconds);
-        rf[n++] = "Computed";
-        rf[n++] = ka_printf(w->a, "%s, %s, %s, kiln %s", r->date ? r->date : "", r->cpu ? r->cpu : "",
-                            r->compiler ? r->compiler : "", r->kiln_version ? r->kiln_version : "");
-        table_block(w, &c, &(ptable_spec){.nr = n / 2, .nc = 2, .cells = rf, .bold_first_col = 1, .pre = 6});
-        code_block(w, &c, r->display && r->display[0] ? r->display : r->canonical, 8);
-    }
-    if (unused) {
-        pp_init(&p, w);
-        pp_text(&p, &st, "Declared but not trained (used only as a base, a listing or a schedule curve):");
-        int k = 0;
-        for (int i = 0; i < doc->n_runs; i++) {
-            if (doc->runs[i]->needed) continue;
-            if (k++) pp_text(&p, &st, ",");
-            pp_space(&p, &st);
-            pp_word(&p, &code, doc->runs[i]->id);
-        }
-        pp_text(&p, &st, ".");
-        emit_lines(w, &c, &p, c.x, c.width, BODY_LEAD, BODY_SIZE, PA_JUSTIFY, 10, 0, NULL);
-        pp_free(&p);
-    }
 }
 
 /* ---- contents ------------------------------------------------------------------------ */
@@ -329,7 +229,7 @@ static int find_chapter_by_page(const kiln_doc *doc, const char *page, size_t n)
         base = base ? base + 1 : fl;
         if ((strlen(pg) == n && !strncmp(pg, page, n)) || (strlen(base) == n && !strncmp(base, page, n))) return i;
     }
-    if (n == 13 && !strncmp(page, "appendix.html", 13)) return doc->n_chapters;
+    if (strlen(doc->appendix->page) == n && !strncmp(page, doc->appendix->page, n)) return doc->n_chapters;
     return -2;
 }
 
@@ -723,7 +623,7 @@ static int pw_open(pw *w, const kiln_doc *doc, const char *path, hpdf_err *herr,
         w->chap_label[i] = ka_printf(w->a, "%d  %s", i + 1, tt);
     }
     w->chap_num[nch] = "A";
-    w->chap_label[nch] = "A  Reproducibility appendix";
+    w->chap_label[nch] = ka_printf(w->a, "A  %s", doc->appendix->title);
     return 0;
 }
 
@@ -760,8 +660,8 @@ static void place_dests(pw *w)
 static void lay_out(pw *w, const struct tm *tm, pages *pp)
 {
     title_page(w, tm);
-    for (int i = 0; i < w->doc->n_chapters; i++) chapter(w, i);
-    appendix(w);
+    for (int i = 0; i < w->doc->n_chapters; i++) chapter(w, &w->doc->chapters[i], "Chapter");
+    chapter(w, w->doc->appendix, "Appendix");
     pp->n_title = pl_paginate(w, &w->flows[FLOW_TITLE], 0);
     /* the contents' length depends only on the number of entries: lay it out
      * with placeholder pages first, then again with the real ones */

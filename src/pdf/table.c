@@ -1,6 +1,7 @@
-/* The PDF writer's tables: a {table}'s or a {result}'s cells and the
- * Markdown (GFM) tables, measured, given column widths, broken into lines and
- * laid out one item per row (see layout.c for the repeated header rows). */
+/* The PDF writer's tables: a {table}'s or a {result}'s cells, the Markdown
+ * (GFM) tables and the appendix's FACTS, measured, given column widths,
+ * broken into lines and laid out one item per row (see layout.c for the
+ * repeated header rows). */
 #include "pdf/internal.h"
 
 #include <stdio.h>
@@ -274,6 +275,16 @@ void table_block(pw *w, ctx *c, const ptable_spec *t)
     tab_free(&tb);
 }
 
+/* A cell's inlines as plain text (tables set plain cells). */
+static const char *cell_text(pw *w, const kiln_block *cell)
+{
+    sbuf t = {0};
+    pp_plain(&t, cell->inlines);
+    const char *s = ka_strdup(w->a, t.s ? t.s : "");
+    sb_free(&t);
+    return s;
+}
+
 /* A pipe table: its cells as plain text through the writer's table layout,
  * right-aligned columns as numbers are. */
 void grid_block(pw *w, ctx *c, const kiln_block *b)
@@ -292,10 +303,7 @@ void grid_block(pw *w, ctx *c, const kiln_block *b)
     for (const kiln_block *r = b->children; r; r = r->next) {
         int k = 0;
         for (const kiln_block *cell = r->children; cell && k < nc; cell = cell->next, k++) {
-            sbuf t = {0};
-            pp_plain(&t, cell->inlines);
-            const char *txt = ka_strdup(w->a, t.s ? t.s : "");
-            sb_free(&t);
+            const char *txt = cell_text(w, cell);
             if (r->ordered) header[k] = txt;
             else cells[row * nc + k] = txt;
         }
@@ -304,4 +312,20 @@ void grid_block(pw *w, ctx *c, const kiln_block *b)
         if (!r->ordered) row++;
     }
     table_block(w, c, &(ptable_spec){.nr = nr, .nc = nc, .header = header, .cells = cells, .numeric = numeric, .pre = 8});
+}
+
+void facts_block(pw *w, ctx *c, const kiln_block *b)
+{
+    int n = 0;
+    for (const kiln_block *r = b->children; r; r = r->next) n += r->children && r->children->next;
+    const char **cells = ka_alloc(w->a, sizeof *cells * (size_t)(2 * n + 1));
+    int k = 0;
+    for (const kiln_block *r = b->children; r; r = r->next) {
+        if (!r->children || !r->children->next) continue;
+        cells[k++] = cell_text(w, r->children);
+        cells[k++] = cell_text(w, r->children->next);
+    }
+    ctx fc = *c;
+    fc.left_tables = 1;
+    table_block(w, &fc, &(ptable_spec){.nr = n, .nc = 2, .cells = cells, .bold_first_col = 1, .pre = c->in_section ? 6 : 10});
 }

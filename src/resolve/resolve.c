@@ -414,6 +414,7 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
         resolve_inlines(doc, NULL, doc->math_values[i]);
         km_fill(doc->math_value_nodes[i], doc->math_values[i]->text);
     }
+    kr_build_appendix(doc);
     if (!img_dir) return 0;
     if (kr_mkdirs(img_dir)) {
         kd_error(d, KILN_REPORT_EFAIL, img_dir, 0, "cannot create the image folder");
