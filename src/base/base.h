@@ -52,6 +52,9 @@ static inline uint32_t kb_be32(const unsigned char *b)
  * Unicode recommends), an overlong form, a surrogate or a value past
  * U+10FFFF gives U+FFFD. *s must be NUL-terminated. */
 uint32_t kb_utf8_next(const char **s);
+/* The same for text that ends at end (not NUL-terminated): a sequence that
+ * end cuts short gives U+FFFD. *s must be before end. */
+uint32_t kb_utf8_next_in(const char **s, const char *end);
 /* Encode c (U+FFFD for a surrogate or past U+10FFFF) into out, which has
  * room for 4 bytes; returns the byte count. */
 int kb_utf8_put(char *out, uint32_t c);

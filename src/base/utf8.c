@@ -1,7 +1,9 @@
 /* UTF-8: the one decoder and encoder of kiln's libraries. */
 #include "base/base.h"
 
-uint32_t kb_utf8_next(const char **ps)
+uint32_t kb_utf8_next(const char **ps) { return kb_utf8_next_in(ps, NULL); }
+
+uint32_t kb_utf8_next_in(const char **ps, const char *end)
 {
     const unsigned char *s = (const unsigned char *)*ps;
     uint32_t c = s[0];
@@ -23,7 +25,7 @@ uint32_t kb_utf8_next(const char **ps)
         return 0xFFFD;
     }
     for (int i = 1; i <= n; i++) {
-        if ((s[i] & 0xC0) != 0x80) { /* includes the terminating NUL */
+        if ((end && (const char *)s + i >= end) || (s[i] & 0xC0) != 0x80) { /* includes the terminating NUL */
             *ps += i;
             return 0xFFFD;
         }
