@@ -112,7 +112,7 @@ $(BIN): $(CLI_OBJ) $(LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 

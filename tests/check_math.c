@@ -542,11 +542,36 @@ START_TEST(pdf_drawing)
 }
 END_TEST
 
+/* The one UTF-8 decoder (src/base), as the math parser uses it on a
+ * source that need not end in NUL: a sequence the end cuts short is U+FFFD
+ * and no byte past the end is read; bad forms are U+FFFD. */
+START_TEST(utf8_decoder_bounds)
+{
+    const char *s = "\xC3\xA9x", *q = s;
+    ck_assert_uint_eq(kb_utf8_next_in(&q, s + 1), 0xFFFD);
+    ck_assert_ptr_eq(q, s + 1);
+    q = s;
+    ck_assert_uint_eq(kb_utf8_next_in(&q, s + 3), 0xE9);
+    ck_assert_ptr_eq(q, s + 2);
+    q = s;
+    ck_assert_uint_eq(kb_utf8_next(&q), 0xE9);
+    const char *overlong = "\xC0\x80", *sur = "\xED\xA0\x80", *big = "\xF4\x90\x80\x80";
+    ck_assert_uint_eq(kb_utf8_next(&overlong), 0xFFFD);
+    ck_assert_uint_eq(kb_utf8_next(&sur), 0xFFFD);
+    ck_assert_uint_eq(kb_utf8_next(&big), 0xFFFD);
+    char out[4];
+    ck_assert_int_eq(kb_utf8_put(out, 0x1D400), 4);
+    const char *o = out;
+    ck_assert_uint_eq(kb_utf8_next_in(&o, out + 4), 0x1D400);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("math");
     TCase *t = tcase_create("mathml");
     tcase_add_test(t, fractions_scripts_roots);
+    tcase_add_test(t, utf8_decoder_bounds);
     tcase_add_test(t, greek_and_symbols);
     tcase_add_test(t, large_operators_and_functions);
     tcase_add_test(t, delimiters);

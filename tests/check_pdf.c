@@ -7,6 +7,7 @@
 
 #include "kiln/plot.h"
 #include "kiln/report.h"
+#include "resolve/resolve.h" /* kr_build_appendix, for the hand-made documents */
 
 #include <math.h>
 #include <stdarg.h>
@@ -169,10 +170,30 @@ static int count_images(const char *pdf)
     return lines - 2;
 }
 
-static int write_pdf(const kiln_doc *doc, const char *name, char *path, size_t n, kiln_diag *d)
+/* A hand-made document (no arena) gets the appendix the resolver would give
+ * it, for one write; returns whether it did. */
+static int add_appendix(kiln_doc *doc)
+{
+    if (doc->arena) return 0;
+    doc->arena = ka_new();
+    kr_build_appendix(doc);
+    return 1;
+}
+
+static void drop_appendix(kiln_doc *doc)
+{
+    ka_free(doc->arena);
+    doc->arena = NULL;
+    doc->appendix = NULL;
+}
+
+/* Write doc as TMP/NAME.pdf. */
+static int write_pdf(kiln_doc *doc, const char *name, char *path, size_t n, kiln_diag *d)
 {
     snprintf(path, n, "%s/%s.pdf", tmpdir, name);
+    int hand_made = add_appendix(doc);
     int rc = kiln_pdf_write(doc, path, d);
+    if (hand_made) drop_appendix(doc);
     if (!rc) keep_copy(path, name);
     else fprintf(stderr, "kiln_pdf_write(%s): %s", name, d->text ? d->text : "(no message)\n");
     return rc;
@@ -484,6 +505,12 @@ static kiln_doc *article(int *n_figs, const char ***numbers, int *n_numbers)
             kiln_directive *r = DIR(KILN_DIR_RESULT, "baseline");
             r->run = runs[0];
             r->text = "Test loss: 0.0312 / Test accuracy: 0.9921";
+            /* the resolved result: its line, and the same values as a one-row table */
+            static const char *const rhdr[] = {"Run", "Test loss", "Test accuracy"};
+            const char **rcells = P(3 * sizeof *rcells);
+            rcells[0] = runs[0]->label, rcells[1] = "0.0312", rcells[2] = "0.9921";
+            static const int rnum[] = {0, 1, 1};
+            r->table = TABLE(1, 3, rhdr, rcells, rnum);
             kiln_block *p2 = PARA(chain(TXT("The huge rate ends at a loss of "), VAL("2.3026"),
                                         TXT(" and an accuracy of "), VAL("0.1135"), TXT(" — chance level."), NULL));
             last->next = blocks(h, p1, DIRB(f), DIRB(r), p2, NULL);
@@ -816,7 +843,9 @@ START_TEST(degenerate)
     kiln_diag d = {0};
     ck_assert_int_eq(write_pdf(doc, "nothing", path, sizeof path, &d), 0);
     ck_assert_int_ge(pdf_pages(path, NULL), 3);
+    add_appendix(doc);
     ck_assert_int_eq(kiln_pdf_write(doc, "/nonexistent/dir/x.pdf", &d), KILN_REPORT_EFAIL);
+    drop_appendix(doc);
     ck_assert_ptr_nonnull(d.text);
     kiln_diag_free(&d);
     pool_reset();

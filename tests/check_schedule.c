@@ -30,6 +30,22 @@ static void set(kiln_config *c, const char *kv)
     ck_assert_msg(rc == 0, "%s: %s", kv, err);
 }
 
+/* The "key=value" settings in kvs, separated by spaces (each must be
+ * accepted). */
+static void set_all(kiln_config *c, const char *kvs)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", kvs);
+    for (char *save = NULL, *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) set(c, kv);
+}
+
+/* A config from its defaults and the settings in kvs (see set_all). */
+static void config_of(kiln_config *c, const char *kvs)
+{
+    kiln_config_init(c);
+    set_all(c, kvs);
+}
+
 /* Rate the schedule gives at (epoch, step) for steps_per_epoch spe. */
 static double lr_at(kiln_sched_state *s, const kiln_config *c, int epoch, int step, int spe)
 {
@@ -48,12 +64,7 @@ static void assert_close(double got, double want, const char *what)
 START_TEST(test_step_article)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=step");
-    set(&c, "learning_rate=0.001");
-    set(&c, "step_drop=0.5");
-    set(&c, "step_every=15");
-    set(&c, "epochs=31");
+    config_of(&c, "schedule=step learning_rate=0.001 step_drop=0.5 step_every=15 epochs=31");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 10);
     const int ep[] = {0, 13, 14, 15, 29, 30};
@@ -70,10 +81,7 @@ END_TEST
 START_TEST(test_linear_floor)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=linear");
-    set(&c, "learning_rate=0.0001");
-    set(&c, "linear_step=1e-5");
+    config_of(&c, "schedule=linear learning_rate=0.0001 linear_step=1e-5");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 5);
     /* the article's update, replayed: lr = max(lr - 1e-5, 0) at the start of
@@ -96,9 +104,7 @@ END_TEST
 START_TEST(test_time_cumulative)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=time");
-    set(&c, "learning_rate=0.01");
+    config_of(&c, "schedule=time learning_rate=0.01");
     set(&c, "time_decay=0.1"); /* large, so the product is visible */
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 3);
@@ -117,10 +123,7 @@ END_TEST
 START_TEST(test_exponential)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=exponential");
-    set(&c, "learning_rate=0.001");
-    set(&c, "exp_k=0.1");
+    config_of(&c, "schedule=exponential learning_rate=0.001 exp_k=0.1");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 4);
     for (int e = 0; e < 25; e += 6) assert_close(lr_at(&s, &c, e, 1, 4), 0.001 * exp(-0.1 * e), "exp");
@@ -130,11 +133,7 @@ END_TEST
 START_TEST(test_triangular)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=triangular");
-    set(&c, "base_lr=0.0001");
-    set(&c, "max_lr=0.01");
-    set(&c, "step_size=10");
+    config_of(&c, "schedule=triangular base_lr=0.0001 max_lr=0.01 step_size=10");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 7);
     const double b = 1e-4, m = 1e-2;
@@ -158,11 +157,7 @@ END_TEST
 START_TEST(test_triangular2_exp_range)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=triangular2");
-    set(&c, "base_lr=0.001");
-    set(&c, "max_lr=0.009");
-    set(&c, "step_size=4");
+    config_of(&c, "schedule=triangular2 base_lr=0.001 max_lr=0.009 step_size=4");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 10);
     const double b = 0.001, m = 0.009;
@@ -187,10 +182,7 @@ END_TEST
 START_TEST(test_one_cycle)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=one_cycle");
-    set(&c, "max_lr=0.01");
-    set(&c, "epochs=10");
+    config_of(&c, "schedule=one_cycle max_lr=0.01 epochs=10");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 10); /* 100 steps; warm-up ends at step 0.3*100-1 = 29 */
     const double init = 0.01 / 25, fin = init / 1e4;
@@ -212,14 +204,7 @@ END_TEST
 START_TEST(test_plateau)
 {
     kiln_config c;
-    kiln_config_init(&c);
-    set(&c, "schedule=plateau");
-    set(&c, "learning_rate=0.1");
-    set(&c, "patience=2");
-    set(&c, "factor=0.5");
-    set(&c, "cooldown=1");
-    set(&c, "min_delta=0");
-    set(&c, "min_lr=0.02");
+    config_of(&c, "schedule=plateau learning_rate=0.1 patience=2 factor=0.5 cooldown=1 min_delta=0 min_lr=0.02");
     kiln_sched_state s;
     kiln_sched_init(&s, &c, 3);
     const double vl[] = {1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85};
@@ -234,11 +219,7 @@ START_TEST(test_plateau)
     }
     /* accuracy is maximised: rising values never reduce the rate */
     kiln_config a;
-    kiln_config_init(&a);
-    set(&a, "schedule=plateau");
-    set(&a, "learning_rate=0.1");
-    set(&a, "monitor=val_accuracy");
-    set(&a, "patience=1");
+    config_of(&a, "schedule=plateau learning_rate=0.1 monitor=val_accuracy patience=1");
     kiln_sched_init(&s, &a, 3);
     for (int e = 0; e < 5; e++) kiln_sched_epoch_end(&s, &a, e, 1, 1, 0.5, 0.5 + 0.01 * e);
     assert_close(lr_at(&s, &a, 5, 0, 3), 0.1, "rising accuracy");
@@ -255,14 +236,7 @@ START_TEST(test_history_lr)
     kiln_config c;
     kiln_config_init(&c);
     snprintf(c.model, sizeof c.model, "%s", SMALL_NET);
-    set(&c, "schedule=triangular2");
-    set(&c, "base_lr=0.0001");
-    set(&c, "max_lr=0.003");
-    set(&c, "step_size=5");
-    set(&c, "train_limit=1000");
-    set(&c, "test_limit=100");
-    set(&c, "batch_size=50");
-    set(&c, "epochs=2");
+    set_all(&c, "schedule=triangular2 base_lr=0.0001 max_lr=0.003 step_size=5 train_limit=1000 test_limit=100 batch_size=50 epochs=2");
     kiln_history h;
     char err[512];
     ck_assert_msg(kiln_train(&c, &g_train, &g_test, &h, NULL, NULL, err, sizeof err) == 0, "%s", err);
@@ -279,15 +253,7 @@ START_TEST(test_history_lr)
     /* per-epoch schedule plus the legacy decay on top */
     kiln_config_init(&c);
     snprintf(c.model, sizeof c.model, "%s", SMALL_NET);
-    set(&c, "schedule=step");
-    set(&c, "learning_rate=0.002");
-    set(&c, "step_every=1");
-    set(&c, "step_drop=0.5");
-    set(&c, "decay=0.01");
-    set(&c, "train_limit=1000");
-    set(&c, "test_limit=100");
-    set(&c, "batch_size=100");
-    set(&c, "epochs=2");
+    set_all(&c, "schedule=step learning_rate=0.002 step_every=1 step_drop=0.5 decay=0.01 train_limit=1000 test_limit=100 batch_size=100 epochs=2");
     ck_assert_msg(kiln_train(&c, &g_train, &g_test, &h, NULL, NULL, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(h.n_steps, 16);
     for (long it = 0; it < h.n_steps; it++) {
@@ -455,12 +421,7 @@ START_TEST(test_early_stopping_restores)
     kiln_config c;
     kiln_config_init(&c);
     snprintf(c.model, sizeof c.model, "%s", SMALL_NET);
-    set(&c, "train_limit=1000");
-    set(&c, "test_limit=100");
-    set(&c, "batch_size=100");
-    set(&c, "epochs=5");
-    set(&c, "early_stopping=true");
-    set(&c, "es_patience=1");
+    set_all(&c, "train_limit=1000 test_limit=100 batch_size=100 epochs=5 early_stopping=true es_patience=1");
     set(&c, "es_min_delta=100"); /* nothing ever counts as an improvement */
     set(&c, "es_restore_best=true");
     kiln_history h;
@@ -474,10 +435,7 @@ START_TEST(test_early_stopping_restores)
     kiln_config one;
     kiln_config_init(&one);
     snprintf(one.model, sizeof one.model, "%s", SMALL_NET);
-    set(&one, "train_limit=1000");
-    set(&one, "test_limit=100");
-    set(&one, "batch_size=100");
-    set(&one, "epochs=1");
+    set_all(&one, "train_limit=1000 test_limit=100 batch_size=100 epochs=1");
     kiln_history h1;
     kiln_model m1;
     ck_assert_msg(kiln_train(&one, &g_train, &g_test, &h1, &m1, NULL, err, sizeof err) == 0, "%s", err);
@@ -501,10 +459,7 @@ START_TEST(test_checkpoint)
     kiln_config c;
     kiln_config_init(&c);
     snprintf(c.model, sizeof c.model, "%s", SMALL_NET);
-    set(&c, "train_limit=1000");
-    set(&c, "test_limit=100");
-    set(&c, "batch_size=100");
-    set(&c, "epochs=2");
+    set_all(&c, "train_limit=1000 test_limit=100 batch_size=100 epochs=2");
     snprintf(c.checkpoint, sizeof c.checkpoint, "%s", path);
     c.checkpoint_best_only = 0;
     kiln_history h;
@@ -546,9 +501,7 @@ START_TEST(test_checkpoint_best_only)
     kiln_config c;
     kiln_config_init(&c);
     snprintf(c.model, sizeof c.model, "%s", spec);
-    set(&c, "train_limit=1000");
-    set(&c, "test_limit=100");
-    set(&c, "batch_size=100");
+    set_all(&c, "train_limit=1000 test_limit=100 batch_size=100");
     set(&c, "learning_rate=0.03"); /* large enough for val_loss to go up and down */
     set(&c, "epochs=6");
     snprintf(c.checkpoint, sizeof c.checkpoint, "%s", path);
@@ -613,9 +566,7 @@ START_TEST(test_determinism)
         kiln_config c;
         kiln_config_init(&c);
         set(&c, "train_limit=200"); /* 160 training images: batches of 100 and 60 */
-        set(&c, "test_limit=50");
-        set(&c, "batch_size=100");
-        set(&c, "epochs=2");
+        set_all(&c, "test_limit=50 batch_size=100 epochs=2");
         c.threads = t + 1;
         for (int a = 0; SCHED_ARGS[k][a]; a++) set(&c, SCHED_ARGS[k][a]);
         kiln_history h;

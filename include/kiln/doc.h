@@ -106,6 +106,12 @@ typedef struct kiln_config_ref {
     const char *text;        /* the value applied, "" until then */
 } kiln_config_ref;
 
+/* A final metric of a run by name (resolved; NaN when the run has none). */
+typedef struct kiln_metric {
+    const char *name;
+    double value;
+} kiln_metric;
+
 typedef struct kiln_run {
     const char *id;          /* the directive's id: [A-Za-z0-9_-], <= 48 chars */
     enum kiln_run_kind kind;
@@ -117,6 +123,8 @@ typedef struct kiln_run {
     const char *canonical;   /* kiln_config_canonical(config) (+ range-test keys) */
     const char *display;     /* the same as "key = value" lines, numbers in
                                 their shortest spelling (after resolve) */
+    const char *config_line; /* the same in one "key=value" list (results.json's
+                                "config"; after resolve) */
     char key[33];            /* cache key: XXH3-128 hex */
     int needed;              /* some directive or value uses its result */
     int cached;              /* the result came from the cache */
@@ -136,6 +144,9 @@ typedef struct kiln_run {
                                 (not part of the key: they change no result) */
     kiln_config_ref *refs;   /* keys taken from other runs' results; the */
     int n_refs;              /* config is complete once they are applied */
+    const kiln_metric *metrics; /* after resolve: the final metrics the site's
+                                results.json lists, n_metrics of them */
+    int n_metrics;
 } kiln_run;
 
 /* ------------------------------------------------------------------------ */
@@ -156,6 +167,10 @@ enum kiln_directive_kind {
 typedef struct kiln_kv {
     const char *key, *value; /* trimmed text */
     int line;
+    const char *shown;       /* the value as the pages show it: the text as
+                                written, or for a key taken from another run's
+                                result "0.0014 from sweep.suggested_base_lr"
+                                (set by kiln_doc_resolve) */
 } kiln_kv;
 
 typedef struct kiln_table {
@@ -181,7 +196,7 @@ struct kiln_directive {
     const char *id;          /* the id after the name ("" if none) */
     const char *file;        /* chapter file, as given to the loader */
     int line;                /* line of the opening fence */
-    const kiln_kv *kv;       /* the body's key = value lines, n_kv of them */
+    kiln_kv *kv;             /* the body's key = value lines, n_kv of them */
     int n_kv;
     const struct kiln_chapter *chapter;
 
@@ -213,7 +228,8 @@ struct kiln_directive {
                                 temporary folder (OUT/.build-PID/img/) until
                                 the swap, so a writer run by kiln_report_build
                                 before the swap (the PDF) can read it */
-    const kiln_table *table; /* TABLE: formatted cells; LRFIND: suggestions */
+    const kiln_table *table; /* TABLE: formatted cells; RESULT: one row, the
+                                run's label, test loss, test accuracy */
     const char *text;        /* RESULT: the line; CONFIG: the listing;
                                 LRFIND: the suggestion sentence */
 };
@@ -247,6 +263,10 @@ enum kiln_block_kind {
     KILN_BL_MATH,            /* $$...$$ display: text = TeX, math = its tree;
                                 with a label {#eq:ID}: anchor "eq-ID",
                                 number (through the article), chapter */
+    KILN_BL_FACTS,           /* names and values (the appendix's): children =
+                                ROWs of two CELLs, the name and the value */
+    KILN_BL_SECTION,         /* a group of blocks (an appendix run): info = its
+                                kind ("run"), children */
 };
 
 typedef struct kiln_block kiln_block;
@@ -357,6 +377,9 @@ typedef struct kiln_doc {
     struct cite_bib *bib;      /* content/references.bib, NULL if none */
     const kiln_chapter *references; /* the References chapter (last), NULL
                                        when nothing is cited */
+    const kiln_chapter *appendix; /* after resolve: the reproducibility
+                                     appendix (not one of chapters; index
+                                     n_chapters, page "appendix.html") */
     struct km_node **maths;    /* every math tree (freed with the doc) */
     int n_maths;
     kiln_inline **math_values; /* {{...}} inside math: n_maths_values VALUE */
@@ -407,7 +430,7 @@ int kiln_format_value(double v, const char *fmt, char *buf, size_t n);
  * Every number shown to a user goes through it. Returns buf. */
 const char *kiln_shortest(double v, char *buf, size_t n);
 
-/* "did you mean ...?" (src/report/suggest.c). kiln_suggest writes to buf the
+/* "did you mean ...?" (src/doc/suggest.c). kiln_suggest writes to buf the
  * name in names (words of letters, digits and _ - . %, separated by anything
  * else) nearest to word by edit distance (an insertion, deletion, change or
  * swap of two neighbours counts 1; case ignored), when it is near enough to

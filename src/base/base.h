@@ -6,7 +6,8 @@
  *   sbuf.c    a growing string, HTML escaping
  *   diag.c    "FILE:LINE: error: ..." messages into a kiln_diag
  *   files.c   read a file, the one atomic write, folder swap, mkdir -p, rm -rf
- *   mem.c     allocation that never returns NULL, the one grow helper */
+ *   mem.c     allocation that never returns NULL, the one grow helper
+ *   utf8.c    the UTF-8 decoder and encoder */
 #ifndef KILN_BASE_BASE_H
 #define KILN_BASE_BASE_H
 
@@ -23,7 +24,7 @@ void *kb_xmalloc(size_t n);
 #define kr_xmalloc kb_xmalloc
 _Noreturn void kr_out_of_memory(size_t n);     /* "kiln: out of memory", abort() */
 char *kr_xstrdup(const char *s);
-/* Make room for need elements of elem bytes in the heap array *pp whose
+/* The one grow helper. Make room for need elements of elem bytes in the heap array *pp whose
  * capacity is *cap (grown by doubling, at least 16). Out of memory or a size
  * that overflows: a message on stderr and abort(), never a NULL stored. */
 void kr_grow(void *pp, int *cap, int need, size_t elem);
@@ -39,6 +40,24 @@ typedef struct kr_strmap {
 int *kr_strmap_get(kr_strmap *m, const char *key);
 int kr_strmap_has(const kr_strmap *m, const char *key);
 void kr_strmap_free(kr_strmap *m);
+/* Big-endian 32-bit number at b (PNG chunks, IDX headers). */
+static inline uint32_t kb_be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+/* Decode one code point at *s and step past it. A byte that cannot start a
+ * sequence, or a sequence cut short (the longest valid start of one, as
+ * Unicode recommends), an overlong form, a surrogate or a value past
+ * U+10FFFF gives U+FFFD. *s must be NUL-terminated. */
+uint32_t kb_utf8_next(const char **s);
+/* The same for text that ends at end (not NUL-terminated): a sequence that
+ * end cuts short gives U+FFFD. *s must be before end. */
+uint32_t kb_utf8_next_in(const char **s, const char *end);
+/* Encode c (U+FFFD for a surrogate or past U+10FFFF) into out, which has
+ * room for 4 bytes; returns the byte count. */
+int kb_utf8_put(char *out, uint32_t c);
 
 /* ---- arena: everything a kiln_doc points to ---------------------------- */
 typedef struct kiln_arena kiln_arena;

@@ -1,4 +1,4 @@
-/* kiln diff: what moved between two builds. See cli.h, include/kiln/report.h
+/* kiln diff: what moved between two builds. See cli.h, include/kiln/diff.h
  * (kiln_diff) and README.md ("What changed: make diff"). */
 #include "cli/cli.h"
 #include "kiln/report.h"

@@ -112,6 +112,8 @@ static void check_config_refs(loader *L)
     }
 }
 
+/* ---- headings and links --------------------------------------------------------------- */
+
 /* The heading numbers the PDF shows: chapter N; its level-2 headings (and
  * any later level-1 one) N.k, level-3 N.k.m. */
 static const char *heading_number(kiln_arena *a, const kiln_chapter *ch, const kiln_block *want, int *sec2, int *sec3,
@@ -228,41 +230,55 @@ static void check_links(loader *L)
     free(L->link_from);
 }
 
-void check_all(loader *L)
+/* ---- runs --------------------------------------------------------------------------- */
+
+/* An id already declared by a directive of a kind it would clash with:
+ * runs with runs, figures with figures and range tests, tables with tables. */
+static kiln_directive *clashing_id(loader *L, kiln_directive *x)
+{
+    kiln_directive *prev = NULL;
+    if (x->kind == KILN_DIR_EXPERIMENT || x->kind == KILN_DIR_LRFIND)
+        prev = find_dir(L, KILN_DIR_EXPERIMENT, KILN_DIR_LRFIND, x->id, x);
+    else if (x->kind == KILN_DIR_FIGURE)
+        prev = find_dir(L, KILN_DIR_FIGURE, KILN_DIR_LRFIND, x->id, x);
+    else if (x->kind == KILN_DIR_TABLE)
+        prev = find_dir(L, KILN_DIR_TABLE, KILN_DIR_TABLE, x->id, x);
+    if (x->kind == KILN_DIR_LRFIND && !prev) prev = find_dir(L, KILN_DIR_FIGURE, KILN_DIR_FIGURE, x->id, x);
+    return prev;
+}
+
+static void add_run(loader *L, kiln_directive *x)
 {
     kiln_doc *doc = L->doc;
-    int cap_runs = 0, cap_groups = 0;
-    /* runs: unique ids, configs */
+    kiln_run *r = ka_alloc(L->a, sizeof *r);
+    r->id = x->id;
+    r->kind = x->kind == KILN_DIR_LRFIND ? KILN_RUN_LRFIND : KILN_RUN_TRAIN;
+    r->file = x->file;
+    r->line = x->line;
+    r->base = "";
+    r->data = "mnist";
+    const char *lab = kv_get(x, "label");
+    r->label = lab ? lab : x->id;
+    r->kiln_version = r->fingerprint = r->data_digest = r->compiler = r->cpu = r->date = r->host_threads = "";
+    x->run = r;
+    KR_GROW(doc->runs, L->cap_runs, doc->n_runs + 1);
+    doc->runs[doc->n_runs++] = r;
+}
+
+/* Every {experiment} and {lrfind} a run with a unique id, its configuration
+ * built (following `base =`), shrunk at smoke scale. */
+static void declare_runs(loader *L)
+{
+    kiln_doc *doc = L->doc;
     for (int i = 0; i < L->n_dirs; i++) {
         kiln_directive *x = L->dirs[i];
-        kiln_directive *prev = NULL;
-        if (x->kind == KILN_DIR_EXPERIMENT || x->kind == KILN_DIR_LRFIND)
-            prev = find_dir(L, KILN_DIR_EXPERIMENT, KILN_DIR_LRFIND, x->id, x);
-        else if (x->kind == KILN_DIR_FIGURE)
-            prev = find_dir(L, KILN_DIR_FIGURE, KILN_DIR_LRFIND, x->id, x);
-        else if (x->kind == KILN_DIR_TABLE)
-            prev = find_dir(L, KILN_DIR_TABLE, KILN_DIR_TABLE, x->id, x);
-        if (x->kind == KILN_DIR_LRFIND && !prev) prev = find_dir(L, KILN_DIR_FIGURE, KILN_DIR_FIGURE, x->id, x);
+        kiln_directive *prev = clashing_id(L, x);
         if (prev) {
             kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "duplicate id '%s': {%s} %s is already declared at %s:%d",
                      x->id, prev->name, prev->id, prev->file, prev->line);
             continue;
         }
-        if (x->kind == KILN_DIR_EXPERIMENT || x->kind == KILN_DIR_LRFIND) {
-            kiln_run *r = ka_alloc(L->a, sizeof *r);
-            r->id = x->id;
-            r->kind = x->kind == KILN_DIR_LRFIND ? KILN_RUN_LRFIND : KILN_RUN_TRAIN;
-            r->file = x->file;
-            r->line = x->line;
-            r->base = "";
-            r->data = "mnist";
-            const char *lab = kv_get(x, "label");
-            r->label = lab ? lab : x->id;
-            r->kiln_version = r->fingerprint = r->data_digest = r->compiler = r->cpu = r->date = r->host_threads = "";
-            x->run = r;
-            KR_GROW(doc->runs, cap_runs, doc->n_runs + 1);
-            doc->runs[doc->n_runs++] = r;
-        }
+        if (x->kind == KILN_DIR_EXPERIMENT || x->kind == KILN_DIR_LRFIND) add_run(L, x);
     }
     ka_own(L->a, doc->runs);
     int *state = calloc((size_t)doc->n_runs + 1, sizeof *state);
@@ -287,8 +303,11 @@ void check_all(loader *L)
         }
         r->canonical = "";
     }
+}
 
-    /* labels with {{METRIC[:FORMAT]}} of their own run (inherited ones too) */
+/* Labels with {{METRIC[:FORMAT]}} of their own run (inherited ones too). */
+static void check_labels(loader *L)
+{
     for (int i = 0; i < L->n_dirs; i++) {
         kiln_directive *x = L->dirs[i];
         kiln_run *r = x->run;
@@ -309,218 +328,254 @@ void check_all(loader *L)
             p = c + 2;
         }
     }
+}
 
-    /* the other directives */
-    int n_fig = 0, n_tab = 0;
-    for (int i = 0; i < L->n_dirs; i++) {
-        kiln_directive *x = L->dirs[i];
-        char what[160];
-        snprintf(what, sizeof what, "{%s} %s", x->name, x->id);
-        switch (x->kind) {
-        case KILN_DIR_EXPERIMENT:
-            break;
-        case KILN_DIR_LRFIND:
-            x->number = ++n_fig;
-            x->figure_kind = KILN_FIG_RANGE;
-            x->runs = ka_alloc(L->a, sizeof *x->runs);
-            if (x->run) { x->runs[0] = x->run; x->n_runs = 1; }
-            break;
-        case KILN_DIR_RESULT:
-        case KILN_DIR_CONFIG: {
-            kiln_run *r;
-            if (check_run_ref(L, x->file, x->line, what, x->id, &r)) break;
-            x->run = r;
-            if (x->kind == KILN_DIR_RESULT) {
-                if (r->kind != KILN_RUN_TRAIN)
-                    kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "%s: '%s' is a range test; {result} takes an {experiment}",
-                             what, r->id);
-                r->needed = 1;
-                const char *f = kv_get(x, "format");
-                char buf[64];
-                if (f && kiln_format_value(1.0, f, buf, sizeof buf) < 0)
-                    kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "format"),
-                             "%s: unknown format '%s'%s; accepted: .Nf, .Ne, .Ng, .N%%, d, sci, repr", what, f,
-                             format_hint(L, f));
-            }
-            break;
-        }
-        case KILN_DIR_GROUP: {
-            if (kr_find_run(doc, x->id) || kr_find_group(doc, x->id)) {
-                kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "duplicate id '%s': a run or {group} has it already",
-                         x->id);
-                break;
-            }
-            const char *runs = kv_get(x, "runs");
-            const char **ids;
-            int n = runs ? split_list(L->a, runs, &ids) : 0;
-            if (!n) {
-                kd_error(L->d, KILN_REPORT_EINPUT, x->file, runs ? kv_line(x, "runs") : x->line,
-                         "%s: key 'runs' is required (a list of run ids)", what);
-                break;
-            }
-            x->runs = ka_alloc(L->a, sizeof *x->runs * (size_t)n);
-            for (int j = 0; j < n; j++) {
-                kiln_run *r;
-                if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
-                x->runs[x->n_runs++] = r;
-            }
-            KR_GROW(doc->groups, cap_groups, doc->n_groups + 1);
-            doc->groups[doc->n_groups++] = x;
-            break;
-        }
-        case KILN_DIR_FIGURE:
-        case KILN_DIR_TABLE: {
-            if (x->kind == KILN_DIR_FIGURE) x->number = ++n_fig;
-            else x->number = ++n_tab;
-            const char *runs = kv_get(x, "runs");
-            if (!runs) {
-                kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "%s: key 'runs' is required (a list of run ids)", what);
-                break;
-            }
-            const char **ids;
-            int n = split_list(L->a, runs, &ids);
-            x->runs = ka_alloc(L->a, sizeof *x->runs * (size_t)(n ? n : 1));
-            for (int j = 0; j < n; j++) {
-                kiln_run *r;
-                if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
-                x->runs[x->n_runs++] = r;
-            }
-            if (!n) kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"), "%s: 'runs' is empty", what);
-            if (x->kind == KILN_DIR_TABLE && kv_get(x, "summary")) {
-                const char **sv;
-                int ns = split_list(L->a, kv_get(x, "summary"), &sv);
-                for (int j = 0; j < ns; j++)
-                    if (!in_list(SUMMARY_ROWS, sv[j]))
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "summary"),
-                                 "%s: summary row '%s'%s; accepted: mean, sd (sample standard deviation), min, max", what,
-                                 sv[j], list_hint(L, sv[j], SUMMARY_ROWS));
-            }
-            if (x->kind == KILN_DIR_TABLE) {
-                const char *cols = kv_get(x, "columns");
-                if (!cols) cols = "label, test_loss, test_accuracy";
-                const char **cv;
-                int nc = split_list(L->a, cols, &cv);
-                for (int j = 0; j < nc; j++) {
-                    char *name = ka_strdup(L->a, cv[j]);
-                    char *c = strchr(name, ':');
-                    if (c) *c++ = 0;
-                    for (int k = 0; k < x->n_runs; k++) {
-                        check_metric(L, x->file, kv_line(x, "columns"), what, x->runs[k], name, c);
-                        if (needs_result(name)) x->runs[k]->needed = 1;
-                    }
-                }
-                const char *hd = kv_get(x, "headers");
-                if (hd) {
-                    const char **hv;
-                    int nh = split_commas(L->a, hd, &hv);
-                    if (nh != nc)
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "headers"),
-                                 "%s: %d headers for %d columns; give one header per column", what, nh, nc);
-                }
-            } else {
-                const char *kind = kv_get(x, "kind");
-                x->figure_kind = KILN_FIG_HISTORY;
-                if (kind) {
-                    if (!strcmp(kind, "history")) x->figure_kind = KILN_FIG_HISTORY;
-                    else if (!strcmp(kind, "range")) x->figure_kind = KILN_FIG_RANGE;
-                    else if (!strcmp(kind, "schedule")) x->figure_kind = KILN_FIG_SCHEDULE;
-                    else if (!strcmp(kind, "sweep")) x->figure_kind = KILN_FIG_SWEEP;
-                    else
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "kind"),
-                                 "%s: kind '%s' is not accepted%s; accepted: history, range, schedule, sweep", what, kind,
-                                 hint(L, kind, "history range schedule sweep"));
-                }
-                static const char *const sweep_keys[] = {"x", "y", "by"};
-                for (int j = 0; j < 3; j++) {
-                    const char *v = kv_get(x, sweep_keys[j]);
-                    if (!v) continue;
-                    if (x->figure_kind != KILN_FIG_SWEEP) {
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, sweep_keys[j]),
-                                 "%s: '%s' applies to kind = sweep only", what, sweep_keys[j]);
-                        continue;
-                    }
-                    for (int k = 0; k < x->n_runs; k++) {
-                        check_metric(L, x->file, kv_line(x, sweep_keys[j]), what, x->runs[k], v, NULL);
-                        if (needs_result(v)) x->runs[k]->needed = 1;
-                    }
-                }
-                const char *per = kv_get(x, "per");
-                int step = 0;
-                if (per) {
-                    if (!strcmp(per, "step")) step = 1;
-                    else if (strcmp(per, "epoch"))
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "per"),
-                                 "%s: per '%s' is not accepted%s; accepted: epoch, step", what, per,
-                                 hint(L, per, "epoch step"));
-                }
-                const char *series = kv_get(x, "series");
-                if (series) {
-                    if (x->figure_kind != KILN_FIG_HISTORY && x->figure_kind != KILN_FIG_RANGE)
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
-                                 "%s: 'series' applies to kind = history and kind = range only", what);
-                    const char **sv;
-                    int ns = split_list(L->a, series, &sv);
-                    if (x->figure_kind == KILN_FIG_RANGE) {
-                        if (ns != 1 || (strcmp(sv[0], "loss") && strcmp(sv[0], "derivative")))
-                            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
-                                     "%s: series '%s' is not accepted for a range test; accepted: loss (the batch "
-                                     "and smoothed loss, the default) or derivative (its rate of change)",
-                                     what, series);
-                        ns = 0;
-                    }
-                    for (int j = 0; j < ns; j++) {
-                        static const char *const ep[] = {"loss", "val_loss", "accuracy", "val_accuracy", "lr", NULL};
-                        static const char *const st[] = {"loss", "lr", NULL};
-                        if (!in_list(step ? st : ep, sv[j]))
-                            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
-                                     "%s: series '%s' is not accepted per %s%s; accepted: %s", what, sv[j],
-                                     step ? "step" : "epoch", list_hint(L, sv[j], step ? st : ep),
-                                     step ? "loss, lr" : "loss, val_loss, accuracy, val_accuracy, lr");
-                    }
-                }
-                for (int j = 0; j < x->n_runs; j++) {
-                    kiln_run *r = x->runs[j];
-                    int want_lrfind = x->figure_kind == KILN_FIG_RANGE;
-                    if (x->figure_kind == KILN_FIG_SWEEP && !kv_get(x, "y")) r->needed = 1; /* test_accuracy */
-                    if (want_lrfind != (r->kind == KILN_RUN_LRFIND) && x->figure_kind != KILN_FIG_SCHEDULE)
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
-                                 "%s: run '%s' is %s; kind = %s needs %s", what, r->id,
-                                 r->kind == KILN_RUN_LRFIND ? "a range test" : "an experiment",
-                                 want_lrfind ? "range" : x->figure_kind == KILN_FIG_SWEEP ? "sweep" : "history",
-                                 want_lrfind ? "{lrfind} runs" : "{experiment} runs");
-                    if (x->figure_kind != KILN_FIG_SCHEDULE && x->figure_kind != KILN_FIG_SWEEP) r->needed = 1;
-                    else if (!strcmp(r->config.schedule, "plateau"))
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
-                                 "%s: run '%s' uses schedule = plateau, whose rate depends on the validation loss, "
-                                 "so it cannot be drawn without training; draw it from the run's history instead "
-                                 "(kind = history, series = lr)", what, r->id);
-                }
-                /* a sweep's labels name its lines, counted when it is drawn */
-                if (x->labels && x->n_labels != x->n_runs && x->figure_kind != KILN_FIG_SWEEP)
-                    kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "labels"),
-                             "%s: %d labels for %d runs; give one label per run", what, x->n_labels, x->n_runs);
-                static const char *const bools[] = {"xlog", "ylog"};
-                for (int j = 0; j < 2; j++) {
-                    const char *v = kv_get(x, bools[j]);
-                    if (v && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "1") && strcmp(v, "0"))
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, bools[j]),
-                                 "%s: %s '%s' is not accepted; accepted: true, false", what, bools[j], v);
-                }
-                static const char *const nums[] = {"ymin", "ymax", "xmin", "xmax"};
-                for (int j = 0; j < 4; j++) {
-                    const char *v = kv_get(x, nums[j]);
-                    char *end;
-                    if (v && (strtod(v, &end), !*v || *end))
-                        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, nums[j]),
-                                 "%s: %s '%s' is not a number", what, nums[j], v);
-                }
-            }
-            break;
-        }
-        }
+/* ---- one checker per directive kind ----------------------------------------------------- */
+
+static void check_lrfind(loader *L, kiln_directive *x, int *n_fig)
+{
+    x->number = ++*n_fig;
+    x->figure_kind = KILN_FIG_RANGE;
+    x->runs = ka_alloc(L->a, sizeof *x->runs);
+    if (x->run) { x->runs[0] = x->run; x->n_runs = 1; }
+}
+
+/* {result} RUN and {config} RUN */
+static void check_result_or_config(loader *L, kiln_directive *x, const char *what)
+{
+    kiln_run *r;
+    if (check_run_ref(L, x->file, x->line, what, x->id, &r)) return;
+    x->run = r;
+    if (x->kind != KILN_DIR_RESULT) return;
+    if (r->kind != KILN_RUN_TRAIN)
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "%s: '%s' is a range test; {result} takes an {experiment}",
+                 what, r->id);
+    r->needed = 1;
+    const char *f = kv_get(x, "format");
+    char buf[64];
+    if (f && kiln_format_value(1.0, f, buf, sizeof buf) < 0)
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "format"),
+                 "%s: unknown format '%s'%s; accepted: .Nf, .Ne, .Ng, .N%%, d, sci, repr", what, f, format_hint(L, f));
+}
+
+static void check_group(loader *L, kiln_directive *x, const char *what)
+{
+    kiln_doc *doc = L->doc;
+    if (kr_find_run(doc, x->id) || kr_find_group(doc, x->id)) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "duplicate id '%s': a run or {group} has it already", x->id);
+        return;
     }
+    const char *runs = kv_get(x, "runs");
+    const char **ids;
+    int n = runs ? split_list(L->a, runs, &ids) : 0;
+    if (!n) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, runs ? kv_line(x, "runs") : x->line,
+                 "%s: key 'runs' is required (a list of run ids)", what);
+        return;
+    }
+    x->runs = ka_alloc(L->a, sizeof *x->runs * (size_t)n);
+    for (int j = 0; j < n; j++) {
+        kiln_run *r;
+        if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
+        x->runs[x->n_runs++] = r;
+    }
+    KR_GROW(doc->groups, L->cap_groups, doc->n_groups + 1);
+    doc->groups[doc->n_groups++] = x;
+}
+
+/* `runs =` of a {figure} or {table}: required, every id a run. Returns -1
+ * when the key is missing. */
+static int check_runs_key(loader *L, kiln_directive *x, const char *what)
+{
+    const char *runs = kv_get(x, "runs");
+    if (!runs) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "%s: key 'runs' is required (a list of run ids)", what);
+        return -1;
+    }
+    const char **ids;
+    int n = split_list(L->a, runs, &ids);
+    x->runs = ka_alloc(L->a, sizeof *x->runs * (size_t)(n ? n : 1));
+    for (int j = 0; j < n; j++) {
+        kiln_run *r;
+        if (check_run_ref(L, x->file, kv_line(x, "runs"), what, ids[j], &r)) continue;
+        x->runs[x->n_runs++] = r;
+    }
+    if (!n) kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"), "%s: 'runs' is empty", what);
+    return 0;
+}
+
+/* A metric every run of the directive has (a column, a sweep axis); its runs
+ * are needed when it is a result. */
+static void check_runs_metric(loader *L, kiln_directive *x, const char *what, const char *key, const char *metric,
+                              const char *fmt)
+{
+    for (int k = 0; k < x->n_runs; k++) {
+        check_metric(L, x->file, kv_line(x, key), what, x->runs[k], metric, fmt);
+        if (needs_result(metric)) x->runs[k]->needed = 1;
+    }
+}
+
+static void check_table(loader *L, kiln_directive *x, const char *what, int *n_tab)
+{
+    x->number = ++*n_tab;
+    if (check_runs_key(L, x, what)) return;
+    if (kv_get(x, "summary")) {
+        const char **sv;
+        int ns = split_list(L->a, kv_get(x, "summary"), &sv);
+        for (int j = 0; j < ns; j++)
+            if (!in_list(SUMMARY_ROWS, sv[j]))
+                kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "summary"),
+                         "%s: summary row '%s'%s; accepted: mean, sd (sample standard deviation), min, max", what,
+                         sv[j], list_hint(L, sv[j], SUMMARY_ROWS));
+    }
+    const char *cols = kv_get(x, "columns");
+    if (!cols) cols = "label, test_loss, test_accuracy";
+    const char **cv;
+    int nc = split_list(L->a, cols, &cv);
+    for (int j = 0; j < nc; j++) {
+        char *name = ka_strdup(L->a, cv[j]);
+        char *c = strchr(name, ':');
+        if (c) *c++ = 0;
+        check_runs_metric(L, x, what, "columns", name, c);
+    }
+    const char *hd = kv_get(x, "headers");
+    if (hd) {
+        const char **hv;
+        int nh = split_commas(L->a, hd, &hv);
+        if (nh != nc)
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "headers"),
+                     "%s: %d headers for %d columns; give one header per column", what, nh, nc);
+    }
+}
+
+/* `kind =` and the keys of kind = sweep (x, y, by). */
+static void check_figure_kind(loader *L, kiln_directive *x, const char *what)
+{
+    const char *kind = kv_get(x, "kind");
+    x->figure_kind = KILN_FIG_HISTORY;
+    if (kind) {
+        if (!strcmp(kind, "history")) x->figure_kind = KILN_FIG_HISTORY;
+        else if (!strcmp(kind, "range")) x->figure_kind = KILN_FIG_RANGE;
+        else if (!strcmp(kind, "schedule")) x->figure_kind = KILN_FIG_SCHEDULE;
+        else if (!strcmp(kind, "sweep")) x->figure_kind = KILN_FIG_SWEEP;
+        else
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "kind"),
+                     "%s: kind '%s' is not accepted%s; accepted: history, range, schedule, sweep", what, kind,
+                     hint(L, kind, "history range schedule sweep"));
+    }
+    static const char *const sweep_keys[] = {"x", "y", "by"};
+    for (int j = 0; j < 3; j++) {
+        const char *v = kv_get(x, sweep_keys[j]);
+        if (!v) continue;
+        if (x->figure_kind != KILN_FIG_SWEEP) {
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, sweep_keys[j]), "%s: '%s' applies to kind = sweep only",
+                     what, sweep_keys[j]);
+            continue;
+        }
+        check_runs_metric(L, x, what, sweep_keys[j], v, NULL);
+    }
+}
+
+/* `per =` and `series =` */
+static void check_figure_series(loader *L, kiln_directive *x, const char *what)
+{
+    const char *per = kv_get(x, "per");
+    int step = 0;
+    if (per) {
+        if (!strcmp(per, "step")) step = 1;
+        else if (strcmp(per, "epoch"))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "per"),
+                     "%s: per '%s' is not accepted%s; accepted: epoch, step", what, per, hint(L, per, "epoch step"));
+    }
+    const char *series = kv_get(x, "series");
+    if (!series) return;
+    if (x->figure_kind != KILN_FIG_HISTORY && x->figure_kind != KILN_FIG_RANGE)
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
+                 "%s: 'series' applies to kind = history and kind = range only", what);
+    const char **sv;
+    int ns = split_list(L->a, series, &sv);
+    if (x->figure_kind == KILN_FIG_RANGE) {
+        if (ns != 1 || (strcmp(sv[0], "loss") && strcmp(sv[0], "derivative")))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
+                     "%s: series '%s' is not accepted for a range test; accepted: loss (the batch "
+                     "and smoothed loss, the default) or derivative (its rate of change)",
+                     what, series);
+        ns = 0;
+    }
+    for (int j = 0; j < ns; j++) {
+        static const char *const ep[] = {"loss", "val_loss", "accuracy", "val_accuracy", "lr", NULL};
+        static const char *const st[] = {"loss", "lr", NULL};
+        if (!in_list(step ? st : ep, sv[j]))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "series"),
+                     "%s: series '%s' is not accepted per %s%s; accepted: %s", what, sv[j], step ? "step" : "epoch",
+                     list_hint(L, sv[j], step ? st : ep), step ? "loss, lr" : "loss, val_loss, accuracy, val_accuracy, lr");
+    }
+}
+
+/* Each run fits the kind (range tests for kind = range, experiments
+ * otherwise; a schedule curve cannot be drawn for plateau) and is needed when
+ * the figure draws its history. */
+static void check_figure_runs(loader *L, kiln_directive *x, const char *what)
+{
+    for (int j = 0; j < x->n_runs; j++) {
+        kiln_run *r = x->runs[j];
+        int want_lrfind = x->figure_kind == KILN_FIG_RANGE;
+        if (x->figure_kind == KILN_FIG_SWEEP && !kv_get(x, "y")) r->needed = 1; /* test_accuracy */
+        if (want_lrfind != (r->kind == KILN_RUN_LRFIND) && x->figure_kind != KILN_FIG_SCHEDULE)
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"), "%s: run '%s' is %s; kind = %s needs %s", what,
+                     r->id, r->kind == KILN_RUN_LRFIND ? "a range test" : "an experiment",
+                     want_lrfind ? "range" : x->figure_kind == KILN_FIG_SWEEP ? "sweep" : "history",
+                     want_lrfind ? "{lrfind} runs" : "{experiment} runs");
+        if (x->figure_kind != KILN_FIG_SCHEDULE && x->figure_kind != KILN_FIG_SWEEP) r->needed = 1;
+        else if (!strcmp(r->config.schedule, "plateau"))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "runs"),
+                     "%s: run '%s' uses schedule = plateau, whose rate depends on the validation loss, "
+                     "so it cannot be drawn without training; draw it from the run's history instead "
+                     "(kind = history, series = lr)", what, r->id);
+    }
+}
+
+/* `labels =` (one per run), xlog / ylog, the axis bounds. */
+static void check_figure_axes(loader *L, kiln_directive *x, const char *what)
+{
+    /* a sweep's labels name its lines, counted when it is drawn */
+    if (x->labels && x->n_labels != x->n_runs && x->figure_kind != KILN_FIG_SWEEP)
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "labels"),
+                 "%s: %d labels for %d runs; give one label per run", what, x->n_labels, x->n_runs);
+    static const char *const bools[] = {"xlog", "ylog"};
+    for (int j = 0; j < 2; j++) {
+        const char *v = kv_get(x, bools[j]);
+        if (v && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "1") && strcmp(v, "0"))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, bools[j]),
+                     "%s: %s '%s' is not accepted; accepted: true, false", what, bools[j], v);
+    }
+    static const char *const nums[] = {"ymin", "ymax", "xmin", "xmax"};
+    for (int j = 0; j < 4; j++) {
+        const char *v = kv_get(x, nums[j]);
+        char *end;
+        if (v && (strtod(v, &end), !*v || *end))
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, nums[j]), "%s: %s '%s' is not a number", what,
+                     nums[j], v);
+    }
+}
+
+static void check_figure(loader *L, kiln_directive *x, const char *what, int *n_fig)
+{
+    x->number = ++*n_fig;
+    if (check_runs_key(L, x, what)) return;
+    check_figure_kind(L, x, what);
+    check_figure_series(L, x, what);
+    check_figure_runs(L, x, what);
+    check_figure_axes(L, x, what);
+}
+
+/* ---- the document's lists and the references in the prose ------------------------------------ */
+
+/* doc->figures and doc->tables in number order. */
+static void list_numbered(loader *L, int n_fig, int n_tab)
+{
+    kiln_doc *doc = L->doc;
     if (doc->groups) ka_own(L->a, doc->groups);
-    /* figure and table lists in number order */
     doc->figures = ka_alloc(L->a, sizeof *doc->figures * (size_t)(n_fig + 1));
     doc->tables = ka_alloc(L->a, sizeof *doc->tables * (size_t)(n_tab + 1));
     for (int i = 0; i < L->n_dirs; i++) {
@@ -528,56 +583,77 @@ void check_all(loader *L)
         if ((x->kind == KILN_DIR_FIGURE || x->kind == KILN_DIR_LRFIND) && x->number) doc->figures[doc->n_figures++] = x;
         if (x->kind == KILN_DIR_TABLE && x->number) doc->tables[doc->n_tables++] = x;
     }
+}
 
-    /* inline values and references */
+/* {{fig:ID}} / {{table:ID}}: the target exists. */
+static void check_target_ref(loader *L, kiln_inline *in, const char *file)
+{
+    kiln_doc *doc = L->doc;
+    kiln_directive *t = kr_find_target(doc, in->metric, in->run_id);
+    if (t) { in->target = t; return; }
+    sbuf m = {0};
+    int is_tab = !strcmp(in->metric, "table");
+    int n = is_tab ? doc->n_tables : doc->n_figures;
+    for (int j = 0; j < n; j++) {
+        if (j) sb_add(&m, ", ");
+        sb_add(&m, (is_tab ? doc->tables : doc->figures)[j]->id);
+    }
+    kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no %s with id '%s'; declared: %s", in->text,
+             is_tab ? "{table}" : "{figure} or {lrfind}", in->run_id, n ? m.s : "(none)");
+    sb_free(&m);
+}
+
+/* {{sec:ID}}: a heading with that id; its number ("Section 2.3") kept. */
+static void check_sec_ref(loader *L, kiln_inline *in, const char *file)
+{
+    const kiln_block *h = NULL;
+    const char *num = find_heading(L->doc, in->run_id, &h);
+    if (!h) {
+        kd_error(L->d, KILN_REPORT_EINPUT, file, in->line,
+                 "reference %s: no heading with the id '%s' (a heading's id is its text in lower case, spaces as '-': "
+                 "## Step decay -> {{sec:step-decay}})", in->text, in->run_id);
+        return;
+    }
+    in->eq = h;
+    in->format = num;
+}
+
+/* {{eq:ID}}: a display labelled {#eq:ID}. */
+static void check_eq_ref(loader *L, kiln_inline *in, const char *file)
+{
+    kiln_doc *doc = L->doc;
+    sbuf m = {0};
+    for (int j = 0; j < doc->n_equations && !in->eq; j++) {
+        if (!strcmp(doc->equations[j]->anchor + 3, in->run_id)) in->eq = doc->equations[j];
+        if (j) sb_add(&m, ", ");
+        sb_add(&m, doc->equations[j]->anchor + 3);
+    }
+    if (!in->eq)
+        kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no display with the label {#eq:%s}; labelled: %s",
+                 in->text, in->run_id, doc->n_equations ? m.s : "(none)");
+    sb_free(&m);
+}
+
+/* Inline values and references: {{RUN.METRIC}}, {{GROUP.STAT_METRIC}}, {{fig:ID}},
+ * {{sec:ID}}, {{eq:ID}}. */
+static void check_inline_refs(loader *L)
+{
     for (int i = 0; i < L->n_refs; i++) {
-        kiln_inline *in = L->refs[i];
-        const char *file = L->ref_files[i];
+        kiln_inline *in = L->refs[i].in;
+        const char *file = L->refs[i].file;
         if (in->kind == KILN_IN_REF && !strcmp(in->metric, "sec")) {
-            const kiln_block *h = NULL;
-            const char *num = find_heading(doc, in->run_id, &h);
-            if (!h) {
-                kd_error(L->d, KILN_REPORT_EINPUT, file, in->line,
-                         "reference %s: no heading with the id '%s' (a heading's id is its text in lower case, spaces as '-': "
-                         "## Step decay -> {{sec:step-decay}})", in->text, in->run_id);
-                continue;
-            }
-            in->eq = h;
-            in->format = num;
+            check_sec_ref(L, in, file);
             continue;
         }
         if (in->kind == KILN_IN_REF && !strcmp(in->metric, "eq")) {
-            sbuf m = {0};
-            for (int j = 0; j < doc->n_equations && !in->eq; j++) {
-                if (!strcmp(doc->equations[j]->anchor + 3, in->run_id)) in->eq = doc->equations[j];
-                if (j) sb_add(&m, ", ");
-                sb_add(&m, doc->equations[j]->anchor + 3);
-            }
-            if (!in->eq)
-                kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no display with the label {#eq:%s}; labelled: %s",
-                         in->text, in->run_id, doc->n_equations ? m.s : "(none)");
-            sb_free(&m);
+            check_eq_ref(L, in, file);
             continue;
         }
         if (in->kind == KILN_IN_REF) {
-            kiln_directive *t = kr_find_target(doc, in->metric, in->run_id);
-            if (!t) {
-                sbuf m = {0};
-                int is_tab = !strcmp(in->metric, "table");
-                int n = is_tab ? doc->n_tables : doc->n_figures;
-                for (int j = 0; j < n; j++) {
-                    if (j) sb_add(&m, ", ");
-                    sb_add(&m, (is_tab ? doc->tables : doc->figures)[j]->id);
-                }
-                kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no %s with id '%s'; declared: %s", in->text,
-                         is_tab ? "{table}" : "{figure} or {lrfind}", in->run_id, n ? m.s : "(none)");
-                sb_free(&m);
-                continue;
-            }
-            in->target = t;
+            check_target_ref(L, in, file);
             continue;
         }
-        kiln_directive *g = kr_find_group(doc, in->run_id);
+        kiln_directive *g = kr_find_group(L->doc, in->run_id);
         if (g) {
             check_group_metric(L, file, in->line, in->text, g, in->metric, in->format);
             continue;
@@ -587,6 +663,29 @@ void check_all(loader *L)
         check_metric(L, file, in->line, in->text, r, in->metric, in->format);
         if (needs_result(in->metric)) r->needed = 1;
     }
+}
+
+void check_all(loader *L)
+{
+    declare_runs(L);
+    check_labels(L);
+    int n_fig = 0, n_tab = 0;
+    for (int i = 0; i < L->n_dirs; i++) {
+        kiln_directive *x = L->dirs[i];
+        char what[160];
+        snprintf(what, sizeof what, "{%s} %s", x->name, x->id);
+        switch (x->kind) {
+        case KILN_DIR_EXPERIMENT: break; /* checked with its config */
+        case KILN_DIR_LRFIND: check_lrfind(L, x, &n_fig); break;
+        case KILN_DIR_RESULT:
+        case KILN_DIR_CONFIG: check_result_or_config(L, x, what); break;
+        case KILN_DIR_GROUP: check_group(L, x, what); break;
+        case KILN_DIR_TABLE: check_table(L, x, what, &n_tab); break;
+        case KILN_DIR_FIGURE: check_figure(L, x, what, &n_fig); break;
+        }
+    }
+    list_numbered(L, n_fig, n_tab);
+    check_inline_refs(L);
     check_config_refs(L);
     check_links(L);
 }

@@ -141,6 +141,73 @@ static int check_data(loader *L, kiln_run *r, kiln_directive *x)
     return 0;
 }
 
+/* `checkpoint = best | every | no` of an {experiment}. Returns 1 on an error. */
+static int checkpoint_key(loader *L, kiln_run *r, const kiln_directive *x)
+{
+    int bad = 0;
+    const char *ck = kv_get(x, "checkpoint");
+    if (!ck) return 0;
+    if (x->kind == KILN_DIR_LRFIND || (strcmp(ck, "best") && strcmp(ck, "every") && strcmp(ck, "no"))) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
+                 x->kind == KILN_DIR_LRFIND ? "{lrfind} %s: a range test keeps no checkpoints (checkpoint = %s)"
+                                            : "{experiment} %s: checkpoint = '%s'; accepted: best (the weights of the "
+                                              "epoch with the lowest val_loss), every (the last epoch's), no",
+                 x->id, ck);
+        bad = 1;
+    }
+    r->checkpoint = !strcmp(ck, "best") ? 1 : !strcmp(ck, "every") ? 2 : 0;
+    if (r->checkpoint == 1 && r->config.validation_split <= 0) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
+                 "{experiment} %s: checkpoint = best needs val_loss, but validation_split is 0", x->id);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* A range test's own keys (start_lr, end_lr, lr_steps or lr_epochs, sma,
+ * smoothing, stop_factor) into r->lrfind_opts. Returns 1 on an error. */
+static int lrfind_keys(loader *L, kiln_run *r, const kiln_directive *x)
+{
+    int bad = 0;
+    kiln_lrfind_opts_init(&r->lrfind_opts);
+    static const char *const num[] = {"start_lr", "end_lr", "lr_steps", "lr_epochs", "sma", "smoothing", "stop_factor"};
+    for (int i = 0; i < 7; i++) {
+        const char *v = kv_get(x, num[i]);
+        if (!v) continue;
+        char *end;
+        double d = strtod(v, &end);
+        if (!*v || *end || !isfinite(d) || d <= 0 || (i >= 2 && i <= 4 && d != floor(d)) || (i == 5 && d >= 1) ||
+            (i == 6 && d <= 1)) {
+            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, num[i]),
+                     "{lrfind} %s: key '%s': '%s' is not a %s", x->id, num[i], v,
+                     i >= 2 && i <= 4 ? "positive integer" : i == 5 ? "number in (0, 1)"
+                     : i == 6 ? "number > 1 (the loss may grow to stop_factor times its best)" : "positive number");
+            bad = 1;
+            continue;
+        }
+        switch (i) {
+        case 0: r->lrfind_opts.start_lr = d; break;
+        case 1: r->lrfind_opts.end_lr = d; break;
+        case 2: r->lrfind_opts.steps = (long)d; break;
+        case 3: r->lrfind_opts.epochs = (int)d; break;
+        case 4: r->lrfind_opts.sma = (int)d; break;
+        case 5: r->lrfind_opts.beta = d; break;
+        case 6: r->lrfind_opts.stop_factor = d; break;
+        }
+    }
+    if (kv_get(x, "lr_steps") && kv_get(x, "lr_epochs")) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "lr_epochs"),
+                 "{lrfind} %s: give lr_steps or lr_epochs, not both", x->id);
+        bad = 1;
+    }
+    if (r->lrfind_opts.start_lr >= r->lrfind_opts.end_lr) {
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{lrfind} %s: start_lr (%g) must be below end_lr (%g)",
+                 x->id, r->lrfind_opts.start_lr, r->lrfind_opts.end_lr);
+        bad = 1;
+    }
+    return bad;
+}
+
 /* Build each run's config, following base = chains. state: 0 new, 1 busy, 2 done. */
 int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int depth, sbuf *chain)
 {
@@ -192,23 +259,7 @@ int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int dept
         char err[4096];
         if (kiln_config_set(&r->config, kv->key, kv->value, err, sizeof err)) bad = 1; /* reported by check_keys */
     }
-    const char *ck = kv_get(x, "checkpoint");
-    if (ck) {
-        if (x->kind == KILN_DIR_LRFIND || (strcmp(ck, "best") && strcmp(ck, "every") && strcmp(ck, "no"))) {
-            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
-                     x->kind == KILN_DIR_LRFIND ? "{lrfind} %s: a range test keeps no checkpoints (checkpoint = %s)"
-                                                : "{experiment} %s: checkpoint = '%s'; accepted: best (the weights of the "
-                                                  "epoch with the lowest val_loss), every (the last epoch's), no",
-                     x->id, ck);
-            bad = 1;
-        }
-        r->checkpoint = !strcmp(ck, "best") ? 1 : !strcmp(ck, "every") ? 2 : 0;
-        if (r->checkpoint == 1 && r->config.validation_split <= 0) {
-            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "checkpoint"),
-                     "{experiment} %s: checkpoint = best needs val_loss, but validation_split is 0", x->id);
-            bad = 1;
-        }
-    }
+    bad |= checkpoint_key(L, r, x);
     if (base) drop_inherited_irrelevant(&r->config, x, r);
     if (r->kind == KILN_RUN_LRFIND && r->n_refs) {
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line,
@@ -223,44 +274,7 @@ int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int dept
         bad = 1;
     }
     bad |= check_data(L, r, x);
-    if (r->kind == KILN_RUN_LRFIND) {
-        kiln_lrfind_opts_init(&r->lrfind_opts);
-        static const char *const num[] = {"start_lr", "end_lr", "lr_steps", "lr_epochs", "sma", "smoothing", "stop_factor"};
-        for (int i = 0; i < 7; i++) {
-            const char *v = kv_get(x, num[i]);
-            if (!v) continue;
-            char *end;
-            double d = strtod(v, &end);
-            if (!*v || *end || !isfinite(d) || d <= 0 || (i >= 2 && i <= 4 && d != floor(d)) || (i == 5 && d >= 1) ||
-                (i == 6 && d <= 1)) {
-                kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, num[i]),
-                         "{lrfind} %s: key '%s': '%s' is not a %s", x->id, num[i], v,
-                         i >= 2 && i <= 4 ? "positive integer" : i == 5 ? "number in (0, 1)"
-                         : i == 6 ? "number > 1 (the loss may grow to stop_factor times its best)" : "positive number");
-                bad = 1;
-                continue;
-            }
-            switch (i) {
-            case 0: r->lrfind_opts.start_lr = d; break;
-            case 1: r->lrfind_opts.end_lr = d; break;
-            case 2: r->lrfind_opts.steps = (long)d; break;
-            case 3: r->lrfind_opts.epochs = (int)d; break;
-            case 4: r->lrfind_opts.sma = (int)d; break;
-            case 5: r->lrfind_opts.beta = d; break;
-            case 6: r->lrfind_opts.stop_factor = d; break;
-            }
-        }
-        if (kv_get(x, "lr_steps") && kv_get(x, "lr_epochs")) {
-            kd_error(L->d, KILN_REPORT_EINPUT, x->file, kv_line(x, "lr_epochs"),
-                     "{lrfind} %s: give lr_steps or lr_epochs, not both", x->id);
-            bad = 1;
-        }
-        if (r->lrfind_opts.start_lr >= r->lrfind_opts.end_lr) {
-            kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{lrfind} %s: start_lr (%g) must be below end_lr (%g)",
-                     x->id, r->lrfind_opts.start_lr, r->lrfind_opts.end_lr);
-            bad = 1;
-        }
-    }
+    if (r->kind == KILN_RUN_LRFIND) bad |= lrfind_keys(L, r, x);
     state[idx] = 2;
     chain->len = 0;
     if (chain->s) chain->s[0] = 0;

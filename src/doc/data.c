@@ -82,7 +82,6 @@ int kiln_data_file(const char *dir, const char *name, char *out, size_t n)
     return -1;
 }
 
-static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 /* The image shape from an IDX image file's header: N x H x W (magic
  * 0x00000803, one channel) or N x H x W x C (0x00000804). */
@@ -93,14 +92,14 @@ static int idx_shape(const char *path, int *rows, int *cols, int *channels, char
     unsigned char h[20];
     int got = gzread(f, h, sizeof h);
     gzclose(f);
-    uint32_t magic = got >= 4 ? be32(h) : 0;
+    uint32_t magic = got >= 4 ? kb_be32(h) : 0;
     int dims = magic == 0x803 ? 3 : magic == 0x804 ? 4 : 0;
     if (!dims || got < 4 + 4 * dims) {
         snprintf(err, n, "%s: not an IDX file of unsigned-byte images (magic 0x%08x; expected 0x00000803 for N x H x W "
                  "or 0x00000804 for N x H x W x C)", path, magic);
         return -1;
     }
-    uint32_t hh = be32(h + 8), ww = be32(h + 12), cc = dims == 4 ? be32(h + 16) : 1;
+    uint32_t hh = kb_be32(h + 8), ww = kb_be32(h + 12), cc = dims == 4 ? kb_be32(h + 16) : 1;
     if (!hh || !ww || !cc || hh > 4096 || ww > 4096 || cc > 64) {
         snprintf(err, n, "%s: implausible image size %ux%ux%u", path, hh, ww, cc);
         return -1;

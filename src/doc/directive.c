@@ -101,7 +101,9 @@ static int parse_body(loader *L, kiln_directive *x, const char *body, int first_
             kv = w;
             cap *= 2;
         }
-        kv[n++] = (kiln_kv){ka_strdup(L->a, k), ka_strdup(L->a, v), line};
+        kv[n] = (kiln_kv){ka_strdup(L->a, k), ka_strdup(L->a, v), line, NULL};
+        kv[n].shown = kv[n].value;
+        n++;
     }
     x->kv = kv;
     x->n_kv = n;

@@ -9,6 +9,9 @@
 /* [A-Za-z0-9_-], 1..48 chars, not starting with '-': safe as a file name. */
 int kr_valid_id(const char *s);
 
+/* The value of `key = ...` in a directive's body, NULL if it has none. */
+const char *kv_get(const kiln_directive *d, const char *key);
+
 kiln_run *kr_find_run(const kiln_doc *doc, const char *id);
 kiln_directive *kr_find_group(const kiln_doc *doc, const char *id);
 /* kind "fig" or "table" */

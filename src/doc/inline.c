@@ -13,13 +13,8 @@
 
 static void push_ref(loader *L, kiln_inline *in)
 {
-    if (L->n_refs == L->cap_refs) {
-        int cap = L->cap_refs;
-        KR_GROW(L->refs, L->cap_refs, L->n_refs + 1);
-        KR_GROW(L->ref_files, cap, L->cap_refs);
-    }
-    L->ref_files[L->n_refs] = L->file;
-    L->refs[L->n_refs++] = in;
+    KR_GROW(L->refs, L->cap_refs, L->n_refs + 1);
+    L->refs[L->n_refs++] = (struct loader_ref){in, L->file};
 }
 
 /* ---- inlines ------------------------------------------------------------------------------ */

@@ -166,7 +166,6 @@ static int finish(loader *L, kiln_doc **out)
     free(files);
     free(L->dirs);
     free(L->refs);
-    free(L->ref_files);
     kr_strmap_free(&L->anchors);
     if (L->d->n_errors) {
         kiln_doc_free(L->doc);
@@ -191,14 +190,21 @@ static void setup_chapter(loader *L, kiln_chapter *ch, const char *file, const c
     if (!t) kd_warn(L->d, file, 1, "no '# title' heading; the chapter is called '%s'", ch->slug);
 }
 
+/* A loader over a new, empty document. */
+static void loader_init(loader *L, const kiln_build_opts *o, kiln_diag *d)
+{
+    memset(L, 0, sizeof *L);
+    L->doc = new_doc(o);
+    L->a = L->doc->arena;
+    L->d = d;
+    L->first_msg = d->n_msgs;
+    L->o = o;
+}
+
 int kiln_doc_load_text(kiln_doc **out, const char *file, const char *markdown, const kiln_build_opts *o, kiln_diag *d)
 {
-    loader L = {0};
-    L.doc = new_doc(o);
-    L.a = L.doc->arena;
-    L.d = d;
-    L.first_msg = d->n_msgs;
-    L.o = o;
+    loader L;
+    loader_init(&L, o, d);
     const char *slash = strrchr(file, '/');
     const char *name = slash ? slash + 1 : file;
     char *nm = (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".md")) ? ka_strdup(L.a, name)
@@ -235,12 +241,8 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
     closedir(dp);
     qsort(names, (size_t)n, sizeof *names, cmp_str);
 
-    loader L = {0};
-    L.doc = new_doc(o);
-    L.a = L.doc->arena;
-    L.d = d;
-    L.first_msg = d->n_msgs;
-    L.o = o;
+    loader L;
+    loader_init(&L, o, d);
     kiln_doc *doc = L.doc;
     /* one slot more than the files: index.md is no chapter, the References may be */
     doc->chapters = ka_alloc(L.a, sizeof *doc->chapters * (size_t)(n + 1));

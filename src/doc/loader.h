@@ -34,9 +34,9 @@ typedef struct loader {
     /* every directive in document order */
     kiln_directive **dirs;
     int n_dirs, cap_dirs;
+    int cap_runs, cap_groups; /* of doc->runs, doc->groups */
     /* every inline value / ref, for checking once all runs are known */
-    kiln_inline **refs;
-    const char **ref_files;
+    struct loader_ref { kiln_inline *in; const char *file; } *refs;
     int n_refs, cap_refs;
     const char *file;     /* file being converted */
     kiln_chapter *chapter;
@@ -67,35 +67,70 @@ typedef struct loader {
     int n_links, cap_links;
 } loader;
 
-int in_list(const char *const *list, const char *s);
-void join_list(sbuf *b, const char *const *list);
-char *trim(char *s);
+/* ---- text.c: small text helpers ------------------------------------------------------ */
+int in_list(const char *const *list, const char *s);        /* s is one of list (NULL-ended) */
+void join_list(sbuf *b, const char *const *list);           /* "a, b, c" */
+char *trim(char *s);                                        /* in place */
+/* Split "a, b c" on commas and spaces / on commas only (labels and headers
+ * may hold spaces) into arena strings; returns the count. */
 int split_list(kiln_arena *a, const char *text, const char ***out);
 int split_commas(kiln_arena *a, const char *text, const char ***out);
-const char *kv_get(const kiln_directive *d, const char *key);
+/* The line of `key =` in a directive's body, else the directive's line. */
 int kv_line(const kiln_directive *d, const char *key);
+/* A value written `{{RUN.METRIC[:FORMAT]}}` and nothing else. */
 int is_config_ref(const char *v);
+/* " (did you mean 'NAME'?)" or "" (arena text): word among names (words
+ * separated by anything else), among a list, or for a number format. */
 const char *hint(loader *L, const char *word, const char *names);
 const char *list_hint(loader *L, const char *word, const char *const *list);
 const char *format_hint(loader *L, const char *fmt);
+
+/* ---- inline.c ---------------------------------------------------------------------- */
+/* "RUN.METRIC[:FORMAT]" into arena parts (format "" when absent); -1 when
+ * there is no RUN or no METRIC. */
 int split_value_ref(kiln_arena *a, const char *s, const char **run, const char **metric, const char **format);
+/* One run of text into TEXT / VALUE / REF inlines appended to head..tail. */
 void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inline **tail);
+/* cmark inlines from first on; *line follows the soft and hard breaks. */
 kiln_inline *convert_inlines(loader *L, cmark_node *first, int *line);
-void plain_text(sbuf *b, const kiln_inline *in);
+void plain_text(sbuf *b, const kiln_inline *in);            /* titles, anchors, alt text */
+/* A heading's anchor, unique within the page (never fig- / table-). */
 const char *make_anchor(loader *L, const char *text);
-extern const char *const SUMMARY_ROWS[];
-extern const char *const EXPERIMENT_META[];
-extern const char *const LRFIND_META[];
+
+/* ---- directive.c ------------------------------------------------------------------- */
+extern const char *const SUMMARY_ROWS[];    /* a {table}'s `summary =` rows */
+extern const char *const EXPERIMENT_META[]; /* {experiment} keys besides the trainer's */
+extern const char *const LRFIND_META[];     /* {lrfind} keys besides the trainer's */
+/* A fenced block whose info string is "{name} id": parsed, its keys checked
+ * against the directive's vocabulary; NULL after an error. */
 kiln_directive *parse_directive(loader *L, const char *info, const char *body, int line);
+
+/* ---- block.c ------------------------------------------------------------------------- */
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len);
+/* The plain text of the first level-1 heading (malloc'd; *h = the heading),
+ * or NULL when there is none. */
 const char *first_h1(kiln_block *b, kiln_block **h);
+
+/* ---- config.c ------------------------------------------------------------------------ */
+/* The first directive of kind1 or kind2 with this id, before `before`
+ * (NULL: any). */
 kiln_directive *find_dir(loader *L, int kind1, int kind2, const char *id, const kiln_directive *before);
-void list_runs(sbuf *b, const kiln_doc *doc);
+void list_runs(sbuf *b, const kiln_doc *doc);               /* "a, b, c" or "(none declared)" */
+/* r's configuration from its directive x, its base's first (state: 0 new,
+ * 1 being built, 2 done per run; chain names the base = chain for a cycle's
+ * message). Returns 1 after an error. */
 int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int depth, sbuf *chain);
+
+/* ---- check.c ------------------------------------------------------------------------- */
+/* id is a declared run (*out), else an error listing them; returns 1 then. */
 int check_run_ref(loader *L, const char *file, int line, const char *what, const char *id, kiln_run **out);
+/* metric is a value of r and fmt (NULL or "" for none) a known format. */
 void check_metric(loader *L, const char *file, int line, const char *what, kiln_run *r, const char *metric,
-                         const char *fmt);
-int needs_result(const char *metric);
+                  const char *fmt);
+int needs_result(const char *metric);   /* a result, not a setting or a name */
+/* Every check once the whole content is parsed: runs declared and built, one
+ * checker per directive kind, the figure and table lists, the references in
+ * the prose and the values taken from other runs. */
 void check_all(loader *L);
 /* grow a pointer array of n entries to hold one more (doubling) */
 void grow_ptrs(void ***v, int n);

@@ -8,8 +8,9 @@
  *   toc          chapter list (HTML <ol>)   nav          previous / next links
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name */
-#include "resolve/resolve.h"
+#include "kiln/html.h"
 #include "kiln/math.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -43,8 +44,7 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the page template: %s (give --templates DIR)", strerror(errno));
         return KILN_REPORT_EINPUT;
     }
-    int cap = 32, bad = 0;
-    t->p = malloc(sizeof *t->p * (size_t)cap);
+    int cap = 0, bad = 0;
     const char *s = t->text;
     int line = 1;
     while (*s) {
@@ -268,8 +268,7 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
             sb_add(b, shown++ ? ", " : ": ");
             sb_html(b, x->kv[i].key);
             sb_add(b, " = ");
-            char sv[256];
-            sb_html(b, kr_setting_text(x, &x->kv[i], sv, sizeof sv));
+            sb_html(b, x->kv[i].shown);
         }
         sb_add(b, "</summary>\n<pre class=\"config\"><code>");
         if (x->run && x->run->display) sb_html(b, x->run->display);
@@ -298,6 +297,159 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
     }
 }
 
+static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight);
+
+static void html_heading(writer *w, sbuf *b, const kiln_block *bl)
+{
+    sb_printf(b, "<h%d id=\"", bl->level);
+    sb_html(b, bl->anchor);
+    sb_add(b, "\">");
+    html_inlines(w, b, bl->inlines);
+    if (bl->level > 1) {
+        sb_add(b, " <a class=\"anchor\" href=\"#");
+        sb_html(b, bl->anchor);
+        sb_add(b, "\" aria-label=\"link to this section\">#</a>");
+    }
+    sb_printf(b, "</h%d>\n", bl->level);
+}
+
+/* the References section: one entry per child, each with its anchor */
+static void html_references(writer *w, sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<ol class=\"references\">\n");
+    for (const kiln_block *e = bl->children; e; e = e->next) {
+        sb_add(b, "<li id=\"");
+        sb_html(b, e->anchor);
+        sb_add(b, "\">");
+        html_inlines(w, b, e->inlines);
+        sb_add(b, "</li>\n");
+    }
+    sb_add(b, "</ol>\n");
+}
+
+/* a display: MathML Core, the number at the right */
+static void html_math(sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<div class=\"equation\"");
+    if (bl->anchor[0]) { sb_add(b, " id=\""); sb_html(b, bl->anchor); sb_addc(b, '"'); }
+    sb_addc(b, '>');
+    char *m = bl->math ? km_mathml(bl->math, 1, bl->text) : NULL;
+    if (m) sb_add(b, m);
+    free(m);
+    if (bl->number) sb_printf(b, "<span class=\"eqno\">(%d)</span>", bl->number);
+    sb_add(b, "</div>\n");
+}
+
+static void html_callout(writer *w, sbuf *b, const kiln_block *bl)
+{
+    static const char *const names[][2] = {{"note", "Note"}, {"tip", "Tip"}, {"important", "Important"},
+                                           {"warning", "Warning"}, {"caution", "Caution"}};
+    const char *title = "Note";
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(bl->info, names[i][0])) title = names[i][1];
+    sb_printf(b, "<div class=\"callout callout-%s\" role=\"note\">\n<p class=\"callout-title\">%s</p>\n", bl->info, title);
+    html_blocks(w, b, bl->children, 0);
+    sb_add(b, "</div>\n");
+}
+
+static void html_list(writer *w, sbuf *b, const kiln_block *bl)
+{
+    if (bl->ordered) {
+        if (bl->start != 1) sb_printf(b, "<ol start=\"%d\">\n", bl->start);
+        else sb_add(b, "<ol>\n");
+    } else {
+        sb_add(b, "<ul>\n");
+    }
+    for (const kiln_block *it = bl->children; it; it = it->next) {
+        if (it->task) sb_printf(b, "<li class=\"task\"><input type=\"checkbox\" disabled%s> ", it->task == 2 ? " checked" : "");
+        else sb_add(b, "<li>");
+        html_blocks(w, b, it->children, bl->tight);
+        sb_add(b, "</li>\n");
+    }
+    sb_add(b, bl->ordered ? "</ol>\n" : "</ul>\n");
+}
+
+/* a pipe table: the header row (ordered = 1), then the body; bl->info holds
+   one alignment letter per column (l, c, r or -) */
+static void html_grid(writer *w, sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<div class=\"table-wrap\"><table class=\"grid\">\n");
+    int body = 0;
+    for (const kiln_block *r = bl->children; r; r = r->next) {
+        if (!r->ordered && !body) { sb_add(b, "<tbody>\n"); body = 1; }
+        if (r->ordered) sb_add(b, "<thead>\n");
+        sb_add(b, "<tr>");
+        int k = 0;
+        for (const kiln_block *cell = r->children; cell; cell = cell->next, k++) {
+            char al = k < bl->level ? bl->info[k] : '-';
+            const char *tag = r->ordered ? "th" : "td";
+            if (al == 'l' || al == 'c' || al == 'r')
+                sb_printf(b, "<%s style=\"text-align:%s\">", tag, al == 'l' ? "left" : al == 'c' ? "center" : "right");
+            else
+                sb_printf(b, "<%s>", tag);
+            html_inlines(w, b, cell->inlines);
+            sb_printf(b, "</%s>", tag);
+        }
+        sb_add(b, "</tr>\n");
+        if (r->ordered) sb_add(b, "</thead>\n");
+    }
+    if (body) sb_add(b, "</tbody>\n");
+    sb_add(b, "</table></div>\n");
+}
+
+/* name/value rows (the appendix's facts about a run) */
+static void html_facts(writer *w, sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<dl class=\"facts\">\n");
+    for (const kiln_block *r = bl->children; r; r = r->next) {
+        if (!r->children || !r->children->next) continue;
+        sb_add(b, "<dt>");
+        html_inlines(w, b, r->children->inlines);
+        sb_add(b, "</dt><dd>");
+        html_inlines(w, b, r->children->next->inlines);
+        sb_add(b, "</dd>\n");
+    }
+    sb_add(b, "</dl>\n");
+}
+
+static void html_footnotes(writer *w, sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<section class=\"footnotes\">\n<ol>\n");
+    for (const kiln_block *it = bl->children; it; it = it->next) {
+        sb_add(b, "<li id=\"");
+        sb_html(b, it->anchor);
+        sb_add(b, "\">");
+        html_blocks(w, b, it->children, 0);
+        sb_add(b, "</li>\n");
+    }
+    sb_add(b, "</ol>\n</section>\n");
+}
+
+/* a fenced or indented code block; the info string's first word names the language */
+static void html_code(sbuf *b, const kiln_block *bl)
+{
+    sb_add(b, "<pre><code");
+    if (bl->info[0]) {
+        size_t n = strcspn(bl->info, " \t");
+        char lang[64];
+        snprintf(lang, sizeof lang, "%.*s", (int)(n < 63 ? n : 63), bl->info);
+        sb_add(b, " class=\"language-");
+        sb_html(b, lang);
+        sb_addc(b, '"');
+    }
+    sb_addc(b, '>');
+    sb_html(b, bl->text);
+    sb_add(b, "</code></pre>\n");
+}
+
+/* a wrapper element around child blocks */
+static void html_wrap(writer *w, sbuf *b, const char *open, const kiln_block *children, const char *close)
+{
+    sb_add(b, open);
+    html_blocks(w, b, children, 0);
+    sb_add(b, close);
+}
+
 static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
 {
     for (; bl; bl = bl->next) {
@@ -307,148 +459,40 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
             html_inlines(w, b, bl->inlines);
             sb_add(b, tight ? "\n" : "</p>\n");
             break;
-        case KILN_BL_HEADING:
-            sb_printf(b, "<h%d id=\"", bl->level);
-            sb_html(b, bl->anchor);
-            sb_add(b, "\">");
-            html_inlines(w, b, bl->inlines);
-            if (bl->level > 1) {
-                sb_add(b, " <a class=\"anchor\" href=\"#");
-                sb_html(b, bl->anchor);
-                sb_add(b, "\" aria-label=\"link to this section\">#</a>");
-            }
-            sb_printf(b, "</h%d>\n", bl->level);
+        case KILN_BL_HEADING:    html_heading(w, b, bl); break;
+        case KILN_BL_REFERENCES: html_references(w, b, bl); break;
+        case KILN_BL_MATH:       html_math(b, bl); break;
+        case KILN_BL_CALLOUT:    html_callout(w, b, bl); break;
+        case KILN_BL_QUOTE:      html_wrap(w, b, "<blockquote>\n", bl->children, "</blockquote>\n"); break;
+        case KILN_BL_LIST:       html_list(w, b, bl); break;
+        case KILN_BL_GRID:       html_grid(w, b, bl); break;
+        case KILN_BL_FACTS:      html_facts(w, b, bl); break;
+        case KILN_BL_SECTION:
+            sb_add(b, "<section class=\"");
+            sb_html(b, bl->info);
+            html_wrap(w, b, "\">\n", bl->children, "</section>\n");
             break;
-        case KILN_BL_REFERENCES:
-            sb_add(b, "<ol class=\"references\">\n");
-            for (const kiln_block *e = bl->children; e; e = e->next) {
-                sb_add(b, "<li id=\"");
-                sb_html(b, e->anchor);
-                sb_add(b, "\">");
-                html_inlines(w, b, e->inlines);
-                sb_add(b, "</li>\n");
-            }
-            sb_add(b, "</ol>\n");
-            break;
-        case KILN_BL_MATH: {
-            /* a display: MathML Core, the number at the right */
-            sb_add(b, "<div class=\"equation\"");
-            if (bl->anchor[0]) { sb_add(b, " id=\""); sb_html(b, bl->anchor); sb_addc(b, '"'); }
-            sb_addc(b, '>');
-            char *m = bl->math ? km_mathml(bl->math, 1, bl->text) : NULL;
-            if (m) sb_add(b, m);
-            free(m);
-            if (bl->number) sb_printf(b, "<span class=\"eqno\">(%d)</span>", bl->number);
-            sb_add(b, "</div>\n");
-            break;
-        }
-        case KILN_BL_CALLOUT: {
-            static const char *const names[][2] = {{"note", "Note"}, {"tip", "Tip"}, {"important", "Important"},
-                                                   {"warning", "Warning"}, {"caution", "Caution"}};
-            const char *title = "Note";
-            for (int i = 0; i < 5; i++)
-                if (!strcmp(bl->info, names[i][0])) title = names[i][1];
-            sb_printf(b, "<div class=\"callout callout-%s\" role=\"note\">\n<p class=\"callout-title\">%s</p>\n", bl->info, title);
-            html_blocks(w, b, bl->children, 0);
-            sb_add(b, "</div>\n");
-            break;
-        }
-        case KILN_BL_QUOTE:
-            sb_add(b, "<blockquote>\n");
-            html_blocks(w, b, bl->children, 0);
-            sb_add(b, "</blockquote>\n");
-            break;
-        case KILN_BL_LIST:
-            if (bl->ordered) {
-                if (bl->start != 1) sb_printf(b, "<ol start=\"%d\">\n", bl->start);
-                else sb_add(b, "<ol>\n");
-            } else {
-                sb_add(b, "<ul>\n");
-            }
-            for (const kiln_block *it = bl->children; it; it = it->next) {
-                if (it->task) sb_printf(b, "<li class=\"task\"><input type=\"checkbox\" disabled%s> ", it->task == 2 ? " checked" : "");
-                else sb_add(b, "<li>");
-                html_blocks(w, b, it->children, bl->tight);
-                sb_add(b, "</li>\n");
-            }
-            sb_add(b, bl->ordered ? "</ol>\n" : "</ul>\n");
-            break;
-        case KILN_BL_GRID: {
-            /* a pipe table: the header row, then the body */
-            sb_add(b, "<div class=\"table-wrap\"><table class=\"grid\">\n");
-            int body = 0;
-            for (const kiln_block *r = bl->children; r; r = r->next) {
-                if (!r->ordered && !body) { sb_add(b, "<tbody>\n"); body = 1; }
-                if (r->ordered) sb_add(b, "<thead>\n");
-                sb_add(b, "<tr>");
-                int k = 0;
-                for (const kiln_block *cell = r->children; cell; cell = cell->next, k++) {
-                    char al = k < bl->level ? bl->info[k] : '-';
-                    const char *tag = r->ordered ? "th" : "td";
-                    if (al == 'l' || al == 'c' || al == 'r')
-                        sb_printf(b, "<%s style=\"text-align:%s\">", tag, al == 'l' ? "left" : al == 'c' ? "center" : "right");
-                    else
-                        sb_printf(b, "<%s>", tag);
-                    html_inlines(w, b, cell->inlines);
-                    sb_printf(b, "</%s>", tag);
-                }
-                sb_add(b, "</tr>\n");
-                if (r->ordered) sb_add(b, "</thead>\n");
-            }
-            if (body) sb_add(b, "</tbody>\n");
-            sb_add(b, "</table></div>\n");
-            break;
-        }
         case KILN_BL_ROW:
         case KILN_BL_CELL:
-            break;   /* inside a GRID only */
-        case KILN_BL_FOOTNOTES:
-            sb_add(b, "<section class=\"footnotes\">\n<ol>\n");
-            for (const kiln_block *it = bl->children; it; it = it->next) {
-                sb_add(b, "<li id=\"");
-                sb_html(b, it->anchor);
-                sb_add(b, "\">");
-                html_blocks(w, b, it->children, 0);
-                sb_add(b, "</li>\n");
-            }
-            sb_add(b, "</ol>\n</section>\n");
-            break;
+            break;   /* inside a GRID or FACTS only */
+        case KILN_BL_FOOTNOTES:  html_footnotes(w, b, bl); break;
         case KILN_BL_ITEM:
             sb_add(b, "<li>");
             html_blocks(w, b, bl->children, tight);
             sb_add(b, "</li>\n");
             break;
-        case KILN_BL_CODE: {
-            sb_add(b, "<pre><code");
-            if (bl->info[0]) {
-                size_t n = strcspn(bl->info, " \t");
-                char lang[64];
-                snprintf(lang, sizeof lang, "%.*s", (int)(n < 63 ? n : 63), bl->info);
-                sb_add(b, " class=\"language-");
-                sb_html(b, lang);
-                sb_addc(b, '"');
-            }
-            sb_addc(b, '>');
-            sb_html(b, bl->text);
-            sb_add(b, "</code></pre>\n");
-            break;
-        }
+        case KILN_BL_CODE:       html_code(b, bl); break;
         case KILN_BL_HTML:
             if (w->allow_html) sb_add(b, bl->text);
             break;
-        case KILN_BL_RULE:
-            sb_add(b, "<hr>\n");
-            break;
-        case KILN_BL_DIRECTIVE:
-            directive_html(w, b, bl->directive);
-            break;
+        case KILN_BL_RULE:       sb_add(b, "<hr>\n"); break;
+        case KILN_BL_DIRECTIVE:  directive_html(w, b, bl->directive); break;
         }
     }
 }
 
 /* ---- pages ---------------------------------------------------------------------------------- */
 
-#define APPENDIX_PAGE "appendix.html"
 #define RUNS_DIR "runs" /* OUT/runs/ID.json: every run's history, for readers */
 
 static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
@@ -465,9 +509,14 @@ static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
         sb_html(b, c->title);
         sb_add(b, "</a></li>\n");
     }
-    int cur = current && !strcmp(current, APPENDIX_PAGE);
-    sb_printf(b, "<li class=\"appendix\"><a href=\"%s\"%s>Reproducibility appendix</a></li>\n</ol>\n", APPENDIX_PAGE,
-              cur ? " aria-current=\"page\"" : "");
+    const kiln_chapter *a = doc->appendix;
+    sb_add(b, "<li class=\"appendix\"><a href=\"");
+    sb_html(b, a->page);
+    sb_addc(b, '"');
+    if (current && !strcmp(current, a->page)) sb_add(b, " aria-current=\"page\"");
+    sb_addc(b, '>');
+    sb_html(b, a->title);
+    sb_add(b, "</a></li>\n</ol>\n");
 }
 
 static void nav_link(sbuf *b, const char *rel, const char *href, const char *title)
@@ -503,78 +552,6 @@ static char *escaped(const char *s)
     sbuf b = {0};
     sb_html(&b, s);
     return sb_take(&b);
-}
-
-static void appendix_html(const kiln_doc *doc, sbuf *b)
-{
-    sb_add(b, "<h1 id=\"reproducibility-appendix\">Reproducibility appendix</h1>\n<p>Every run behind this article, "
-              "as the build found it. The cache key is the XXH3-128 hash of the canonical configuration, the "
-              "trainer's fingerprint and the data digest; the entry <code>");
-    sb_html(b, doc->opts.cache_dir);
-    sb_add(b, "/KEY.json</code> holds the full history. Rebuild with <code>");
-    sb_add(b, doc->smoke ? "kiln build --smoke" : "make report");
-    sb_add(b, "</code>.</p>\n");
-    sb_add(b, "<dl class=\"facts\">\n<dt>Trainer fingerprint</dt><dd><code>");
-    sb_html(b, doc->trainer_fingerprint);
-    sb_add(b, "</code></dd>\n<dt>Data digest (SHA-256)</dt><dd><code>");
-    sb_html(b, doc->data_digest);
-    sb_add(b, "</code></dd>\n<dt>kiln</dt><dd>");
-    sb_html(b, kiln_version());
-    sb_add(b, "</dd>\n");
-    if (doc->smoke) sb_add(b, "<dt>Scale</dt><dd>smoke (every run shrunk; numbers are not the article's)</dd>\n");
-    sb_add(b, "</dl>\n");
-    int unused = 0;
-    for (int i = 0; i < doc->n_runs; i++) {
-        const kiln_run *r = doc->runs[i];
-        if (!r->needed) { unused++; continue; }
-        sb_add(b, "<section class=\"run\" id=\"run-");
-        sb_html(b, r->id);
-        sb_add(b, "\">\n<h2>");
-        sb_html(b, r->id);
-        if (strcmp(r->label, r->id)) { sb_add(b, " <small>("); sb_html(b, r->label); sb_add(b, ")</small>"); }
-        sb_add(b, "</h2>\n<dl class=\"facts\">\n<dt>Declared</dt><dd>");
-        sb_html(b, r->file);
-        sb_printf(b, ":%d</dd>\n<dt>Cache key</dt><dd><code>", r->line);
-        sb_html(b, r->key);
-        sb_add(b, "</code></dd>\n<dt>Trainer fingerprint</dt><dd><code>");
-        sb_html(b, r->fingerprint[0] ? r->fingerprint : doc->trainer_fingerprint);
-        sb_add(b, "</code></dd>\n<dt>Data digest</dt><dd><code>");
-        sb_html(b, r->data_digest);
-        sb_printf(b, "</code></dd>\n<dt>Wall time</dt><dd>%.1f s", r->seconds);
-        if (r->host_threads[0]) {
-            sb_add(b, " on ");
-            sb_html(b, r->host_threads);
-            sb_add(b, strcmp(r->host_threads, "1") ? " threads" : " thread");
-        }
-        sb_add(b, "</dd>\n<dt>Computed</dt><dd>");
-        sb_html(b, r->date);
-        sb_add(b, ", ");
-        sb_html(b, r->cpu);
-        sb_add(b, ", ");
-        sb_html(b, r->compiler);
-        sb_add(b, ", kiln ");
-        sb_html(b, r->kiln_version);
-        sb_add(b, "</dd>\n<dt>History</dt><dd><a href=\"" RUNS_DIR "/");
-        sb_html(b, r->id);
-        sb_add(b, ".json\" download>");
-        sb_html(b, r->id);
-        sb_add(b, r->kind == KILN_RUN_TRAIN ? ".json</a> (every epoch and step)" : ".json</a> (every step of the range test)");
-        sb_add(b, "</dd>\n</dl>\n<pre class=\"config\"><code>");
-        sb_html(b, r->display ? r->display : r->canonical);
-        sb_add(b, "</code></pre>\n</section>\n");
-    }
-    if (unused) {
-        sb_add(b, "<p>Declared but not trained (used only as a base, a listing or a schedule curve): ");
-        int k = 0;
-        for (int i = 0; i < doc->n_runs; i++) {
-            if (doc->runs[i]->needed) continue;
-            if (k++) sb_add(b, ", ");
-            sb_add(b, "<code>");
-            sb_html(b, doc->runs[i]->id);
-            sb_add(b, "</code>");
-        }
-        sb_add(b, ".</p>\n");
-    }
 }
 
 /* A number for results.json, which people read: a whole number as one (144,
@@ -617,26 +594,18 @@ static int write_histories(const kiln_doc *doc, const char *dir, kiln_diag *d)
 static int write_results_json(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
     json_t *runs = json_object();
-    static const char *const tm[] = {"test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy",
-                                     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds",
-                                     "n_train", "n_val", "n_test", "diverged", NULL};
-    static const char *const lm[] = {"steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr",
-                                     "suggested_max_lr", "steps", "seconds", NULL};
     for (int i = 0; i < doc->n_runs; i++) {
         const kiln_run *r = doc->runs[i];
         if (!r->needed) continue;
         json_t *m = json_object();
-        const char *const *names = r->kind == KILN_RUN_TRAIN ? tm : lm;
-        for (int k = 0; names[k]; k++) {
-            double v;
-            const char *s;
-            if (kiln_run_value(r, names[k], &v, &s) == 0)
-                json_object_set_new(m, names[k], json_for_people(v));
+        for (int k = 0; k < r->n_metrics; k++) {
+            double v = r->metrics[k].value;
+            json_object_set_new(m, r->metrics[k].name, json_for_people(v));
         }
         json_object_set_new(runs, r->id,
                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "kind",
                                       r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "label", r->label, "key", r->key,
-                                      "config", kr_config_shortest(doc->arena, r->canonical, 0), "canonical",
+                                      "config", r->config_line, "canonical",
                                       r->canonical, "cached", r->cached, "metrics", m, "trainer", r->fingerprint, "data",
                                       r->data_digest));
     }
@@ -680,16 +649,10 @@ int kiln_templates_check(const char *tdir, kiln_diag *d)
     return rc;
 }
 
-int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
+/* local images: a copy in the site, where their url points */
+static int copy_images(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
-    const char *tdir = doc->opts.template_dir ? doc->opts.template_dir : "templates";
     char path[4096];
-    snprintf(path, sizeof path, "%s/layout.html", tdir);
-    tmpl t;
-    int rc = load_template(path, &t, d);
-    if (rc) return rc;
-
-    /* local images: a copy in the site, where their url points */
     for (int i = 0; i < doc->n_images; i++) {
         const kiln_inline *im = doc->images[i];
         size_t n;
@@ -698,7 +661,6 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         if (!data || kr_mkdirs(path)) {
             kd_error(d, KILN_REPORT_EFAIL, im->src, 0, "cannot copy the image into the site: %s", strerror(errno));
             free(data);
-            free_template(&t);
             return KILN_REPORT_EFAIL;
         }
         snprintf(path, sizeof path, "%s/%s", dir, im->url);
@@ -706,88 +668,128 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         free(data);
         if (wr) {
             kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
-            free_template(&t);
             return KILN_REPORT_EFAIL;
         }
     }
-    writer w = {doc, NULL, doc->opts.allow_html};
-    char *site_title = escaped(doc->title);
-    sbuf footer = {0};
-    sb_printf(&footer, "Built by kiln %s from real runs; trainer <code>%s</code>", kiln_version(), doc->trainer_fingerprint);
-    if (doc->smoke) sb_add(&footer, "; <strong>smoke scale</strong>: every run shrunk, the numbers are not the article's");
-    sb_add(&footer, ". <a href=\"results.json\">results.json</a> · <a href=\"" APPENDIX_PAGE "\">runs</a>");
+    return 0;
+}
+
+/* what every page shares */
+typedef struct {
+    writer w;
+    tmpl t;
+    const char *dir;
+    char *site_title, *description;
+    const char *pdf_link;
+    sbuf footer;
+} site;
+
+static void site_open(site *s, const kiln_doc *doc, const char *dir)
+{
+    s->w = (writer){doc, NULL, doc->opts.allow_html};
+    s->dir = dir;
+    s->site_title = escaped(doc->title);
+    sbuf *f = &s->footer;
+    *f = (sbuf){0};
+    sb_printf(f, "Built by kiln %s from real runs; trainer <code>%s</code>", kiln_version(), doc->trainer_fingerprint);
+    if (doc->smoke) sb_add(f, "; <strong>smoke scale</strong>: every run shrunk, the numbers are not the article's");
+    sb_add(f, ". <a href=\"results.json\">results.json</a> · <a href=\"");
+    sb_html(f, doc->appendix->page);
+    sb_add(f, "\">runs</a>");
     sbuf desc = {0};
     for (const kiln_block *b = doc->front; b; b = b->next)
         if (b->kind == KILN_BL_PARAGRAPH) { plain(&desc, b->inlines); break; }
-    char *description = escaped(desc.s ? desc.s : "");
+    s->description = escaped(desc.s ? desc.s : "");
     sb_free(&desc);
+    char path[4096];
     snprintf(path, sizeof path, "%s/report.pdf", dir);
     struct stat st;
-    const char *pdf_link = stat(path, &st) == 0 ? "<a class=\"pdf\" href=\"report.pdf\">PDF</a>" : "";
+    s->pdf_link = stat(path, &st) == 0 ? "<a class=\"pdf\" href=\"report.pdf\">PDF</a>" : "";
+}
 
-    /* index */
-    {
-        sbuf body = {0}, toc = {0};
-        toc_html(doc, &toc, "index.html");
-        sb_add(&body, "<h1 id=\"top\">");
-        sb_html(&body, doc->title);
-        sb_add(&body, "</h1>\n<div class=\"summary\">\n");
-        html_blocks(&w, &body, doc->front, 0);
-        sb_add(&body, "</div>\n<h2 id=\"chapters\">Chapters</h2>\n");
-        sb_add(&body, toc.s);
-        if (pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
-        page_vars pv = {{0}};
-        pv.v[0] = site_title;
-        pv.v[1] = site_title;
-        pv.v[2] = description;
-        pv.v[3] = body.s;
-        pv.v[4] = toc.s;
-        pv.v[5] = "";
-        pv.v[6] = pdf_link;
-        pv.v[7] = footer.s;
-        pv.v[8] = "style.css";
-        pv.v[9] = "index.html";
-        rc |= write_page(dir, "index.html", &t, &pv, d);
-        sb_free(&body);
-        sb_free(&toc);
+static void site_close(site *s)
+{
+    free_template(&s->t);
+    free(s->site_title);
+    free(s->description);
+    sb_free(&s->footer);
+}
+
+/* one page from the layout: its title, body, contents and pager */
+static int site_page(site *s, const char *page, const char *title, const char *body, const char *toc, const char *nav,
+                     kiln_diag *d)
+{
+    page_vars pv = {{0}};
+    pv.v[0] = title;
+    pv.v[1] = s->site_title;
+    pv.v[2] = s->description;
+    pv.v[3] = body;
+    pv.v[4] = toc;
+    pv.v[5] = nav;
+    pv.v[6] = s->pdf_link;
+    pv.v[7] = s->footer.s;
+    pv.v[8] = "style.css";
+    pv.v[9] = page;
+    return write_page(s->dir, page, &s->t, &pv, d);
+}
+
+static int write_index(site *s, const kiln_doc *doc, kiln_diag *d)
+{
+    sbuf body = {0}, toc = {0};
+    toc_html(doc, &toc, "index.html");
+    sb_add(&body, "<h1 id=\"top\">");
+    sb_html(&body, doc->title);
+    sb_add(&body, "</h1>\n<div class=\"summary\">\n");
+    html_blocks(&s->w, &body, doc->front, 0);
+    sb_add(&body, "</div>\n<h2 id=\"chapters\">Chapters</h2>\n");
+    sb_add(&body, toc.s);
+    if (s->pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
+    int rc = site_page(s, "index.html", s->site_title, body.s, toc.s, "", d);
+    sb_free(&body);
+    sb_free(&toc);
+    return rc;
+}
+
+/* chapter i, or the appendix for i == n_chapters */
+static int write_chapter(site *s, const kiln_doc *doc, int i, kiln_diag *d)
+{
+    const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
+    sbuf body = {0}, toc = {0}, nav = {0};
+    toc_html(doc, &toc, c->page);
+    s->w.ch = c;
+    html_blocks(&s->w, &body, c->blocks, 0);
+    sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
+    if (i > 0) nav_link(&nav, "prev", doc->chapters[i - 1].page, doc->chapters[i - 1].title);
+    else nav_link(&nav, "prev", "index.html", doc->title);
+    const kiln_chapter *next = i + 1 < doc->n_chapters ? &doc->chapters[i + 1] : i < doc->n_chapters ? doc->appendix : NULL;
+    if (next) nav_link(&nav, "next", next->page, next->title);
+    sb_add(&nav, "</nav>");
+    char *title = escaped(c->title);
+    int rc = site_page(s, c->page, title, body.s, toc.s, nav.s, d);
+    free(title);
+    sb_free(&body);
+    sb_free(&toc);
+    sb_free(&nav);
+    return rc;
+}
+
+int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    const char *tdir = doc->opts.template_dir ? doc->opts.template_dir : "templates";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/layout.html", tdir);
+    site s = {0};
+    int rc = load_template(path, &s.t, d);
+    if (rc) return rc;
+    if ((rc = copy_images(doc, dir, d))) {
+        free_template(&s.t);
+        return rc;
     }
-    /* chapters and the appendix */
-    for (int i = 0; i <= doc->n_chapters; i++) {
-        const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : NULL;
-        const char *page = c ? c->page : APPENDIX_PAGE;
-        sbuf body = {0}, toc = {0}, nav = {0};
-        toc_html(doc, &toc, page);
-        w.ch = c;
-        if (c) html_blocks(&w, &body, c->blocks, 0);
-        else appendix_html(doc, &body);
-        sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
-        if (i > 0) nav_link(&nav, "prev", doc->chapters[i - 1].page, doc->chapters[i - 1].title);
-        else nav_link(&nav, "prev", "index.html", doc->title);
-        if (i + 1 < doc->n_chapters) nav_link(&nav, "next", doc->chapters[i + 1].page, doc->chapters[i + 1].title);
-        else if (c) nav_link(&nav, "next", APPENDIX_PAGE, "Reproducibility appendix");
-        sb_add(&nav, "</nav>");
-        char *title = escaped(c ? c->title : "Reproducibility appendix");
-        page_vars pv = {{0}};
-        pv.v[0] = title;
-        pv.v[1] = site_title;
-        pv.v[2] = description;
-        pv.v[3] = body.s;
-        pv.v[4] = toc.s;
-        pv.v[5] = nav.s;
-        pv.v[6] = pdf_link;
-        pv.v[7] = footer.s;
-        pv.v[8] = "style.css";
-        pv.v[9] = page;
-        rc |= write_page(dir, page, &t, &pv, d);
-        free(title);
-        sb_free(&body);
-        sb_free(&toc);
-        sb_free(&nav);
-    }
-    free_template(&t);
-    free(site_title);
-    free(description);
-    sb_free(&footer);
+    site_open(&s, doc, dir);
+    rc |= write_index(&s, doc, d);
+    for (int i = 0; i <= doc->n_chapters; i++)
+        rc |= write_chapter(&s, doc, i, d);
+    site_close(&s);
 
     char from[4096], to[4096];
     snprintf(from, sizeof from, "%s/style.css", tdir);

@@ -12,6 +12,7 @@
 #define KILN_MATH_INTERNAL_H
 
 #include "kiln/math.h"
+#include "base/base.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,14 +43,7 @@ const char *sym_accent(const char *name, size_t len, int *wide);
  * bytes consumed from s. */
 const char *sym_delim(const char *s, size_t len, size_t *used);
 
-/* UTF-8: decode one code point (invalid -> U+FFFD, one byte), encode one. */
-uint32_t km_utf8_next(const char **p, const char *end);
-int km_utf8_put(char *out, uint32_t cp);
-
-/* A growable string. */
-typedef struct kbuf { char *s; size_t n, cap; int oom; } kbuf;
-void kb_put(kbuf *b, const char *s, size_t n);
-void kb_puts(kbuf *b, const char *s);
-void kb_printf(kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* UTF-8 (kb_utf8_next_in, kb_utf8_put) and the growing string (sbuf) are
+ * src/base's. */
 
 #endif

@@ -195,7 +195,7 @@ static box delimiter(ctx *c, sty st, const char *text, double h, double d, doubl
 {
     if (!*text) { box b = {0}; b.w = 0.12 * em(c, st); return b; }
     const char *q = text;
-    uint32_t cp = km_utf8_next(&q, text + strlen(text));
+    uint32_t cp = kb_utf8_next_in(&q, text + strlen(text));
     double axis = K(c, st, OT_AXIS_HEIGHT);
     double delta = fmax(h - axis, d + axis);
     double size = forced > 0 ? forced : fmax(2 * delta * 0.901, 2 * delta - 0.5 * em(c, st));
@@ -295,7 +295,7 @@ static box text_run(ctx *c, int face, const char *s, double size)
     box r = {0};
     const char *end = s + strlen(s);
     while (s < end) {
-        uint32_t cp = km_utf8_next(&s, end);
+        uint32_t cp = kb_utf8_next_in(&s, end);
         box g = glyph(c, face, cp, size);
         hcat(&r, &g, 0);
     }
@@ -306,7 +306,7 @@ static box ident(ctx *c, const km_node *n, sty st)
 {
     if (!*n->text) return (box){0};
     const char *q = n->text;
-    km_utf8_next(&q, n->text + strlen(n->text));
+    kb_utf8_next_in(&q, n->text + strlen(n->text));
     int single = *q == 0;
     int face = n->flags & KM_F_BOLD ? KM_FACE_BOLD
              : (n->flags & KM_F_ITALIC) || (single && !(n->flags & KM_F_UPRIGHT)) ? KM_FACE_ITALIC
@@ -320,7 +320,7 @@ static box op(ctx *c, const km_node *n, sty st, double sh, double sd)
 {
     if (!*n->text) return (box){0};
     const char *q = n->text;
-    uint32_t cp = km_utf8_next(&q, n->text + strlen(n->text));
+    uint32_t cp = kb_utf8_next_in(&q, n->text + strlen(n->text));
     if (*q) return text_run(c, KM_FACE_MATH, n->text, em(c, st));
     if (n->size > 0) return delimiter(c, st, n->text, 0, 0, n->size * em(c, st));
     if ((n->flags & KM_F_STRETCH) && (sh > 0 || sd > 0)) return delimiter(c, st, n->text, sh, sd, 0);

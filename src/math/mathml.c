@@ -8,25 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void esc(kbuf *b, const char *s)
+static void esc(sbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': kb_puts(b, "&amp;"); break;
-        case '<': kb_puts(b, "&lt;"); break;
-        case '>': kb_puts(b, "&gt;"); break;
-        case '"': kb_puts(b, "&quot;"); break;
-        default: kb_put(b, s, 1);
+        case '&': sb_add(b, "&amp;"); break;
+        case '<': sb_add(b, "&lt;"); break;
+        case '>': sb_add(b, "&gt;"); break;
+        case '"': sb_add(b, "&quot;"); break;
+        default: sb_addn(b, s, 1);
         }
     }
 }
 
 /* Letters and digits as mathematical bold or italic code points. */
-static void mapped(kbuf *b, const char *s, int bold, int italic)
+static void mapped(sbuf *b, const char *s, int bold, int italic)
 {
     const char *end = s + strlen(s);
     while (s < end) {
-        uint32_t c = km_utf8_next(&s, end), m = c;
+        uint32_t c = kb_utf8_next_in(&s, end), m = c;
         if (bold) {
             if (c >= 'A' && c <= 'Z') m = 0x1D400 + (c - 'A');
             else if (c >= 'a' && c <= 'z') m = 0x1D41A + (c - 'a');
@@ -38,7 +38,7 @@ static void mapped(kbuf *b, const char *s, int bold, int italic)
         }
         char o[4];
         if (m == '&' || m == '<' || m == '>' || m == '"') { char t[2] = {(char)m, 0}; esc(b, t); continue; }
-        kb_put(b, o, (size_t)km_utf8_put(o, m));
+        sb_addn(b, o, (size_t)kb_utf8_put(o, m));
     }
 }
 
@@ -46,7 +46,7 @@ static int one_char(const char *s)
 {
     const char *e = s + strlen(s);
     if (s == e) return 0;
-    km_utf8_next(&s, e);
+    kb_utf8_next_in(&s, e);
     return s == e;
 }
 
@@ -59,39 +59,39 @@ static int fence_char(const char *t)
     return 0;
 }
 
-static void render(kbuf *b, const km_node *n);
+static void render(sbuf *b, const km_node *n);
 
-static void ident(kbuf *b, const km_node *n)
+static void ident(sbuf *b, const km_node *n)
 {
     int bold = n->flags & KM_F_BOLD, it = n->flags & KM_F_ITALIC;
     int upright_single = (n->flags & KM_F_UPRIGHT) && one_char(n->text) && !bold;
-    kb_puts(b, upright_single ? "<mi mathvariant=\"normal\">" : "<mi>");
+    sb_add(b, upright_single ? "<mi mathvariant=\"normal\">" : "<mi>");
     mapped(b, n->text, bold, it && !one_char(n->text));
-    kb_puts(b, "</mi>");
+    sb_add(b, "</mi>");
 }
 
-static void mo(kbuf *b, const char *attrs, const char *text)
+static void mo(sbuf *b, const char *attrs, const char *text)
 {
-    kb_puts(b, "<mo");
-    kb_puts(b, attrs);
-    kb_puts(b, ">");
+    sb_add(b, "<mo");
+    sb_add(b, attrs);
+    sb_add(b, ">");
     esc(b, text);
-    kb_puts(b, "</mo>");
+    sb_add(b, "</mo>");
 }
 
-static void text(kbuf *b, const char *t)
+static void text(sbuf *b, const char *t)
 {
     /* token elements trim spaces at their ends: keep them as no-break spaces */
-    kb_puts(b, "<mtext>");
+    sb_add(b, "<mtext>");
     size_t n = strlen(t), lead = 0, trail = 0;
     while (lead < n && t[lead] == ' ') lead++;
     while (trail < n - lead && t[n - 1 - trail] == ' ') trail++;
-    for (size_t i = 0; i < lead; i++) kb_puts(b, "\xc2\xa0");
+    for (size_t i = 0; i < lead; i++) sb_add(b, "\xc2\xa0");
     char *mid = strndup(t + lead, n - lead - trail);
     if (mid) esc(b, mid);
     free(mid);
-    for (size_t i = 0; i < trail; i++) kb_puts(b, "\xc2\xa0");
-    kb_puts(b, "</mtext>");
+    for (size_t i = 0; i < trail; i++) sb_add(b, "\xc2\xa0");
+    sb_add(b, "</mtext>");
 }
 
 static int is_func(const km_node *n)
@@ -100,30 +100,30 @@ static int is_func(const km_node *n)
     return n->kind == KM_IDENT && (n->flags & KM_F_FUNC);
 }
 
-static void row_kids(kbuf *b, const km_node *n, int from)
+static void row_kids(sbuf *b, const km_node *n, int from)
 {
     for (int i = from; i < n->n; i++) {
         render(b, n->kid[i]);
         if (is_func(n->kid[i]) && i + 1 < n->n && n->kid[i + 1]->kind != KM_SPACE)
-            kb_puts(b, "<mo>\xe2\x81\xa1</mo>");   /* U+2061 function application */
+            sb_add(b, "<mo>\xe2\x81\xa1</mo>");   /* U+2061 function application */
     }
 }
 
-static void row(kbuf *b, const km_node *n)
+static void row(sbuf *b, const km_node *n)
 {
     if (n->n == 1 && !is_func(n->kid[0])) { render(b, n->kid[0]); return; }
-    kb_puts(b, "<mrow>");
+    sb_add(b, "<mrow>");
     row_kids(b, n, 0);
-    kb_puts(b, "</mrow>");
+    sb_add(b, "</mrow>");
 }
 
-static void script(kbuf *b, const km_node *n)
+static void script(sbuf *b, const km_node *n)
 {
     const km_node *base = n->kid[0], *sub = n->kid[1], *sup = n->kid[2];
     int lim = n->flags & KM_F_LIMITS;
     const char *tag = lim ? (sub && sup ? "munderover" : sub ? "munder" : "mover")
                           : (sub && sup ? "msubsup" : sub ? "msub" : "msup");
-    kb_printf(b, "<%s>", tag);
+    sb_printf(b, "<%s>", tag);
     int forced = n->flags & KM_F_FORCELIM;
     if (lim && base->kind == KM_IDENT)   /* \max, \lim: limits beside it inline */
         mo(b, forced ? " movablelimits=\"false\" form=\"prefix\"" : " movablelimits=\"true\" form=\"prefix\"", base->text);
@@ -133,56 +133,56 @@ static void script(kbuf *b, const km_node *n)
         render(b, base);
     if (sub) render(b, sub);
     if (sup) render(b, sup);
-    kb_printf(b, "</%s>", tag);
+    sb_printf(b, "</%s>", tag);
 }
 
-static void table(kbuf *b, const km_node *n)
+static void table(sbuf *b, const km_node *n)
 {
     int aligned = n->env == KM_ENV_ALIGNED, cases = n->env == KM_ENV_CASES;
-    kb_puts(b, aligned ? "<mtable displaystyle=\"true\">" : "<mtable>");
+    sb_add(b, aligned ? "<mtable displaystyle=\"true\">" : "<mtable>");
     for (int r = 0; r < n->n; r++) {
         const km_node *tr = n->kid[r];
-        kb_puts(b, "<mtr>");
+        sb_add(b, "<mtr>");
         for (int c = 0; c < tr->n; c++) {
             const km_node *cell = tr->kid[c];
             if (aligned) {
                 /* pairs of columns: right-aligned, then left-aligned against it */
                 if (c % 2 == 0)
-                    kb_printf(b, "<mtd columnalign=\"right\" style=\"text-align:right;padding-left:%s;padding-right:0\">",
+                    sb_printf(b, "<mtd columnalign=\"right\" style=\"text-align:right;padding-left:%s;padding-right:0\">",
                               c ? "2em" : "0");
                 else
-                    kb_puts(b, "<mtd columnalign=\"left\" style=\"text-align:left;padding-left:0;padding-right:0\">");
+                    sb_add(b, "<mtd columnalign=\"left\" style=\"text-align:left;padding-left:0;padding-right:0\">");
             } else if (cases) {
-                kb_printf(b, "<mtd columnalign=\"left\" style=\"text-align:left;padding-left:%s\">", c ? "1em" : "0");
+                sb_printf(b, "<mtd columnalign=\"left\" style=\"text-align:left;padding-left:%s\">", c ? "1em" : "0");
             } else {
-                kb_puts(b, "<mtd>");
+                sb_add(b, "<mtd>");
             }
             /* "&= ..." or "&+ ...": the operator keeps its infix spacing */
             int lead_op = aligned && c % 2 == 1 && cell->n && cell->kid[0]->kind == KM_OP;
             if (lead_op || cell->n != 1) {
-                kb_puts(b, "<mrow>");
-                if (lead_op) kb_puts(b, "<mi></mi>");
+                sb_add(b, "<mrow>");
+                if (lead_op) sb_add(b, "<mi></mi>");
                 row_kids(b, cell, 0);
-                kb_puts(b, "</mrow>");
+                sb_add(b, "</mrow>");
             } else {
                 render(b, cell);
             }
-            kb_puts(b, "</mtd>");
+            sb_add(b, "</mtd>");
         }
-        kb_puts(b, "</mtr>");
+        sb_add(b, "</mtr>");
     }
-    kb_puts(b, "</mtable>");
+    sb_add(b, "</mtable>");
 }
 
-static void render(kbuf *b, const km_node *n)
+static void render(sbuf *b, const km_node *n)
 {
     switch (n->kind) {
     case KM_ROW: row(b, n); break;
     case KM_IDENT: ident(b, n); break;
     case KM_NUMBER:
-        kb_puts(b, "<mn>");
+        sb_add(b, "<mn>");
         mapped(b, n->text, n->flags & KM_F_BOLD, 0);
-        kb_puts(b, "</mn>");
+        sb_add(b, "</mn>");
         break;
     case KM_OP:
         if (n->size > 0) {
@@ -199,76 +199,75 @@ static void render(kbuf *b, const km_node *n)
         break;
     case KM_TEXT: text(b, n->text); break;
     case KM_SPACE:
-        if (n->size >= 0) kb_printf(b, "<mspace width=\"%.4gem\"/>", n->size);
-        else kb_printf(b, "<mspace style=\"margin-left:%.4gem\"/>", n->size);
+        if (n->size >= 0) sb_printf(b, "<mspace width=\"%.4gem\"/>", n->size);
+        else sb_printf(b, "<mspace style=\"margin-left:%.4gem\"/>", n->size);
         break;
     case KM_FRAC: {
         const char *st = n->flags & KM_F_DISPLAY ? "true" : n->flags & KM_F_TEXTST ? "false" : NULL;
-        if (st) kb_printf(b, "<mstyle displaystyle=\"%s\">", st);
-        kb_puts(b, n->flags & KM_F_NOBAR ? "<mfrac linethickness=\"0\">" : "<mfrac>");
+        if (st) sb_printf(b, "<mstyle displaystyle=\"%s\">", st);
+        sb_add(b, n->flags & KM_F_NOBAR ? "<mfrac linethickness=\"0\">" : "<mfrac>");
         render(b, n->kid[0]);
         render(b, n->kid[1]);
-        kb_puts(b, "</mfrac>");
-        if (st) kb_puts(b, "</mstyle>");
+        sb_add(b, "</mfrac>");
+        if (st) sb_add(b, "</mstyle>");
         break;
     }
     case KM_SQRT:
         if (n->kid[1]) {
-            kb_puts(b, "<mroot>");
+            sb_add(b, "<mroot>");
             render(b, n->kid[0]);
             render(b, n->kid[1]);
-            kb_puts(b, "</mroot>");
+            sb_add(b, "</mroot>");
         } else {
-            kb_puts(b, "<msqrt>");
+            sb_add(b, "<msqrt>");
             render(b, n->kid[0]);
-            kb_puts(b, "</msqrt>");
+            sb_add(b, "</msqrt>");
         }
         break;
     case KM_SCRIPT: script(b, n); break;
     case KM_ACCENT:
-        kb_puts(b, "<mover accent=\"true\">");
+        sb_add(b, "<mover accent=\"true\">");
         render(b, n->kid[0]);
         mo(b, n->flags & KM_F_STRETCH ? " stretchy=\"true\"" : " stretchy=\"false\"", n->text);
-        kb_puts(b, "</mover>");
+        sb_add(b, "</mover>");
         break;
     case KM_FENCED:
-        kb_puts(b, "<mrow>");
+        sb_add(b, "<mrow>");
         if (*n->text) mo(b, " fence=\"true\" form=\"prefix\" stretchy=\"true\" symmetric=\"true\"", n->text);
         if (n->kid[0]->kind == KM_ROW) row_kids(b, n->kid[0], 0);
         else render(b, n->kid[0]);
         if (*n->text2) mo(b, " fence=\"true\" form=\"postfix\" stretchy=\"true\" symmetric=\"true\"", n->text2);
-        kb_puts(b, "</mrow>");
+        sb_add(b, "</mrow>");
         break;
     case KM_TABLE: table(b, n); break;
     case KM_VALUE:
-        kb_puts(b, "<mtext>{{");
+        sb_add(b, "<mtext>{{");
         esc(b, n->text);
-        kb_puts(b, "}}</mtext>");
+        sb_add(b, "}}</mtext>");
         break;
     }
 }
 
 char *km_mathml(const km_node *n, int display, const char *alttext)
 {
-    kbuf b = {0};
-    kb_puts(&b, display ? "<math display=\"block\"" : "<math");
+    sbuf b = {0};
+    sb_add(&b, display ? "<math display=\"block\"" : "<math");
     if (alttext) {
-        kb_puts(&b, " alttext=\"");
+        sb_add(&b, " alttext=\"");
         esc(&b, alttext);
-        kb_puts(&b, "\"");
+        sb_add(&b, "\"");
     }
-    kb_puts(&b, ">");
+    sb_add(&b, ">");
     if (n) {
         /* one mrow around the whole formula keeps the operators' forms right */
         if (n->kind == KM_ROW) {
-            kb_puts(&b, "<mrow>");
+            sb_add(&b, "<mrow>");
             row_kids(&b, n, 0);
-            kb_puts(&b, "</mrow>");
+            sb_add(&b, "</mrow>");
         } else {
             render(&b, n);
         }
     }
-    kb_puts(&b, "</math>");
-    if (b.oom) { free(b.s); return NULL; }
+    sb_add(&b, "</math>");
     return b.s;
 }

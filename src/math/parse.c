@@ -38,7 +38,7 @@ static int fail(P *p, size_t at, const char *fmt, ...)
     const char *q = p->s, *end = p->s + (at < p->len ? at : p->len);
     while (q < end) {
         if (*q == '\n') { e->line++; e->column = 1; q++; continue; }
-        km_utf8_next(&q, p->s + p->len);
+        kb_utf8_next_in(&q, p->s + p->len);
         e->column++;
     }
     return 0;
@@ -159,7 +159,7 @@ static char *raw_arg(P *p, const char *cmd, size_t *out_len)
     skip_space(p);
     if (cur(p) != '{') { fail(p, p->i, "\\%s needs an argument in braces", cmd); return NULL; }
     size_t open = p->i++;
-    kbuf b = {0};
+    sbuf b = {0};
     int depth = 0;
     while (!at_end(p)) {
         char c = cur(p);
@@ -167,23 +167,22 @@ static char *raw_arg(P *p, const char *cmd, size_t *out_len)
         if (c == '{') depth++;
         if (c == '}') depth--;
         if (c == '\\' && p->i + 1 < p->len && (p->s[p->i + 1] == ',' || p->s[p->i + 1] == ';')) {
-            kb_puts(&b, "\u2009");   /* thin space */
+            sb_add(&b, "\u2009");   /* thin space */
             p->i += 2;
             continue;
         }
         if (c == '\\' && p->i + 1 < p->len && strchr("{}$%&_# \\", p->s[p->i + 1])) {
-            kb_put(&b, p->s + p->i + 1, 1);
+            sb_addn(&b, p->s + p->i + 1, 1);
             p->i += 2;
             continue;
         }
-        kb_put(&b, &c, 1);
+        sb_addn(&b, &c, 1);
         p->i++;
     }
     if (at_end(p)) { free(b.s); fail(p, open, "unbalanced brace: '{' of \\%s is not closed", cmd); return NULL; }
     p->i++;
-    if (b.oom) { free(b.s); fail(p, open, "out of memory"); return NULL; }
     if (!b.s) b.s = calloc(1, 1);
-    *out_len = b.n;
+    *out_len = b.len;
     return b.s;
 }
 
@@ -523,7 +522,7 @@ static km_node *primary(P *p, int font)
     }
     {   /* a character typed as itself: η, ≤, ... */
         const char *q = p->s + p->i;
-        uint32_t cp = km_utf8_next(&q, p->s + p->len);
+        uint32_t cp = kb_utf8_next_in(&q, p->s + p->len);
         size_t l = (size_t)(q - (p->s + p->i));
         int letter = (cp >= 0x370 && cp < 0x400) || (cp >= 0xC0 && cp < 0x250);
         r = leaf(p, letter ? KM_IDENT : KM_OP, at, p->s + p->i, l, 0);

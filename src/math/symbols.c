@@ -1,10 +1,7 @@
-/* The commands that stand for one symbol or name, accents, delimiters;
- * UTF-8 and string helpers. See internal.h. */
+/* The commands that stand for one symbol or name, accents, delimiters. See
+ * internal.h. */
 #include "math/internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const sym syms[] = {
@@ -112,62 +109,4 @@ const char *sym_delim(const char *s, size_t len, size_t *used)
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strlen(named[i][0]) == n && !memcmp(named[i][0], s + 1, n)) { *used = 1 + n; return named[i][1]; }
     return NULL;
-}
-
-uint32_t km_utf8_next(const char **pp, const char *end)
-{
-    const unsigned char *p = (const unsigned char *)*pp;
-    uint32_t c = p[0];
-    int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-    if (n == 0) { *pp += 1; return c; }
-    if (n < 0 || (const char *)p + n >= end) { *pp += 1; return 0xFFFD; }
-    c &= 0x3Fu >> n;
-    for (int i = 1; i <= n; i++) {
-        if ((p[i] & 0xC0) != 0x80) { *pp += 1; return 0xFFFD; }
-        c = c << 6 | (p[i] & 0x3F);
-    }
-    *pp += n + 1;
-    return c > 0x10FFFF || (c >= 0xD800 && c < 0xE000) ? 0xFFFD : c;
-}
-
-int km_utf8_put(char *o, uint32_t c)
-{
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | (c >> 6 & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | (c >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (c >> 6 & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-void kb_put(kbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap : 256;
-        while (c < b->n + n + 1) c *= 2;
-        char *t = realloc(b->s, c);
-        if (!t) { b->oom = 1; return; }
-        b->s = t;
-        b->cap = c;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-void kb_puts(kbuf *b, const char *s) { kb_put(b, s, strlen(s)); }
-
-void kb_printf(kbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    kb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }

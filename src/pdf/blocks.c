@@ -1,6 +1,6 @@
 /* The PDF writer's block layout: paragraphs, headings, lists, quotes, code,
- * rules, figures, tables and the directives, each turned into items of the
- * current flow (see pdf_layout.c). Styles live here too. */
+ * rules, figures and the directives (their tables through table.c), each
+ * turned into items of the current flow (see layout.c). Styles live here too. */
 #include "pdf/internal.h"
 
 #include <stdio.h>
@@ -29,15 +29,13 @@ pitem *new_item(pw *w, ctx *c, float h, float pre, float baseline)
     for (int i = 0; i < c->nbars; i++) pl_rect(w, c->bar_x[i], -pre, 2.0f, h + pre, 0xC9CED6u);
     if (c->marker && *c->marker) {
         pstyle ms = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
-        float mw = pl_label_width(w, &ms, *c->marker);
-        pl_label(w, &ms, c->marker_right - mw, baseline, *c->marker);
+        float mw = pp_label_width(w, &ms, *c->marker);
+        pp_label(w, &ms, c->marker_right - mw, baseline, *c->marker);
         *c->marker = NULL;
     }
     return &w->flows[w->flow].it[w->flows[w->flow].n - 1];
 }
 
-static int item_index(pw *w) { return w->flows[w->flow].n - 1; }
-static pitem *item_at(pw *w, int i) { return &w->flows[w->flow].it[i]; }
 
 void emit_lines(pw *w, ctx *c, ppara *p, float x, float width, float lead, float size, int align, float pre,
                 int keep_all, const pband *band)
@@ -112,7 +110,7 @@ void chapter_head(pw *w, const char *label, const char *number, const kiln_inlin
     pstyle ls = ps_make(PF_SANS, 0, 10.5f, ACCENT_COLOR);
     char lab[96];
     snprintf(lab, sizeof lab, "%s %s", label, number);
-    pl_label(w, &ls, c.x, 40 - 18, lab);
+    pp_label(w, &ls, c.x, 40 - 18, lab);
     pstyle st = ps_make(PF_SANS, PS_BOLD, 22.f, HEAD_COLOR);
     st.chapter = w->chapter;
     ppara p;
@@ -156,7 +154,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
                 q++;
             } else {
                 const char *q0 = q;
-                pu_next(&q);
+                kb_utf8_next(&q);
                 sb_addn(&line, q0, (size_t)(q - q0));
                 col++;
             }
@@ -198,7 +196,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
         for (int i = 0; i < n; i++) {
             new_item(w, c, CODE_LEAD, 0, base);
             pl_rect(w, c->x, 0, c->width, CODE_LEAD, CODE_BG);
-            if (i > 0) pl_label(w, &cont, c->x + 0.8f, base, "\xe2\x86\xaa");
+            if (i > 0) pp_label(w, &cont, c->x + 0.8f, base, "\xe2\x86\xaa");
             pp_emit_line(&p, &ls[i], c->x + pad, base, inner, PA_LEFT);
         }
         free(ls);
@@ -237,7 +235,6 @@ static void note_box(pw *w, ctx *c, ppara *p, float pre)
 
 /* ---- figures ------------------------------------------------------------------------ */
 
-static uint32_t be32(const unsigned char *b) { return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
 
 /* The PNG's size in points from IHDR and pHYs (96 DPI when it has none). */
 int png_size(const char *path, float *wpt, float *hpt)
@@ -251,17 +248,17 @@ int png_size(const char *path, float *wpt, float *hpt)
         double dpi_x = 96, dpi_y = 96;
         for (int k = 0; k < 64; k++) {
             if (fread(b, 1, 8, f) != 8) break;
-            uint32_t len = be32(b);
+            uint32_t len = kb_be32(b);
             if (!memcmp(b + 4, "IHDR", 4) && len >= 8) {
                 if (fread(b, 1, 8, f) != 8) break;
-                pw_ = be32(b);
-                ph = be32(b + 4);
+                pw_ = kb_be32(b);
+                ph = kb_be32(b + 4);
                 fseek(f, (long)len - 8 + 4, SEEK_CUR);
             } else if (!memcmp(b + 4, "pHYs", 4) && len == 9) {
                 if (fread(b, 1, 9, f) != 9) break;
-                if (b[8] == 1 && be32(b) > 0 && be32(b + 4) > 0) {
-                    dpi_x = be32(b) * 0.0254;
-                    dpi_y = be32(b + 4) * 0.0254;
+                if (b[8] == 1 && kb_be32(b) > 0 && kb_be32(b + 4) > 0) {
+                    dpi_x = kb_be32(b) * 0.0254;
+                    dpi_y = kb_be32(b + 4) * 0.0254;
                 }
                 fseek(f, 4, SEEK_CUR);
             } else if (!memcmp(b + 4, "IDAT", 4) || !memcmp(b + 4, "IEND", 4)) {
@@ -342,6 +339,15 @@ static int image_paragraph(pw *w, ctx *c, const kiln_block *b)
     return 1;
 }
 
+/* A caption's text style and that of its bold label ("Figure 2.", "Table 1."). */
+void caption_styles(pw *w, pstyle *text, pstyle *label)
+{
+    *text = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
+    text->chapter = w->chapter;
+    *label = *text;
+    label->bits = PS_BOLD;
+}
+
 static void figure_block(pw *w, ctx *c, const kiln_directive *x)
 {
     float iw = 0, ih = 0;
@@ -349,10 +355,8 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
     if (!ok && x->image_file && x->image_file[0])
         kd_warn(w->diag, x->file, x->line, "PDF: figure %s: cannot read %s; a placeholder is printed", x->id,
                 x->image_file);
-    pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
-    cs.chapter = w->chapter;
-    pstyle lab = cs;
-    lab.bits = PS_BOLD;
+    pstyle cs, lab;
+    caption_styles(w, &cs, &lab);
     ppara p;
     pp_init(&p, w);
     char label[48];
@@ -393,7 +397,7 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
         pl_rect(w, ix, 4, dw, dh, 0xF1F1F1u);
         pstyle ms = ps_make(PF_SANS, PS_ITALIC, SMALL_SIZE, GRAY_COLOR);
         const char *msg = "(figure image missing)";
-        pl_label(w, &ms, ix + (dw - pl_label_width(w, &ms, msg)) / 2, 4 + dh / 2 + 3, msg);
+        pp_label(w, &ms, ix + (dw - pp_label_width(w, &ms, msg)) / 2, 4 + dh / 2 + 3, msg);
     }
     float y = 4 + dh + 7;
     for (int i = 0; i < n; i++) {
@@ -405,232 +409,16 @@ static void figure_block(pw *w, ctx *c, const kiln_directive *x)
     pp_free(&p);
 }
 
-/* ---- tables --------------------------------------------------------------------------- */
-
-/* n_sum: the last n_sum rows are summary rows (mean, sd, ...): set apart by
- * a rule above them, their name (first column) in italics; the first column
- * is then a column of row names, left-aligned even when it holds numbers. */
-static void table_block_x(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                          const int *numeric, int bold_first_col, const char *caption_label,
-                          const kiln_inline *caption, const char *caption_text, float pre, int n_sum)
-{
-    if (nc <= 0) return;
-    if (n_sum < 0 || n_sum >= nr) n_sum = 0;
-    float size = nc > 10 ? 6.5f : SMALL_SIZE;
-    float lead = size * 1.35f;
-    float pad = nc > 10 ? 2.5f : 6.f;
-    const float pady = 2.5f;
-    int rows = nr + (header ? 1 : 0);
-    ppara *cp = calloc((size_t)rows * (size_t)nc, sizeof *cp);
-    float *nat = calloc((size_t)nc, sizeof *nat), *mn = calloc((size_t)nc, sizeof *mn),
-          *cw = calloc((size_t)nc, sizeof *cw), *body = calloc((size_t)nc, sizeof *body);
-    if (!cp || !nat || !mn || !cw || !body) abort();
-    int first_sum = n_sum ? rows - n_sum : rows; /* index (in rows) of the first summary row */
-    for (int r = 0; r < rows; r++) {
-        int hdr = header && r == 0;
-        int dr = header ? r - 1 : r;
-        for (int j = 0; j < nc; j++) {
-            int bits = hdr || (bold_first_col && j == 0) ? PS_BOLD : 0;
-            if (r >= first_sum && j == 0) bits |= PS_ITALIC;
-            pstyle st = ps_make(PF_SANS, bits, size, TEXT_COLOR);
-            ppara *p = &cp[r * nc + j];
-            pp_init(p, w);
-            pp_text(p, &st, hdr ? header[j] : cells[(size_t)dr * (size_t)nc + (size_t)j]);
-            float a = pp_natural_width(p) + 2 * pad, b = pp_min_width(p) + 2 * pad;
-            nat[j] = a > nat[j] ? a : nat[j];
-            mn[j] = b > mn[j] ? b : mn[j];
-            if (!hdr) body[j] = a > body[j] ? a : body[j];
-        }
-    }
-    /* widths: natural when they fit. Else the body cells come first: every
-     * column gets what its cells need on one line (its headers wrap), and
-     * what is left goes to the columns in proportion to how much more their
-     * headers would like. When even the cells do not fit, every column gets
-     * its widest word (water-filling: narrow columns first, the widest share
-     * what is left and have their long words cut), and the rest of the width
-     * goes to the columns in proportion to how much more their cells would
-     * like. */
-    float avail = c->width, sn = 0, sb = 0;
-    for (int j = 0; j < nc; j++) {
-        if (body[j] < mn[j]) body[j] = mn[j];
-        sn += nat[j];
-        sb += body[j];
-    }
-    if (sn <= avail) {
-        for (int j = 0; j < nc; j++) cw[j] = nat[j];
-    } else if (sb <= avail) {
-        float span = sn - sb, left = avail - sb;
-        for (int j = 0; j < nc; j++) cw[j] = body[j] + (span > 0 ? left * (nat[j] - body[j]) / span : 0);
-    } else {
-        int *done = calloc((size_t)nc, sizeof *done);
-        if (!done) abort();
-        float left = avail;
-        int open = nc;
-        for (int changed = 1; changed && open;) {
-            changed = 0;
-            float fair = left / (float)open;
-            for (int j = 0; j < nc; j++)
-                if (!done[j] && mn[j] <= fair) {
-                    cw[j] = mn[j];
-                    left -= mn[j];
-                    done[j] = 1;
-                    open--;
-                    changed = 1;
-                }
-        }
-        if (open) {
-            for (int j = 0; j < nc; j++)
-                if (!done[j]) cw[j] = left / (float)open;
-        } else {
-            float span = 0;
-            for (int j = 0; j < nc; j++) span += body[j] - cw[j];
-            for (int j = 0; j < nc; j++) cw[j] += span > 0 ? left * (body[j] - cw[j]) / span : left / (float)nc;
-        }
-        free(done);
-    }
-    float tw = 0;
-    for (int j = 0; j < nc; j++) tw += cw[j];
-    float x0 = c->x + (tw < avail && !c->left_tables ? (avail - tw) / 2 : 0);
-
-    if (caption_label) {
-        pstyle cs = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
-        cs.chapter = w->chapter;
-        pstyle lab = cs;
-        lab.bits = PS_BOLD;
-        ppara p;
-        pp_init(&p, w);
-        pp_word(&p, &lab, caption_label);
-        pp_space(&p, &lab);
-        if (caption) pp_inlines(&p, &cs, caption);
-        else pp_text(&p, &cs, caption_text);
-        int before = item_index(w);
-        float cap_w = c->width - 24;
-        int single = pp_natural_width(&p) <= cap_w;
-        emit_lines(w, c, &p, c->x + 12, cap_w, SMALL_LEAD, SMALL_SIZE, single ? PA_CENTER : PA_JUSTIFY, pre, 1,
-                   NULL);
-        pp_free(&p);
-        pre = item_index(w) > before ? 4 : pre;
-    }
-    float total = 0;
-    pline **ls = calloc((size_t)rows * (size_t)nc, sizeof *ls);
-    int *nl = calloc((size_t)rows * (size_t)nc, sizeof *nl);
-    float *rh = calloc((size_t)rows, sizeof *rh);
-    if (!ls || !nl || !rh) abort();
-    for (int r = 0; r < rows; r++) {
-        int m = 1;
-        for (int j = 0; j < nc; j++) {
-            float inner = cw[j] - 2 * pad;
-            if (inner < 1) inner = 1;
-            nl[r * nc + j] = pp_break(&cp[r * nc + j], inner, &ls[r * nc + j]);
-            m = nl[r * nc + j] > m ? nl[r * nc + j] : m;
-        }
-        rh[r] = (float)m * lead + 2 * pady;
-        total += rh[r];
-    }
-    int keep_all = total < w->text_h / 3;
-    /* a header row is repeated at the top of each continuation page (unless
-     * it is itself most of a page); a row taller than what a page leaves
-     * under the header is set in slices of one line each, so it breaks
-     * across pages instead of running past the bottom margin */
-    int repeat = header && rh[0] <= w->text_h / 2;
-    float limit = w->text_h - (repeat ? rh[0] : 0);
-    int hdr_item = -1;
-    for (int r = 0; r < rows; r++) {
-        int hdr = header && r == 0;
-        int m = 1;
-        for (int j = 0; j < nc; j++) m = nl[r * nc + j] > m ? nl[r * nc + j] : m;
-        int row_keep = keep_all || hdr || r == 0 || r >= rows - 2;
-        if (r == rows - 1) row_keep = 0;
-        int split = rh[r] > limit + 0.01f;
-        int shade = !hdr && r < first_sum && r % 2 == (header ? 0 : 1);
-        for (int k0 = 0; k0 < m; k0 = split ? k0 + 1 : m) {
-            int k1 = split ? k0 + 1 : m;
-            float top = k0 == 0 ? pady : 0;
-            float h = (float)(k1 - k0) * lead + top + (k1 == m ? pady : 0);
-            pitem *it = new_item(w, c, h, r == 0 && k0 == 0 ? pre : 0, 0);
-            int idx = item_index(w);
-            if (k1 == m) it->keep = row_keep;
-            else it->keep = k0 == 0 || k1 >= m - 1 || row_keep;
-            if (hdr && k0 == 0) hdr_item = idx;
-            else if (repeat && hdr_item >= 0) it->hdr = hdr_item + 1;
-            if (r == 0 && k0 == 0) pl_line(w, x0, 0.4f, x0 + tw, 0.4f, 0.9f, HEAD_COLOR);
-            if (r == first_sum && k0 == 0) pl_line(w, x0, 0.25f, x0 + tw, 0.25f, 0.5f, HEAD_COLOR);
-            if (shade) {
-                float s0 = k0 == 0 ? 0.8f : 0, s1 = k1 == m ? 0.4f : 0;
-                pl_rect(w, x0, s0, tw, h - s0 - s1, 0xF6F7F9u);
-            }
-            float cx = x0;
-            for (int j = 0; j < nc; j++) {
-                float inner = cw[j] - 2 * pad;
-                if (inner < 1) inner = 1;
-                int kn = nl[r * nc + j] < k1 ? nl[r * nc + j] : k1;
-                for (int k = k0; k < kn; k++)
-                    pp_emit_line(&cp[r * nc + j], &ls[r * nc + j][k], cx + pad,
-                                 top + (float)(k - k0) * lead + baseline_of(lead, size), inner,
-                                 numeric && numeric[j] && !(n_sum && j == 0) ? PA_RIGHT : PA_LEFT);
-                cx += cw[j];
-            }
-            if (k1 == m && hdr) pl_line(w, x0, h - 0.25f, x0 + tw, h - 0.25f, 0.5f, HEAD_COLOR);
-            if (k1 == m && r == rows - 1) pl_line(w, x0, h - 0.4f, x0 + tw, h - 0.4f, 0.9f, HEAD_COLOR);
-        }
-    }
-    for (int i = 0; i < rows * nc; i++) {
-        free(ls[i]);
-        pp_free(&cp[i]);
-    }
-    free(ls);
-    free(nl);
-    free(rh);
-    free(cp);
-    free(nat);
-    free(mn);
-    free(cw);
-    free(body);
-}
-
-void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
-                 const char *caption_text, float pre)
-{
-    table_block_x(w, c, nr, nc, header, cells, numeric, bold_first_col, caption_label, caption, caption_text, pre, 0);
-}
-
-/* "Test loss: 0.03 / Test accuracy: 0.99" -> a one-row table. */
+/* The result's one-row table (the resolver's: Run, Test loss, Test accuracy). */
 static void result_block(pw *w, ctx *c, const kiln_directive *x)
 {
-    const char *t = x->text ? x->text : "";
-    char *copy = ka_strdup(w->a, t);
-    const char *hdr[16], *val[16];
-    int n = 0;
-    if (x->run) {
-        hdr[n] = "Run";
-        val[n++] = x->run->label && x->run->label[0] ? x->run->label : x->run->id;
-    }
-    int parsed = 1;
-    for (char *save = NULL, *part = copy; part && n < 16; part = save) {
-        char *sep = strstr(part, " / ");
-        if (sep) {
-            *sep = 0;
-            save = sep + 3;
-        } else {
-            save = NULL;
-        }
-        char *colon = strstr(part, ": ");
-        if (!colon) { parsed = 0; break; }
-        *colon = 0;
-        hdr[n] = part;
-        val[n++] = colon + 2;
-    }
-    if (!parsed || n == 0) {
-        code_block(w, c, t, 8);
-        return;
-    }
-    int numeric[16];
-    for (int i = 0; i < n; i++) numeric[i] = !(x->run && i == 0);
+    const kiln_table *t = x->table;
+    if (!t || t->n_cols < 1) return;
     /* a result line right after a figure stays on the figure's page */
     pflow *f = &w->flows[w->flow];
     if (f->n && (f->it[f->n - 1].fl & PI_FLOAT)) f->it[f->n - 1].keep = 1;
-    table_block(w, c, 1, n, hdr, val, numeric, 0, NULL, NULL, NULL, 10);
+    table_block(w, c, &(ptable_spec){.nr = t->n_rows, .nc = t->n_cols, .header = t->header, .cells = t->cells,
+                                     .numeric = t->numeric, .pre = 10});
 }
 
 static void experiment_block(pw *w, ctx *c, const kiln_directive *x)
@@ -655,8 +443,7 @@ static void experiment_block(pw *w, ctx *c, const kiln_directive *x)
         pp_space(&p, &st);
         pp_text(&p, &st, "=");
         pp_space(&p, &st);
-        char buf[256];
-        pp_text(&p, &code, kr_setting_text(x, &x->kv[i], buf, sizeof buf));
+        pp_text(&p, &code, x->kv[i].shown);
     }
     note_box(w, c, &p, 8);
     pp_free(&p);
@@ -692,8 +479,9 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
         snprintf(label, sizeof label, "Table %d.", x->number);
         pl_dest(w, w->chapter, x->anchor, x, 0, "", ka_strdup(w->a, label), 0);
         if (t && t->n_cols > 0)
-            table_block_x(w, c, t->n_rows, t->n_cols, t->header, t->cells, t->numeric, 0, label, x->caption,
-                          x->title, 12, t->n_summary);
+            table_block(w, c, &(ptable_spec){.nr = t->n_rows, .nc = t->n_cols, .header = t->header, .cells = t->cells,
+                                             .numeric = t->numeric, .caption_label = label, .caption = x->caption,
+                                             .caption_text = x->title, .pre = 12, .n_sum = t->n_summary});
         break;
     }
     case KILN_DIR_CONFIG:
@@ -707,38 +495,6 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
 /* ---- lists, quotes, the rest ----------------------------------------------------------- */
 
 static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b);
-
-/* A pipe table: its cells as plain text through the writer's table layout,
- * right-aligned columns as numbers are. */
-static void grid_block(pw *w, ctx *c, const kiln_block *b)
-{
-    int nc = b->level, nr = 0;
-    if (nc <= 0) return;
-    for (const kiln_block *r = b->children; r; r = r->next) nr += !r->ordered;
-    const char **header = ka_alloc(w->a, sizeof *header * (size_t)nc);
-    const char **cells = ka_alloc(w->a, sizeof *cells * (size_t)(nr * nc + 1));
-    int *numeric = ka_alloc(w->a, sizeof *numeric * (size_t)nc);
-    for (int k = 0; k < nc; k++) {
-        header[k] = "";
-        numeric[k] = b->info[k] == 'r';
-    }
-    int row = 0;
-    for (const kiln_block *r = b->children; r; r = r->next) {
-        int k = 0;
-        for (const kiln_block *cell = r->children; cell && k < nc; cell = cell->next, k++) {
-            sbuf t = {0};
-            pp_plain(&t, cell->inlines);
-            const char *txt = ka_strdup(w->a, t.s ? t.s : "");
-            sb_free(&t);
-            if (r->ordered) header[k] = txt;
-            else cells[row * nc + k] = txt;
-        }
-        for (; k < nc; k++)
-            if (!r->ordered) cells[row * nc + k] = "";
-        if (!r->ordered) row++;
-    }
-    table_block(w, c, nr, nc, header, cells, numeric, 0, NULL, NULL, NULL, 8);
-}
 
 /* A display: centred in the column, its number at the right margin; an
  * anchor for {{eq:ID}} links. Too wide for the column: set from its left. */
@@ -756,7 +512,7 @@ static void display_math(pw *w, ctx *c, const kiln_block *b)
     pstyle ns = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
     if (b->number) {
         snprintf(num, sizeof num, "(%d)", b->number);
-        num_w = pl_label_width(w, &ns, num) + 12;
+        num_w = pp_label_width(w, &ns, num) + 12;
     }
     float base = pad + (float)bx->height;
     new_item(w, c, h, 6, base);
@@ -767,7 +523,7 @@ static void display_math(pw *w, ctx *c, const kiln_block *b)
     o->y = base;
     o->box = bx;
     o->color = c->color ? c->color : TEXT_COLOR;
-    if (b->number) pl_label(w, &ns, c->x + c->width - num_w + 12, base, num);
+    if (b->number) pp_label(w, &ns, c->x + c->width - num_w + 12, base, num);
 }
 
 static const char *const bullets[3] = {"\xe2\x80\xa2", "\xe2\x80\x93", "\xe2\x97\xa6"}; /* bullet, en dash, white bullet */
@@ -781,7 +537,7 @@ static void list_block(pw *w, ctx *c, const kiln_block *b)
     if (b->ordered) {
         char big[32];
         snprintf(big, sizeof big, "%d.", b->start + (n > 0 ? n - 1 : 0));
-        float mw = pl_label_width(w, &ms, big) + 6;
+        float mw = pp_label_width(w, &ms, big) + 6;
         indent = mw > indent ? mw : indent;
     }
     float boost = 6;
@@ -862,7 +618,7 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
             qc.tight = 0;
             pstyle ts = ps_make(PF_SANS, PS_BOLD, BODY_SIZE * 0.92f, k[i].color);
             new_item(w, &qc, BODY_LEAD, 8, baseline_of(BODY_LEAD, BODY_SIZE));
-            pl_label(w, &ts, qc.x, baseline_of(BODY_LEAD, BODY_SIZE), k[i].title);
+            pp_label(w, &ts, qc.x, baseline_of(BODY_LEAD, BODY_SIZE), k[i].title);
             item_at(w, item_index(w))->keep = 1;
             layout_blocks(w, &qc, b->children, NULL);
             break;
@@ -903,9 +659,18 @@ static void layout_blocks_one(pw *w, ctx *c, const kiln_block *b)
         case KILN_BL_GRID:
             grid_block(w, c, b);
             break;
+        case KILN_BL_FACTS:
+            facts_block(w, c, b);
+            break;
+        case KILN_BL_SECTION: {
+            ctx sc = *c;
+            sc.in_section = 1;
+            layout_blocks(w, &sc, b->children, NULL);
+            break;
+        }
         case KILN_BL_ROW:
         case KILN_BL_CELL:
-            break;   /* inside a GRID only */
+            break;   /* inside a GRID or FACTS only */
         case KILN_BL_FOOTNOTES: {
             /* after a short rule, as an ordered list numbered from 1 */
             new_item(w, c, 10, 10, 0);

@@ -220,33 +220,3 @@ HPDF_Font pf_hpdf(pf_set *s, int font)
     return f->hf;
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------- */
-
-uint32_t pu_next(const char **pp)
-{
-    const unsigned char *p = (const unsigned char *)*pp;
-    uint32_t c = p[0];
-    int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-    if (n < 0) { *pp += 1; return 0xFFFD; }
-    if (n == 0) { *pp += 1; return c; }
-    c &= 0x3F >> n;
-    for (int i = 1; i <= n; i++) {
-        if ((p[i] & 0xC0) != 0x80) { *pp += 1; return 0xFFFD; }
-        c = c << 6 | (p[i] & 0x3F);
-    }
-    static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-    *pp += n + 1;
-    if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) return 0xFFFD;
-    return c;
-}
-
-int pu_put(char *o, uint32_t c)
-{
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c > 0xFFFF) c = 0xFFFD;
-    o[0] = (char)(0xE0 | c >> 12);
-    o[1] = (char)(0x80 | (c >> 6 & 0x3F));
-    o[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-}

@@ -1,23 +1,33 @@
-/* Private to the PDF writer (src/report/pdf*.c): fonts, paragraphs and the
- * page layout.
+/* Private to the PDF writer (src/pdf/): fonts, paragraphs and the page
+ * layout. The writer works in three steps over the resolved document:
  *
- *   pdf_font.c    the DejaVu fonts: which file each role uses, widths from
- *                 FreeType (the same 1/1000 em units libharu writes into the
- *                 PDF), glyph coverage and the fallback / replacement chain,
- *                 lazy embedding through libharu's UTF-8 path.
- *   pdf_text.c    inline text -> words of styled segments -> lines (total-fit
- *                 line breaking, justified or aligned), over-long words split.
- *   pdf_layout.c  blocks -> a flow of unbreakable vertical items, each with its
- *                 drawing operations; pagination (keeps, forced breaks).
- *   pdf.c         the document: title page, contents, chapters, appendix,
- *                 drawing, outline, links, metadata; kiln_pdf_write.
+ *   measure   font.c    the DejaVu fonts: which file each role uses, widths
+ *                       from FreeType (the same 1/1000 em units libharu writes
+ *                       into the PDF), glyph coverage and the fallback /
+ *                       replacement chain, lazy embedding through libharu's
+ *                       UTF-8 path.
+ *             text.c    inline text -> words of styled segments -> lines
+ *                       (total-fit line breaking, justified or aligned),
+ *                       over-long words split; one-line labels.
+ *   lay out   blocks.c  blocks (headings, lists, code, notes, figures, the
+ *                       directives) -> a flow of unbreakable vertical items,
+ *                       each with its drawing operations.
+ *             table.c   tables: cells measured, column widths, rows as items.
+ *             layout.c  the items and their operations; pagination (keeps,
+ *                       forced breaks, floating figures, repeated table heads).
+ *             pdf.c     the title page, contents, chapters and appendix laid
+ *                       out, paginated (lay_out), then
+ *   draw      pdf.c     pages, every item's operations, running heads, links,
+ *                       the outline and the metadata (draw), saved atomically.
+ *             math.c    a typeset formula drawn on a page.
  *
- * Units are PostScript points; layout y grows downwards from the top of the
- * text area (converted when drawing). */
+ * layout.c never calls text.c: text.c and blocks.c append operations to the
+ * items layout.c keeps. Units are PostScript points; layout y grows
+ * downwards from the top of the text area (converted when drawing). */
 #ifndef KILN_REPORT_PDF_INTERNAL_H
 #define KILN_REPORT_PDF_INTERNAL_H
 
-#include "resolve/resolve.h"
+#include "base/base.h"
 #include "kiln/pdf.h"
 #include "kiln/math.h"
 
@@ -56,13 +66,12 @@ HPDF_Font pf_hpdf(pf_set *s, int font);
 const char *pf_path(const pf_set *s, int font);
 
 /* Draw a typeset formula with its baseline's left end at (x, y), in PDF
- * coordinates (y up); pdf_math.c. */
+ * coordinates (y up); math.c. */
 void pm_draw(HPDF_Page pg, pf_set *fonts, km_font *kf, const km_box *b, double x, double y, uint32_t color);
 
-/* UTF-8: decode one code point at *p (invalid bytes -> U+FFFD, one byte
- * consumed); encode one (BMP) code point, returns the byte count. */
-uint32_t pu_next(const char **p);
-int pu_put(char *out, uint32_t cp);
+/* Encode a code point for libharu's UTF-8 path, which is 16-bit: one above
+ * U+FFFF becomes U+FFFD. Returns the byte count (at most 3). */
+static inline int pu_put(char *out, uint32_t cp) { return kb_utf8_put(out, cp > 0xFFFF ? 0xFFFD : cp); }
 
 /* ---- drawing operations and vertical items ------------------------------------ */
 
@@ -158,7 +167,7 @@ typedef struct pw {
     int nboxes;
 } pw;
 
-/* ---- paragraphs (pdf_text.c) --------------------------------------------------- */
+/* ---- paragraphs (text.c) ------------------------------------------------------- */
 
 typedef struct pstyle {
     int family;          /* PF_SERIF / PF_SANS / PF_MONO */
@@ -232,17 +241,17 @@ float pp_natural_width(const ppara *p);
 /* Emit one line's text operations into the current item at (x, baseline),
  * set in `width` with the alignment. */
 void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float width, int align);
+/* A one-line run of text in a style at x (no wrapping); returns its width. */
+float pp_label(pw *w, const pstyle *st, float x, float baseline, const char *text);
+float pp_label_width(pw *w, const pstyle *st, const char *text);
 
-/* ---- layout (pdf_layout.c) ------------------------------------------------------ */
+/* ---- layout (layout.c) ---------------------------------------------------------- */
 
 pitem *pl_item(pw *w, float h, float pre);        /* append to the current flow */
 pdop *pl_op(pw *w, int kind);                     /* append to the last item */
 void pl_text_op(pw *w, int font, float size, uint32_t color, float x, float y, const char *s, int len);
 void pl_rect(pw *w, float x, float y, float wd, float h, uint32_t color);
 void pl_line(pw *w, float x0, float y0, float x1, float y1, float width, uint32_t color);
-/* A one-line run of text in a style at x (no wrapping); returns its width. */
-float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *text);
-float pl_label_width(pw *w, const pstyle *st, const char *text);
 int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level,
             const char *number, const char *title, int toc);
 /* Paginate a flow: sets page (from first_page) and y of every item and the
@@ -250,7 +259,7 @@ int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, i
 int pl_paginate(pw *w, pflow *f, int first_page);
 void pl_flow_free(pflow *f);
 
-/* ---- blocks (pdf_blocks.c) ------------------------------------------------------- */
+/* ---- blocks (blocks.c) ----------------------------------------------------------- */
 
 #define BODY_SIZE 10.f
 #define BODY_LEAD 14.f
@@ -279,6 +288,7 @@ typedef struct ctx {
     int list_depth;
     uint32_t color;
     int left_tables;       /* tables start at x instead of being centred */
+    int in_section;        /* inside a SECTION (an appendix run) */
 } ctx;
 
 /* A band behind lines: a tint from x over w, and an accent bar (0 = none). */
@@ -286,6 +296,10 @@ typedef struct pband {
     float x, w;
     uint32_t color, bar;
 } pband;
+
+/* The current flow's last item, and item i of it. */
+static inline int item_index(pw *w) { return w->flows[w->flow].n - 1; }
+static inline pitem *item_at(pw *w, int i) { return &w->flows[w->flow].it[i]; }
 
 pstyle ps_make(int family, int bits, float size, uint32_t color);
 float baseline_of(float lead, float size);
@@ -295,11 +309,27 @@ void emit_lines(pw *w, ctx *c, ppara *p, float x, float width, float lead, float
 void chapter_head(pw *w, const char *label, const char *number, const kiln_inline *title, const char *title_text,
                   const char *anchor);
 void code_block(pw *w, ctx *c, const char *text, float pre);
-/* A table of plain cells; header may be NULL. caption_label ("Table 2.")
- * with caption inlines, or NULL for none. */
-void table_block(pw *w, ctx *c, int nr, int nc, const char *const *header, const char *const *cells,
-                 const int *numeric, int bold_first_col, const char *caption_label, const kiln_inline *caption,
-                 const char *caption_text, float pre);
+/* A caption's text style and that of its bold label ("Figure 2.", "Table 1."). */
+void caption_styles(pw *w, pstyle *text, pstyle *label);
+/* ---- tables (table.c) ---- */
+/* A table of plain cells, as table_block sets it. */
+typedef struct ptable_spec {
+    int nr, nc;                   /* body rows, columns */
+    const char *const *header;    /* nc texts, or NULL for none */
+    const char *const *cells;     /* nr * nc texts, row-major */
+    const int *numeric;           /* nc flags (right-aligned), or NULL */
+    int bold_first_col;
+    int n_sum;                    /* the last n_sum rows are summary rows (mean, sd, ...) */
+    const char *caption_label;    /* "Table 2.", or NULL for no caption */
+    const kiln_inline *caption;   /* the caption's inlines, else caption_text */
+    const char *caption_text;
+    float pre;                    /* space above */
+} ptable_spec;
+void table_block(pw *w, ctx *c, const ptable_spec *t);
+/* A Markdown (GFM) table: its cells as plain text, a header row. */
+void grid_block(pw *w, ctx *c, const kiln_block *b);
+/* A FACTS block: two columns, the names in bold, from the column's left. */
+void facts_block(pw *w, ctx *c, const kiln_block *b);
 void layout_blocks(pw *w, ctx *c, const kiln_block *b, const kiln_block *skip);
 int png_size(const char *path, float *wpt, float *hpt);
 

@@ -73,31 +73,6 @@ void pl_line(pw *w, float x0, float y0, float x1, float y1, float width, uint32_
     o->color = color;
 }
 
-float pl_label_width(pw *w, const pstyle *st, const char *text)
-{
-    ppara p;
-    pp_init(&p, w);
-    pp_word(&p, st, text);
-    float wd = p.nwd ? p.wd[0].w : 0;
-    pp_free(&p);
-    return wd;
-}
-
-float pl_label(pw *w, const pstyle *st, float x, float baseline, const char *text)
-{
-    ppara p;
-    pp_init(&p, w);
-    pp_word(&p, st, text);
-    float wd = 0;
-    if (p.nwd) {
-        pline l = {0, 1, p.wd[0].w, 1};
-        pp_emit_line(&p, &l, x, baseline, p.wd[0].w, PA_LEFT);
-        wd = p.wd[0].w;
-    }
-    pp_free(&p);
-    return wd;
-}
-
 int pl_dest(pw *w, int chapter, const char *anchor, const kiln_directive *dir, int level, const char *number,
             const char *title, int toc)
 {

@@ -1,12 +1,13 @@
-/* kiln_pdf_write: the resolved document as one PDF (see report.h).
+/* kiln_pdf_write: the resolved document as one PDF (see kiln/pdf.h).
  *
  * Three flows are laid out and paginated separately: the title page (title,
  * subtitle, build facts, the summary from index.md), the contents (needs the
  * body's page numbers, so it is laid out last) and the body (each chapter on
- * a new page, then the reproducibility appendix). Then every page is created,
- * the items' operations drawn, links and the outline resolved against the
- * destinations the layout recorded, the metadata set, and the file written
- * to a temporary name and renamed over `path`.
+ * a new page, then the reproducibility appendix, doc->appendix, laid out like
+ * any chapter). Then every page is created, the items' operations drawn,
+ * links and the outline resolved against the destinations the layout
+ * recorded, the metadata set, and the file written through the one fsync'd
+ * atomic write (kr_write_atomic).
  *
  * Pages: A4, 1 inch side margins; body pages carry a running header (the
  * chapter, the article's title) except where a chapter opens, and a centred
@@ -84,7 +85,7 @@ static void title_page(pw *w, const struct tm *tm)
     pl_item(w, 110, 0)->keep = 1;
     pstyle kicker = ps_make(PF_SANS, PS_BOLD, 9.f, ACCENT_COLOR);
     new_item(w, &c, 16, 0, 11)->keep = 1;
-    pl_label(w, &kicker, c.x, 11, doc->smoke ? "TECHNICAL REPORT \xc2\xb7 SMOKE BUILD" : "TECHNICAL REPORT");
+    pp_label(w, &kicker, c.x, 11, doc->smoke ? "TECHNICAL REPORT \xc2\xb7 SMOKE BUILD" : "TECHNICAL REPORT");
     pstyle ts = ps_make(PF_SANS, PS_BOLD, 26.f, HEAD_COLOR);
     ppara p;
     pp_init(&p, w);
@@ -117,134 +118,33 @@ static void title_page(pw *w, const struct tm *tm)
     }
     ctx fc = c;
     fc.left_tables = 1;
-    table_block(w, &fc, 5, 2, NULL, cells, NULL, 1, NULL, NULL, NULL, 0);
+    table_block(w, &fc, &(ptable_spec){.nr = 5, .nc = 2, .cells = cells, .bold_first_col = 1});
     if (doc->front) {
         new_item(w, &c, 16, 26, 12)->keep = 1;
         pstyle hs = ps_make(PF_SANS, PS_BOLD, 11.f, HEAD_COLOR);
-        pl_label(w, &hs, c.x, 12, "Summary");
+        pp_label(w, &hs, c.x, 12, "Summary");
         layout_blocks(w, &c, doc->front, NULL);
     }
 }
 
 /* ---- the body ----------------------------------------------------------------------- */
 
-static void chapter(pw *w, int ci)
+/* A chapter (or the appendix, label "Appendix"): its title opens a page,
+ * its blocks follow. */
+static void chapter(pw *w, const kiln_chapter *ch, const char *label)
 {
-    const kiln_chapter *ch = &w->doc->chapters[ci];
+    int ci = ch->index;
     set_flow(w, FLOW_BODY, ci);
     memset(w->sec, 0, sizeof w->sec);
     const kiln_block *title = NULL;
     for (const kiln_block *b = ch->blocks; b; b = b->next)
         if (b->kind == KILN_BL_HEADING && b->level == 1) { title = b; break; }
     const char *tt = ch->title && ch->title[0] ? ch->title : ch->slug && ch->slug[0] ? ch->slug : "Untitled";
-    chapter_head(w, "Chapter", w->chap_num[ci], title ? title->inlines : NULL, tt, title ? title->anchor : "");
+    chapter_head(w, label, w->chap_num[ci], title ? title->inlines : NULL, tt, title ? title->anchor : "");
     ctx c = {0};
     c.x = w->margin_l;
     c.width = w->text_w;
     layout_blocks(w, &c, ch->blocks, title);
-}
-
-static const char *fmt_seconds(pw *w, double s)
-{
-    return s >= 100 ? ka_printf(w->a, "%.0f s", s) : ka_printf(w->a, "%.1f s", s);
-}
-
-static void appendix(pw *w)
-{
-    const kiln_doc *doc = w->doc;
-    int ci = doc->n_chapters;
-    set_flow(w, FLOW_BODY, ci);
-    memset(w->sec, 0, sizeof w->sec);
-    chapter_head(w, "Appendix", "A", NULL, "Reproducibility appendix", "reproducibility-appendix");
-    ctx c = {0};
-    c.x = w->margin_l;
-    c.width = w->text_w;
-    c.left_tables = 1;
-    pstyle st = ps_make(PF_SERIF, 0, BODY_SIZE, TEXT_COLOR);
-    pstyle code = st;
-    code.code = 1;
-    ppara p;
-    pp_init(&p, w);
-    pp_text(&p, &st, "Every run behind this report, as the build found it. The cache key is the XXH3-128 hash of the "
-                     "canonical configuration, the trainer's fingerprint and the data digest; the entry");
-    pp_space(&p, &st);
-    char entry[4200];
-    snprintf(entry, sizeof entry, "%s/KEY.json", doc->opts.cache_dir);
-    pp_word(&p, &code, entry);
-    pp_space(&p, &st);
-    pp_text(&p, &st, "holds the full history. Rebuild with");
-    pp_space(&p, &st);
-    pp_word(&p, &code, "make report");
-    pp_text(&p, &st, ".");
-    emit_lines(w, &c, &p, c.x, c.width, BODY_LEAD, BODY_SIZE, PA_JUSTIFY, 0, 0, NULL);
-    pp_free(&p);
-    const char *facts[8];
-    int nf = 0;
-    facts[nf++] = "Trainer fingerprint";
-    facts[nf++] = doc->trainer_fingerprint ? doc->trainer_fingerprint : "";
-    facts[nf++] = "Data digest (SHA-256)";
-    facts[nf++] = doc->data_digest && doc->data_digest[0] ? doc->data_digest : "not computed";
-    facts[nf++] = "kiln";
-    facts[nf++] = kiln_version();
-    if (doc->smoke) {
-        facts[nf++] = "Scale";
-        facts[nf++] = "smoke (every run shrunk; numbers are not the article's)";
-    }
-    table_block(w, &c, nf / 2, 2, NULL, facts, NULL, 1, NULL, NULL, NULL, 10);
-    int unused = 0;
-    for (int i = 0; i < doc->n_runs; i++) {
-        const kiln_run *r = doc->runs[i];
-        if (!r->needed) { unused++; continue; }
-        kiln_inline t = {0}, lab = {0};
-        t.kind = KILN_IN_CODE;
-        t.text = r->id;
-        if (r->label && strcmp(r->label, r->id)) {
-            lab.kind = KILN_IN_TEXT;
-            lab.text = ka_printf(w->a, " (%s)", r->label);
-            t.next = &lab;
-        }
-        kiln_block h = {0};
-        h.kind = KILN_BL_HEADING;
-        h.level = 2;
-        h.anchor = ka_printf(w->a, "run-%s", r->id);
-        h.inlines = &t;
-        h.text = h.info = "";
-        layout_blocks(w, &c, &h, NULL);
-        const char *rf[14];
-        int n = 0;
-        rf[n++] = "Declared";
-        rf[n++] = ka_printf(w->a, "%s:%d", r->file ? r->file : "", r->line);
-        rf[n++] = "Cache key";
-        rf[n++] = r->key;
-        rf[n++] = "Trainer fingerprint";
-        rf[n++] = r->fingerprint && r->fingerprint[0] ? r->fingerprint : doc->trainer_fingerprint;
-        rf[n++] = "Data digest";
-        rf[n++] = r->data_digest ? r->data_digest : "";
-        rf[n++] = "Wall time";
-        rf[n++] = r->host_threads && r->host_threads[0]
-                      ? ka_printf(w->a, "%s on %s thread%s", fmt_seconds(w, r->seconds), r->host_threads,
-                                  strcmp(r->host_threads, "1") ? "s" : "")
-                      : fmt_seconds(w, r->seconds);
-        rf[n++] = "Computed";
-        rf[n++] = ka_printf(w->a, "%s, %s, %s, kiln %s", r->date ? r->date : "", r->cpu ? r->cpu : "",
-                            r->compiler ? r->compiler : "", r->kiln_version ? r->kiln_version : "");
-        table_block(w, &c, n / 2, 2, NULL, rf, NULL, 1, NULL, NULL, NULL, 6);
-        code_block(w, &c, r->display && r->display[0] ? r->display : r->canonical, 8);
-    }
-    if (unused) {
-        pp_init(&p, w);
-        pp_text(&p, &st, "Declared but not trained (used only as a base, a listing or a schedule curve):");
-        int k = 0;
-        for (int i = 0; i < doc->n_runs; i++) {
-            if (doc->runs[i]->needed) continue;
-            if (k++) pp_text(&p, &st, ",");
-            pp_space(&p, &st);
-            pp_word(&p, &code, doc->runs[i]->id);
-        }
-        pp_text(&p, &st, ".");
-        emit_lines(w, &c, &p, c.x, c.width, BODY_LEAD, BODY_SIZE, PA_JUSTIFY, 10, 0, NULL);
-        pp_free(&p);
-    }
 }
 
 /* ---- contents ------------------------------------------------------------------------ */
@@ -258,7 +158,7 @@ static void contents(pw *w, int body_first_page)
     pstyle hs = ps_make(PF_SANS, PS_BOLD, 22.f, HEAD_COLOR);
     pitem *it = pl_item(w, 40, 0);
     it->keep = 1;
-    pl_label(w, &hs, c.x, 28, "Contents");
+    pp_label(w, &hs, c.x, 28, "Contents");
     pl_item(w, 18, 0)->keep = 1;
     pl_line(w, c.x, 4, c.x + c.width, 4, 0.8f, RULE_COLOR);
     const float numw = 30, pagew = 28;
@@ -283,10 +183,10 @@ static void contents(pw *w, int body_first_page)
         for (int k = 0; k < n; k++) {
             pitem *li = new_item(w, &c, lead, k == 0 ? (chap ? 10 : 1) : 0, base);
             li->keep = k < n - 1;
-            if (k == 0) pl_label(w, &st, x, base, d->number);
+            if (k == 0) pp_label(w, &st, x, base, d->number);
             pp_emit_line(&p, &ls[k], tx, base, tw, PA_LEFT);
             if (k == n - 1) {
-                float pwid = pl_label_width(w, &st, page);
+                float pwid = pp_label_width(w, &st, page);
                 float end = tx + ls[k].natural + 4;
                 float px = c.x + c.width - pwid;
                 if (!chap && px - end > 12) {
@@ -299,7 +199,7 @@ static void contents(pw *w, int body_first_page)
                     o->color = 0x9AA0A6u;
                     o->ref = 1;
                 }
-                pl_label(w, &st, px, base, page);
+                pp_label(w, &st, px, base, page);
             }
             pdop *o = pl_op(w, OP_LINK);
             o->x = x;
@@ -329,7 +229,7 @@ static int find_chapter_by_page(const kiln_doc *doc, const char *page, size_t n)
         base = base ? base + 1 : fl;
         if ((strlen(pg) == n && !strncmp(pg, page, n)) || (strlen(base) == n && !strncmp(base, page, n))) return i;
     }
-    if (n == 13 && !strncmp(page, "appendix.html", 13)) return doc->n_chapters;
+    if (strlen(doc->appendix->page) == n && !strncmp(page, doc->appendix->page, n)) return doc->n_chapters;
     return -2;
 }
 
@@ -400,11 +300,6 @@ typedef struct drawer {
     hpdf_err *err;
 } drawer;
 
-static uint32_t be32(const unsigned char *b)
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 static HPDF_STATUS write_flate_filter(HPDF_Dict obj, HPDF_Stream stream)
 {
     (void)obj;
@@ -426,7 +321,7 @@ static HPDF_Image png_passthrough(HPDF_Doc pdf, const char *path)
     HPDF_Image img = NULL;
     unsigned char *idat = NULL;
     if (len < 45 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4)) goto out;
-    uint32_t width = be32(b + 16), height = be32(b + 20);
+    uint32_t width = kb_be32(b + 16), height = kb_be32(b + 20);
     int depth = b[24], ctype = b[25];
     if (depth != 8 || (ctype != 2 && ctype != 0) || b[26] || b[27] || b[28] || !width || !height || width > 65535 ||
         height > 65535)
@@ -435,7 +330,7 @@ static HPDF_Image png_passthrough(HPDF_Doc pdf, const char *path)
     if (!idat) goto out;
     size_t n = 0;
     for (size_t p = 8; p + 12 <= len;) {
-        uint32_t cl = be32(b + p);
+        uint32_t cl = kb_be32(b + p);
         if (cl > len - p - 12) goto out;
         if (!memcmp(b + p + 4, "IDAT", 4)) {
             memcpy(idat + n, b + p + 8, cl);
@@ -569,14 +464,14 @@ static void roman(int n, char *buf, size_t cap)
 /* Shorten a label with an ellipsis until it fits in `width`. */
 static const char *fit(pw *w, const pstyle *st, const char *s, float width)
 {
-    if (pl_label_width(w, st, s) <= width) return s;
+    if (pp_label_width(w, st, s) <= width) return s;
     size_t n = strlen(s);
     char *b = ka_strdup(w->a, s);
     while (n > 0) {
         do n--;
         while (n > 0 && ((unsigned char)b[n] & 0xC0) == 0x80);
         char *t = ka_printf(w->a, "%.*s\xe2\x80\xa6", (int)n, b);
-        if (pl_label_width(w, st, t) <= width) return t;
+        if (pp_label_width(w, st, t) <= width) return t;
     }
     return "";
 }
@@ -595,24 +490,24 @@ static void page_furniture(drawer *dr, HPDF_Page pg, int page, int kind, int lab
     char num[32];
     if (kind == FLOW_BODY) snprintf(num, sizeof num, "%d", label_no);
     else roman(label_no, num, sizeof num);
-    float nw = pl_label_width(w, &fs, num);
+    float nw = pp_label_width(w, &fs, num);
     /* footer: 40 pt above the bottom edge, as an offset from the text top */
     float foot = w->page_h - w->margin_t - 40;
-    if (kind != FLOW_TITLE) pl_label(w, &fs, w->margin_l + (w->text_w - nw) / 2, foot, num);
+    if (kind != FLOW_TITLE) pp_label(w, &fs, w->margin_l + (w->text_w - nw) / 2, foot, num);
     if (kind == FLOW_BODY && !opening && chap >= 0) {
         pstyle hs = ps_make(PF_SANS, 0, 8.f, GRAY_COLOR);
         pstyle ht = ps_make(PF_SANS, PS_ITALIC, 8.f, GRAY_COLOR);
         float head = -(w->margin_t - 40);
         const char *left = w->chap_label[chap];
         const char *right = w->doc->title ? w->doc->title : "";
-        float lw = pl_label_width(w, &hs, left);
+        float lw = pp_label_width(w, &hs, left);
         if (lw > w->text_w * 0.6f) {
             left = fit(w, &hs, left, w->text_w * 0.6f);
-            lw = pl_label_width(w, &hs, left);
+            lw = pp_label_width(w, &hs, left);
         }
         right = fit(w, &ht, right, w->text_w - lw - 24);
-        pl_label(w, &hs, w->margin_l, head, left);
-        if (*right) pl_label(w, &ht, w->margin_l + w->text_w - pl_label_width(w, &ht, right), head, right);
+        pp_label(w, &hs, w->margin_l, head, left);
+        if (*right) pp_label(w, &ht, w->margin_l + w->text_w - pp_label_width(w, &ht, right), head, right);
         pl_line(w, w->margin_l, head + 5, w->margin_l + w->text_w, head + 5, 0.4f, 0xBDC1C6u);
     }
     float top = w->page_h - w->margin_t;
@@ -663,7 +558,7 @@ static void outline(pw *w, HPDF_Page *pages, int toc_page)
         /* the outline's text goes through the same 16-bit path: keep it valid */
         sbuf t = {0};
         for (const char *q = title; *q;) {
-            uint32_t cp = pu_next(&q);
+            uint32_t cp = kb_utf8_next(&q);
             char b[4];
             if (cp < 0x20) cp = ' ';
             sb_addn(&t, b, (size_t)pu_put(b, cp));
@@ -678,171 +573,227 @@ static void outline(pw *w, HPDF_Page *pages, int toc_page)
     }
 }
 
-int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
+/* ---- the writer: set up, lay out, draw, save ------------------------------------------- */
+
+/* The pages of the three flows once they are paginated. */
+typedef struct pages {
+    int n_title, n_toc, n_body;
+    int body_first, total;
+    HPDF_Page *pg;
+} pages;
+
+/* libharu, the fonts, the page geometry, the chapters' labels. */
+static int pw_open(pw *w, const kiln_doc *doc, const char *path, hpdf_err *herr, kiln_diag *d)
 {
-    if (!doc || !path) return KILN_REPORT_EFAIL;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    hpdf_err herr = {0};
-    HPDF_Doc pdf = HPDF_New(on_error, &herr);
-    if (!pdf) {
+    memset(w, 0, sizeof *w);
+    w->pdf = HPDF_New(on_error, herr);
+    if (!w->pdf) {
         kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot start libharu");
         return KILN_REPORT_EFAIL;
     }
     char err[512] = "";
-    pw w = {0};
-    w.doc = doc;
-    w.diag = d;
-    w.pdf = pdf;
-    w.a = ka_new();
-    w.fonts = pf_new(pdf, err, sizeof err);
-    if (!w.fonts) {
+    w->doc = doc;
+    w->diag = d;
+    w->a = ka_new();
+    w->fonts = pf_new(w->pdf, err, sizeof err);
+    if (!w->fonts) {
         kd_error(d, KILN_REPORT_EFAIL, path, 0, "%s", err);
-        HPDF_Free(pdf);
-        ka_free(w.a);
+        HPDF_Free(w->pdf);
+        ka_free(w->a);
         return KILN_REPORT_EFAIL;
     }
-    HPDF_UseUTFEncodings(pdf);
-    HPDF_SetCurrentEncoder(pdf, "UTF-8");
-    HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
-    HPDF_SetPageMode(pdf, HPDF_PAGE_MODE_USE_OUTLINE);
-    w.page_w = 595.276f;
-    w.page_h = 841.89f;
-    w.margin_l = w.margin_r = 72.f;
-    w.margin_t = 74.f;
-    w.margin_b = 70.f;
-    w.text_w = w.page_w - w.margin_l - w.margin_r;
-    w.text_h = w.page_h - w.margin_t - w.margin_b;
-
+    HPDF_UseUTFEncodings(w->pdf);
+    HPDF_SetCurrentEncoder(w->pdf, "UTF-8");
+    HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL);
+    HPDF_SetPageMode(w->pdf, HPDF_PAGE_MODE_USE_OUTLINE);
+    w->page_w = 595.276f;
+    w->page_h = 841.89f;
+    w->margin_l = w->margin_r = 72.f;
+    w->margin_t = 74.f;
+    w->margin_b = 70.f;
+    w->text_w = w->page_w - w->margin_l - w->margin_r;
+    w->text_h = w->page_h - w->margin_t - w->margin_b;
     int nch = doc->n_chapters;
-    w.chap_label = ka_alloc(w.a, sizeof *w.chap_label * (size_t)(nch + 1));
-    w.chap_num = ka_alloc(w.a, sizeof *w.chap_num * (size_t)(nch + 1));
+    w->chap_label = ka_alloc(w->a, sizeof *w->chap_label * (size_t)(nch + 1));
+    w->chap_num = ka_alloc(w->a, sizeof *w->chap_num * (size_t)(nch + 1));
     for (int i = 0; i < nch; i++) {
         const kiln_chapter *ch = &doc->chapters[i];
-        w.chap_num[i] = ka_printf(w.a, "%d", i + 1);
-        const char *t = ch->title && ch->title[0] ? ch->title : ch->slug ? ch->slug : "";
-        w.chap_label[i] = ka_printf(w.a, "%d  %s", i + 1, t);
+        w->chap_num[i] = ka_printf(w->a, "%d", i + 1);
+        const char *tt = ch->title && ch->title[0] ? ch->title : ch->slug ? ch->slug : "";
+        w->chap_label[i] = ka_printf(w->a, "%d  %s", i + 1, tt);
     }
-    w.chap_num[nch] = "A";
-    w.chap_label[nch] = "A  Reproducibility appendix";
+    w->chap_num[nch] = "A";
+    w->chap_label[nch] = ka_printf(w->a, "A  %s", doc->appendix->title);
+    return 0;
+}
 
-    time_t now;
-    struct tm tm;
-    build_date(doc, &now, &tm);
+static void pw_close(pw *w)
+{
+    for (int f = 0; f < 3; f++) pl_flow_free(&w->flows[f]);
+    free(w->op);
+    free(w->dest);
+    pm_free_all(w);
+    pf_free(w->fonts);
+    HPDF_Free(w->pdf);
+    ka_free(w->a);
+}
 
-    /* lay out and paginate: title, body, then the contents (page numbers) */
-    title_page(&w, &tm);
-    for (int i = 0; i < nch; i++) chapter(&w, i);
-    appendix(&w);
-    int n_title = pl_paginate(&w, &w.flows[FLOW_TITLE], 0);
+/* Each destination's page and position from its item. */
+static void place_dests(pw *w)
+{
+    for (int i = 0; i < w->ndest; i++) {
+        pdest *de = &w->dest[i];
+        pflow *f = &w->flows[de->flow];
+        if (de->flow == FLOW_TOC) continue;
+        if (de->item < f->n) {
+            de->page = f->it[de->item].page;
+            de->y = f->it[de->item].y;
+        } else if (f->n) {
+            de->page = f->it[f->n - 1].page;
+            de->y = f->it[f->n - 1].y + f->it[f->n - 1].h;
+        }
+    }
+}
+
+/* Lay out and paginate: the title page, the body, then the contents (which
+ * needs the body's page numbers). */
+static void lay_out(pw *w, const struct tm *tm, pages *pp)
+{
+    title_page(w, tm);
+    for (int i = 0; i < w->doc->n_chapters; i++) chapter(w, &w->doc->chapters[i], "Chapter");
+    chapter(w, w->doc->appendix, "Appendix");
+    pp->n_title = pl_paginate(w, &w->flows[FLOW_TITLE], 0);
     /* the contents' length depends only on the number of entries: lay it out
      * with placeholder pages first, then again with the real ones */
-    int body_first = n_title + 1, n_toc = 1, n_body = 0;
+    pp->body_first = pp->n_title + 1;
+    pp->n_toc = 1;
     for (int pass = 0; pass < 3; pass++) {
-        n_body = pl_paginate(&w, &w.flows[FLOW_BODY], body_first);
-        for (int i = 0; i < w.ndest; i++) {
-            pdest *de = &w.dest[i];
-            pflow *f = &w.flows[de->flow];
-            if (de->flow == FLOW_TOC) continue;
-            if (de->item < f->n) {
-                de->page = f->it[de->item].page;
-                de->y = f->it[de->item].y;
-            } else if (f->n) {
-                de->page = f->it[f->n - 1].page;
-                de->y = f->it[f->n - 1].y + f->it[f->n - 1].h;
-            }
-        }
+        pp->n_body = pl_paginate(w, &w->flows[FLOW_BODY], pp->body_first);
+        place_dests(w);
         /* the contents is rebuilt each pass (its ops are appended anew) */
-        pl_flow_free(&w.flows[FLOW_TOC]);
-        contents(&w, body_first);
-        int n = pl_paginate(&w, &w.flows[FLOW_TOC], n_title);
-        if (n == n_toc) break;
-        n_toc = n;
-        body_first = n_title + n_toc;
+        pl_flow_free(&w->flows[FLOW_TOC]);
+        contents(w, pp->body_first);
+        int n = pl_paginate(w, &w->flows[FLOW_TOC], pp->n_title);
+        if (n == pp->n_toc) break;
+        pp->n_toc = n;
+        pp->body_first = pp->n_title + pp->n_toc;
     }
-    int total = n_title + n_toc + n_body;
+    pp->total = pp->n_title + pp->n_toc + pp->n_body;
+}
 
-    HPDF_Page *pages = calloc((size_t)total, sizeof *pages);
-    if (!pages) abort();
-    for (int i = 0; i < total; i++) {
-        pages[i] = HPDF_AddPage(pdf);
-        HPDF_Page_SetWidth(pages[i], w.page_w);
-        HPDF_Page_SetHeight(pages[i], w.page_h);
-    }
-    HPDF_AddPageLabel(pdf, 0, HPDF_PAGE_NUM_STYLE_LOWER_ROMAN, 1, NULL);
-    HPDF_AddPageLabel(pdf, (HPDF_UINT)body_first, HPDF_PAGE_NUM_STYLE_DECIMAL, 1, NULL);
-
-    drawer dr = {&w, pages, NULL, 0, 0, &herr};
-    float top = w.page_h - w.margin_t;
+/* Every item's operations (and the repeated table headers) on its page. */
+static void draw_items(drawer *dr, const pages *pp)
+{
+    pw *w = dr->w;
+    float top = w->page_h - w->margin_t;
     for (int f = 0; f < 3; f++) {
-        pflow *fl = &w.flows[f];
+        pflow *fl = &w->flows[f];
         for (int i = 0; i < fl->n; i++) {
             const pitem *it = &fl->it[i];
-            if (it->page < 0 || it->page >= total) continue;
-            for (int k = 0; k < it->nop; k++) draw_op(&dr, pages[it->page], &w.op[it->op0 + k], top - it->y);
+            if (it->page < 0 || it->page >= pp->total) continue;
+            for (int k = 0; k < it->nop; k++) draw_op(dr, pp->pg[it->page], &w->op[it->op0 + k], top - it->y);
         }
         for (int r = 0; r < fl->nrep; r++) {
             const prepeat *rp = &fl->rep[r];
             const pitem *it = &fl->it[rp->item];
-            if (rp->page < 0 || rp->page >= total) continue;
-            for (int k = 0; k < it->nop; k++) draw_op(&dr, pages[rp->page], &w.op[it->op0 + k], top - rp->y);
+            if (rp->page < 0 || rp->page >= pp->total) continue;
+            for (int k = 0; k < it->nop; k++) draw_op(dr, pp->pg[rp->page], &w->op[it->op0 + k], top - rp->y);
         }
     }
-    /* running heads and page numbers */
-    {
-        pflow *fl = &w.flows[FLOW_BODY];
-        int i = 0;
-        for (int pg = 0; pg < total; pg++) {
-            int kind = pg < n_title ? FLOW_TITLE : pg < body_first ? FLOW_TOC : FLOW_BODY;
-            int chap = -1, opening = 0;
-            if (kind == FLOW_BODY) {
-                while (i < fl->n && fl->it[i].page < pg) i++;
-                if (i < fl->n && fl->it[i].page == pg) {
-                    chap = fl->it[i].chapter;
-                    opening = fl->it[i].new_page;
-                } else if (i > 0) {
-                    chap = fl->it[i - 1].chapter;
-                }
-            }
-            int label = kind == FLOW_BODY ? pg - body_first + 1 : pg + 1;
-            page_furniture(&dr, pages[pg], pg, kind, label, chap, opening);
-        }
-    }
-    outline(&w, pages, n_title < total ? n_title : -1);
-    set_info(pdf, doc, now);
-    free(dr.imgs);
+}
 
-    if (w.warned_missing)
-        kd_warn(d, path, 0, "PDF: %d character(s) no font has were printed as the replacement character",
-                w.warned_missing);
-    int rc = 0;
-    if (herr.count) {
+/* Running heads and page numbers. */
+static void draw_furniture(drawer *dr, const pages *pp)
+{
+    pflow *fl = &dr->w->flows[FLOW_BODY];
+    int i = 0;
+    for (int pg = 0; pg < pp->total; pg++) {
+        int kind = pg < pp->n_title ? FLOW_TITLE : pg < pp->body_first ? FLOW_TOC : FLOW_BODY;
+        int chap = -1, opening = 0;
+        if (kind == FLOW_BODY) {
+            while (i < fl->n && fl->it[i].page < pg) i++;
+            if (i < fl->n && fl->it[i].page == pg) {
+                chap = fl->it[i].chapter;
+                opening = fl->it[i].new_page;
+            } else if (i > 0) {
+                chap = fl->it[i - 1].chapter;
+            }
+        }
+        int label = kind == FLOW_BODY ? pg - pp->body_first + 1 : pg + 1;
+        page_furniture(dr, pp->pg[pg], pg, kind, label, chap, opening);
+    }
+}
+
+/* The pages, what is drawn on them, the outline and the metadata. */
+static void draw(pw *w, pages *pp, hpdf_err *herr, time_t now)
+{
+    pp->pg = calloc((size_t)pp->total, sizeof *pp->pg);
+    if (!pp->pg) abort();
+    for (int i = 0; i < pp->total; i++) {
+        pp->pg[i] = HPDF_AddPage(w->pdf);
+        HPDF_Page_SetWidth(pp->pg[i], w->page_w);
+        HPDF_Page_SetHeight(pp->pg[i], w->page_h);
+    }
+    HPDF_AddPageLabel(w->pdf, 0, HPDF_PAGE_NUM_STYLE_LOWER_ROMAN, 1, NULL);
+    HPDF_AddPageLabel(w->pdf, (HPDF_UINT)pp->body_first, HPDF_PAGE_NUM_STYLE_DECIMAL, 1, NULL);
+    drawer dr = {w, pp->pg, NULL, 0, 0, herr};
+    draw_items(&dr, pp);
+    draw_furniture(&dr, pp);
+    outline(w, pp->pg, pp->n_title < pp->total ? pp->n_title : -1);
+    set_info(w->pdf, w->doc, now);
+    free(dr.imgs);
+}
+
+/* The PDF into memory, then atomically (fsync'd) to path. */
+static int save(pw *w, const char *path, const hpdf_err *herr, kiln_diag *d)
+{
+    if (herr->count) {
         kd_error(d, KILN_REPORT_EFAIL, path, 0, "libharu error 0x%04X (detail %u) while making the PDF",
-                 (unsigned)herr.code, (unsigned)herr.detail);
-        rc = KILN_REPORT_EFAIL;
+                 (unsigned)herr->code, (unsigned)herr->detail);
+        return KILN_REPORT_EFAIL;
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    if (!rc && HPDF_SaveToFile(pdf, tmp) != HPDF_OK) {
-        kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the PDF (libharu error 0x%04X)", (unsigned)herr.code);
-        rc = KILN_REPORT_EFAIL;
+    if (HPDF_SaveToStream(w->pdf) != HPDF_OK) {
+        kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the PDF (libharu error 0x%04X)", (unsigned)herr->code);
+        return KILN_REPORT_EFAIL;
     }
-    if (!rc && rename(tmp, path)) {
+    HPDF_UINT32 n = HPDF_GetStreamSize(w->pdf);
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) abort();
+    HPDF_UINT32 got = n;
+    HPDF_ResetStream(w->pdf);
+    HPDF_STATUS st = HPDF_ReadFromStream(w->pdf, buf, &got);
+    int rc = 0;
+    if ((st != HPDF_OK && st != HPDF_STREAM_EOF) || got != n) {
+        kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write the PDF (libharu error 0x%04X)", (unsigned)st);
+        rc = KILN_REPORT_EFAIL;
+    } else if (kr_write_atomic(path, buf, n)) {
         kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
         rc = KILN_REPORT_EFAIL;
     }
-    if (rc) unlink(tmp);
-    free(pages);
-    for (int f = 0; f < 3; f++) pl_flow_free(&w.flows[f]);
-    free(w.op);
-    free(w.dest);
-    pm_free_all(&w);
-    pf_free(w.fonts);
-    HPDF_Free(pdf);
-    ka_free(w.a);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (getenv("KILN_PDF_DEBUG"))
-        fprintf(stderr, "kiln_pdf_write: %s in %.1f ms\n", path,
-                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    free(buf);
+    return rc;
+}
+
+int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d)
+{
+    if (!doc || !path) return KILN_REPORT_EFAIL;
+    double t0 = kr_now();
+    hpdf_err herr = {0};
+    pw w;
+    int rc = pw_open(&w, doc, path, &herr, d);
+    if (rc) return rc;
+    time_t now;
+    struct tm tm;
+    build_date(doc, &now, &tm);
+    pages pp = {0};
+    lay_out(&w, &tm, &pp);
+    draw(&w, &pp, &herr, now);
+    if (w.warned_missing)
+        kd_warn(d, path, 0, "PDF: %d character(s) no font has were printed as the replacement character",
+                w.warned_missing);
+    rc = save(&w, path, &herr, d);
+    free(pp.pg);
+    pw_close(&w);
+    if (getenv("KILN_PDF_DEBUG")) fprintf(stderr, "kiln_pdf_write: %s in %.1f ms\n", path, (kr_now() - t0) * 1e3);
     return rc;
 }

@@ -119,7 +119,7 @@ void pp_text(ppara *p, const pstyle *st, const char *text)
 {
     const char *q = text ? text : "";
     while (*q) {
-        uint32_t c = pu_next(&q);
+        uint32_t c = kb_utf8_next(&q);
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') pp_space(p, st);
         else add_char(p, st, c);
     }
@@ -128,7 +128,7 @@ void pp_text(ppara *p, const pstyle *st, const char *text)
 void pp_word(ppara *p, const pstyle *st, const char *text)
 {
     const char *q = text ? text : "";
-    while (*q) add_char(p, st, pu_next(&q));
+    while (*q) add_char(p, st, kb_utf8_next(&q));
 }
 
 void pp_math(ppara *p, const pstyle *st, const km_box *b)
@@ -296,7 +296,7 @@ static void split_long(ppara *p, float width)
             const char *c = ss->s ? ss->s : "";
             while (*c) {
                 const char *c0 = c;
-                uint32_t cp = pu_next(&c);
+                uint32_t cp = kb_utf8_next(&c);
                 float cw = (float)pf_width(p->w->fonts, ss->font, cp) * ss->size / 1000.f;
                 if (cw < 0) cw = 0;
                 if (dw->w > 0 && dw->w + cw > width) {
@@ -439,4 +439,31 @@ void pp_emit_line(ppara *p, const pline *ln, float x, float baseline, float widt
         }
         if (q < ln->w1 - 1) cx += wd->sp * (1 + f);
     }
+}
+
+/* ---- one-line labels (no wrapping) --------------------------------------------------- */
+
+float pp_label_width(pw *w, const pstyle *st, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = p.nwd ? p.wd[0].w : 0;
+    pp_free(&p);
+    return wd;
+}
+
+float pp_label(pw *w, const pstyle *st, float x, float baseline, const char *text)
+{
+    ppara p;
+    pp_init(&p, w);
+    pp_word(&p, st, text);
+    float wd = 0;
+    if (p.nwd) {
+        pline l = {0, 1, p.wd[0].w, 1};
+        pp_emit_line(&p, &l, x, baseline, p.wd[0].w, PA_LEFT);
+        wd = p.wd[0].w;
+    }
+    pp_free(&p);
+    return wd;
 }

@@ -654,41 +654,8 @@ int kiln_plot_render_png(const kiln_plot *p, const char *path, char *err, size_t
     unsigned char *buf;
     size_t len;
     if (kiln_plot_render_png_mem(p, &buf, &len, err, errlen)) return -1;
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp) {
-        free(buf);
-        snprintf(err, errlen, "plot: out of memory");
-        return -1;
-    }
-    snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "plot: cannot create a file next to %s: %s", path, strerror(errno));
-        free(tmp);
-        free(buf);
-        return -1;
-    }
-    size_t done = 0;
-    int bad = 0;
-    while (done < len) {
-        ssize_t k = write(fd, buf + done, len - done);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            bad = errno;
-            break;
-        }
-        done += (size_t)k;
-    }
-    if (!bad && fchmod(fd, 0644)) bad = errno;
-    if (!bad && fsync(fd)) bad = errno;
-    if (close(fd) && !bad) bad = errno;
-    if (!bad && rename(tmp, path)) bad = errno;
-    if (bad) {
-        snprintf(err, errlen, "plot: cannot write %s: %s", path, strerror(bad));
-        unlink(tmp);
-    }
-    free(tmp);
+    int rc = kr_write_atomic(path, buf, len);
+    if (rc) snprintf(err, errlen, "plot: cannot write %s: %s", path, strerror(errno));
     free(buf);
-    return bad ? -1 : 0;
+    return rc;
 }

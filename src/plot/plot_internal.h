@@ -3,6 +3,7 @@
 #define KILN_PLOT_INTERNAL_H
 
 #include "kiln/plot.h"
+#include "base/base.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -104,7 +105,6 @@ kiln_rect text_draw(canvas *c, font *f, double size, const char *s, double x, do
                     int halign, int valign, int rot90, uint32_t rgb);
 
 /* Decode one UTF-8 code point from *s (advances it); U+FFFD on bad bytes. */
-uint32_t utf8_next(const char **s);
 
 /* ---- ticks.c -------------------------------------------------------------- */
 

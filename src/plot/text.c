@@ -8,40 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t utf8_next(const char **ps)
-{
-    const unsigned char *s = (const unsigned char *)*ps;
-    uint32_t c = s[0];
-    int n;
-    if (c < 0x80) {
-        *ps += 1;
-        return c;
-    } else if ((c & 0xE0) == 0xC0) {
-        n = 1;
-        c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 2;
-        c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 3;
-        c &= 0x07;
-    } else {
-        *ps += 1;
-        return 0xFFFD;
-    }
-    for (int i = 1; i <= n; i++) {
-        if ((s[i] & 0xC0) != 0x80) { /* includes the terminating NUL */
-            *ps += i;
-            return 0xFFFD;
-        }
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    *ps += n + 1;
-    static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-    if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0xFFFD;
-    return c;
-}
-
 int font_open(font *f, const char *path, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
@@ -156,7 +122,7 @@ static double layout(font *f, int size64, const char *s, void (*fn)(void *, cons
     FT_UInt prev = 0;
     int kern = FT_HAS_KERNING(f->face);
     while (s && *s) {
-        uint32_t cp = utf8_next(&s);
+        uint32_t cp = kb_utf8_next(&s);
         if (cp == '\n' || cp == '\r' || cp == '\t') cp = ' ';
         const glyph *g = get_glyph(f, cp, size64);
         if (kern && prev && g->index) {

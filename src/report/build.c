@@ -201,7 +201,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         }
         if (!rc) rc = kiln_html_write(doc, tmp, d);
         /* kiln diff: record what this build used and got in
-         * CACHE/manifest/build.json (src/report/manifest.c), before the new
+         * CACHE/manifest/build.json (src/run/manifest.c), before the new
          * site goes in */
         if (!rc) rc = kiln_manifest_write(doc, doc->opts.cache_dir, d);
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;

@@ -11,13 +11,6 @@
 #define FIG_W 720
 #define FIG_H 420
 
-static const char *kvget(const kiln_directive *d, const char *k)
-{
-    for (int i = 0; i < d->n_kv; i++)
-        if (!strcmp(d->kv[i].key, k)) return d->kv[i].value;
-    return NULL;
-}
-
 static int truthy(const char *v) { return v && (!strcmp(v, "true") || !strcmp(v, "1")); }
 
 static double num_or_nan(const char *v) { return v ? strtod(v, NULL) : NAN; }
@@ -379,12 +372,12 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     p.width = FIG_W;
     p.height = FIG_H;
     p.title = x->title[0] ? x->title : NULL;
-    const char *per = kvget(x, "per");
+    const char *per = kv_get(x, "per");
     int per_step = per && !strcmp(per, "step");
     const char *ylabel = "";
     const char *xlabel = per_step ? "step" : "epoch";
     if (x->figure_kind == KILN_FIG_HISTORY) {
-        const char *series = kvget(x, "series");
+        const char *series = kv_get(x, "series");
         char *copy = strdup(series ? series : "loss, val_loss");
         const char *sv[16];
         int ns = 0;
@@ -395,7 +388,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         if (ns == 1 && !strcmp(sv[0], "lr")) p.ylog = 1;
         free(copy);
     } else if (x->figure_kind == KILN_FIG_RANGE) {
-        const char *series = kvget(x, "series");
+        const char *series = kv_get(x, "series");
         int deriv = series && !strcmp(series, "derivative");
         if (deriv) range_derivative(&fb, x);
         else range_series(&fb, x);
@@ -403,7 +396,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
         ylabel = deriv ? "change of the loss per batch" : "loss";
         p.xlog = 1;
     } else if (x->figure_kind == KILN_FIG_SWEEP) {
-        const char *xn = kvget(x, "x"), *yn = kvget(x, "y"), *by = kvget(x, "by");
+        const char *xn = kv_get(x, "x"), *yn = kv_get(x, "y"), *by = kv_get(x, "by");
         if (!xn) xn = "learning_rate";
         if (!yn) yn = "test_accuracy";
         int lines = sweep_series(&fb, x, xn, yn, by);
@@ -427,12 +420,12 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     p.ylabel = x->ylabel[0] ? x->ylabel : ylabel;
     p.xinteger = x->figure_kind != KILN_FIG_RANGE && x->figure_kind != KILN_FIG_SWEEP; /* epochs and steps are whole */
     const char *v;
-    if ((v = kvget(x, "xlog"))) p.xlog = truthy(v);
-    if ((v = kvget(x, "ylog"))) p.ylog = truthy(v);
-    p.xmin = num_or_nan(kvget(x, "xmin"));
-    p.xmax = num_or_nan(kvget(x, "xmax"));
-    p.ymin = num_or_nan(kvget(x, "ymin"));
-    p.ymax = num_or_nan(kvget(x, "ymax"));
+    if ((v = kv_get(x, "xlog"))) p.xlog = truthy(v);
+    if ((v = kv_get(x, "ylog"))) p.ylog = truthy(v);
+    p.xmin = num_or_nan(kv_get(x, "xmin"));
+    p.xmax = num_or_nan(kv_get(x, "xmax"));
+    p.ymin = num_or_nan(kv_get(x, "ymin"));
+    p.ymax = num_or_nan(kv_get(x, "ymax"));
     p.series = fb.series;
     p.n_series = (size_t)fb.n;
     char prov[512];

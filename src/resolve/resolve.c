@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kvget(const kiln_directive *d, const char *k)
-{
-    for (int i = 0; i < d->n_kv; i++)
-        if (!strcmp(d->kv[i].key, k)) return d->kv[i].value;
-    return NULL;
-}
-
 static const char *value_text(kiln_arena *a, const kiln_run *r, const char *metric, const char *fmt)
 {
     double v;
@@ -111,7 +104,7 @@ static const char *column_header(const char *name)
 static void resolve_table(kiln_doc *doc, kiln_directive *x)
 {
     kiln_arena *a = doc->arena;
-    const char *cols = kvget(x, "columns");
+    const char *cols = kv_get(x, "columns");
     if (!cols) cols = "label, test_loss, test_accuracy";
     char *copy = ka_strdup(a, cols);
     const char *names[64], *fmts[64];
@@ -124,7 +117,7 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
     }
     const char *summ[8];
     int ns = 0;
-    const char *sm = kvget(x, "summary");
+    const char *sm = kv_get(x, "summary");
     char *scopy = sm ? ka_strdup(a, sm) : NULL;
     for (char *save = NULL, *t = scopy ? strtok_r(scopy, ", \t", &save) : NULL; t && ns < 8; t = strtok_r(NULL, ", \t", &save))
         summ[ns++] = t;
@@ -140,7 +133,7 @@ static void resolve_table(kiln_doc *doc, kiln_directive *x)
     g.id = x->id;
     g.runs = x->runs;
     g.n_runs = x->n_runs;
-    const char *hd = kvget(x, "headers");
+    const char *hd = kv_get(x, "headers");
     char *hcopy = hd ? ka_strdup(a, hd) : NULL;
     char *hp = hcopy;
     for (int j = 0; j < nc; j++) {
@@ -225,16 +218,62 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r)
 /* A setting of an experiment as the pages show it: the text as written, or
  * for a value taken from another run, the value applied and its source
  * ("0.0014 from sweep.suggested_base_lr"). */
-const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n)
+static void setting_texts(kiln_doc *doc, kiln_directive *x)
 {
     const kiln_run *r = x->run;
-    for (int j = 0; r && j < r->n_refs; j++) {
-        const kiln_config_ref *f = &r->refs[j];
-        if (strcmp(f->key, kv->key) || !f->text[0]) continue;
-        snprintf(buf, n, "%s from %s.%s", f->text, f->run_id, f->metric);
-        return buf;
+    for (int i = 0; i < x->n_kv; i++) {
+        kiln_kv *kv = &x->kv[i];
+        kv->shown = kv->value;
+        for (int j = 0; r && j < r->n_refs; j++) {
+            const kiln_config_ref *f = &r->refs[j];
+            if (strcmp(f->key, kv->key) || !f->text[0]) continue;
+            kv->shown = ka_printf(doc->arena, "%s from %s.%s", f->text, f->run_id, f->metric);
+        }
     }
-    return kv->value;
+}
+
+/* {result}: the line the site shows and the same values as a one-row table
+ * (Run, Test loss, Test accuracy) for writers that set it as one. */
+static void resolve_result(kiln_doc *doc, kiln_directive *x)
+{
+    const char *f = kv_get(x, "format");
+    if (!f) f = "repr";
+    const char *loss = value_text(doc->arena, x->run, "test_loss", f);
+    const char *acc = value_text(doc->arena, x->run, "test_accuracy", f);
+    x->text = ka_printf(doc->arena, "Test loss: %s / Test accuracy: %s", loss, acc);
+    kiln_table *t = ka_alloc(doc->arena, sizeof *t);
+    t->n_rows = 1;
+    t->n_cols = 3;
+    const char **h = ka_alloc(doc->arena, sizeof *h * 3), **c = ka_alloc(doc->arena, sizeof *c * 3);
+    int *num = ka_alloc(doc->arena, sizeof *num * 3);
+    h[0] = "Run", h[1] = "Test loss", h[2] = "Test accuracy";
+    c[0] = x->run->label && x->run->label[0] ? x->run->label : x->run->id, c[1] = loss, c[2] = acc;
+    num[1] = num[2] = 1;
+    t->header = h;
+    t->cells = c;
+    t->numeric = num;
+    x->table = t;
+}
+
+/* The final metrics results.json lists for each run that was needed. */
+static void resolve_metrics(kiln_doc *doc, kiln_run *r)
+{
+    static const char *const tm[] = {"test_loss", "test_accuracy", "loss", "val_loss", "accuracy", "val_accuracy",
+                                     "best_val_loss", "best_val_accuracy", "best_epoch", "epochs_run", "seconds",
+                                     "n_train", "n_val", "n_test", "diverged", NULL};
+    static const char *const lm[] = {"steepest_lr", "min_loss_lr", "minimum_lr", "suggested_base_lr",
+                                     "suggested_max_lr", "steps", "seconds", NULL};
+    const char *const *names = r->kind == KILN_RUN_TRAIN ? tm : lm;
+    int n = 0;
+    while (names[n]) n++;
+    kiln_metric *m = ka_alloc(doc->arena, sizeof *m * (size_t)n);
+    r->n_metrics = 0;
+    for (int k = 0; k < n; k++) {
+        double v;
+        const char *s;
+        if (kiln_run_value(r, names[k], &v, &s) == 0) m[r->n_metrics++] = (kiln_metric){names[k], v};
+    }
+    r->metrics = m;
 }
 
 /* The settings as listed (appendix, {config}): the "key = value" lines,
@@ -274,14 +313,12 @@ static void resolve_blocks(kiln_doc *doc, const kiln_chapter *ch, kiln_block *b)
         if (x->caption) resolve_inlines(doc, ch, x->caption);
         expand_titles(doc, ch, x);
         switch (x->kind) {
-        case KILN_DIR_RESULT: {
-            const char *f = kvget(x, "format");
-            if (!f) f = "repr";
-            x->text = ka_printf(doc->arena, "Test loss: %s / Test accuracy: %s",
-                                value_text(doc->arena, x->run, "test_loss", f),
-                                value_text(doc->arena, x->run, "test_accuracy", f));
+        case KILN_DIR_RESULT:
+            resolve_result(doc, x);
             break;
-        }
+        case KILN_DIR_EXPERIMENT:
+            setting_texts(doc, x);
+            break;
         case KILN_DIR_CONFIG:
             x->text = config_listing(doc, x->run);
             break;
@@ -366,6 +403,8 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
     for (int i = 0; i < doc->n_runs; i++) {
         expand_label(doc, doc->runs[i]);
         doc->runs[i]->display = config_display(doc, doc->runs[i]);
+        doc->runs[i]->config_line = kr_config_shortest(doc->arena, doc->runs[i]->canonical, 0);
+        resolve_metrics(doc, doc->runs[i]);
     }
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
@@ -375,6 +414,7 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
         resolve_inlines(doc, NULL, doc->math_values[i]);
         km_fill(doc->math_value_nodes[i], doc->math_values[i]->text);
     }
+    kr_build_appendix(doc);
     if (!img_dir) return 0;
     if (kr_mkdirs(img_dir)) {
         kd_error(d, KILN_REPORT_EFAIL, img_dir, 0, "cannot create the image folder");

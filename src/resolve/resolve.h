@@ -1,8 +1,8 @@
-/* Private to src/resolve/ (and, until they only read the resolved document,
- * the writers): the resolver's shared pieces.
+/* Private to src/resolve/: the resolver's shared pieces.
  *
  *   resolve.c   kiln_doc_resolve: values, titles, tables, config listings
- *   figures.c   each figure's series from the runs, drawn by the plot library */
+ *   figures.c   each figure's series from the runs, drawn by the plot library
+ *   appendix.c  the reproducibility appendix as a chapter (doc->appendix) */
 #ifndef KILN_RESOLVE_RESOLVE_H
 #define KILN_RESOLVE_RESOLVE_H
 
@@ -15,7 +15,6 @@
  * (kr_config_text, for the pages) or "key=value" (align 0, results.json). */
 const char *kr_config_shortest(kiln_arena *a, const char *canonical, int align);
 const char *kr_config_text(kiln_arena *a, const kiln_run *r);
-const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *buf, size_t n);
 
 /* The colour of run i (its index in fig->runs) in figure fig, as
  * KILN_PALETTE(slot). History figures: each run has a slot, given in document
@@ -25,6 +24,10 @@ const char *kr_setting_text(const kiln_directive *x, const kiln_kv *kv, char *bu
  * history figure of one run with several series colours them by series, not
  * by this. Range and schedule figures: KILN_PALETTE(i). Reads the document
  * only (safe from the render threads). */
+/* doc->appendix from the runs as resolved (their keys, provenance and
+ * settings listings): called by kiln_doc_resolve once the runs are done. */
+void kr_build_appendix(kiln_doc *doc);
+
 uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
                      char *err, size_t n);

@@ -200,19 +200,7 @@ int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_
                              r->kind == KILN_RUN_LRFIND ? "lrfind" : "train", "id", r->id, "config", r->canonical,
                              "provenance", prov, "seconds", r->seconds, "result", result);
     /* seal the entry as it will read back: the check is over the re-parsed text */
-    char *text = root ? json_dumps(root, CHECK_FLAGS) : NULL;
-    json_decref(root);
-    json_error_t je;
-    root = text ? json_loads(text, 0, &je) : NULL;
-    free(text);
-    text = NULL;
-    if (root) {
-        char sum[17];
-        kc_seal(root, sum);
-        json_object_set_new(root, "check", json_string(sum));
-        text = json_dumps(root, DUMP_FLAGS);
-    }
-    json_decref(root);
+    char *text = kc_dump_sealed(root, CHECK_FLAGS, DUMP_FLAGS, kc_seal);
     if (!text) { snprintf(err, n, "cannot serialise the cache entry of %s", r->id); return -1; }
     size_t len = strlen(text);
     char path[4096];

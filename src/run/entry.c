@@ -23,6 +23,22 @@
 
 #define SEAL_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_SORT_KEYS)
 
+char *kc_dump_sealed(json_t *root, size_t dump_flags, size_t flags, void (*seal)(const json_t *, char out[17]))
+{
+    char *text = root ? json_dumps(root, dump_flags) : NULL;
+    json_decref(root);
+    json_error_t je;
+    root = text ? json_loads(text, 0, &je) : NULL;
+    free(text);
+    if (!root) return NULL;
+    char sum[17];
+    seal(root, sum);
+    json_object_set_new(root, "check", json_string(sum));
+    text = json_dumps(root, flags);
+    json_decref(root);
+    return text;
+}
+
 void kc_seal(const json_t *root, char out[17])
 {
     json_t *c = json_copy((json_t *)root); /* shallow: members shared */

@@ -91,19 +91,7 @@ int kiln_manifest_write(const kiln_doc *doc, const char *cache_dir, kiln_diag *d
                              "trainer", doc->trainer_fingerprint, "data", doc->data_digest, "scale",
                              doc->smoke ? "smoke" : "full", "runs", runs);
     /* the check over the numbers as they will read back */
-    char *text = root ? json_dumps(root, DUMP_FLAGS) : NULL;
-    json_decref(root);
-    json_error_t je;
-    root = text ? json_loads(text, 0, &je) : NULL;
-    free(text);
-    text = NULL;
-    if (root) {
-        char check[17];
-        kiln_manifest_check(root, check);
-        json_object_set_new(root, "check", json_string(check));
-        text = json_dumps(root, DUMP_FLAGS);
-        json_decref(root);
-    }
+    char *text = kc_dump_sealed(root, DUMP_FLAGS, DUMP_FLAGS, kiln_manifest_check);
     if (!text) {
         kd_error(d, KILN_REPORT_EFAIL, cache_dir, 0, "cannot serialise the build manifest");
         return KILN_REPORT_EFAIL;

@@ -47,5 +47,11 @@ void kc_seal(const struct json_t *root, char out[17]);
 void kc_result_check(const struct json_t *result, char out[17]);
 int kc_entry_check(const struct json_t *root, const char *key, const char *kind, const char *config, int sealed,
                    const char *where, char *why, size_t n);
+/* root (taken) as text sealed over the numbers as they will read back:
+ * dumped with dump_flags, parsed again, seal(parsed) stored as "check", then
+ * dumped with flags. malloc'd; NULL when it cannot be serialised. Cache
+ * entries (kc_seal) and build manifests (kiln_manifest_check) alike. */
+char *kc_dump_sealed(struct json_t *root, size_t dump_flags, size_t flags,
+                     void (*seal)(const struct json_t *, char out[17]));
 
 #endif
