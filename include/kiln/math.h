@@ -93,16 +93,16 @@ char *km_mathml(const km_node *n, int display, const char *alttext);
 
 /* The fonts for the layout: the OpenType math font DejaVuMathTeXGyre.ttf
  * (its MATH table gives the constants, italic corrections, variants and
- * assemblies; it sets digits, upright names and every symbol) and three
+ * assemblies; it sets digits, upright names and every symbol) and four
  * DejaVu Serif faces of the same design: italic for italic letters (libharu
  * draws only the Basic Multilingual Plane, so not the math italic block),
- * regular for \text, bold for \mathbf. dir: the folder holding them
+ * regular for \text, bold for \mathbf, bold italic for \boldsymbol. dir: the folder holding them
  * (Debian: /usr/share/fonts/truetype/dejavu). NULL with a message. */
 typedef struct km_font km_font;
 km_font *km_font_open(const char *dir, char *err, size_t errlen);
 void km_font_close(km_font *f);
 
-enum { KM_FACE_MATH, KM_FACE_ITALIC, KM_FACE_TEXT, KM_FACE_BOLD };
+enum { KM_FACE_MATH, KM_FACE_ITALIC, KM_FACE_TEXT, KM_FACE_BOLD, KM_FACE_BOLDITALIC };
 
 /* One drawing operation, positions in points relative to the box's origin
  * (left end of the baseline), y growing upwards. */

@@ -15,6 +15,7 @@ static const char *const files[KM_FACES] = {
     [KM_FACE_ITALIC] = "DejaVuSerif-Italic.ttf",
     [KM_FACE_TEXT] = "DejaVuSerif.ttf",
     [KM_FACE_BOLD] = "DejaVuSerif-Bold.ttf",
+    [KM_FACE_BOLDITALIC] = "DejaVuSerif-BoldItalic.ttf",
 };
 
 km_font *km_font_open(const char *dir, char *err, size_t n)
@@ -29,7 +30,7 @@ km_font *km_font_open(const char *dir, char *err, size_t n)
         if (!f->path[i] || FT_New_Face(f->ft, p, 0, &f->face[i])) {
             f->face[i] = NULL;
             snprintf(err, n, "cannot open the math font %s (Debian: %s)", p,
-                     i == KM_FACE_MATH ? "fonts-dejavu-extra" : "fonts-dejavu-core");
+                     i == KM_FACE_TEXT || i == KM_FACE_BOLD ? "fonts-dejavu-core" : "fonts-dejavu-extra");
             km_font_close(f);
             return NULL;
         }

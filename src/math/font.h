@@ -8,7 +8,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
-#define KM_FACES 4
+#define KM_FACES 5
 
 struct km_font {
     FT_Library ft;

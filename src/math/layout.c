@@ -308,7 +308,8 @@ static box ident(ctx *c, const km_node *n, sty st)
     const char *q = n->text;
     kb_utf8_next_in(&q, n->text + strlen(n->text));
     int single = *q == 0;
-    int face = n->flags & KM_F_BOLD ? KM_FACE_BOLD
+    int face = (n->flags & KM_F_BOLD) && (n->flags & KM_F_ITALIC) ? KM_FACE_BOLDITALIC
+             : n->flags & KM_F_BOLD ? KM_FACE_BOLD
              : (n->flags & KM_F_ITALIC) || (single && !(n->flags & KM_F_UPRIGHT)) ? KM_FACE_ITALIC
              : KM_FACE_MATH;
     box b = text_run(c, face, n->text, em(c, st));
@@ -585,9 +586,15 @@ static box table(ctx *c, const km_node *n, sty st)
     box b = {0};
     if (!cell || !cw || !rh || !rd) { b.oom = 1; free(cell); free(cw); free(rh); free(rd); return b; }
     double e = em(c, st);
+    /* every row at least a strut tall, as in TeX at 10 pt with a 12 pt
+     * baselineskip: aligned rows amsmath's strut (8.5 + 3.5 pt) and \jot
+     * (3 pt) between them, 1.5 em from baseline to baseline; cases an array
+     * with arraystretch 1.2 (1.44 em); matrices a plain array (1.2 em) */
+    const int al = n->env == KM_ENV_ALIGNED, ca = n->env == KM_ENV_CASES;
+    const double sh = al ? 0.85 : ca ? 1.008 : 0.84, sd = al ? 0.35 : ca ? 0.432 : 0.36;
     for (int r = 0; r < rows; r++) {
-        rh[r] = 0.75 * e;
-        rd[r] = 0.25 * e;
+        rh[r] = sh * e;
+        rd[r] = sd * e;
         for (int k = 0; k < n->kid[r]->n; k++) {
             const km_node *cn = n->kid[r]->kid[k];
             box *x = &cell[r * cols + k];
@@ -609,7 +616,7 @@ static box table(ctx *c, const km_node *n, sty st)
             rd[r] = fmax(rd[r], x->d);
         }
     }
-    double gap = (n->env == KM_ENV_ALIGNED ? 0.3 : 0.2) * e, total = 0;
+    double gap = (al ? 0.3 : 0) * e, total = 0;
     for (int r = 0; r < rows; r++) total += rh[r] + rd[r] + (r ? gap : 0);
     double axis = K(c, st, OT_AXIS_HEIGHT), y = axis + total / 2;
     for (int r = 0; r < rows; r++) {

@@ -21,16 +21,36 @@ static void esc(sbuf *b, const char *s)
     }
 }
 
-/* Letters and digits as mathematical bold or italic code points. */
+/* Greek letters and the Greek symbols (ϵ ϑ ϰ ϕ ϱ ϖ) as mathematical bold:
+ * offsets into U+1D6A8..U+1D6E1, or -1. The bold italic ones are 0x74 on. */
+static int greek_bold(uint32_t c)
+{
+    static const uint32_t gsym[] = {0x3F5, 0x3D1, 0x3F0, 0x3D5, 0x3F1, 0x3D6};
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return (int)(c - 0x391);
+    if (c >= 0x3B1 && c <= 0x3C9) return (int)(c - 0x3B1) + 0x1A;
+    for (int i = 0; i < 6; i++)
+        if (c == gsym[i]) return 0x34 + i;
+    return -1;
+}
+
+/* Letters and digits as mathematical bold, italic or bold italic code
+ * points (Chromium honours no mathvariant but "normal"). */
 static void mapped(sbuf *b, const char *s, int bold, int italic)
 {
     const char *end = s + strlen(s);
     while (s < end) {
         uint32_t c = kb_utf8_next_in(&s, end), m = c;
-        if (bold) {
+        int g = greek_bold(c);
+        if (bold && italic) {
+            if (c >= 'A' && c <= 'Z') m = 0x1D468 + (c - 'A');
+            else if (c >= 'a' && c <= 'z') m = 0x1D482 + (c - 'a');
+            else if (c >= '0' && c <= '9') m = 0x1D7CE + (c - '0');
+            else if (g >= 0) m = 0x1D71C + (uint32_t)g;
+        } else if (bold) {
             if (c >= 'A' && c <= 'Z') m = 0x1D400 + (c - 'A');
             else if (c >= 'a' && c <= 'z') m = 0x1D41A + (c - 'a');
             else if (c >= '0' && c <= '9') m = 0x1D7CE + (c - '0');
+            else if (g >= 0) m = 0x1D6A8 + (uint32_t)g;
         } else if (italic) {
             if (c == 'h') m = 0x210E;
             else if (c >= 'A' && c <= 'Z') m = 0x1D434 + (c - 'A');
@@ -63,10 +83,12 @@ static void render(sbuf *b, const km_node *n);
 
 static void ident(sbuf *b, const km_node *n)
 {
-    int bold = n->flags & KM_F_BOLD, it = n->flags & KM_F_ITALIC;
-    int upright_single = (n->flags & KM_F_UPRIGHT) && one_char(n->text) && !bold;
+    int bold = n->flags & KM_F_BOLD, it = n->flags & KM_F_ITALIC, one = one_char(n->text);
+    int upright_single = (n->flags & KM_F_UPRIGHT) && one && !bold;
     sb_add(b, upright_single ? "<mi mathvariant=\"normal\">" : "<mi>");
-    mapped(b, n->text, bold, it && !one_char(n->text));
+    /* bold italic (\boldsymbol) is mapped even for one letter: a bold mi
+     * would be upright */
+    mapped(b, n->text, bold, it && (!one || bold));
     sb_add(b, "</mi>");
 }
 
@@ -100,13 +122,58 @@ static int is_func(const km_node *n)
     return n->kind == KM_IDENT && (n->flags & KM_F_FUNC);
 }
 
+/* Whether n starts with an ordinary atom (a letter, a number, a fraction,
+ * a root ...): TeX puts a thin space between a function name and one, none
+ * before an opening fence, punctuation or a space. */
+static int starts_ord(const km_node *n)
+{
+    switch (n->kind) {
+    case KM_IDENT: case KM_NUMBER: case KM_TEXT: case KM_FRAC: case KM_SQRT: case KM_ACCENT: case KM_VALUE:
+        return 1;
+    case KM_SCRIPT: return starts_ord(n->kid[0]);
+    case KM_ROW: return n->n > 0 && starts_ord(n->kid[0]);
+    default: return 0;
+    }
+}
+
+/* Whether n ends with an ordinary atom or a closing fence: TeX puts a thin
+ * space between one and a function name after it (a \cos b). */
+static int ends_ord(const km_node *n)
+{
+    switch (n->kind) {
+    case KM_IDENT: case KM_NUMBER: case KM_TEXT: case KM_FRAC: case KM_SQRT: case KM_ACCENT: case KM_VALUE:
+    case KM_SCRIPT: case KM_FENCED:
+        return 1;
+    case KM_OP: return !strcmp(n->text, ")") || !strcmp(n->text, "]") || !strcmp(n->text, "⟩");
+    case KM_ROW: return n->n > 0 && ends_ord(n->kid[n->n - 1]);
+    default: return 0;
+    }
+}
+
 static void row_kids(sbuf *b, const km_node *n, int from)
 {
     for (int i = from; i < n->n; i++) {
+        if (i > from && is_func(n->kid[i]) && ends_ord(n->kid[i - 1])) sb_add(b, "<mspace width=\"0.1667em\"/>");
         render(b, n->kid[i]);
-        if (is_func(n->kid[i]) && i + 1 < n->n && n->kid[i + 1]->kind != KM_SPACE)
-            sb_add(b, "<mo>\xe2\x81\xa1</mo>");   /* U+2061 function application */
+        if (is_func(n->kid[i]) && i + 1 < n->n && n->kid[i + 1]->kind != KM_SPACE) {
+            /* U+2061 function application; MathML Core gives it no space,
+             * so the thin space TeX puts before an ordinary atom is its rspace */
+            sb_add(b, starts_ord(n->kid[i + 1]) ? "<mo rspace=\"0.1667em\">\xe2\x81\xa1</mo>"
+                                                : "<mo>\xe2\x81\xa1</mo>");
+        }
     }
+}
+
+/* A superscript of primes only (f', f''): U+2032 is drawn raised already,
+ * so the primes follow the base at full size, as the PDF sets them. */
+static int primes_only(const km_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == KM_OP) return !strcmp(n->text, "′");
+    if (n->kind != KM_ROW || !n->n) return 0;
+    for (int i = 0; i < n->n; i++)
+        if (n->kid[i]->kind != KM_OP || strcmp(n->kid[i]->text, "′")) return 0;
+    return 1;
 }
 
 static void row(sbuf *b, const km_node *n)
@@ -121,12 +188,22 @@ static void script(sbuf *b, const km_node *n)
 {
     const km_node *base = n->kid[0], *sub = n->kid[1], *sup = n->kid[2];
     int lim = n->flags & KM_F_LIMITS;
+    if (!lim && !sub && primes_only(sup)) {
+        sb_add(b, "<mrow>");
+        render(b, base);
+        for (int i = 0; i < (sup->kind == KM_ROW ? sup->n : 1); i++) mo(b, " lspace=\"0\" rspace=\"0\"", "′");
+        sb_add(b, "</mrow>");
+        return;
+    }
     const char *tag = lim ? (sub && sup ? "munderover" : sub ? "munder" : "mover")
                           : (sub && sup ? "msubsup" : sub ? "msub" : "msup");
     sb_printf(b, "<%s>", tag);
     int forced = n->flags & KM_F_FORCELIM;
-    if (lim && base->kind == KM_IDENT)   /* \max, \lim: limits beside it inline */
-        mo(b, forced ? " movablelimits=\"false\" form=\"prefix\"" : " movablelimits=\"true\" form=\"prefix\"", base->text);
+    /* \max, \lim: limits beside it inline; the spaces around it are the
+     * row's (a thin one before and after an ordinary atom, as for \log) */
+    if (lim && base->kind == KM_IDENT)
+        mo(b, forced ? " movablelimits=\"false\" form=\"prefix\" lspace=\"0\" rspace=\"0\""
+                     : " movablelimits=\"true\" form=\"prefix\" lspace=\"0\" rspace=\"0\"", base->text);
     else if (forced && base->kind == KM_OP)
         mo(b, " movablelimits=\"false\"", base->text);
     else
@@ -147,9 +224,12 @@ static void table(sbuf *b, const km_node *n)
             const km_node *cell = tr->kid[c];
             if (aligned) {
                 /* pairs of columns: right-aligned, then left-aligned against it */
+                /* Chromium lays a cell's math out as a block: plain
+                 * text-align:right does not move it, -webkit-right does
+                 * (others ignore it and keep right, or the attribute) */
                 if (c % 2 == 0)
-                    sb_printf(b, "<mtd columnalign=\"right\" style=\"text-align:right;padding-left:%s;padding-right:0\">",
-                              c ? "2em" : "0");
+                    sb_printf(b, "<mtd columnalign=\"right\" style=\"text-align:right;text-align:-webkit-right;"
+                              "padding-left:%s;padding-right:0\">", c ? "2em" : "0");
                 else
                     sb_add(b, "<mtd columnalign=\"left\" style=\"text-align:left;padding-left:0;padding-right:0\">");
             } else if (cases) {
@@ -226,9 +306,19 @@ static void render(sbuf *b, const km_node *n)
         break;
     case KM_SCRIPT: script(b, n); break;
     case KM_ACCENT:
+        if ((n->flags & KM_F_STRETCH) && !strcmp(n->text, "¯")) {
+            /* \overline: no bar character stretches in Chromium with the
+             * math fonts; a border is a rule as long as the base */
+            sb_add(b, "<mrow style=\"border-top:0.06em solid;padding-top:0.12em\">");
+            render(b, n->kid[0]);
+            sb_add(b, "</mrow>");
+            break;
+        }
         sb_add(b, "<mover accent=\"true\">");
         render(b, n->kid[0]);
-        mo(b, n->flags & KM_F_STRETCH ? " stretchy=\"true\"" : " stretchy=\"false\"", n->text);
+        /* \widehat: the combining circumflex is the one with wide variants */
+        if ((n->flags & KM_F_STRETCH) && !strcmp(n->text, "^")) mo(b, " stretchy=\"true\"", "\xcc\x82");
+        else mo(b, n->flags & KM_F_STRETCH ? " stretchy=\"true\"" : " stretchy=\"false\"", n->text);
         sb_add(b, "</mover>");
         break;
     case KM_FENCED:

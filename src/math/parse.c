@@ -18,7 +18,20 @@ typedef struct P {
     int depth;
 } P;
 
-enum { F_NONE, F_RM, F_BF, F_IT };   /* the font a \mathxx group selects */
+enum { F_NONE, F_RM, F_BF, F_IT, F_BS };   /* the font a \mathxx group selects (F_BS: \boldsymbol) */
+
+/* The flags of a letter in font f: \mathbf sets upright bold, \boldsymbol
+ * keeps the letter's own slant (upright capital Greek) and makes it bold. */
+static int letter_flags(int f, int upright)
+{
+    switch (f) {
+    case F_RM: return KM_F_UPRIGHT;
+    case F_BF: return KM_F_BOLD | KM_F_UPRIGHT;
+    case F_IT: return KM_F_ITALIC;
+    case F_BS: return KM_F_BOLD | (upright ? KM_F_UPRIGHT : KM_F_ITALIC);
+    default: return upright ? KM_F_UPRIGHT : 0;
+    }
+}
 
 static km_node *parse_list(P *p, int font);
 
@@ -409,7 +422,8 @@ static km_node *command(P *p, int font)
         return r;
     }
     if (IS("mathrm")) return font_group(p, cname, F_RM);
-    if (IS("mathbf") || IS("boldsymbol")) return font_group(p, cname, F_BF);
+    if (IS("mathbf")) return font_group(p, cname, F_BF);
+    if (IS("boldsymbol")) return font_group(p, cname, F_BS);
     if (IS("mathit")) return font_group(p, cname, F_IT);
     int wide = 0;
     const char *acc = sym_accent(name, n, &wide);
@@ -451,7 +465,7 @@ static km_node *command(P *p, int font)
     const sym *sy = sym_find(name, n);
     if (sy) {
         switch (sy->kind) {
-        case SYM_IDENT: return leaf(p, KM_IDENT, at, sy->text, strlen(sy->text), sy->upright || font == F_RM ? KM_F_UPRIGHT : 0);
+        case SYM_IDENT: return leaf(p, KM_IDENT, at, sy->text, strlen(sy->text), letter_flags(font, sy->upright));
         case SYM_OP: return leaf(p, KM_OP, at, sy->text, strlen(sy->text), 0);
         case SYM_LARGE: return leaf(p, KM_OP, at, sy->text, strlen(sy->text), KM_F_LARGEOP | (sy->nolim ? KM_F_NOLIMITS : 0));
         case SYM_FUNC: return leaf(p, KM_IDENT, at, sy->text, strlen(sy->text), KM_F_UPRIGHT | KM_F_FUNC);
@@ -478,7 +492,7 @@ static km_node *primary(P *p, int font)
     km_node *r = NULL;
     size_t at = p->i;
     char c = cur(p);
-    int fl = font == F_BF ? KM_F_BOLD : 0;
+    int fl = font == F_BF || font == F_BS ? KM_F_BOLD : 0;
     if (c == '{' && p->i + 1 < p->len && p->s[p->i + 1] == '{') {
         size_t j = p->i + 2;
         while (j < p->len && value_key_char((unsigned char)p->s[j])) j++;
@@ -503,8 +517,7 @@ static km_node *primary(P *p, int font)
         size_t j = p->i + 1;
         if (font != F_NONE)   /* \mathrm{lr}: one name, not l times r */
             while (j < p->len && is_alpha(p->s[j])) j++;
-        int f = font == F_RM ? KM_F_UPRIGHT : font == F_BF ? KM_F_BOLD | KM_F_UPRIGHT : font == F_IT ? KM_F_ITALIC : 0;
-        r = leaf(p, KM_IDENT, at, p->s + at, j - at, f);
+        r = leaf(p, KM_IDENT, at, p->s + at, j - at, letter_flags(font, 0));
         p->i = j;
         goto out;
     }

@@ -12,6 +12,7 @@ static int face_font(int face)
     case KM_FACE_ITALIC: return PF_SERIF_I;
     case KM_FACE_TEXT: return PF_SERIF;
     case KM_FACE_BOLD: return PF_SERIF_B;
+    case KM_FACE_BOLDITALIC: return PF_SERIF_BI;
     default: return PF_MATH;
     }
 }
