@@ -256,6 +256,85 @@ START_TEST(values_inside_math)
 }
 END_TEST
 
+static int fill_text(km_node *v, void *text)
+{
+    km_fill(v, (const char *)text);
+    return 0;
+}
+
+static int fill_next(km_node *v, void *count)
+{
+    int *k = count;
+    char t[16];
+    snprintf(t, sizeof t, "v%d", *k);
+    km_fill(v, *k == 1 ? "2.5 × 10⁻³" : t);
+    ++*k;
+    return 0;
+}
+
+static xmlDocPtr filled(const char *value, char **mathml)
+{
+    km_node *n = km_parse("a = {{r.x:sci}}", strlen("a = {{r.x:sci}}"), NULL);
+    ck_assert_ptr_nonnull(n);
+    km_each_value(n, fill_text, (void *)value);
+    *mathml = km_mathml(n, 0, NULL);
+    km_free(n);
+    xmlDocPtr d = xmlReadMemory(*mathml, (int)strlen(*mathml), "m.xml", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+/* A value in sci form is set as math (mantissa, ×, 10 with a superscript),
+ * a negative one with the minus sign; others stay one number. */
+START_TEST(values_sci_form)
+{
+    char *m;
+    xmlDocPtr d = filled("2.5 × 10⁻³", &m);
+    STR(d, "/math/mrow/mrow/mn[1]", "2.5");
+    STR(d, "/math/mrow/mrow/mo", "×");
+    STR(d, "/math/mrow/mrow/msup/mn", "10");
+    STR(d, "/math/mrow/mrow/msup/mrow/mo", "−");
+    STR(d, "/math/mrow/mrow/msup/mrow/mn", "3");
+    COUNT(d, "//mn[contains(., '⁻')]", 0);
+    xmlFreeDoc(d);
+    free(m);
+    d = filled("10⁻¹²", &m);
+    STR(d, "/math/mrow/msup/mn", "10");
+    STR(d, "/math/mrow/msup/mrow/mn", "12");
+    xmlFreeDoc(d);
+    free(m);
+    d = filled("-0.5", &m);
+    STR(d, "/math/mrow/mrow/mo", "−");
+    STR(d, "/math/mrow/mrow/mn", "0.5");
+    xmlFreeDoc(d);
+    free(m);
+    d = filled("−10⁴", &m);
+    STR(d, "/math/mrow/mrow/mo", "−");
+    STR(d, "/math/mrow/mrow/msup/mn[2]", "4");
+    COUNT(d, "/math/mrow/mrow/msup//mo", 0);
+    xmlFreeDoc(d);
+    free(m);
+    /* the alttext is the source with the values as the prose has them */
+    const char *src = "{{r.a}} + {{r.b:sci}} = {{r.a}}";
+    km_node *n = km_parse(src, strlen(src), NULL);
+    ck_assert_ptr_nonnull(n);
+    int k = 0;
+    ck_assert_int_eq(km_each_value(n, fill_next, &k), 0);
+    m = km_mathml(n, 1, src);
+    km_free(n);
+    ck_assert_msg(strstr(m, "alttext=\"v0 + 2.5 × 10⁻³ = v2\""), "%s", m);
+    free(m);
+    static const char *plain[] = {"0.001", "99.19%", "adam", "10", "10⁻", "1 × 10", "10⁻⁻3"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        d = filled(plain[i], &m);
+        COUNT(d, "//msup", 0);
+        STR(d, "/math/mrow/mn", plain[i]);
+        xmlFreeDoc(d);
+        free(m);
+    }
+}
+END_TEST
+
 START_TEST(escaping)
 {
     xmlDocPtr d = mml("a < b \\& c > \\{d\\}", 0);
@@ -636,6 +715,7 @@ int main(void)
     tcase_add_test(t, function_spacing);
     tcase_add_test(t, aligned_and_matrices);
     tcase_add_test(t, values_inside_math);
+    tcase_add_test(t, values_sci_form);
     tcase_add_test(t, escaping);
     suite_add_tcase(s, t);
     TCase *er = tcase_create("errors");

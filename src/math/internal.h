@@ -1,7 +1,8 @@
 /* Private to src/math: the command tables and small helpers.
  *
  *   symbols.c  the commands that stand for one symbol or name
- *   parse.c    TeX source -> km_node tree (km_parse, km_free, values)
+ *   parse.c    TeX source -> km_node tree (km_parse, km_free)
+ *   value.c    kiln values inside math: km_each_value, km_fill
  *   mathml.c   tree -> MathML Core
  *   otmath.c   the OpenType MATH table: constants, italic corrections,
  *              accent attachment, vertical variants and assemblies
@@ -45,5 +46,9 @@ const char *sym_delim(const char *s, size_t len, size_t *used);
 
 /* UTF-8 (kb_utf8_next_in, kb_utf8_put) and the growing string (sbuf) are
  * src/base's. */
+
+/* src with each {{key}} of a value filled into the tree n (km_fill) replaced
+ * by its text, in order: the alttext of the MathML. malloc'd. */
+char *km_filled_source(const km_node *n, const char *src);
 
 #endif

@@ -343,9 +343,12 @@ char *km_mathml(const km_node *n, int display, const char *alttext)
     sbuf b = {0};
     sb_add(&b, display ? "<math display=\"block\"" : "<math");
     if (alttext) {
+        /* the source as written, with the values that were filled in */
+        char *alt = km_filled_source(n, alttext);
         sb_add(&b, " alttext=\"");
-        esc(&b, alttext);
+        esc(&b, alt ? alt : alttext);
         sb_add(&b, "\"");
+        free(alt);
     }
     sb_add(&b, ">");
     if (n) {

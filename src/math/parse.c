@@ -630,23 +630,3 @@ km_node *km_parse(const char *src, size_t len, km_error *err)
     if (p.failed) { km_free(r); return NULL; }
     return r;
 }
-
-int km_each_value(km_node *n, int (*fn)(km_node *, void *), void *ctx)
-{
-    if (!n) return 0;
-    if (n->kind == KM_VALUE) return fn(n, ctx);
-    for (int i = 0; i < n->n; i++) {
-        int r = km_each_value(n->kid[i], fn, ctx);
-        if (r) return r;
-    }
-    return 0;
-}
-
-void km_fill(km_node *v, const char *text)
-{
-    char *t = strdup(text);
-    if (!t) return;
-    free(v->text);
-    v->text = t;
-    v->kind = KM_NUMBER;
-}
