@@ -226,6 +226,30 @@ START_TEST(reference_list)
 }
 END_TEST
 
+/* Undated works (n.d.) by the same author get n.d.-a, n.d.-b (APA). */
+START_TEST(undated_letters)
+{
+    cite_error e;
+    cite_bib *b = cite_load(write_bib("nd.bib",
+        "@manual{k1, author = {{Keras Team}}, year = {n.d.}, title = {Callbacks}}\n"
+        "@manual{k2, author = {{Keras Team}}, year = {n.d.}, title = {Optimizers}}\n"), &e);
+    ck_assert_msg(b != NULL, "%s:%d: %s", e.file, e.line, e.msg);
+    char msg[256];
+    cite_cite c = scan1("[@k2; @k1]");
+    ck_assert_int_eq(cite_use(b, &c, msg, sizeof msg), 0);
+    cite_cite_free(&c);
+    cite_finish(b);
+    int n;
+    cite_entry **v = cite_cited(b, &n);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(v[0]->key, "k1");
+    ck_assert_str_eq(v[0]->year, "n.d.-a");
+    ck_assert_str_eq(v[1]->year, "n.d.-b");
+    free(v);
+    cite_free(b);
+}
+END_TEST
+
 START_TEST(unknown_key)
 {
     cite_bib *b = load();
@@ -284,6 +308,7 @@ int main(void)
     tcase_add_test(t, syntax);
     tcase_add_test(t, author_year_text);
     tcase_add_test(t, reference_list);
+    tcase_add_test(t, undated_letters);
     tcase_add_test(t, unknown_key);
     tcase_add_loop_test(t, bib_errors, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, unreadable);

@@ -161,9 +161,13 @@ void cite_finish(cite_bib *b)
         int j = i + 1;
         while (j < n && !strcmp(v[j]->names, v[i]->names) && !strcmp(v[j]->year, v[i]->year)) j++;
         for (int k = i; j - i > 1 && k < j; k++) {
+            /* 2017a, but n.d.-a (APA): a letter after a year that does not
+             * end in a digit is set off by a hyphen */
             size_t l = strlen(v[k]->year);
-            char *y = realloc(v[k]->year, l + 2);
+            int dash = l && !isdigit((unsigned char)v[k]->year[l - 1]);
+            char *y = realloc(v[k]->year, l + 3);
             if (!y) continue;
+            if (dash) y[l++] = '-';
             y[l] = (char)('a' + (k - i) % 26);
             y[l + 1] = 0;
             v[k]->year = y;
