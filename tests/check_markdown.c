@@ -482,6 +482,44 @@ START_TEST(links_and_sections)
 }
 END_TEST
 
+/* A heading's own id, as pandoc and Quarto write it: ## Title {#id} */
+START_TEST(heading_ids)
+{
+    char root[64];
+    kiln_diag d;
+    int rc = build2(root, "# One {#sec-one}\n\n## The *set-up* {#setup}\n\n## Setup\n\nSee [it](#setup).\n",
+                    "# Two\n\n## Not an id {x}\n\n## Also not{#y}\n\n{{sec:setup}}, {{sec:sec-one}}, {{sec:setup-2}}, "
+                    "[link](01-one.md#setup).\n", &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    xmlDocPtr h = page(root, "01-one.html");
+    COUNT(h, "//h2[@id='setup']", 1);
+    COUNT(h, "//h2[@id='setup-2']", 1);   /* the later heading "Setup" steps aside */
+    COUNT(h, "//h1[@id='sec-one']", 1);
+    COUNT(h, "//h2[contains(., '{#')]", 0);
+    COUNT(h, "//h2[@id='setup']/em[.='set-up']", 1);
+    xmlFreeDoc(h);
+    h = page(root, "02-two.html");
+    STR(h, "//a[@class='ref'][1]", "Section 1.1");
+    STR(h, "//a[@class='ref'][1]/@href", "01-one.html#setup");
+    STR(h, "//a[@class='ref'][2]", "Chapter 1");
+    STR(h, "//a[@class='ref'][3]", "Section 1.2");
+    COUNT(h, "//h2[starts-with(., 'Not an id {x}')]", 1);   /* not an attribute: text */
+    COUNT(h, "//h2[contains(., 'Also not{#y}')]", 1);
+    xmlFreeDoc(h);
+    char *t = pdf_text(root, "");
+    ck_assert_ptr_nonnull(strstr(t, "1.1 The set-up"));
+    ck_assert_ptr_null(strstr(t, "{#setup}"));
+    ck_assert_ptr_null(strstr(t, "{#sec-one}"));
+    free(t);
+    /* refused: an id taken in the chapter, one of kiln's own prefixes */
+    ck_assert_int_eq(build2(root, "# One\n\n## A\n\n## B {#a}\n\n## C {#eq-c}\n", "# Two\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "01-one.md:5: heading id {#a}: an earlier heading of this chapter has that id"), "%s", d.text);
+    ck_assert_msg(strstr(d.text, "01-one.md:7: heading id {#eq-c}: ids starting with 'eq-' are kiln's own"), "%s", d.text);
+    kiln_diag_free(&d);
+}
+END_TEST
+
 /* Copy a fixture into the article's content folder. */
 static void fixture(const char *root, const char *name, const char *as)
 {
@@ -595,6 +633,7 @@ int main(void)
     tcase_add_test(g, gfm_in_both_outputs);
     tcase_add_test(g, callouts);
     tcase_add_test(g, links_and_sections);
+    tcase_add_test(g, heading_ids);
     tcase_add_test(g, images);
     tcase_add_test(g, image_errors);
     tcase_add_test(g, gfm_errors);

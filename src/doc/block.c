@@ -119,6 +119,45 @@ static void callout(loader *L, kiln_block *b)
     else p->line++;
 }
 
+/* A heading that ends in {#id}, as pandoc and Quarto write it, takes that id
+ * (for links and {{sec:id}}); the attribute leaves the heading's text. NULL
+ * when there is none or it is refused (an error: taken, or a prefix that
+ * figures, tables, equations, notes and references own). */
+static const char *heading_id(loader *L, kiln_block *b)
+{
+    kiln_inline *last = b->inlines;
+    while (last && last->next) last = last->next;
+    if (!last || last->kind != KILN_IN_TEXT) return NULL;
+    const char *t = last->text, *open = strstr(t, "{#");
+    size_t len = strlen(t);
+    while (len && t[len - 1] == ' ') len--;
+    if (!open) return NULL;
+    while (strstr(open + 1, "{#")) open = strstr(open + 1, "{#");
+    if (!len || t[len - 1] != '}' || (open > t && open[-1] != ' ')) return NULL;
+    const char *id = open + 2, *end = t + len - 1;
+    if (id == end) return NULL;
+    for (const char *q = id; q < end; q++)
+        if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.' && *q != ':') return NULL;
+    char *own = ka_strndup(L->a, id, (size_t)(end - id));
+    size_t keep = (size_t)(open - t);
+    while (keep && t[keep - 1] == ' ') keep--;
+    last->text = ka_strndup(L->a, t, keep);
+    static const char *owned[] = {"fig-", "table-", "eq-", "ref-", "fn-", "run-"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (!strncmp(own, owned[i], strlen(owned[i]))) {
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, b->line,
+                     "heading id {#%s}: ids starting with '%s' are kiln's own (figures, tables, equations, notes, references, runs)",
+                     own, owned[i]);
+            return NULL;
+        }
+    if (kr_strmap_has(&L->anchors, own)) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, b->line, "heading id {#%s}: an earlier heading of this chapter has that id", own);
+        return NULL;
+    }
+    kr_strmap_get(&L->anchors, own);
+    return own;
+}
+
 static kiln_block *convert_block(loader *L, cmark_node *n)
 {
     kiln_block *b = ka_alloc(L->a, sizeof *b);
@@ -134,9 +173,10 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         b->kind = KILN_BL_HEADING;
         b->level = cmark_node_get_heading_level(n);
         b->inlines = convert_inlines(L, cmark_node_first_child(n), &line);
+        const char *own = heading_id(L, b);
         sbuf t = {0};
         plain_text(&t, b->inlines);
-        b->anchor = make_anchor(L, t.s ? t.s : "");
+        b->anchor = own ? own : make_anchor(L, t.s ? t.s : "");
         b->chapter = L->chapter;
         sb_free(&t);
         break;
