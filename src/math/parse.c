@@ -353,6 +353,30 @@ static km_node *font_group(P *p, const char *cmd, int font)
     return group(p, font);
 }
 
+/* \sqrt{x} or \sqrt[n]{x}, after the command name. */
+static km_node *sqrt_cmd(P *p, size_t at, const char *cname, int font)
+{
+    km_node *index = NULL;
+    skip_space(p);
+    if (cur(p) == '[') {
+        size_t open = p->i++;
+        index = node(p, KM_ROW, p->i);
+        if (!index) return NULL;
+        while (!at_end(p) && cur(p) != ']' && !p->failed) {
+            if (at_stop(p)) { bad_stop(p, open, "'['"); break; }
+            skip_space(p);
+            if (cur(p) == ']') break;
+            add(p, index, primary(p, font));
+        }
+        if (!p->failed && at_end(p)) fail(p, open, "unbalanced bracket: '[' of \\sqrt is not closed");
+        if (p->failed) { km_free(index); return NULL; }
+        p->i++;
+    }
+    km_node *a = arg(p, cname, font);
+    if (!a) { km_free(index); return NULL; }
+    return with_kids(p, KM_SQRT, at, a, index);
+}
+
 static km_node *command(P *p, int font)
 {
     size_t at = p->i, n = cmd_len(p);
@@ -379,28 +403,7 @@ static km_node *command(P *p, int font)
         }
         return f;
     }
-    if (IS("sqrt")) {
-        km_node *index = NULL;
-        skip_space(p);
-        if (cur(p) == '[') {
-            size_t open = p->i++;
-            index = node(p, KM_ROW, p->i);
-            if (!index) return NULL;
-            while (!at_end(p) && cur(p) != ']' && !p->failed) {
-                if (at_stop(p)) { bad_stop(p, open, "'['"); break; }
-                skip_space(p);
-                if (cur(p) == ']') break;
-                add(p, index, primary(p, font));
-            }
-            if (!p->failed && at_end(p)) fail(p, open, "unbalanced bracket: '[' of \\sqrt is not closed");
-            if (p->failed) { km_free(index); return NULL; }
-            p->i++;
-        }
-        km_node *a = arg(p, cname, font);
-        if (!a) { km_free(index); return NULL; }
-        km_node *r = with_kids(p, KM_SQRT, at, a, index);
-        return r;
-    }
+    if (IS("sqrt")) return sqrt_cmd(p, at, cname, font);
     if (IS("left")) return left_right(p, at, font);
     if (IS("begin")) return environment(p, at, font);
     if (IS("text") || IS("textrm") || IS("mbox")) {
