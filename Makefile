@@ -43,9 +43,9 @@ LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
 # One static library per folder of src/, listed so that each needs only the
 # ones after it: report (the orchestrator) -> diff, html, pdf -> resolve ->
-# run -> doc -> math, cite, plot -> base, train. A program that wants one
+# run -> doc -> math, cite, plot, stats -> base, train. A program that wants one
 # stage links it and the libraries after it.
-LIB_DIRS   := report diff html pdf resolve run doc math cite plot base train
+LIB_DIRS   := report diff html pdf resolve run doc math cite plot stats base train
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))

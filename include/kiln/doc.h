@@ -162,7 +162,31 @@ enum kiln_directive_kind {
     KILN_DIR_CONFIG,         /* {config} RUN: the full configuration listing */
     KILN_DIR_GROUP,          /* {group} ID: runs whose statistics the prose
                                 quotes, {{ID.mean_test_accuracy}}; shows nothing */
+    KILN_DIR_COMPARE,        /* {compare} ID: side a against side b on one
+                                metric (Welch's test, a bootstrap interval);
+                                the prose quotes {{ID.verdict}}, {{ID.p}}, ... */
 };
+
+/* A {compare}: two sides (a run or a {group} each) on one final metric.
+ * The loader fills the sides, the metric and its direction; kiln_doc_resolve
+ * (src/resolve/compare.c, the stats library) the numbers and the sentence. */
+typedef struct kiln_comparison {
+    const char *a_id, *b_id;   /* as written: a run's or a {group}'s id */
+    struct kiln_run **a, **b;  /* the runs of each side */
+    int n_a, n_b;
+    const char *metric;        /* `metric =`, default test_accuracy */
+    int higher_is_better;      /* accuracies 1; losses and times 0 */
+    const char *spread_id;     /* `spread =` GROUP, "" if none */
+    struct kiln_run **spread;  /* its runs, n_spread of them (>= 2) */
+    int n_spread;
+    /* resolved (NaN where not computed: p, t, df and the interval of a
+       comparison of one seed each) */
+    int done;
+    double mean_a, mean_b, sd_a, sd_b, diff, ci_low, ci_high, p, t, df;
+    const char *verdict;       /* "better", "worse", "within noise",
+                                  "untested (one seed each)"; "" before */
+    const char *spread_used;   /* "own", "borrowed", "given", "none" */
+} kiln_comparison;
 
 typedef struct kiln_kv {
     const char *key, *value; /* trimmed text */
@@ -231,7 +255,9 @@ struct kiln_directive {
     const kiln_table *table; /* TABLE: formatted cells; RESULT: one row, the
                                 run's label, test loss, test accuracy */
     const char *text;        /* RESULT: the line; CONFIG: the listing;
-                                LRFIND: the suggestion sentence */
+                                LRFIND: the suggestion sentence; COMPARE: the
+                                comparison in one sentence (after resolve) */
+    kiln_comparison *cmp;    /* COMPARE: its sides and numbers */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -369,6 +395,8 @@ typedef struct kiln_doc {
     int n_tables;
     kiln_directive **groups;   /* {group} directives, in document order */
     int n_groups;
+    kiln_directive **compares; /* {compare} directives, in document order */
+    int n_compares;
     kiln_block **equations;    /* numbered displays, in number order */
     int n_equations;
     kiln_inline **images;      /* local images, one per file (copied into
@@ -421,6 +449,12 @@ const char *kiln_metric_names(void);
  * METRIC a number every run has (test_accuracy, seconds, ...). Returns as
  * kiln_run_value; NaN while a run has no result. */
 int kiln_group_value(const kiln_directive *g, const char *name, double *v, const char **s);
+/* A value of a {compare} (after kiln_doc_resolve): diff (mean a - mean b),
+ * ci_low, ci_high, p, t, df, mean_a, mean_b, sd_a, sd_b, n_a, n_b (numbers),
+ * verdict, metric, a, b, id (names). Returns as kiln_run_value; -1 for a
+ * name not in kiln_compare_names(). */
+int kiln_compare_value(const kiln_directive *c, const char *name, double *v, const char **s);
+const char *kiln_compare_names(void);
 /* Format a number: "" / ".3f" / ".2e" / ".4g" / ".1%" / "d" / "sci" (x10^n
  * in text). Returns 0, or -1 for a format it does not know. */
 int kiln_format_value(double v, const char *fmt, char *buf, size_t n);

@@ -15,7 +15,9 @@
  *   otherwise           changed
  *
  * plus runs added and removed, and runs whose canonical config changed (the
- * keys that changed are listed). Range tests have no test metrics: they are
+ * keys that changed are listed). Then the {compare} verdicts (compares.c): a
+ * comparison whose verdict changed, or that was added or removed, is a
+ * change too. Range tests have no test metrics: they are
  * within noise when their suggested rates (steepest descent, minimum of the
  * smoothed loss) move by at most loss_tol, relatively.
  *
@@ -101,8 +103,12 @@ int kiln_diff(const char *old_src, const char *new_src, const kiln_diff_opts *o0
 
     int bad = 0;
     if (o.table) print_table(o.table, rows, n, &so, &sn, &o, count);
+    json_t *cj = NULL;
+    if (diff_compares(&so, &sn, o.table, o.json_path ? &cj : NULL)) changed = 1;
     if (o.json_path) {
         json_t *j = diff_json(rows, n, &so, &sn, &o, count, changed);
+        if (j) json_object_set_new(j, "compares", cj);
+        else json_decref(cj);
         char *text = j ? json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
         json_decref(j);
         if (!text) {

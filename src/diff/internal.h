@@ -6,7 +6,8 @@
  *   compare.c   one run, old against new
  *   verdict.c   the verdict rule on histories
  *   table.c     the table and the JSON
- *   html.c      the HTML page and its overlay plots */
+ *   html.c      the HTML page and its overlay plots
+ *   compares.c  the {compare} verdicts of the two manifests */
 #ifndef KILN_DIFF_INTERNAL_H
 #define KILN_DIFF_INTERNAL_H
 
@@ -88,6 +89,10 @@ void print_table(FILE *f, row *rows, int n, const side *so, const side *sn, cons
 json_t *series_json(const entry *e, int k);
 json_t *diff_json(row *rows, int n, const side *so, const side *sn, const kiln_diff_opts *o, const int *count,
                          int changed);
+/* the {compare} verdicts, old against new, printed to table (NULL: not) and
+ * as a JSON array into *json (NULL: not); the number that changed (a verdict
+ * changed, a comparison added or removed) */
+int diff_compares(const side *so, const side *sn, FILE *table, json_t **json);
 int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff_opts *o, const int *count,
                       kiln_diag *d);
 

@@ -576,6 +576,7 @@ static void list_numbered(loader *L, int n_fig, int n_tab)
 {
     kiln_doc *doc = L->doc;
     if (doc->groups) ka_own(L->a, doc->groups);
+    if (doc->compares) ka_own(L->a, doc->compares);
     doc->figures = ka_alloc(L->a, sizeof *doc->figures * (size_t)(n_fig + 1));
     doc->tables = ka_alloc(L->a, sizeof *doc->tables * (size_t)(n_tab + 1));
     for (int i = 0; i < L->n_dirs; i++) {
@@ -653,6 +654,11 @@ static void check_inline_refs(loader *L)
             check_target_ref(L, in, file);
             continue;
         }
+        kiln_directive *c = kr_find_compare(L->doc, in->run_id);
+        if (c) {
+            check_compare_value(L, file, in->line, in->text, c, in->metric, in->format);
+            continue;
+        }
         kiln_directive *g = kr_find_group(L->doc, in->run_id);
         if (g) {
             check_group_metric(L, file, in->line, in->text, g, in->metric, in->format);
@@ -682,7 +688,14 @@ void check_all(loader *L)
         case KILN_DIR_GROUP: check_group(L, x, what); break;
         case KILN_DIR_TABLE: check_table(L, x, what, &n_tab); break;
         case KILN_DIR_FIGURE: check_figure(L, x, what, &n_fig); break;
+        case KILN_DIR_COMPARE: break; /* below, once every {group} is known */
         }
+    }
+    for (int i = 0; i < L->n_dirs; i++) {
+        kiln_directive *x = L->dirs[i];
+        char what[160];
+        snprintf(what, sizeof what, "{%s} %s", x->name, x->id);
+        if (x->kind == KILN_DIR_COMPARE) check_compare(L, x, what);
     }
     list_numbered(L, n_fig, n_tab);
     check_inline_refs(L);

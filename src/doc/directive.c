@@ -8,11 +8,11 @@
 
 /* ---- the directive vocabulary ------------------------------------------- */
 
-static const char *const DIRECTIVE_NAMES[] = {"experiment", "figure", "result", "table", "lrfind", "config", "group"};
+static const char *const DIRECTIVE_NAMES[] = {"experiment", "figure", "result", "table", "lrfind", "config", "group", "compare"};
 
 #define N_DIRECTIVES ((int)(sizeof DIRECTIVE_NAMES / sizeof DIRECTIVE_NAMES[0]))
 
-static const char ACCEPTED_DIRECTIVES[] = "{experiment}, {figure}, {result}, {table}, {lrfind}, {config}, {group}";
+static const char ACCEPTED_DIRECTIVES[] = "{experiment}, {figure}, {result}, {table}, {lrfind}, {config}, {group}, {compare}";
 
 /* keys of each directive besides the trainer's (experiment, lrfind) */
 static const char *const FIGURE_KEYS[] = {"runs", "kind", "series", "per", "title", "xlabel", "ylabel",
@@ -22,6 +22,8 @@ static const char *const FIGURE_KEYS[] = {"runs", "kind", "series", "per", "titl
 static const char *const TABLE_KEYS[] = {"runs", "columns", "headers", "title", "caption", "summary", NULL};
 
 static const char *const GROUP_KEYS[] = {"runs", "label", NULL};
+
+static const char *const COMPARE_KEYS[] = {"a", "b", "metric", "spread", NULL};
 
 /* rows a table can end with, computed over its runs */
 const char *const SUMMARY_ROWS[] = {"mean", "sd", "min", "max", NULL};
@@ -124,6 +126,7 @@ static void check_keys(loader *L, kiln_directive *x)
     case KILN_DIR_RESULT: own = RESULT_KEYS; break;
     case KILN_DIR_CONFIG: own = CONFIG_KEYS; break;
     case KILN_DIR_GROUP: own = GROUP_KEYS; break;
+    case KILN_DIR_COMPARE: own = COMPARE_KEYS; break;
     }
     /* the names a misspelt key is compared with */
     sbuf names = {0};

@@ -14,6 +14,7 @@ const char *kv_get(const kiln_directive *d, const char *key);
 
 kiln_run *kr_find_run(const kiln_doc *doc, const char *id);
 kiln_directive *kr_find_group(const kiln_doc *doc, const char *id);
+kiln_directive *kr_find_compare(const kiln_doc *doc, const char *id);
 /* kind "fig" or "table" */
 kiln_directive *kr_find_target(const kiln_doc *doc, const char *kind, const char *id);
 

@@ -12,6 +12,7 @@
  *   config.c     each run's configuration, `base =` chains, the smoke shrink
  *   check.c      the checks once every directive and run is known (also
  *                links to chapters and headings, {{sec:ID}})
+ *   compare.c    {compare}: its sides, metric and spread; its values
  *   values.c     values of runs by name (kiln_run_value, kiln_group_value)
  *   format.c     number formats (kiln_format_value)
  *   text.c, id.c small text helpers, ids */
@@ -34,7 +35,7 @@ typedef struct loader {
     /* every directive in document order */
     kiln_directive **dirs;
     int n_dirs, cap_dirs;
-    int cap_runs, cap_groups; /* of doc->runs, doc->groups */
+    int cap_runs, cap_groups, cap_compares; /* of doc->runs, doc->groups, doc->compares */
     /* every inline value / ref, for checking once all runs are known */
     struct loader_ref { kiln_inline *in; const char *file; } *refs;
     int n_refs, cap_refs;
@@ -132,6 +133,12 @@ int needs_result(const char *metric);   /* a result, not a setting or a name */
  * checker per directive kind, the figure and table lists, the references in
  * the prose and the values taken from other runs. */
 void check_all(loader *L);
+/* ---- compare.c ------------------------------------------------------------------------ */
+/* {compare} ID, once every {group} is checked (doc->compares, x->cmp). */
+void check_compare(loader *L, kiln_directive *x, const char *what);
+/* {{ID.NAME:FORMAT}} of a {compare} x. */
+void check_compare_value(loader *L, const char *file, int line, const char *what, const kiln_directive *x,
+                         const char *name, const char *fmt);
 /* grow a pointer array of n entries to hold one more (doubling) */
 void grow_ptrs(void ***v, int n);
 kiln_inline *new_inline(loader *L, enum kiln_inline_kind k, int line);

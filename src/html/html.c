@@ -289,6 +289,13 @@ static void directive_html(writer *w, sbuf *b, const kiln_directive *x)
         break;
     case KILN_DIR_GROUP: /* only its values show, where the prose quotes them */
         break;
+    case KILN_DIR_COMPARE: /* one quiet sentence: what, how much, the evidence, the verdict */
+        sb_add(b, "<p class=\"compare\" id=\"cmp-");
+        sb_html(b, x->id);
+        sb_add(b, "\">");
+        sb_html(b, x->text);
+        sb_add(b, "</p>\n");
+        break;
     case KILN_DIR_CONFIG:
         sb_add(b, "<pre class=\"config\"><code>");
         sb_html(b, x->text);

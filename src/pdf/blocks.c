@@ -489,6 +489,16 @@ static void directive_block(pw *w, ctx *c, const kiln_directive *x)
         break;
     case KILN_DIR_GROUP: /* only its values show, where the prose quotes them */
         break;
+    case KILN_DIR_COMPARE: /* one quiet sentence, as the site shows it */
+        if (x->text && x->text[0]) {
+            pstyle st = ps_make(PF_SANS, 0, SMALL_SIZE, TEXT_COLOR);
+            ppara p;
+            pp_init(&p, w);
+            pp_text(&p, &st, x->text);
+            note_box(w, c, &p, 6);
+            pp_free(&p);
+        }
+        break;
     }
 }
 

@@ -27,11 +27,12 @@ static void resolve_inlines(kiln_doc *doc, const kiln_chapter *ch, kiln_inline *
         if (in->kind == KILN_IN_VALUE) {
             kiln_run *r = kr_find_run(doc, in->run_id);
             kiln_directive *g = r ? NULL : kr_find_group(doc, in->run_id);
+            kiln_directive *c = r || g ? NULL : kr_find_compare(doc, in->run_id);
             if (r) in->text = value_text(doc->arena, r, in->metric, in->format);
-            else if (g) {
+            else if (g || c) {
                 double v;
                 const char *s;
-                int k = kiln_group_value(g, in->metric, &v, &s);
+                int k = g ? kiln_group_value(g, in->metric, &v, &s) : kiln_compare_value(c, in->metric, &v, &s);
                 char buf[128];
                 if (k < 0) in->text = "n/a";
                 else if (k == 1) in->text = ka_strdup(doc->arena, s);
@@ -406,6 +407,7 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
         doc->runs[i]->config_line = kr_config_shortest(doc->arena, doc->runs[i]->canonical, 0);
         resolve_metrics(doc, doc->runs[i]);
     }
+    kr_resolve_compares(doc);
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
     /* values inside math: formatted like those in the prose, then put into

@@ -2,7 +2,8 @@
  *
  *   resolve.c   kiln_doc_resolve: values, titles, tables, config listings
  *   figures.c   each figure's series from the runs, drawn by the plot library
- *   appendix.c  the reproducibility appendix as a chapter (doc->appendix) */
+ *   appendix.c  the reproducibility appendix as a chapter (doc->appendix)
+ *   compare.c   {compare}: the stats library on each side's values, the sentence */
 #ifndef KILN_RESOLVE_RESOLVE_H
 #define KILN_RESOLVE_RESOLVE_H
 
@@ -27,6 +28,9 @@ const char *kr_config_text(kiln_arena *a, const kiln_run *r);
 /* doc->appendix from the runs as resolved (their keys, provenance and
  * settings listings): called by kiln_doc_resolve once the runs are done. */
 void kr_build_appendix(kiln_doc *doc);
+/* every {compare}'s numbers, verdict and sentence (x->cmp, x->text), from
+ * the runs' results: before the prose's values are formatted */
+void kr_resolve_compares(kiln_doc *doc);
 
 uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,

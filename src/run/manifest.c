@@ -8,6 +8,9 @@
  *    "runs": [ {"id", "kind": "train"|"lrfind", "key", "config": canonical text,
  *               "trainer", "data", "file", "line", "label",
  *               "metrics": {"test_loss": ..., ...}} ... ]   (document order)
+ *    "compares": [ {"id", "file", "line", "a", "b", "metric", "n_a", "n_b",
+ *                   "verdict", "diff", "ci_low", "ci_high", "p"} ... ]
+ *                 (only when the document has a {compare})
  *    "check": kiln_manifest_check of the rest}
  *
  * Numbers are written with 10 significant digits, as the cache entries hold
@@ -59,6 +62,28 @@ void kiln_manifest_check(const json_t *manifest, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+/* every {compare} with its numbers and verdict, so that kiln diff can say
+ * which verdicts a rebuild changed */
+static json_t *compares_json(const kiln_doc *doc)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < doc->n_compares; i++) {
+        const kiln_directive *x = doc->compares[i];
+        const kiln_comparison *c = x->cmp;
+        if (!c) continue;
+        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:i, s:s}", "id", x->id, "file", x->file ? x->file : "",
+                              "line", x->line, "a", c->a_id, "b", c->b_id, "metric", c->metric, "n_a", c->n_a, "n_b",
+                              c->n_b, "verdict", c->verdict ? c->verdict : "");
+        if (!o) continue;
+        json_object_set_new(o, "diff", num(c->diff));
+        json_object_set_new(o, "ci_low", num(c->ci_low));
+        json_object_set_new(o, "ci_high", num(c->ci_high));
+        json_object_set_new(o, "p", num(c->p));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 int kiln_manifest_write(const kiln_doc *doc, const char *cache_dir, kiln_diag *d)
 {
     json_t *runs = json_array();
@@ -90,6 +115,7 @@ int kiln_manifest_write(const kiln_doc *doc, const char *cache_dir, kiln_diag *d
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "format", "kiln-manifest-1", "kiln", kiln_version(),
                              "trainer", doc->trainer_fingerprint, "data", doc->data_digest, "scale",
                              doc->smoke ? "smoke" : "full", "runs", runs);
+    if (doc->n_compares) json_object_set_new(root, "compares", compares_json(doc));
     /* the check over the numbers as they will read back */
     char *text = kc_dump_sealed(root, DUMP_FLAGS, DUMP_FLAGS, kiln_manifest_check);
     if (!text) {
