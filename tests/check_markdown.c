@@ -202,6 +202,17 @@ START_TEST(math_errors)
     expect_error("# T\n\n$$ x $$ {#eq:a}\n\n$$ y $$ {#eq:a}\n", "ch.md:5:", "duplicate equation label {#eq:a}");
     expect_error("# T\n\n$\\eta = {{nosuch.learning_rate}}$\n", "ch.md:3:", "nosuch");
     expect_error("# T\n\n$x = {{fig:a}}$\n", "ch.md:3:", "inside math only values");
+    /* a display's error does not stop the file: the rest is read, its other
+     * errors listed, its title found */
+    const char *md = "# Title\n\n$$ x $$ {#fig:a}\n\n$$ y $$ more\n\n$\\foo$ and [@k]\n\n$$\nopen\n";
+    expect_error(md, "ch.md:3: a display's label is written {#eq:ID}", "ch.md:5: text after a display's closing '$$'");
+    expect_error(md, "ch.md:7: math, column 2: unknown command \\foo", "ch.md:9: display math '$$' is not closed");
+    kiln_build_opts o = {.quiet = 1, .template_dir = "templates"};
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    ck_assert_int_eq(kiln_doc_load_text(&doc, "ch.md", md, &o, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(!strstr(d.text, "title"), "%s", d.text);
+    kiln_diag_free(&d);
 }
 END_TEST
 

@@ -319,11 +319,14 @@ kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t
     kr_strmap_free(&L->anchors);
     L->depth = L->too_deep = 0;
     /* math first: cmark would read _ ^ and \ inside it */
-    char *src = ka_strndup(L->a, text, len), msg[256];
-    int err_line;
-    char *md = md_math_extract(src, &L->math, &L->n_math, &err_line, msg, sizeof msg);
+    char *src = ka_strndup(L->a, text, len);
+    md_math_error *errs = NULL;
+    int n_errs = 0;
+    char *md = md_math_extract(src, &L->math, &L->n_math, &errs, &n_errs);
+    for (int i = 0; i < n_errs; i++) kd_error(L->d, KILN_REPORT_EINPUT, file, errs[i].line, "%s", errs[i].msg);
+    free(errs);
     if (!md) {
-        kd_error(L->d, KILN_REPORT_EINPUT, file, err_line, "%s", msg);
+        kd_error(L->d, KILN_REPORT_EFAIL, file, 0, "out of memory");
         return NULL;
     }
     cmark_node *root = gfm_parse(md, strlen(md));

@@ -24,10 +24,18 @@ typedef struct md_math {
 /* The marker of span i is the code span `\xEE\x80\x80math:I` (U+E000). */
 #define MD_MATH_MARK "\xEE\x80\x80math:"
 
-/* The source with the math replaced (malloc'd), the spans in *out. NULL
- * with *err_line and msg for a $$ that is never closed or a label that
- * does not end its line. */
-char *md_math_extract(const char *src, md_math **out, int *n, int *err_line, char *msg, size_t msglen);
+/* What is wrong with a display: a $$ that is never closed, a label that is
+ * not {#eq:ID}, text after the closing $$. */
+typedef struct md_math_error {
+    int line;
+    char msg[160];
+} md_math_error;
+
+/* The source with the math replaced (malloc'd), the spans in *out, NULL when
+ * out of memory. Errors do not stop it (*errs, *n_errs, malloc'd; the caller
+ * frees them): an unclosed $$ stays text, a display whose label or line is
+ * wrong is taken without a label, so the rest of the file is still read. */
+char *md_math_extract(const char *src, md_math **out, int *n, md_math_error **errs, int *n_errs);
 void md_math_free(md_math *m, int n);
 /* The span a code span's literal names, or -1. */
 int md_math_index(const char *literal);
