@@ -291,6 +291,33 @@ START_TEST(bib_errors)
 }
 END_TEST
 
+/* Every error of a .bib is listed, in file order: the entries after a bad
+ * one (a syntax error included) are still read. */
+START_TEST(every_bib_error)
+{
+    const char *path = write_bib("many.bib",
+        "@misc{a, author = {X, Y}, year = {2000}, title = {T}}\n"
+        "@misc{b, title = {No author}, year = {2001}}\n"
+        "@misc{c, author = {Z}, title = {No year}}\n"
+        "@misc{d, author = {Z} year = {1}}\n"
+        "@misc{a, author = {Q}, year = {3}}\n"
+        "@misc{e, author = {W}, year = {4}}\n");
+    cite_errors es;
+    ck_assert_ptr_null(cite_load_all(path, &es));
+    ck_assert_int_eq(es.n, 4);
+    const int lines[] = {2, 3, 4, 5};
+    const char *msgs[] = {"entry 'b' has no author", "entry 'c' has no year", "malformed BibTeX entry", "duplicate key 'a'"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(es.e[i].line, lines[i]);
+        ck_assert_msg(strstr(es.e[i].msg, msgs[i]), "%d: %s", i, es.e[i].msg);
+        ck_assert_str_eq(es.e[i].file, path);
+    }
+    free(es.e);
+    cite_bib *b = load();
+    cite_free(b);
+}
+END_TEST
+
 START_TEST(unreadable)
 {
     cite_error e;
@@ -311,6 +338,7 @@ int main(void)
     tcase_add_test(t, undated_letters);
     tcase_add_test(t, unknown_key);
     tcase_add_loop_test(t, bib_errors, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(t, every_bib_error);
     tcase_add_test(t, unreadable);
     suite_add_tcase(s, t);
     return test_run_suite(s);

@@ -340,6 +340,11 @@ START_TEST(citation_errors)
     ck_assert_int_eq(build_cited(root, "# T\n\nx\n", "@misc{a, author = {X, Y}, year = {2000}}\n@misc{b\n author = {X}}\n", &d), KILN_REPORT_EINPUT);
     ck_assert_msg(strstr(d.text, "references.bib:3:") && strstr(d.text, "malformed BibTeX entry"), "%s", d.text);
     kiln_diag_free(&d);
+    /* every error of the .bib, not only the first */
+    ck_assert_int_eq(build_cited(root, "# T\n\nx\n", "@misc{a, year = {2000}}\n@misc{b, author = {X}}\n", &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "references.bib:1: entry 'a' has no author") && strstr(d.text, "references.bib:2: entry 'b' has no year"),
+                  "%s", d.text);
+    kiln_diag_free(&d);
     /* an @name with no bibliography is just text */
     ck_assert_int_eq(build_cited(root, "# T\n\nping @everyone here.\n", NULL, &d), 0);
     kiln_diag_free(&d);

@@ -36,10 +36,17 @@ typedef struct cite_bib {
     int n_cited;
 } cite_bib;
 
+typedef struct cite_errors {
+    cite_error *e;         /* malloc'd; free(e) */
+    int n;
+} cite_errors;
+
 /* Read a .bib file: each entry needs a key, author (or editor) and year;
  * @string macros are expanded, @comment and @preamble are skipped. NULL
- * with *err (FILE:LINE) for an unreadable file, a syntax error, a duplicate
- * key, a missing author or year. */
+ * with every error in *errs (FILE:LINE, in file order: an unreadable file,
+ * a syntax error, a duplicate key, a missing author or year; the entries
+ * after an error are still read). cite_load gives the first one only. */
+cite_bib *cite_load_all(const char *path, cite_errors *errs);
 cite_bib *cite_load(const char *path, cite_error *err);
 void cite_free(cite_bib *b);
 cite_entry *cite_find(cite_bib *b, const char *key);

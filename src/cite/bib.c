@@ -11,8 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static void set_err(cite_error *e, const char *file, int line, const char *fmt, const char *a, const char *b)
+static void set_err(cite_errors *es, const char *file, int line, const char *fmt, const char *a, const char *b)
 {
+    cite_error *t = realloc(es->e, sizeof *t * (size_t)(es->n + 1));
+    if (!t) return;   /* out of memory: the errors before stand */
+    es->e = t;
+    cite_error *e = &t[es->n++];
     snprintf(e->file, sizeof e->file, "%s", file);
     e->line = line;
     snprintf(e->msg, sizeof e->msg, fmt, a ? a : "", b ? b : "");
@@ -153,13 +157,19 @@ static char *raw_field(AST *entry, const char *want)
 }
 
 /* The first "line N" in btparse's messages, and the message after it. */
+/* btparse's message about the entry just read (its stderr goes to cap),
+ * and its line; cap is emptied for the next one. */
 static int captured(FILE *cap, char *msg, size_t n)
 {
     char buf[2048];
+    fflush(stderr);
     fflush(cap);
     rewind(cap);
     size_t got = fread(buf, 1, sizeof buf - 1, cap);
     buf[got] = 0;
+    /* stderr shares cap's file offset (dup2): both start again at 0 */
+    if (ftruncate(fileno(cap), 0) == 0) lseek(fileno(cap), 0, SEEK_SET);
+    rewind(cap);
     int line = 0;
     const char *l = strstr(buf, "line ");
     if (l) line = atoi(l + 5);
@@ -194,7 +204,7 @@ cite_entry *cite_find(cite_bib *b, const char *key)
     return NULL;
 }
 
-static int load_entry(cite_bib *b, AST *ast, const char *path, cite_error *err)
+static int load_entry(cite_bib *b, AST *ast, const char *path, cite_errors *err)
 {
     const char *key = bt_entry_key(ast);
     int line = ast->line;
@@ -242,6 +252,17 @@ static int load_entry(cite_bib *b, AST *ast, const char *path, cite_error *err)
 
 cite_bib *cite_load(const char *path, cite_error *err)
 {
+    cite_errors es = {0};
+    cite_bib *b = cite_load_all(path, &es);
+    memset(err, 0, sizeof *err);
+    if (es.n) *err = es.e[0];
+    else if (!b) snprintf(err->msg, sizeof err->msg, "out of memory");
+    free(es.e);
+    return b;
+}
+
+cite_bib *cite_load_all(const char *path, cite_errors *err)
+{
     memset(err, 0, sizeof *err);
     FILE *f = fopen(path, "r");
     if (!f) { set_err(err, path, 0, "cannot read the bibliography: %s", strerror(errno), NULL); return NULL; }
@@ -265,33 +286,23 @@ cite_bib *cite_load(const char *path, cite_error *err)
     fflush(stderr);
     int saved = dup(2);
     dup2(fileno(cap), 2);
-    int failed = 0;
+    /* every entry is read (btparse skips to the next '@' after an error, and
+     * keeps its lexer state until it has read to the end), every error kept */
     for (;;) {
         boolean ok = 1;
         AST *ast = bt_parse_entry(f, (char *)path, 0, &ok);
         if (!ok) {
-            fflush(stderr);
             char msg[400];
             int line = captured(cap, msg, sizeof msg);
             set_err(err, path, line ? line : ast ? ast->line : 0, "malformed BibTeX entry: %s%s", msg, NULL);
             if (ast) bt_free_ast(ast);
-            failed = 1;
-            break;
+            continue;
         }
         if (!ast) break;
-        if (bt_entry_metatype(ast) == BTE_REGULAR && load_entry(b, ast, path, err)) {
-            bt_free_ast(ast);
-            failed = 1;
-            break;
-        }
+        if (bt_entry_metatype(ast) == BTE_REGULAR) load_entry(b, ast, path, err);
         bt_free_ast(ast);
     }
-    /* btparse keeps its lexer state until it has read to the end */
-    if (failed) {
-        AST *rest;
-        boolean ok;
-        while ((rest = bt_parse_entry(f, (char *)path, 0, &ok)) != NULL) bt_free_ast(rest);
-    }
+    int failed = err->n > 0;
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

@@ -248,12 +248,14 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
     doc->chapters = ka_alloc(L.a, sizeof *doc->chapters * (size_t)(n + 1));
     char *bib = ka_printf(L.a, "%s/references.bib", dir);
     if (access(bib, F_OK) == 0) {
-        cite_error ce;
-        L.bib = cite_load(bib, &ce);
+        cite_errors ce;
+        L.bib = cite_load_all(bib, &ce);
+        for (int i = 0; i < ce.n; i++) kd_error(d, KILN_REPORT_EINPUT, ce.e[i].file, ce.e[i].line, "%s", ce.e[i].msg);
         if (!L.bib) {
-            kd_error(d, KILN_REPORT_EINPUT, ce.file, ce.line, "%s", ce.msg);
+            if (!ce.n) kd_error(d, KILN_REPORT_EFAIL, bib, 0, "out of memory");
             L.bib_failed = 1;
         }
+        free(ce.e);
         doc->bib = L.bib;
     }
     int have_index = 0;
