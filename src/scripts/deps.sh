@@ -8,8 +8,14 @@
 #                    cluster on this machine); the build never needs them
 #   deps.sh bench    what `make bench` adds: Debian's PyTorch for the two peers
 #                    (../shared/bench/) and time(1) for peak memory
+#   deps.sh browser  what the browser tests (tests/browser/) need: Debian's
+#                    chromium and npm; the npm packages themselves
+#                    (playwright-core, axe-core, pinned by package-lock.json)
+#                    go into the ignored tests/browser/node_modules by `npm ci`
 set -eu
-if [ "${1:-}" = slurm ]; then
+if [ "${1:-}" = browser ]; then
+    PKGS="chromium npm"
+elif [ "${1:-}" = slurm ]; then
     PKGS="munge slurmctld slurmd slurm-client iproute2 util-linux procps jq"
 elif [ "${1:-}" = bench ]; then
     PKGS="python3-torch time"
