@@ -39,6 +39,15 @@ void kiln_diag_free(kiln_diag *d);
  * 0 on success. The report's own files and the CLI's JSON go through this. */
 int kiln_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* What one build may keep for the next in the same process (kiln preview:
+ * parsed cache entries, drawn figures; kiln_build_opts.memo). A build keeps
+ * what it used and drops the rest. kiln_memo_counts: lookups that found
+ * something / did not, since kiln_memo_new, and the items held now. */
+typedef struct kiln_memo kiln_memo;
+kiln_memo *kiln_memo_new(void);
+void kiln_memo_free(kiln_memo *m);
+void kiln_memo_counts(kiln_memo *m, long *hits, long *misses, int *items);
+
 #ifdef __cplusplus
 }
 #endif

@@ -379,6 +379,15 @@ typedef struct kiln_build_opts {
     const char *slurm_kiln;    /* SLURM: the kiln binary the nodes run (a path
                                   they see); NULL = this process's own */
     FILE *log;                 /* progress and summary; NULL = stderr */
+    int no_pdf;                /* leave the PDF out (kiln preview's builds on save) */
+    int no_fsync;              /* write the site's files without fsync (kiln preview:
+                                  a crash loses nothing the next build cannot make
+                                  again); cache entries and the manifest are synced */
+    struct kiln_memo *memo;    /* kept from build to build (kiln preview): parsed
+                                  cache entries, drawn figures; NULL = none */
+    int no_cache_lock;         /* with no_run: read the cache without taking its lock
+                                  (entries are only renamed into place), so a build
+                                  that trains meanwhile does not hold this one up */
 } kiln_build_opts;
 
 typedef struct kiln_doc {

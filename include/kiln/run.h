@@ -18,6 +18,7 @@ extern "C" {
 
 typedef struct kiln_build_stats {
     int runs_total, runs_cached, runs_trained, runs_failed, runs_corrupt;
+    int runs_missing;  /* with no_run: runs that had no result to take */
     int pages, figures;
     double seconds_total, seconds_training, seconds_writing;
 } kiln_build_stats;

@@ -7,6 +7,7 @@
  *   diag.c    "FILE:LINE: error: ..." messages into a kiln_diag
  *   files.c   read a file, the one atomic write, folder swap, mkdir -p, rm -rf
  *   mem.c     allocation that never returns NULL, the one grow helper
+ *   memo.c    what one build keeps for the next (kiln_memo)
  *   utf8.c    the UTF-8 decoder and encoder */
 #ifndef KILN_BASE_BASE_H
 #define KILN_BASE_BASE_H
@@ -29,6 +30,13 @@ char *kr_xstrdup(const char *s);
  * that overflows: a message on stderr and abort(), never a NULL stored. */
 void kr_grow(void *pp, int *cap, int need, size_t elem);
 #define KR_GROW(p, cap, need) kr_grow(&(p), &(cap), (need), sizeof *(p))
+
+/* ---- the memo (memo.c; NULL memo: every call does nothing, get finds
+ * nothing, put frees the value) ----------------------------------------------- */
+void kr_memo_begin(kiln_memo *m);  /* a build starts */
+void kr_memo_end(kiln_memo *m);    /* it ended: drop what it did not use */
+const void *kr_memo_get(kiln_memo *m, const char *key);
+void kr_memo_put(kiln_memo *m, const char *key, void *value, void (*free_value)(void *));
 
 /* ---- a set of strings with a count each (open addressing, XXH3) ---------- */
 typedef struct kr_strmap {
@@ -100,6 +108,11 @@ char *kr_read_file(const char *path, size_t *len);      /* malloc'd, NUL-ended *
 /* mkstemp beside path + write + fsync + rename; the temporary file is removed
  * on failure. 0 ok, else -1 with errno set (= kiln_write_file_atomic). */
 int kr_write_atomic(const char *path, const void *data, size_t len);
+/* The same, fsync'd only when sync is non-zero (kiln preview's site files). */
+int kr_write_file(const char *path, const void *data, size_t len, int sync);
+/* on: this thread's kr_write_atomic calls skip the fsync until called with 0
+ * (kiln_report_build around the site's writer, with opts.no_fsync) */
+void kr_files_nosync(int on);
 /* Remove dir's NAME.tmp.XXXXXX files that a killed kr_write_atomic left;
  * call only while holding the lock of whatever writes into dir. */
 void kr_remove_stale_tmp(const char *dir);

@@ -82,7 +82,20 @@ void kr_remove_stale_tmp(const char *dir)
     closedir(dp);
 }
 
+/* kr_files_nosync: this thread's kr_write_atomic calls skip the fsync */
+static _Thread_local int thread_nosync;
+
+void kr_files_nosync(int on)
+{
+    thread_nosync = on;
+}
+
 int kr_write_atomic(const char *path, const void *data, size_t len)
+{
+    return kr_write_file(path, data, len, !thread_nosync);
+}
+
+int kr_write_file(const char *path, const void *data, size_t len, int sync)
 {
     size_t pl = strlen(path) + 16;
     char *tmp = kb_xmalloc(pl);
@@ -107,7 +120,7 @@ int kr_write_atomic(const char *path, const void *data, size_t len)
         done += (size_t)k;
     }
     if (!bad && fchmod(fd, file_mode())) bad = errno;
-    if (!bad && fsync(fd)) bad = errno;
+    if (!bad && sync && fsync(fd)) bad = errno;
     if (close(fd) && !bad) bad = errno;
     if (!bad && rename(tmp, path)) bad = errno;
     if (bad) unlink(tmp);

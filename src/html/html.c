@@ -571,6 +571,30 @@ static json_t *json_for_people(double v)
     return json_real(v);
 }
 
+/* A run's history as runs/ID.json's text (malloc'd, NULL when it cannot
+ * be made), or with a memo (kiln preview) the text made for the same run
+ * before: the same id, label, key, config, data and stored result (the
+ * entry's date tells a result computed again from the one before). */
+static char *history_text(const kiln_doc *doc, const kiln_run *r)
+{
+    char *key = NULL;
+    if (doc->opts.memo) {
+        key = ka_printf(doc->arena, "history:%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", r->id, r->label, r->key,
+                        r->canonical, r->data_digest, r->fingerprint ? r->fingerprint : "", r->date ? r->date : "");
+        const char *hit = kr_memo_get(doc->opts.memo, key);
+        if (hit) return kr_xstrdup(hit);
+    }
+    json_t *h = r->kind == KILN_RUN_TRAIN ? kiln_history_json(&r->history) : kiln_lrfind_json(&r->lrfind);
+    json_t *root = h ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", r->id, "label", r->label, "kind",
+                                 r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "key", r->key, "config",
+                                 r->canonical, "data", r->data_digest, "result", h)
+                     : NULL;
+    char *text = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    if (text && key) kr_memo_put(doc->opts.memo, key, kr_xstrdup(text), free);
+    return text;
+}
+
 /* DIR/runs/ID.json: each run's whole history, offered to readers as data
  * (linked from the appendix): id, label, kind, cache key, canonical config,
  * data digest and the result as the cache stores it. */
@@ -582,13 +606,7 @@ static int write_histories(const kiln_doc *doc, const char *dir, kiln_diag *d)
     for (int i = 0; i < doc->n_runs; i++) {
         const kiln_run *r = doc->runs[i];
         if (!r->needed || !r->ok) continue;
-        json_t *h = r->kind == KILN_RUN_TRAIN ? kiln_history_json(&r->history) : kiln_lrfind_json(&r->lrfind);
-        json_t *root = h ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", r->id, "label", r->label, "kind",
-                                     r->kind == KILN_RUN_TRAIN ? "train" : "lrfind", "key", r->key, "config",
-                                     r->canonical, "data", r->data_digest, "result", h)
-                         : NULL;
-        char *text = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
-        json_decref(root);
+        char *text = history_text(doc, r);
         char path[4200];
         snprintf(path, sizeof path, "%s/%s.json", rd, r->id);
         int rc = text ? kr_write_atomic(path, text, strlen(text)) : -1;

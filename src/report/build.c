@@ -3,7 +3,10 @@
  *
  * The PDF (kiln_pdf_write) is typeset from the same resolved document
  * between kiln_doc_resolve and kiln_html_write, as TMP/report.pdf; the HTML
- * pages link to it when the file is there.
+ * pages link to it when the file is there. kiln preview's builds on save
+ * leave it out (opts.no_pdf), write the site without fsync (opts.no_fsync)
+ * and keep parsed cache entries and drawn figures for the next build
+ * (opts.memo).
  *
  * The swap: every top-level entry of the new site (index.html, the chapter
  * pages, img/, style.css, results.json, ...) replaces its namesake in OUT by
@@ -149,6 +152,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
     memset(st, 0, sizeof *st);
 
     kiln_doc *doc = NULL;
+    kr_memo_begin(o.memo);
     int rc = kiln_doc_load(&doc, &o, d);
     /* everything that can be checked before a run is: the templates too */
     int trc = kiln_templates_check(o.template_dir, d);
@@ -194,12 +198,14 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
             rc = KILN_REPORT_EFAIL;
         }
         if (!rc) rc = kiln_doc_resolve(doc, img, d);
-        if (!rc) {
+        if (!rc && !o.no_pdf) {
             char pdf[4200];
             snprintf(pdf, sizeof pdf, "%s/report.pdf", tmp);
             rc = kiln_pdf_write(doc, pdf, d);
         }
+        kr_files_nosync(o.no_fsync); /* the site's files only */
         if (!rc) rc = kiln_html_write(doc, tmp, d);
+        kr_files_nosync(0);
         /* kiln diff: record what this build used and got in
          * CACHE/manifest/build.json (src/run/manifest.c), before the new
          * site goes in */
@@ -207,6 +213,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }
     kr_rmtree(tmp);
+    if (!rc) kr_memo_end(o.memo); /* after a failed build, keep everything for the next */
     if (!rc && o.prune) {
         const char *cache = doc->opts.cache_dir;
         int fd = kc_lock(cache, log, o.quiet);

@@ -437,7 +437,7 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
     p.provenance = prov;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.png", img_dir, x->id);
-    int rc = kiln_plot_render_png(&p, path, err, n);
+    int rc = kr_figure_png(doc, &p, path, err, n);
     fb_free(&fb);
     x->image_width = FIG_W;
     x->image_height = FIG_H;

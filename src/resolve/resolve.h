@@ -3,12 +3,15 @@
  *   resolve.c   kiln_doc_resolve: values, titles, tables, config listings
  *   figures.c   each figure's series from the runs, drawn by the plot library
  *   appendix.c  the reproducibility appendix as a chapter (doc->appendix)
- *   compare.c   {compare}: the stats library on each side's values, the sentence */
+ *   compare.c   {compare}: the stats library on each side's values, the sentence
+ *   figmemo.c   a figure's PNG drawn, or taken from opts.memo when its inputs
+ *               are those of one drawn before */
 #ifndef KILN_RESOLVE_RESOLVE_H
 #define KILN_RESOLVE_RESOLVE_H
 
 #include "kiln/resolve.h"
 #include "doc/doc.h"
+#include "kiln/plot.h"
 
 #include <stdint.h>
 
@@ -35,5 +38,8 @@ void kr_resolve_compares(kiln_doc *doc);
 uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
                      char *err, size_t n);
+/* Draw p (or take it from doc->opts.memo) and write it to path. 0, or -1
+ * with err. Safe from the render threads. */
+int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, char *err, size_t n);
 
 #endif

@@ -104,51 +104,87 @@ static char *read_entry(const char *path, size_t *len, int *missing, char *why, 
     return buf;
 }
 
-kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n)
+static void json_free(void *p)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.json", dir, r->key);
+    json_decref(p);
+}
+
+/* The entry at path parsed and checked (a new reference), or NULL with
+ * *st KC_MISS / KC_CORRUPT and why. With a memo, an entry parsed before whose
+ * file is the same (device, inode, size, modification and change times) is
+ * taken from it: files are only ever replaced by rename, so that is the
+ * same text. */
+static json_t *entry_root(const char *path, const kiln_run *r, kiln_memo *memo, kc_status *st, char *why, size_t n)
+{
+    char mkey[4200] = "";
+    struct stat sb;
+    if (memo && !stat(path, &sb) && S_ISREG(sb.st_mode)) {
+        snprintf(mkey, sizeof mkey, "entry:%s:%llu:%llu:%lld:%lld.%09ld:%lld.%09ld", path, (unsigned long long)sb.st_dev,
+                 (unsigned long long)sb.st_ino, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                 (long long)sb.st_ctim.tv_sec, sb.st_ctim.tv_nsec);
+        json_t *hit = (json_t *)kr_memo_get(memo, mkey);
+        if (hit) return json_incref(hit);
+    }
     size_t len = 0;
     int missing;
     char *text = read_entry(path, &len, &missing, why, n);
-    if (!text) return missing ? KC_MISS : KC_CORRUPT;
+    *st = missing ? KC_MISS : KC_CORRUPT;
+    if (!text) return NULL;
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
     if (!root) {
         snprintf(why, n, "%s: not valid JSON (line %d: %s)", path, je.line, je.text);
-        return KC_CORRUPT;
+        return NULL;
     }
-    kc_status st = KC_CORRUPT;
     const char *want_kind = r->kind == KILN_RUN_LRFIND ? "lrfind" : "train";
+    if (kc_entry_check(root, r->key, want_kind, r->canonical, 1, path, why, n)) {
+        json_decref(root);
+        return NULL;
+    }
+    if (mkey[0]) kr_memo_put(memo, mkey, json_incref(root), json_free);
+    return root;
+}
+
+kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n)
+{
+    return kc_load_memo(dir, r, a, NULL, why, n);
+}
+
+kc_status kc_load_memo(const char *dir, kiln_run *r, kiln_arena *a, kiln_memo *memo, char *why, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.json", dir, r->key);
+    kc_status st = KC_CORRUPT;
+    json_t *root = entry_root(path, r, memo, &st, why, n);
+    if (!root) return st;
+    st = KC_CORRUPT;
     json_t *result = json_object_get(root, "result");
-    if (kc_entry_check(root, r->key, want_kind, r->canonical, 1, path, why, n) == 0) {
-        char err[512];
-        int bad;
-        if (r->kind == KILN_RUN_TRAIN) {
-            if (r->ok) kiln_history_free(&r->history);
-            bad = kiln_history_from_jansson(&r->history, result, err, sizeof err);
-        } else {
-            if (r->ok) kiln_lrfind_free(&r->lrfind);
-            bad = lrfind_from_json(&r->lrfind, result, &r->lrfind_opts);
-            snprintf(err, sizeof err, "lr/loss arrays missing");
-        }
-        if (bad) {
-            r->ok = 0;
-            snprintf(why, n, "%s: %s", path, err);
-        } else {
-            r->ok = 1;
-            st = KC_HIT;
-            json_t *p = json_object_get(root, "provenance");
-            r->kiln_version = ka_strdup(a, jstr(p, "kiln"));
-            r->fingerprint = ka_strdup(a, jstr(p, "trainer"));
-            r->data_digest = ka_strdup(a, jstr(p, "data"));
-            r->compiler = ka_strdup(a, jstr(p, "compiler"));
-            r->cpu = ka_strdup(a, jstr(p, "cpu"));
-            r->date = ka_strdup(a, jstr(p, "date"));
-            r->host_threads = ka_strdup(a, jstr(p, "threads"));
-            r->seconds = json_number_value(json_object_get(root, "seconds"));
-        }
+    char err[512];
+    int bad;
+    if (r->kind == KILN_RUN_TRAIN) {
+        if (r->ok) kiln_history_free(&r->history);
+        bad = kiln_history_from_jansson(&r->history, result, err, sizeof err);
+    } else {
+        if (r->ok) kiln_lrfind_free(&r->lrfind);
+        bad = lrfind_from_json(&r->lrfind, result, &r->lrfind_opts);
+        snprintf(err, sizeof err, "lr/loss arrays missing");
+    }
+    if (bad) {
+        r->ok = 0;
+        snprintf(why, n, "%s: %s", path, err);
+    } else {
+        r->ok = 1;
+        st = KC_HIT;
+        json_t *p = json_object_get(root, "provenance");
+        r->kiln_version = ka_strdup(a, jstr(p, "kiln"));
+        r->fingerprint = ka_strdup(a, jstr(p, "trainer"));
+        r->data_digest = ka_strdup(a, jstr(p, "data"));
+        r->compiler = ka_strdup(a, jstr(p, "compiler"));
+        r->cpu = ka_strdup(a, jstr(p, "cpu"));
+        r->date = ka_strdup(a, jstr(p, "date"));
+        r->host_threads = ka_strdup(a, jstr(p, "threads"));
+        r->seconds = json_number_value(json_object_get(root, "seconds"));
     }
     json_decref(root);
     return st;

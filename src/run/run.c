@@ -450,7 +450,7 @@ static int run_phase(run_ctx *x, int phase)
             }
         if (dup) { st->runs_cached++; continue; }
         char why[1024];
-        kc_status s = kc_load(x->cache, r, doc->arena, why, sizeof why);
+        kc_status s = kc_load_memo(x->cache, r, doc->arena, o->memo, why, sizeof why);
         if (s == KC_HIT) { r->cached = 1; st->runs_cached++; continue; }
         if (s == KC_CORRUPT) {
             st->runs_corrupt++;
@@ -458,6 +458,7 @@ static int run_phase(run_ctx *x, int phase)
             if (!o->quiet) fprintf(x->log, "kiln: warning: cache entry of '%s' is damaged (%s); computing it again\n", r->id, why);
         }
         if (o->no_run) {
+            st->runs_missing++;
             kd_error(d, KILN_REPORT_EFAIL, r->file, r->line, "run '%s' has no cached result (key %s) and --no-run forbids training it",
                      r->id, r->key);
             continue;
@@ -554,7 +555,7 @@ static int run_phase(run_ctx *x, int phase)
         kiln_run *r = doc->runs[i];
         if (!r->needed || r->ok || (r->n_refs > 0) != phase || !r->canonical[0]) continue;
         char why[256];
-        if (kc_load(x->cache, r, doc->arena, why, sizeof why) == KC_HIT) r->cached = 1;
+        if (kc_load_memo(x->cache, r, doc->arena, doc->opts.memo, why, sizeof why) == KC_HIT) r->cached = 1;
     }
     free(todo);
     return rc;
@@ -635,7 +636,9 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
             kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot create the cache folder: %s", strerror(errno));
             rc = KILN_REPORT_EFAIL;
         }
-        int lock = rc ? -1 : kc_lock(cache, x.log, o->quiet);
+        /* a build that may not train writes no entry: with no_cache_lock it
+         * reads them without waiting for a build that trains (kiln preview) */
+        int lock = rc ? -1 : o->no_run && o->no_cache_lock ? KC_READ_ONLY : kc_lock(cache, x.log, o->quiet);
         x.read_only = lock == KC_READ_ONLY;
         if (!rc && lock < 0 && !x.read_only) {
             kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));

@@ -19,6 +19,9 @@
 /* Cache: look up / store one run. dir is the cache folder. */
 typedef enum { KC_MISS, KC_HIT, KC_CORRUPT } kc_status;
 kc_status kc_load(const char *dir, kiln_run *r, kiln_arena *a, char *why, size_t n);
+/* The same, with entries parsed and checked before taken from memo (NULL:
+ * none) when their file has not changed. */
+kc_status kc_load_memo(const char *dir, kiln_run *r, kiln_arena *a, kiln_memo *memo, char *why, size_t n);
 /* threads: the trainer threads the run used, "N" or "MIN-MAX" when the
  * scheduler changed them as other runs ended (provenance only). */
 int kc_store(const char *dir, kiln_run *r, const char *threads, char *err, size_t n);
