@@ -42,10 +42,11 @@ CFLAGS   += -std=c11 $(WARN) $(OPT) -fopenmp $(PKG_CFLAGS)
 LDFLAGS  += -fopenmp $(LDOPT_$(MODE))
 
 # One static library per folder of src/, listed so that each needs only the
-# ones after it: report (the orchestrator) -> diff, html, pdf -> resolve ->
-# run -> doc -> math, cite, plot, stats -> base, train. A program that wants one
-# stage links it and the libraries after it.
-LIB_DIRS   := report diff html pdf resolve run doc math cite plot stats base train
+# ones after it: preview (the server, over the orchestrator) -> report (the
+# orchestrator) -> diff, html, pdf -> resolve -> run -> doc -> math, cite,
+# plot, stats -> base, train. A program that wants one stage links it and the
+# libraries after it.
+LIB_DIRS   := preview report diff html pdf resolve run doc math cite plot stats base train
 TRAIN_SRC  := $(sort $(wildcard src/train/*.c))
 CLI_SRC    := src/main.c $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/check_*.c))
@@ -60,7 +61,7 @@ BINDIR    = $(PREFIX)/bin
 KILNDIR   = $(PREFIX)/share/kiln
 MANDIR    = $(PREFIX)/share/man
 
-.PHONY: all deps data report check check-only check-isa check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE fuzz fuzz-build reseal-cache
+.PHONY: all deps data report preview browser-deps check check-only check-browser check-isa check-slurm check-setup bench asan debug clean diff smoke install uninstall FORCE fuzz fuzz-build reseal-cache
 all: deps $(BIN)
 
 # --- set-up: Debian packages and the data -----------------------------------
@@ -129,6 +130,12 @@ report: all
 	  echo "kiln: a run must train: fetching the data (make data), then building again"; \
 	  $(MAKE) --no-print-directory data && ./$(BIN) build; else exit $$rc; fi
 
+# make preview [PREVIEW_ARGS="--port 8080 --smoke"]: the site on
+# http://127.0.0.1:8000/, rebuilt and reloaded on every save (README,
+# "Previewing while you write")
+preview: all
+	./$(BIN) preview $(PREVIEW_ARGS)
+
 # make diff DIFF_ARGS="HEAD~3 --acc-tol 0.001" (see README, "What changed");
 # make diff QUICK=1 [STEPS=N]: the first steps of every run, retrained and
 # compared bit for bit with the committed history (kiln diff --quick)
@@ -138,7 +145,7 @@ diff: all
 # --- tests: every Check suite, then the smoke build of the real content -------
 # (and the Slurm tests: a two-node cluster on this machine, as root; they say
 # SKIP where Slurm cannot be installed or started)
-check: all data $(TESTS)
+check: all data browser-deps $(TESTS)
 	@$(MAKE) --no-print-directory check-only MODE=$(MODE)
 	@$(if $(filter release,$(MODE)),sh tests/check_isa.sh "$(KILN_DATA)")
 check-isa: all data
@@ -149,7 +156,15 @@ check-only:
 	    XDG_CACHE_HOME=$(CURDIR)/build/test-cache $$t || fail=1; done; \
 	  echo "== tests/slurm/test.sh"; KILN_BIN=$(BIN) sh tests/slurm/test.sh || fail=1; \
 	  echo "== tests/check_setup.sh"; sh tests/check_setup.sh || fail=1; \
+	  echo "== tests/browser/preview.mjs"; KILN_BIN=$(BIN) node tests/browser/preview.mjs || fail=1; \
 	  exit $$fail
+# the browser tests (tests/browser/): Debian's chromium and npm, and the npm
+# packages they pin (playwright-core, axe-core), set up like every other
+# dependency (src/scripts/deps.sh browser); make check runs them
+browser-deps:
+	@sh src/scripts/deps.sh browser
+check-browser: all browser-deps
+	@KILN_BIN=$(BIN) node tests/browser/preview.mjs
 check-slurm: all data
 	@KILN_BIN=$(BIN) sh tests/slurm/test.sh
 

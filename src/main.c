@@ -4,6 +4,7 @@
  *
  *   kiln build [options]               the article (HTML + PDF)
  *   kiln new DIR                       start an article of your own
+ *   kiln preview [options]             serve the site, rebuilt on every save
  *   kiln train key=value ... [options] one experiment
  *   kiln lr-find key=value ... [options]  a learning-rate range test
  *   kiln diff [OLD] [NEW] [options]    what changed between two builds
@@ -28,6 +29,7 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"build", kiln_cmd_build, "build the article (HTML site and PDF) from content/ into out/"},
     {"new", kiln_cmd_new, "start a new article in a folder: an index and one chapter with an experiment"},
+    {"preview", kiln_cmd_preview, "serve the site on 127.0.0.1, rebuilt and reloaded on every save"},
     {"train", kiln_cmd_train, "train one experiment given as key=value settings"},
     {"lr-find", kiln_cmd_lr_find, "learning-rate range test; prints the suggested rates"},
     {"diff", kiln_cmd_diff, "compare two builds' results (default: the last commit against now)"},

@@ -194,7 +194,7 @@ END_TEST
 
 /* ---- the conventions of every command ------------------------------------------------- */
 
-static const char *const COMMANDS[] = {"build", "new", "train", "lr-find", "diff", "keys", "version", NULL};
+static const char *const COMMANDS[] = {"build", "new", "preview", "train", "lr-find", "diff", "keys", "version", NULL};
 
 START_TEST(test_help_for_every_command)
 {

@@ -15,6 +15,7 @@ int kiln_cmd_build(int argc, char **argv);
 int kiln_cmd_diff(int argc, char **argv);
 int kiln_cmd_keys(int argc, char **argv);
 int kiln_cmd_new(int argc, char **argv);
+int kiln_cmd_preview(int argc, char **argv);
 int kiln_cmd_version(int argc, char **argv);
 int kiln_cmd_task(int argc, char **argv);
 

@@ -8,10 +8,12 @@
 #                    cluster on this machine); the build never needs them
 #   deps.sh bench    what `make bench` adds: Debian's PyTorch for the two peers
 #                    (../shared/bench/) and time(1) for peak memory
-#   deps.sh browser  what the browser tests (tests/browser/) need: Debian's
-#                    chromium and npm; the npm packages themselves
-#                    (playwright-core, axe-core, pinned by package-lock.json)
-#                    go into the ignored tests/browser/node_modules by `npm ci`
+#   deps.sh browser  what the browser tests (tests/browser/, part of make
+#                    check) need: Debian's chromium and npm, then the npm
+#                    packages (playwright-core, axe-core, pinned by
+#                    package-lock.json) into the ignored
+#                    tests/browser/node_modules by `npm ci`, when they are
+#                    missing or the lock file is newer
 set -eu
 if [ "${1:-}" = browser ]; then
     PKGS="chromium npm"
@@ -23,11 +25,21 @@ else
 CONTENT=${1:-content}
 PKGS="build-essential pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libpng-dev zlib1g-dev check \
 libjansson-dev libxxhash-dev libssl-dev libfreetype-dev fonts-dejavu-core fonts-dejavu-extra \
-libxml2-dev poppler-utils time npm git libbtparse-dev groff-base man-db"
+libxml2-dev poppler-utils time npm git libbtparse-dev groff-base man-db libmicrohttpd-dev"
 if [ -d "$CONTENT" ] && grep -qsE '^[[:space:]]*data[[:space:]]*=[[:space:]]*fashion-mnist[[:space:]]*$' "$CONTENT"/*.md; then
     PKGS="$PKGS dataset-fashion-mnist"
 fi
 fi
+# the browser tests' npm packages, once Chromium and npm are there
+npm_packages() {
+    [ "${1:-}" = browser ] || return 0
+    B=$(dirname "$0")/../../tests/browser
+    if [ -f "$B/node_modules/.package-lock.json" ] && [ ! "$B/package-lock.json" -nt "$B/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    echo "kiln: installing the browser tests' npm packages (npm ci in tests/browser)"
+    (cd "$B" && npm ci --no-audit --no-fund --loglevel=error)
+}
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -38,13 +50,14 @@ for p in $PKGS; do
            missing="$missing $p" ;;
     esac
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then npm_packages "${1:-}"; exit 0; fi
 if [ "$(id -u)" = 0 ]; then
     echo "kiln: installing missing Debian packages:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing
+    npm_packages "${1:-}"
 else
     echo "kiln: missing Debian packages:$missing" >&2
     echo "kiln: run as root:  apt-get update && apt-get install -y$missing" >&2

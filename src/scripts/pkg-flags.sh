@@ -4,7 +4,7 @@
 # library is asked on its own, so one that pkg-config does not know is named
 # and stops the build instead of blanking every flag.
 set -eu
-PKGS="libcmark-gfm jansson libpng freetype2 libxxhash libcrypto"
+PKGS="libcmark-gfm jansson libpng freetype2 libxxhash libcrypto libmicrohttpd"
 CHECK_PKGS="check libxml-2.0"
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 flags() { # $1 = --cflags or --libs, then the packages
