@@ -221,7 +221,10 @@ START_TEST(test_server)
         ck_assert_msg(!strstr(r, "outside the site") && !strstr(r, "root:"), "GET %s leaked:\n%s", gone[i], r);
         free(r);
     }
-    expect(port, "GET", "/missing", 404, "Content-Type: text/plain");
+    /* a page that is not there still follows the builds; anything else is plain */
+    expect(port, "GET", "/missing.html", 404, "<script src=\"/__kiln/live.js\"");
+    expect(port, "GET", "/missing/", 404, "Content-Type: text/html");
+    expect(port, "GET", "/img/missing.png", 404, "Content-Type: text/plain");
     /* a Host that is not this machine (DNS rebinding): refused */
     r = http(port, "GET", "/", "evil.example");
     ck_assert_int_eq(status_of(r), 403);
@@ -235,6 +238,19 @@ START_TEST(test_server)
     kp_server *again = kp_server_start(root, NULL, port, ev, err, sizeof err);
     ck_assert_ptr_null(again);
     ck_assert_ptr_nonnull(strstr(err, "in use"));
+    /* named loopback: the Host check stays; another address: it is the user's choice */
+    kp_server *named = kp_server_start(root, "127.0.0.1", 0, ev, err, sizeof err);
+    ck_assert_ptr_nonnull(named);
+    r = http(kp_server_port(named), "GET", "/", "evil.example");
+    ck_assert_int_eq(status_of(r), 403);
+    free(r);
+    kp_server_stop(named);
+    kp_server *wide = kp_server_start(root, "0.0.0.0", 0, ev, err, sizeof err);
+    ck_assert_ptr_nonnull(wide);
+    r = http(kp_server_port(wide), "GET", "/", "preview.example");
+    ck_assert_int_eq(status_of(r), 200);
+    free(r);
+    kp_server_stop(wide);
     /* no such address, no such folder */
     ck_assert_ptr_null(kp_server_start(root, "no.such.host.invalid", 0, ev, err, sizeof err));
     ck_assert_ptr_null(kp_server_start("/no/such/folder", NULL, 0, ev, err, sizeof err));
@@ -435,6 +451,9 @@ START_TEST(test_incremental)
     char pdf[300];
     sub(pdf, sizeof pdf, a.out, "report.pdf");
     ck_assert_int_ne(access(pdf, F_OK), 0); /* the preview leaves the PDF out */
+    char manifest[300];
+    sub(manifest, sizeof manifest, a.content, "cache/manifest/build.json");
+    ck_assert_int_ne(access(manifest, F_OK), 0); /* and the manifest */
     /* a prose edit: the figure is not drawn again */
     long hits0, misses0, hits1, misses1;
     chapter(a.content, "second", "Steps");

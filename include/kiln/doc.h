@@ -385,6 +385,8 @@ typedef struct kiln_build_opts {
                                   again); cache entries and the manifest are synced */
     struct kiln_memo *memo;    /* kept from build to build (kiln preview): parsed
                                   cache entries, drawn figures; NULL = none */
+    int no_manifest;           /* do not write CACHE/manifest/build.json (kiln preview:
+                                  kiln build's builds are the ones kiln diff compares) */
     int no_cache_lock;         /* with no_run: read the cache without taking its lock
                                   (entries are only renamed into place), so a build
                                   that trains meanwhile does not hold this one up */

@@ -2,7 +2,8 @@
  *
  * On save: the quick build. It never trains (no_run, and no_cache_lock so a
  * training build elsewhere does not hold it up), leaves the PDF out, writes
- * the site without fsync and keeps parsed cache entries and drawn figures
+ * the site without fsync, writes no manifest (kiln build's builds are the
+ * ones kiln diff compares) and keeps parsed cache entries and drawn figures
  * in the builder's memo, so a prose edit re-reads one chapter's worth of
  * work. Its outcome goes to the pages: "ok" (they reload), or "broken" with
  * the FILE:LINE: messages over the last good version.
@@ -85,6 +86,7 @@ static void *train_main(void *arg)
     o.out_dir = b->train_out;
     o.no_run = 0;
     o.no_pdf = 1;
+    o.no_manifest = 1;
     o.no_fsync = 1;
     o.quiet = 0;
     o.log = f;
@@ -160,6 +162,7 @@ int kp_builder_build(kp_builder *b, double *ms)
     o.no_run = 1;
     o.no_cache_lock = 1;
     o.no_pdf = 1;
+    o.no_manifest = 1;
     o.no_fsync = 1;
     o.quiet = 1;
     o.memo = b->memo;

@@ -1,9 +1,9 @@
 /* The preview's HTTP server (libmicrohttpd, a thread per connection, so an
  * event stream may wait and a slow client holds up no one else).
  *
- * Safe by default: it listens on 127.0.0.1 unless told otherwise, and then
- * answers only requests whose Host is the loopback (a page elsewhere cannot
- * reach it through DNS rebinding); GET and HEAD only (anything else 405,
+ * Safe by default: it listens on 127.0.0.1 unless told otherwise, and on a
+ * loopback address answers only requests whose Host is the loopback (a page
+ * elsewhere cannot reach it through DNS rebinding); GET and HEAD only (anything else 405,
  * with Allow); a path names a file inside the site folder or nothing
  * (kp_resolve: 404, never a listing); every answer has its content type,
  * nosniff and no-store. /__kiln/live.js and /__kiln/events are the
@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,32 @@ static int host_is_loopback(const char *h)
     return 0;
 }
 
+/* A page that is not there (yet: the first build failed, or a chapter was
+ * renamed) is a 404 that still follows the builds, so the error shows over
+ * it and it reloads once the page is made; anything else a plain 404. */
+static enum MHD_Result not_found(kp_server *s, struct MHD_Connection *c, const char *url)
+{
+    const char *base = strrchr(url, '/');
+    base = base ? base + 1 : url;
+    if (!kp_is_html(url) && strchr(base, '.')) return send_text(c, MHD_HTTP_NOT_FOUND, "404 not found\n");
+    static const char PAGE[] = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title>"
+                               "</head>\n<body><h1>Not found</h1><p>The site has no such page (yet).</p></body></html>\n";
+    size_t len;
+    char *out = kp_inject_build(PAGE, sizeof PAGE - 1, kp_events_build(s->ev), &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result q = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
+    MHD_destroy_response(r);
+    return q;
+}
+
 static enum MHD_Result serve_file(kp_server *s, struct MHD_Connection *c, const char *url)
 {
     char path[PATH_MAX];
-    if (kp_resolve(s->root, url, path, sizeof path)) return send_text(c, MHD_HTTP_NOT_FOUND, "404 not found\n");
+    if (kp_resolve(s->root, url, path, sizeof path)) return not_found(s, c, url);
     const char *type = kp_content_type(path);
     if (kp_is_html(path)) {
         unsigned long build = kp_events_build(s->ev); /* before the read: at worst one reload too many */
@@ -153,7 +176,6 @@ kp_server *kp_server_start(const char *root, const char *host, int port, kp_even
     kp_server *s = kb_xmalloc(sizeof *s);
     memset(s, 0, sizeof *s);
     s->ev = ev;
-    s->loopback_only = !host;
     if (!realpath(root, s->root)) {
         snprintf(err, n, "%s: %s", root, strerror(errno));
         free(s);
@@ -166,6 +188,9 @@ kp_server *kp_server_start(const char *root, const char *host, int port, kp_even
         free(s);
         return NULL;
     }
+    /* bound to the loopback (by default or by name): answer only to it */
+    s->loopback_only = (sa.ss_family == AF_INET && ((unsigned char *)&((struct sockaddr_in *)&sa)->sin_addr)[0] == 127) ||
+                       (sa.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&sa)->sin6_addr));
     int first = port < 0 ? 8000 : port, last = port < 0 ? 8099 : port;
     for (int p = first; p <= last && !s->d; p++) s->d = start_on(s, host, p);
     if (!s->d) {

@@ -3,8 +3,9 @@
  *
  * The PDF (kiln_pdf_write) is typeset from the same resolved document
  * between kiln_doc_resolve and kiln_html_write, as TMP/report.pdf; the HTML
- * pages link to it when the file is there. kiln preview's builds on save
- * leave it out (opts.no_pdf), write the site without fsync (opts.no_fsync)
+ * pages link to it when the file is there. kiln preview's builds leave it
+ * and the manifest out (opts.no_pdf, no_manifest), write the site without
+ * fsync (opts.no_fsync)
  * and keep parsed cache entries and drawn figures for the next build
  * (opts.memo).
  *
@@ -209,7 +210,7 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         /* kiln diff: record what this build used and got in
          * CACHE/manifest/build.json (src/run/manifest.c), before the new
          * site goes in */
-        if (!rc) rc = kiln_manifest_write(doc, doc->opts.cache_dir, d);
+        if (!rc && !o.no_manifest) rc = kiln_manifest_write(doc, doc->opts.cache_dir, d);
         if (!rc && swap_in(tmp, o.out_dir, d)) rc = KILN_REPORT_EFAIL;
     }
     kr_rmtree(tmp);

@@ -2,8 +2,11 @@
 // open a chapter, edit it and see the new text without reloading by hand (and
 // the page keeps its scroll position), break a directive and see the overlay
 // with FILE:LINE: over the last good version, fix it and see the overlay go.
-// A small article in a temporary folder; nothing trains (--no-run; its only
-// figure is a schedule, drawn without training).
+// Then a tiny experiment (300 images, one epoch) is added: it trains in the
+// background, its progress shows at the bottom of the page, and the page
+// reloads with its result (skipped without MNIST; make check fetches it). A
+// small article in a temporary folder; its figure is a schedule, drawn
+// without training.
 //
 //   node tests/browser/preview.mjs        (make check runs it; KILN_BIN, CHROMIUM)
 import { chromium } from 'playwright-core';
@@ -30,8 +33,10 @@ const file = path.join(content, '01-s.md');
 fs.writeFileSync(file, chapter('original'));
 
 let log = '';
-const kp = spawn(kiln, ['preview', '--no-run', '--port', '0', '--content', content, '--out', path.join(tmp, 'site'),
-  '--templates', path.resolve('templates')], { stdio: ['ignore', 'ignore', 'pipe'] });
+const data = process.env.KILN_DATA || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kiln/mnist');
+const haveData = ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(data, f)));
+const kp = spawn(kiln, ['preview', '--port', '0', '--content', content, '--out', path.join(tmp, 'site'),
+  '--templates', path.resolve('templates'), '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
 kp.stderr.on('data', (d) => { log += d; });
 let browser;
 try {
@@ -45,6 +50,16 @@ try {
   const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // every progress line the page shows, kept across its reloads
+  await page.addInitScript(() => {
+    const rec = () => {
+      const b = document.getElementById('kiln-preview-progress');
+      if (!b) return;
+      const seen = JSON.parse(sessionStorage.getItem('seen-progress') || '[]');
+      if (!seen.includes(b.textContent)) sessionStorage.setItem('seen-progress', JSON.stringify([...seen, b.textContent]));
+    };
+    new MutationObserver(rec).observe(document, { childList: true, subtree: true, characterData: true });
+  });
   await page.goto(`http://127.0.0.1:${port}/01-s.html`);
   if (!(await page.textContent('body')).includes('The original paragraph')) fail('the page lacks its text');
   await page.waitForFunction(() => document.getElementById('kiln-preview-error') === null);
@@ -83,7 +98,20 @@ try {
   await overlay.waitFor({ state: 'visible', timeout: 15000 });
   await page.reload();
   await overlay.waitFor({ state: 'visible', timeout: 5000 }).catch(() => fail('a reloaded page does not show the error'));
-  console.log(`browser/preview: ok (Chromium ${browser.version()}; an edit showed in the page ${shown} ms after the save)`);
+  // a new experiment: trained in the background, its progress in the page, then its result
+  let trained = 'skipped: no MNIST in ' + data;
+  if (haveData) {
+    fs.writeFileSync(file, chapter('fixed') + '\n```{experiment} tiny\ntrain_limit = 300\ntest_limit = 100\nepochs = 1\n' +
+      'batch_size = 50\n```\n\nTiny reached {{tiny.test_accuracy:.1%}}.\n');
+    await page.waitForFunction(() => /Tiny reached \d+\.\d%/.test(document.body.innerText), null, { timeout: 120000 })
+      .catch(() => fail(`the trained run's result did not show:\n${log}`));
+    const seen = JSON.parse(await page.evaluate(() => sessionStorage.getItem('seen-progress') || '[]'));
+    if (!seen.some((t) => t.includes('1 run to train'))) fail(`no training progress was shown: ${JSON.stringify(seen)}`);
+    if (await page.locator('#kiln-preview-progress').count()) fail('the progress line stayed after the run was done');
+    if (process.env.KILN_BROWSER_VERBOSE) console.log(seen);
+    trained = `trained in the background, ${seen.length} progress lines shown`;
+  }
+  console.log(`browser/preview: ok (Chromium ${browser.version()}; an edit showed in the page ${shown} ms after the save; a new run ${trained})`);
 } catch (e) {
   if (!process.exitCode) { console.error(`browser/preview: FAIL: ${e.message}`); process.exitCode = 1; }
 } finally {
