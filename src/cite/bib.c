@@ -6,6 +6,7 @@
 #include <btparse.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +262,22 @@ cite_bib *cite_load(const char *path, cite_error *err)
     return b;
 }
 
+static cite_bib *load_all_locked(const char *path, cite_errors *err);
+
+/* btparse keeps its lexer and macros in globals, and its messages are caught
+ * by pointing the process's stderr at a temporary file for the length of a
+ * parse: one parse at a time (kiln preview builds on save while a build
+ * that trains loads the same article). */
 cite_bib *cite_load_all(const char *path, cite_errors *err)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    cite_bib *b = load_all_locked(path, err);
+    pthread_mutex_unlock(&mu);
+    return b;
+}
+
+static cite_bib *load_all_locked(const char *path, cite_errors *err)
 {
     memset(err, 0, sizeof *err);
     FILE *f = fopen(path, "r");
