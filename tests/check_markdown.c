@@ -528,6 +528,14 @@ START_TEST(heading_ids)
     ck_assert_ptr_null(strstr(t, "{#setup}"));
     ck_assert_ptr_null(strstr(t, "{#sec-one}"));
     free(t);
+    /* letters beyond ASCII stay in an id made from the text, as on GitHub */
+    rc = build2(root, "# One\n\n## Über die Rate — kurz\n\n## Ρυθμός\n", "# Two\n\n{{sec:über-die-rate-kurz}}, {{sec:ρυθμός}}\n", &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    h = page(root, "01-one.html");
+    COUNT(h, "//h2[@id='über-die-rate-kurz']", 1);
+    COUNT(h, "//h2[@id='ρυθμός']", 1);
+    xmlFreeDoc(h);
     /* refused: an id taken in the chapter, one of kiln's own prefixes */
     ck_assert_int_eq(build2(root, "# One\n\n## A\n\n## B {#a}\n\n## C {#eq-c}\n", "# Two\n", &d), KILN_REPORT_EINPUT);
     ck_assert_msg(strstr(d.text, "01-one.md:5: heading id {#a}: an earlier heading of this chapter has that id"), "%s", d.text);

@@ -467,12 +467,31 @@ void plain_text(sbuf *b, const kiln_inline *in)
     }
 }
 
+/* A letter beyond ASCII that a heading's id keeps (Latin-1 and Latin
+ * Extended, Greek, Cyrillic), lower-cased where it has a simple lower case;
+ * 0 for anything else (punctuation, symbols, dashes are dropped). */
+static uint32_t id_letter(uint32_t c)
+{
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3A9) || (c >= 0x410 && c <= 0x42F)) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+    if ((c >= 0xDF && c <= 0x24F && c != 0xF7) || (c >= 0x3AA && c <= 0x3FF) || (c >= 0x430 && c <= 0x4FF)) return c;
+    return 0;
+}
+
 const char *make_anchor(loader *L, const char *text)
 {
     sbuf b = {0};
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (isalnum(*p)) sb_addc(&b, (char)tolower(*p));
-        else if ((*p == ' ' || *p == '-' || *p == '_') && b.len && b.s[b.len - 1] != '-') sb_addc(&b, '-');
+    for (const char *p = text; *p;) {
+        unsigned char a = (unsigned char)*p;
+        if (a >= 0x80) {   /* as GitHub does: letters stay, "Über" -> über */
+            uint32_t c = id_letter(kb_utf8_next(&p));
+            char u[4];
+            if (c) sb_addn(&b, u, (size_t)kb_utf8_put(u, c));
+            continue;
+        }
+        p++;
+        if (isalnum(a)) sb_addc(&b, (char)tolower(a));
+        else if ((a == ' ' || a == '-' || a == '_') && b.len && b.s[b.len - 1] != '-') sb_addc(&b, '-');
     }
     while (b.len && b.s[b.len - 1] == '-') b.s[--b.len] = 0;
     if (!b.len) sb_add(&b, "section");
