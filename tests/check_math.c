@@ -177,6 +177,21 @@ START_TEST(accents_text_fonts)
 }
 END_TEST
 
+/* Binary operators and relations in scripts get no space, as in TeX's
+ * script styles (Chromium spaces them unless told); outside they keep it. */
+START_TEST(script_spacing)
+{
+    xmlDocPtr d = mml("A_{i-1} + x^{a=1} + \\sqrt[n+1]{y} + \\sum_{k=1}^{n} k", 1);
+    COUNT(d, "/math/mrow/msub/mrow/mo[.='−' and @lspace='0' and @rspace='0']", 1);
+    COUNT(d, "/math/mrow/msup/mrow/mo[.='=' and @lspace='0' and @rspace='0']", 1);
+    COUNT(d, "/math/mrow/mroot/mrow/mo[.='+' and @lspace='0']", 1);
+    COUNT(d, "/math/mrow/munderover/mrow/mo[.='=' and @lspace='0']", 1);
+    COUNT(d, "/math/mrow/mo[.='+' and not(@lspace)]", 3);   /* the row's own: spaced */
+    COUNT(d, "/math/mrow/munderover/mo[.='∑' and not(@lspace)]", 1);
+    xmlFreeDoc(d);
+}
+END_TEST
+
 /* MathML Core gives the function application operator no space: the thin
  * spaces TeX puts around a function name next to an ordinary atom are
  * written out, and none before a parenthesis. */
@@ -713,6 +728,7 @@ int main(void)
     tcase_add_test(t, delimiters);
     tcase_add_test(t, accents_text_fonts);
     tcase_add_test(t, function_spacing);
+    tcase_add_test(t, script_spacing);
     tcase_add_test(t, aligned_and_matrices);
     tcase_add_test(t, values_inside_math);
     tcase_add_test(t, values_sci_form);

@@ -184,6 +184,19 @@ static void row(sbuf *b, const km_node *n)
     sb_add(b, "</mrow>");
 }
 
+/* How deep in scripts (sub- and superscripts, limits, a root's index) the
+ * writer is: TeX puts no space around binary operators and relations
+ * there, Chromium does unless told. Per thread, as pages may be written in
+ * parallel. */
+static _Thread_local int script_depth;
+
+static void in_script(sbuf *b, const km_node *n)
+{
+    script_depth++;
+    render(b, n);
+    script_depth--;
+}
+
 static void script(sbuf *b, const km_node *n)
 {
     const km_node *base = n->kid[0], *sub = n->kid[1], *sup = n->kid[2];
@@ -208,8 +221,8 @@ static void script(sbuf *b, const km_node *n)
         mo(b, " movablelimits=\"false\"", base->text);
     else
         render(b, base);
-    if (sub) render(b, sub);
-    if (sup) render(b, sup);
+    if (sub) in_script(b, sub);
+    if (sup) in_script(b, sup);
     sb_printf(b, "</%s>", tag);
 }
 
@@ -274,7 +287,10 @@ static void render(sbuf *b, const km_node *n)
         } else {
             /* | ‖ / are ordinary symbols in TeX: no operator spacing */
             int ord = !strcmp(n->text, "|") || !strcmp(n->text, "‖") || !strcmp(n->text, "/");
-            mo(b, ord ? " stretchy=\"false\" lspace=\"0\" rspace=\"0\"" : fence_char(n->text) ? " stretchy=\"false\"" : "", n->text);
+            int fence = fence_char(n->text), large = n->flags & KM_F_LARGEOP;
+            mo(b, ord ? " stretchy=\"false\" lspace=\"0\" rspace=\"0\""
+                  : fence ? " stretchy=\"false\""
+                  : script_depth && !large ? " lspace=\"0\" rspace=\"0\"" : "", n->text);
         }
         break;
     case KM_TEXT: text(b, n->text); break;
@@ -296,7 +312,7 @@ static void render(sbuf *b, const km_node *n)
         if (n->kid[1]) {
             sb_add(b, "<mroot>");
             render(b, n->kid[0]);
-            render(b, n->kid[1]);
+            in_script(b, n->kid[1]);
             sb_add(b, "</mroot>");
         } else {
             sb_add(b, "<msqrt>");
