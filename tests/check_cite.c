@@ -167,6 +167,10 @@ START_TEST(author_year_text)
         {"@kingma2014", "Kingma et al. (2014)"},
         {"@kingma2014 [sec. 2]", "Kingma et al. (2014, sec. 2)"},
         {"[see @keras; -@kingma2014]", "(see Keras Team 2024; 2014)"},
+        /* works by the same authors in a row print their years only, unless
+         * a locator or prefix is in the way (last: it adds the letters) */
+        {"[@smith2017; @smith2017b; @smith2017super; @smith2017b, p. 4; @smith2017]",
+         "(Smith 2017b, 2017a; Smith and Topin 2017; Smith 2017a, p. 4; Smith 2017b)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *s = render(b, cases[i].in);

@@ -279,12 +279,12 @@ START_TEST(citations_in_both_outputs)
                          "# Cyclical rates\n\n"
                          "Cyclical rates [@smith2017] were refined by @smith2017super [p. 3] and used\n"
                          "with Adam [see @kingma2014, sec. 2; -@smith2017]. Mail a@b.org; a [link with @smith2017](https://example.org).\n"
-                         "Code `[@smith2017]` stays.\n",
+                         "Code `[@smith2017]` stays. Twice [@smith2017super; @smith2017; @smith2017].\n",
                          BIB, &d);
     ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
     kiln_diag_free(&d);
     xmlDocPtr h = page(root, "01-ch.html");
-    COUNT(h, "//span[@class='cite']", 3);
+    COUNT(h, "//span[@class='cite']", 4);
     STR(h, "(//span[@class='cite'])[1]", "(Smith 2017)");
     STR(h, "(//span[@class='cite'])[2]", "Smith and Topin (2017, p. 3)");
     STR(h, "(//span[@class='cite'])[3]", "(see Kingma and Ba 2014, sec. 2; 2017)");
@@ -293,6 +293,9 @@ START_TEST(citations_in_both_outputs)
     STR(h, "(//span[@class='cite'])[3]/a[2]/@href", "references.html#ref-smith2017");
     COUNT(h, "//a[@href='https://example.org' and .='link with @smith2017']", 1);
     COUNT(h, "//code[.='[@smith2017]']", 1);
+    STR(h, "(//span[@class='cite'])[4]", "(Smith and Topin 2017; Smith 2017, 2017)");
+    COUNT(h, "(//span[@class='cite'])[4]/a", 3);   /* each year its own link */
+    STR(h, "(//span[@class='cite'])[4]/a[3]", "2017");
     COUNT(h, "//p[contains(., 'a@b.org')]", 1);
     xmlFreeDoc(h);
     /* the References page: exactly the works cited (the index's too), sorted, linked */

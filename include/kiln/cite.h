@@ -80,6 +80,10 @@ void cite_finish(cite_bib *b);
 /* The in-text form of a citation, malloc'd: "(Smith 2017, p. 3)",
  * "Smith (2017)". Call after cite_finish. */
 char *cite_text(cite_bib *b, const cite_cite *c);
+/* Whether item i of a bracketed citation follows one by the same authors
+ * and so prints as its year only, "(Surmenok 2018, 2019)": neither has a
+ * prefix, a locator or a suppressed author. */
+int cite_same_authors(cite_bib *b, const cite_cite *c, int i);
 /* The cited entries in reference-list order (names, year, title); n out. */
 cite_entry **cite_cited(cite_bib *b, int *n);
 /* An entry's anchor id for links: "ref-" + key, with characters outside

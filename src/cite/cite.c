@@ -197,6 +197,7 @@ char *cite_text(cite_bib *b, const cite_cite *c)
         const cite_item *it = &c->item[i];
         const cite_entry *e = cite_find(b, it->key);
         if (!e) { free(sb_done(&o)); return NULL; }
+        if (cite_same_authors(b, c, i)) { sb_puts(&o, ", "); sb_puts(&o, e->year); continue; }
         if (i) sb_puts(&o, "; ");
         if (*it->prefix) { sb_puts(&o, it->prefix); sb_puts(&o, " "); }
         if (!it->suppress_author) { sb_puts(&o, e->names); sb_puts(&o, " "); }
@@ -205,6 +206,15 @@ char *cite_text(cite_bib *b, const cite_cite *c)
     }
     sb_puts(&o, ")");
     return sb_done(&o);
+}
+
+int cite_same_authors(cite_bib *b, const cite_cite *c, int i)
+{
+    if (c->narrative || i <= 0 || i >= c->n) return 0;
+    const cite_item *p = &c->item[i - 1], *it = &c->item[i];
+    if (*p->prefix || *p->locator || p->suppress_author || *it->prefix || *it->locator || it->suppress_author) return 0;
+    const cite_entry *a = cite_find(b, p->key), *e = cite_find(b, it->key);
+    return a && e && !strcmp(a->names, e->names);
 }
 
 char *cite_anchor(const cite_entry *e)

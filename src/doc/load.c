@@ -75,6 +75,11 @@ static void cite_inlines(loader *L, kiln_inline *ci, const cite_cite *c, const c
             ADD(link_inline(L, url, text_inline(L, ka_printf(L->a, "%s (%s%s)", e->names, e->year, loc), ci->line), ci->line));
             break;
         }
+        if (cite_same_authors(L->bib, c, i)) {   /* (Surmenok 2018, 2019) */
+            ADD(text_inline(L, ", ", ci->line));
+            ADD(link_inline(L, url, text_inline(L, e->year, ci->line), ci->line));
+            continue;
+        }
         ADD(text_inline(L, i ? "; " : "(", ci->line));
         if (*it->prefix) ADD(text_inline(L, ka_printf(L->a, "%s ", it->prefix), ci->line));
         const char *t = it->suppress_author ? ka_printf(L->a, "%s%s", e->year, loc) : ka_printf(L->a, "%s %s%s", e->names, e->year, loc);
