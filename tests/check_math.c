@@ -140,7 +140,8 @@ START_TEST(accents_text_fonts)
     xmlDocPtr d = mml("\\hat{\\theta} + \\bar x + \\tilde{y} + \\overline{ab} + \\text{ if } t < 5 \\mathrm{d}t \\mathbf{x} \\mathrm{lr}", 0);
     COUNT(d, "/math/mrow/mover[@accent='true']", 3);
     STR(d, "/math/mrow/mover[1]/mi", "θ");
-    STR(d, "/math/mrow/mover[1]/mo", "^");
+    STR(d, "/math/mrow/mover[1]/mo", "ˆ");   /* U+02C6: TeX's small hat, where ^ is wide */
+    STR(d, "/math/mrow/mover[mi='y']/mo", "˜");
     COUNT(d, "/math/mrow/mover[mi='x']/mo[@stretchy='false']", 1);
     /* \overline: no bar glyph stretches in Chromium, a border over the base does */
     COUNT(d, "/math/mrow/mrow[contains(@style,'border-top:')]/mrow[mi[1]='a' and mi[2]='b']", 1);
@@ -160,6 +161,9 @@ START_TEST(accents_text_fonts)
     COUNT(d, "/math/mrow/msup[mi='h']/mrow[mo='′' and mn='2']", 1);
     xmlFreeDoc(d);
     /* \widehat: the combining circumflex, the one the fonts have wide variants of */
+    d = mml("\\vec{v}", 0);
+    COUNT(d, "//mover/mo[.='→' and @mathsize='70%']", 1);
+    xmlFreeDoc(d);
     d = mml("\\widehat{xy} \\widetilde{ab}", 0);
     STR(d, "/math/mrow/mover[1]/mo[@stretchy='true']", "\xcc\x82");
     STR(d, "/math/mrow/mover[2]/mo[@stretchy='true']", "~");

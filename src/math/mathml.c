@@ -332,9 +332,14 @@ static void render(sbuf *b, const km_node *n)
         }
         sb_add(b, "<mover accent=\"true\">");
         render(b, n->kid[0]);
-        /* \widehat: the combining circumflex is the one with wide variants */
-        if ((n->flags & KM_F_STRETCH) && !strcmp(n->text, "^")) mo(b, " stretchy=\"true\"", "\xcc\x82");
-        else mo(b, n->flags & KM_F_STRETCH ? " stretchy=\"true\"" : " stretchy=\"false\"", n->text);
+        /* \widehat: the combining circumflex is the one with wide variants;
+         * \hat and \tilde: the modifier letters, TeX-sized where ^ and ~
+         * are wide; \vec: the arrow at 70%, as TeX's small one */
+        if (n->flags & KM_F_STRETCH) mo(b, " stretchy=\"true\"", !strcmp(n->text, "^") ? "\xcc\x82" : n->text);
+        else if (!strcmp(n->text, "^")) mo(b, " stretchy=\"false\"", "ˆ");
+        else if (!strcmp(n->text, "~")) mo(b, " stretchy=\"false\"", "˜");
+        else if (!strcmp(n->text, "→")) mo(b, " stretchy=\"false\" mathsize=\"70%\"", n->text);
+        else mo(b, " stretchy=\"false\"", n->text);
         sb_add(b, "</mover>");
         break;
     case KM_FENCED:
