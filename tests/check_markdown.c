@@ -222,17 +222,26 @@ START_TEST(math_values)
     kiln_diag d;
     build(root,
           "# V\n\n```{experiment} base\nlearning_rate = 0.01\nepochs = 1\n```\n\n"
-          "The rate is $\\eta_0 = {{base.learning_rate}}$ and $10^{-3}$.\n",
+          "The rate is $\\eta_0 = {{base.learning_rate}}$ and $10^{-3}$.\n\n"
+          "```{figure} s\nkind = schedule\nruns = base\ncaption = At $\\eta = {{base.learning_rate}}$, as $x^2$ says.\n```\n",
           &d);
     kiln_diag_free(&d);
     xmlDocPtr h = page(root, "01-ch.html");
     COUNT(h, "//p//math//mn[.='0.01']", 1);
     COUNT(h, "//p//math//*[contains(., '{{')]", 0);
+    /* a caption holds math too, values filled in */
+    COUNT(h, "//figcaption//math[mrow/mi='η']//mn[.='0.01']", 1);
+    COUNT(h, "//figcaption//math//msup", 1);
+    COUNT(h, "//figcaption[contains(., '$')]", 0);
     xmlFreeDoc(h);
     char *t = pdf_text(root, "");
     ck_assert_ptr_nonnull(strstr(t, "0.01"));
     ck_assert_ptr_null(strstr(t, "{{"));
+    ck_assert_msg(strstr(t, "At η = 0.01, as x"), "%s", t);
     free(t);
+    /* a caption's math error is at the caption's line */
+    expect_error("# V\n\n```{experiment} base\nepochs = 1\n```\n\n```{table} t\nruns = base\ncaption = See $\\foo$.\n```\n",
+                 "ch.md:9: math, column", "unknown command \\foo");
 }
 END_TEST
 

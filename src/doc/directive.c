@@ -1,6 +1,7 @@
 /* Directives: fenced code blocks whose info string is "{name} id"; their
  * bodies are "key = value" lines, checked against each directive's keys. */
 #include "doc/loader.h"
+#include "doc/md_math.h"
 #include <cmark-gfm.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -201,6 +202,32 @@ static void push_dir(loader *L, kiln_directive *x)
     KR_GROW(L->dirs, L->cap_dirs, L->n_dirs + 1);
     L->dirs[L->n_dirs++] = x;
 }
+/* A caption: inline Markdown with math, as in the prose. Its math is taken
+ * out first (md_math.h) and converted with the caption's own spans in
+ * place of the chapter's; lines count from the caption's key line. */
+static kiln_inline *caption_inlines(loader *L, const char *text, int line)
+{
+    md_math *spans = NULL, *chapter = L->math;
+    int n = 0, n_chapter = L->n_math, n_errs = 0;
+    md_math_error *errs = NULL;
+    char *md = md_math_extract(text, &spans, &n, &errs, &n_errs);
+    for (int i = 0; i < n_errs; i++) kd_error(L->d, KILN_REPORT_EINPUT, L->file, line + errs[i].line - 1, "caption: %s", errs[i].msg);
+    free(errs);
+    for (int i = 0; i < n; i++) spans[i].line += line - 1;
+    L->math = spans;
+    L->n_math = n;
+    cmark_node *root = cmark_parse_document(md ? md : text, strlen(md ? md : text), CMARK_OPT_SMART);
+    cmark_node *para = cmark_node_first_child(root);
+    kiln_inline *in = NULL;
+    if (para && cmark_node_get_type(para) == CMARK_NODE_PARAGRAPH) in = convert_inlines(L, cmark_node_first_child(para), &line);
+    cmark_node_free(root);
+    L->math = chapter;
+    L->n_math = n_chapter;
+    md_math_free(spans, n);
+    free(md);
+    return in;
+}
+
 
 kiln_directive *parse_directive(loader *L, const char *info, const char *body, int line)
 {
@@ -258,15 +285,7 @@ kiln_directive *parse_directive(loader *L, const char *info, const char *body, i
     }
     if ((t = kv_get(x, "xlabel"))) x->xlabel = t;
     if ((t = kv_get(x, "ylabel"))) x->ylabel = t;
-    if ((t = kv_get(x, "caption"))) {
-        /* captions are inline Markdown */
-        cmark_node *root = cmark_parse_document(t, strlen(t), CMARK_OPT_SMART);
-        cmark_node *para = cmark_node_first_child(root);
-        int cl = kv_line(x, "caption");
-        if (para && cmark_node_get_type(para) == CMARK_NODE_PARAGRAPH)
-            x->caption = convert_inlines(L, cmark_node_first_child(para), &cl);
-        cmark_node_free(root);
-    }
+    if ((t = kv_get(x, "caption"))) x->caption = caption_inlines(L, t, kv_line(x, "caption"));
     if (x->kind == KILN_DIR_FIGURE || x->kind == KILN_DIR_LRFIND) x->anchor = ka_printf(L->a, "fig-%s", x->id);
     if (x->kind == KILN_DIR_TABLE) x->anchor = ka_printf(L->a, "table-%s", x->id);
     push_dir(L, x);
