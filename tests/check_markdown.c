@@ -540,6 +540,23 @@ START_TEST(heading_ids)
     ck_assert_ptr_null(strstr(t, "{#setup}"));
     ck_assert_ptr_null(strstr(t, "{#sec-one}"));
     free(t);
+    /* math in a title: plain text where no math can be set (the <title>,
+     * the contents, the PDF's contents), the id from its TeX */
+    rc = build2(root, "# The rate $\\eta_t$\n\n## With $x^2$\n", "# Two\n\n{{sec:with-x2}}\n", &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    h = page(root, "01-one.html");
+    COUNT(h, "//title[contains(., 'The rate ηₜ')]", 1);
+    COUNT(h, "//h2[@id='with-x2']//math", 1);
+    xmlFreeDoc(h);
+    h = page(root, "index.html");
+    COUNT(h, "//a[.='The rate ηₜ']", 2);   /* the contents, beside and in the page */
+    COUNT(h, "//*[contains(., '\\eta')]", 0);
+    xmlFreeDoc(h);
+    t = pdf_text(root, "");
+    ck_assert_ptr_null(strstr(t, "\\eta"));
+    ck_assert_ptr_nonnull(strstr(t, "With x²"));   /* the PDF's contents */
+    free(t);
     /* letters beyond ASCII stay in an id made from the text, as on GitHub */
     rc = build2(root, "# One\n\n## Über die Rate — kurz\n\n## Ρυθμός\n", "# Two\n\n{{sec:über-die-rate-kurz}}, {{sec:ρυθμός}}\n", &d);
     ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");

@@ -181,6 +181,25 @@ START_TEST(accents_text_fonts)
 }
 END_TEST
 
+/* One line of plain text for titles and outlines. */
+START_TEST(plain_text)
+{
+    struct { const char *tex, *want; } cases[] = {
+        {"\\eta_t", "ηₜ"}, {"x^2 + y_{i+1}", "x² + yᵢ₊₁"}, {"x^{k+y}", "x^(k+y)"}, {"f'(x)", "f′(x)"},
+        {"\\frac{a+b}{2}", "(a + b)/2"}, {"\\sqrt{x}", "√x"}, {"\\log x + \\exp(y)", "log x + exp(y)"},
+        {"\\hat{\\theta} \\in \\left[ 0, 1 \\right]", "θ ∈ [0,1]"}, {"\\text{rate } r", "rate r"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        km_node *n = km_parse(cases[i].tex, strlen(cases[i].tex), NULL);
+        ck_assert_ptr_nonnull(n);
+        char *t = km_plain(n);
+        ck_assert_msg(!strcmp(t, cases[i].want), "%s: '%s', want '%s'", cases[i].tex, t, cases[i].want);
+        free(t);
+        km_free(n);
+    }
+}
+END_TEST
+
 /* Binary operators and relations in scripts get no space, as in TeX's
  * script styles (Chromium spaces them unless told); outside they keep it. */
 START_TEST(script_spacing)
@@ -733,6 +752,7 @@ int main(void)
     tcase_add_test(t, accents_text_fonts);
     tcase_add_test(t, function_spacing);
     tcase_add_test(t, script_spacing);
+    tcase_add_test(t, plain_text);
     tcase_add_test(t, aligned_and_matrices);
     tcase_add_test(t, values_inside_math);
     tcase_add_test(t, values_sci_form);

@@ -80,9 +80,12 @@ struct kiln_inline {
     /* KILN_IN_IMAGE: the local file (url is then "media/NAME", where the
        site holds its copy); "" for a remote image */
     const char *src;
-    /* KILN_IN_REF to an equation: the display; KILN_IN_MATH: the tree */
+    /* KILN_IN_REF to an equation: the display; KILN_IN_MATH: the tree, and
+       the formula as plain text (km_plain: "ηₜ") for titles and outlines,
+       where text is its TeX source */
     const struct kiln_block *eq;
     struct km_node *math;
+    const char *plain;
 };
 
 /* ------------------------------------------------------------------------ */

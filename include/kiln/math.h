@@ -83,6 +83,10 @@ void km_free(km_node *n);
 int km_each_value(km_node *n, int (*fn)(km_node *value, void *ctx), void *ctx);
 void km_fill(km_node *value, const char *text);
 
+/* The formula as one line of plain text, malloc'd: "\\eta_t" -> "ηₜ",
+ * "x^2" -> "x²", "\\frac{a}{b}" -> "a/b" (for titles, contents, outlines). */
+char *km_plain(const km_node *n);
+
 /* MathML Core for a parsed tree: "<math>...</math>" (display: block, with
  * displaystyle), malloc'd, NULL on out of memory. alttext: the TeX source
  * for the math element's alttext attribute, or NULL. Unfilled values are

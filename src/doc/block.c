@@ -175,7 +175,7 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         b->inlines = convert_inlines(L, cmark_node_first_child(n), &line);
         const char *own = heading_id(L, b);
         sbuf t = {0};
-        plain_text(&t, b->inlines);
+        plain_text_as(&t, b->inlines, 1);   /* an id from the math's TeX: \eta_t -> eta-t */
         b->anchor = own ? own : make_anchor(L, t.s ? t.s : "");
         b->chapter = L->chapter;
         sb_free(&t);

@@ -363,6 +363,11 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
             in = new_inline(L, KILN_IN_MATH, L->math[mi].line);
             in->text = trim(ka_strdup(L->a, L->math[mi].tex));   /* the alt text */
             in->math = parse_math(L, mi);
+            if (in->math) {
+                char *p = km_plain(in->math);
+                in->plain = ka_strdup(L->a, p);
+                free(p);
+            }
             if (L->math[mi].display) in->title = ka_strdup(L->a, L->math[mi].label ? L->math[mi].label : "display");
             break;
         }
@@ -454,18 +459,21 @@ kiln_inline *convert_inlines(loader *L, cmark_node *first, int *line)
 }
 
 /* Plain text of inlines (for titles, anchors, alt text). */
-void plain_text(sbuf *b, const kiln_inline *in)
+void plain_text_as(sbuf *b, const kiln_inline *in, int tex)
 {
     for (; in; in = in->next) {
         switch (in->kind) {
         case KILN_IN_SOFTBREAK: case KILN_IN_LINEBREAK: sb_addc(b, ' '); break;
         case KILN_IN_HTML: break;
+        case KILN_IN_MATH: sb_add(b, !tex && in->plain ? in->plain : in->text); break;
         default:
-            if (in->children) plain_text(b, in->children);
+            if (in->children) plain_text_as(b, in->children, tex);
             else sb_add(b, in->text);
         }
     }
 }
+
+void plain_text(sbuf *b, const kiln_inline *in) { plain_text_as(b, in, 0); }
 
 /* A letter beyond ASCII that a heading's id keeps (Latin-1 and Latin
  * Extended, Greek, Cyrillic), lower-cased where it has a simple lower case;

@@ -94,7 +94,8 @@ int split_value_ref(kiln_arena *a, const char *s, const char **run, const char *
 void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inline **tail);
 /* cmark inlines from first on; *line follows the soft and hard breaks. */
 kiln_inline *convert_inlines(loader *L, cmark_node *first, int *line);
-void plain_text(sbuf *b, const kiln_inline *in);            /* titles, anchors, alt text */
+void plain_text(sbuf *b, const kiln_inline *in);            /* titles, alt text: math as km_plain */
+void plain_text_as(sbuf *b, const kiln_inline *in, int tex); /* tex: math as its source (anchors) */
 /* A heading's anchor, unique within the page (never fig- / table-). */
 const char *make_anchor(loader *L, const char *text);
 

@@ -4,6 +4,7 @@
  *   parse.c    TeX source -> km_node tree (km_parse, km_free)
  *   value.c    kiln values inside math: km_each_value, km_fill
  *   mathml.c   tree -> MathML Core
+ *   plain.c    tree -> one line of plain text (km_plain)
  *   otmath.c   the OpenType MATH table: constants, italic corrections,
  *              accent attachment, vertical variants and assemblies
  *   font.c     km_font: FreeType faces, glyph metrics, outlines

@@ -162,6 +162,7 @@ void pp_plain(sbuf *b, const kiln_inline *in)
     for (; in; in = in->next) {
         if (in->kind == KILN_IN_SOFTBREAK || in->kind == KILN_IN_LINEBREAK) sb_addc(b, ' ');
         else if (in->kind == KILN_IN_HTML) continue;
+        else if (in->kind == KILN_IN_MATH && in->plain) sb_add(b, in->plain);
         else if (in->children) pp_plain(b, in->children);
         else sb_add(b, in->text);
     }
