@@ -233,6 +233,8 @@ START_TEST(math_values)
     COUNT(h, "//figcaption//math[mrow/mi='η']//mn[.='0.01']", 1);
     COUNT(h, "//figcaption//math//msup", 1);
     COUNT(h, "//figcaption[contains(., '$')]", 0);
+    /* the figure's alt text is the caption as plain text, the value in */
+    COUNT(h, "//img[starts-with(@src, 'img/') and @alt='At η = 0.01, as x² says.']", 1);
     xmlFreeDoc(h);
     char *t = pdf_text(root, "");
     ck_assert_ptr_nonnull(strstr(t, "0.01"));

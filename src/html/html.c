@@ -112,7 +112,11 @@ static void plain(sbuf *b, const kiln_inline *in)
     for (; in; in = in->next) {
         if (in->kind == KILN_IN_SOFTBREAK || in->kind == KILN_IN_LINEBREAK) sb_addc(b, ' ');
         else if (in->kind == KILN_IN_HTML) continue;
-        else if (in->children) plain(b, in->children);
+        else if (in->kind == KILN_IN_MATH && in->math) {   /* values filled in by now */
+            char *p = km_plain(in->math);
+            sb_add(b, p);
+            free(p);
+        } else if (in->children) plain(b, in->children);
         else sb_add(b, in->text);
     }
 }
