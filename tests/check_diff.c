@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <zlib.h>
 #include <jansson.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -796,13 +797,15 @@ static const char *QUICK_MD =
     "```{lrfind} sw\nbase = a1\nstart_lr = 1e-5\nend_lr = 1\nlr_steps = 12\n```\n\n"
     "```{table} all\nruns = a1, a2, s1, m1\ncolumns = test_loss\n```\n";
 
+static const char *quick_data; /* --data for quick(); NULL: the test's MNIST */
+
 /* kiln_diff_quick on cache; its printed text (caller frees) and status. */
 static char *quick(const char *src, const char *cache, long steps, int *rc, kiln_quick_summary *sum)
 {
     kiln_quick_opts o;
     kiln_quick_opts_init(&o);
     o.cache_dir = cache;
-    o.data_dir = test_data_dir();
+    o.data_dir = quick_data ? quick_data : test_data_dir();
     o.steps = steps;
     o.threads = 2;
     char *buf = NULL;
@@ -900,6 +903,83 @@ START_TEST(test_quick_diff)
 }
 END_TEST
 
+/* Copy the test's MNIST into dir, uncompressed, with the first training
+ * label changed: another data set (another digest) of the same shape. */
+static void write_other_mnist(const char *dir)
+{
+    static const char *const files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                        "t10k-labels-idx1-ubyte"};
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    for (int i = 0; i < 4; i++) {
+        char from[4200], to[4200];
+        snprintf(from, sizeof from, "%s/%s", test_data_dir(), files[i]);
+        if (access(from, R_OK)) snprintf(from, sizeof from, "%s/%s.gz", test_data_dir(), files[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, files[i]);
+        gzFile in = gzopen(from, "rb"); /* reads a plain file too */
+        FILE *out = fopen(to, "wb");
+        ck_assert_msg(in && out, "%s", from);
+        char buf[65536];
+        int k;
+        long at = 0;
+        while ((k = gzread(in, buf, sizeof buf)) > 0) {
+            if (i == 1 && at == 0 && k > 8) buf[8] = (char)((buf[8] + 1) % 10);
+            ck_assert_int_eq(fwrite(buf, 1, (size_t)k, out), (size_t)k);
+            at += k;
+        }
+        gzclose(in);
+        ck_assert_int_eq(fclose(out), 0);
+    }
+}
+
+/* Runs on two data sets: each retrains on the one it was trained on (by
+ * digest), and a run whose data is not there is named */
+START_TEST(test_quick_two_data_sets)
+{
+    char dir[64], content[128], out[128], cache[160], data[128], md[1024];
+    test_tmpdir(dir);
+    snprintf(content, sizeof content, "%s/content", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cache, sizeof cache, "%s/cache", out);
+    snprintf(data, sizeof data, "%s/other", dir);
+    write_other_mnist(data);
+    ck_assert_int_eq(mkdir(content, 0777), 0);
+    write_text(content, "index.md", "# Two sets\n\nMNIST and another.\n");
+    snprintf(md, sizeof md,
+             "# Runs\n\n```{experiment} m\ntrain_limit = 600\ntest_limit = 50\nepochs = 1\nbatch_size = 20\n```\n\n"
+             "```{experiment} f\nbase = m\ndata = %s\n```\n\n```{table} all\nruns = m, f\ncolumns = test_loss\n```\n",
+             data);
+    write_text(content, "01-runs.md", md);
+    kiln_build_opts bo = {0};
+    bo.quiet = 1;
+    bo.data_dir = test_data_dir();
+    bo.template_dir = "templates";
+    bo.content_dir = content;
+    bo.out_dir = out;
+    bo.cache_dir = cache;
+    bo.jobs = 1;
+    bo.threads = 2;
+    kiln_build_stats st;
+    kiln_diag d = {0};
+    int rc = kiln_report_build(&bo, &st, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+
+    /* --data names the other set; MNIST comes from where kiln keeps it */
+    setenv("KILN_DATA", test_data_dir(), 1);
+    kiln_quick_summary sum;
+    quick_data = data;
+    char *t = quick(cache, cache, 0, &rc, &sum);
+    ck_assert_msg(rc == 0 && sum.runs == 2 && sum.identical == 2, "%s", t);
+    ck_assert_msg(strstr(t, "f                      identical through step 24"), "%s", t);
+    free(t);
+    /* without it, the other set's run cannot be retrained: it says which and why */
+    quick_data = NULL;
+    t = quick(cache, cache, 0, &rc, &sum);
+    ck_assert_msg(rc == 2 && strstr(t, "run 'f' was trained on data with digest") && strstr(t, "--data DIR"), "%s", t);
+    free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("diff");
@@ -912,6 +992,7 @@ static Suite *suite(void)
     TCase *q = tcase_create("quick");
     tcase_set_timeout(q, 600);
     tcase_add_test(q, test_quick_diff);
+    tcase_add_test(q, test_quick_two_data_sets);
     suite_add_tcase(s, q);
     TCase *b = tcase_create("builds");
     tcase_add_unchecked_fixture(b, builds_setup, NULL);

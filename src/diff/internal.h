@@ -21,6 +21,7 @@
 
 typedef struct mrun {
     const char *id, *kind, *key, *config, *label, *file;
+    const char *data;          /* the run's data digest ("" in older manifests: the build's) */
     int line;
     json_t *metrics;
 } mrun;

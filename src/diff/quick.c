@@ -118,6 +118,7 @@ typedef struct qrun {
     long n_old;                /* stored steps */
     const double *old_loss, *old_lr;
     double *buf;               /* train: the stored floats as doubles */
+    const kiln_dataset *train, *test; /* the data it was trained on */
     /* outcome */
     int state;                 /* 0 pending, 1 identical, 2 differs, 3 failed */
     long compared, first;      /* steps compared; first differing step (1-based) */
@@ -131,7 +132,6 @@ typedef struct qpool {
     qrun *runs;
     int n, next, cores, n_slots;
     int *slot_busy;
-    const kiln_dataset *train, *test;
     pthread_mutex_t mu;
     FILE *log;
     int done;
@@ -222,7 +222,7 @@ static void run_quick(qrun *q, const qpool *p, qworker *w)
     double t0 = kr_now();
     if (!strcmp(q->m->kind, "train")) {
         kiln_history h;
-        if (kiln_train(&c, p->train, p->test, &h, NULL, &prog, q->err, sizeof q->err)) { q->state = 3; return; }
+        if (kiln_train(&c, q->train, q->test, &h, NULL, &prog, q->err, sizeof q->err)) { q->state = 3; return; }
         double *nl = malloc(sizeof *nl * (size_t)(h.n_steps + 1)), *nr = malloc(sizeof *nr * (size_t)(h.n_steps + 1));
         for (long i = 0; i < h.n_steps; i++) { nl[i] = h.steps[i].loss; nr[i] = h.steps[i].lr; }
         compare_run(q, nl, nr, h.n_steps, 1);
@@ -232,13 +232,13 @@ static void run_quick(qrun *q, const qpool *p, qworker *w)
     } else {
         kiln_model m;
         kiln_lrfind_result r;
-        if (kiln_model_build(&m, c.model, p->train->rows, p->train->cols,
-                             p->train->channels > 0 ? p->train->channels : 1, q->err, sizeof q->err)) {
+        if (kiln_model_build(&m, c.model, q->train->rows, q->train->cols,
+                             q->train->channels > 0 ? q->train->channels : 1, q->err, sizeof q->err)) {
             q->state = 3;
             return;
         }
         kiln_model_init(&m, c.seed);
-        int rc = kiln_lrfind(&c, p->train, &m, &q->lo, &r, &prog, q->err, sizeof q->err);
+        int rc = kiln_lrfind(&c, q->train, &m, &q->lo, &r, &prog, q->err, sizeof q->err);
         kiln_model_free(&m);
         if (rc) { q->state = 3; return; }
         compare_run(q, r.loss, r.lr, r.n, 0);
@@ -295,52 +295,86 @@ static void *q_worker(void *arg)
 
 /* ---- the whole build -------------------------------------------------------------------- */
 
-int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_summary *sum, kiln_diag *d)
+/* The data sets the stored runs were trained on, found by digest: the
+ * --data folder first (whatever it holds: MNIST elsewhere, or another set
+ * of IDX files), then MNIST where kiln keeps it ($KILN_DATA or the user
+ * cache) and Fashion-MNIST; each loaded once. */
+enum { N_SETS = 3 };
+typedef struct qdata {
+    kiln_data_info info[N_SETS];
+    int known[N_SETS];         /* 1 usable, 0 not, -1 a folder whose digest is not computed yet */
+    int loaded[N_SETS];
+    kiln_dataset train[N_SETS], test[N_SETS];
+} qdata;
+
+static void qdata_open(qdata *qd, const kiln_quick_opts *o)
 {
-    double t_start = kr_now();
-    kiln_quick_summary dummy;
-    if (!sum) sum = &dummy;
-    memset(sum, 0, sizeof *sum);
-    FILE *out = o->out;
-    side s = {.role = "stored", .cache = o->cache_dir ? o->cache_dir : "content/cache"};
-    if (open_side(&s, old_src ? old_src : "HEAD", d)) { close_side(&s); return KILN_REPORT_EINPUT; }
+    char buf[4096], err[1024];
+    const char *mnist = kiln_mnist_dir(NULL, buf, sizeof buf);
+    memset(qd, 0, sizeof *qd);
+    if (o->data_dir) qd->known[0] = kiln_data_lookup(o->data_dir, mnist, &qd->info[0], err, sizeof err) == 0 ? -1 : 0;
+    qd->known[1] = kiln_data_lookup("mnist", mnist, &qd->info[1], err, sizeof err) == 0;
+    qd->known[2] = kiln_data_lookup("fashion-mnist", mnist, &qd->info[2], err, sizeof err) == 0;
+}
 
-    /* the data must be what the stored runs were trained on */
-    char data_buf[4096];
-    const char *data_dir = kiln_mnist_dir(o->data_dir, data_buf, sizeof data_buf);
-    kiln_dataset train, test;
+static void qdata_close(qdata *qd)
+{
+    for (int i = 0; i < N_SETS; i++)
+        if (qd->loaded[i]) {
+            kiln_dataset_free(&qd->train[i]);
+            kiln_dataset_free(&qd->test[i]);
+        }
+}
+
+/* Point q at the data with the given digest, loading it if need be. */
+static int qdata_bind(qdata *qd, qrun *q, const char *digest, const side *s, kiln_diag *d)
+{
+    char err[8192];
+    for (int i = 0; i < N_SETS; i++) {
+        if (qd->known[i] < 0) qd->known[i] = kiln_data_digest(&qd->info[i], err, sizeof err) == 0;
+        if (!qd->known[i] || strcmp(qd->info[i].digest, digest)) continue;
+        if (!qd->loaded[i]) {
+            if (kiln_data_load(&qd->info[i], &qd->train[i], &qd->test[i], err, sizeof err)) {
+                kd_error(d, KILN_REPORT_EINPUT, qd->info[i].dir, 0, "run '%s' needs %s: %s (run 'make data', or give --data DIR or KILN_DATA)",
+                         q->m->id, qd->info[i].name, err);
+                return KILN_REPORT_EINPUT;
+            }
+            qd->loaded[i] = 1;
+        }
+        q->train = &qd->train[i];
+        q->test = &qd->test[i];
+        return 0;
+    }
+    char folder[4200] = "";
+    if (qd->known[0] > 0) snprintf(folder, sizeof folder, "the --data folder %s (%.12s), ", qd->info[0].dir, qd->info[0].digest);
+    kd_error(d, KILN_REPORT_EINPUT, s->desc, 0,
+             "run '%s' was trained on data with digest %.12s, which is none of %sMNIST (%.12s) and Fashion-MNIST "
+             "(%.12s); give that data with --data DIR",
+             q->m->id, digest, folder, qd->info[1].digest, qd->info[2].digest);
+    return KILN_REPORT_EINPUT;
+}
+
+/* One job per distinct key, in the manifest's order, with its stored
+ * history; returns how many, *bad set when an entry cannot be read. */
+static int collect_runs(side *s, const kiln_quick_opts *o, qdata *qd, qrun *runs, kiln_quick_summary *sum, int *bad,
+                        kiln_diag *d)
+{
+    int n = 0;
     char err[1024];
-    if (kiln_mnist_load(data_dir, &train, &test, err, sizeof err)) {
-        kd_error(d, KILN_REPORT_EINPUT, data_dir, 0, "%s (run 'make data', or give --data DIR or KILN_DATA)", err);
-        close_side(&s);
-        return KILN_REPORT_EINPUT;
-    }
-    char digest[65];
-    kiln_dataset_digest(&train, &test, digest);
-    if (strcmp(digest, s.data)) {
-        kd_error(d, KILN_REPORT_EINPUT, data_dir, 0,
-                 "this data (digest %.12s) is not the data the stored runs were trained on (%.12s, %s); give that "
-                 "data with --data DIR",
-                 digest, s.data, s.desc);
-        kiln_dataset_free(&train);
-        kiln_dataset_free(&test);
-        close_side(&s);
-        return KILN_REPORT_EINPUT;
-    }
-
-    /* one job per distinct key, in the manifest's order */
-    qrun *runs = calloc((size_t)s.n + 1, sizeof *runs);
-    int n = 0, bad = 0;
-    for (int i = 0; i < s.n; i++) {
-        const mrun *m = &s.runs[i];
+    for (int i = 0; i < s->n; i++) {
+        const mrun *m = &s->runs[i];
         int dup = 0;
         for (int j = 0; j < n && !dup; j++) dup = !strcmp(runs[j].m->key, m->key);
         if (dup) continue;
         qrun *q = &runs[n++];
         q->m = m;
-        if (load_entry(&q->e, &s, m)) {
+        if (load_entry(&q->e, s, m)) {
             kd_error(d, KILN_REPORT_EINPUT, NULL, 0, "run '%s': %s", m->id, q->e.why);
-            bad = 1;
+            *bad = 1;
+            continue;
+        }
+        if (qdata_bind(qd, q, m->data && m->data[0] ? m->data : s->data, s, d)) {
+            *bad = 1;
             continue;
         }
         if (config_from_text(m->config, &q->c, &q->lo, err, sizeof err)) {
@@ -348,11 +382,12 @@ int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_su
             q->state = 3;
             continue;
         }
-        const long spe = !strcmp(m->kind, "train") || q->lo.steps <= 0 ? epoch_steps(&q->c, train.n) : q->lo.steps;
+        const long spe = !strcmp(m->kind, "train") || q->lo.steps <= 0 ? epoch_steps(&q->c, q->train->n) : q->lo.steps;
         q->steps = o->steps > 0 ? o->steps : spe;
         if (!strcmp(m->kind, "train")) {
             q->n_old = q->e.h.n_steps;
             q->buf = malloc(sizeof(double) * 2 * (size_t)(q->n_old + 1));
+            if (!q->buf) kr_out_of_memory(sizeof(double) * 2 * (size_t)(q->n_old + 1));
             for (long k = 0; k < q->n_old; k++) {
                 q->buf[k] = stored(q->e.h.steps[k].loss, 1);
                 q->buf[q->n_old + 1 + k] = stored(q->e.h.steps[k].lr, 1);
@@ -366,10 +401,60 @@ int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_su
             sum->rounded++;
         }
     }
-    int rc = 0;
-    if (bad) {
-        rc = KILN_REPORT_EINPUT;
-    } else {
+    return n;
+}
+
+/* Retrain the first steps of the n runs, o->jobs at a time. */
+static void retrain_all(qrun *runs, int n, const kiln_quick_opts *o)
+{
+    FILE *out = o->out;
+    qpool p = {0};
+    p.runs = runs;
+    p.n = n;
+    p.log = out;
+    long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    p.cores = cores > 0 ? (int)cores : 1;
+    int jobs = o->jobs > 0 ? o->jobs : p.cores;
+    if (jobs > n) jobs = n > 0 ? n : 1;
+    p.n_slots = jobs;
+    p.slot_busy = calloc((size_t)jobs, sizeof *p.slot_busy);
+    qworker *w = calloc((size_t)jobs, sizeof *w);
+    pthread_t *th = calloc((size_t)jobs, sizeof *th);
+    if (!p.slot_busy || !w || !th) kr_out_of_memory((size_t)jobs * sizeof *w);
+    pthread_mutex_init(&p.mu, NULL);
+    /* the runs settled while loading (a config that cannot be set) */
+    for (int i = 0; i < n; i++)
+        if (runs[i].state == 3) print_run(out, &runs[i]);
+    for (int i = 0; i < jobs; i++) {
+        w[i] = (qworker){&p, i, 1};
+        pthread_create(&th[i], NULL, q_worker, &w[i]);
+    }
+    for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+    free(p.slot_busy);
+    free(w);
+    free(th);
+}
+
+int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_summary *sum, kiln_diag *d)
+{
+    double t_start = kr_now();
+    kiln_quick_summary dummy;
+    if (!sum) sum = &dummy;
+    memset(sum, 0, sizeof *sum);
+    FILE *out = o->out;
+    side s = {.role = "stored", .cache = o->cache_dir ? o->cache_dir : "content/cache"};
+    if (open_side(&s, old_src ? old_src : "HEAD", d)) { close_side(&s); return KILN_REPORT_EINPUT; }
+    /* each run retrains on the data it was trained on */
+    qdata qd;
+    qdata_open(&qd, o);
+
+    qrun *runs = calloc((size_t)s.n + 1, sizeof *runs);
+    if (!runs) kr_out_of_memory((size_t)s.n + 1);
+    int bad = 0;
+    const int n = collect_runs(&s, o, &qd, runs, sum, &bad, d);
+    int rc = KILN_REPORT_EINPUT;
+    if (!bad) {
         if (out) {
             fprintf(out, "kiln diff --quick: %d run%s of %s (trainer %s, data %.12s), the first %s%ld step%s of each, "
                          "retrained with trainer %s\n",
@@ -378,33 +463,7 @@ int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_su
                     kiln_report_fingerprint());
             fflush(out);
         }
-        qpool p = {0};
-        p.runs = runs;
-        p.n = n;
-        p.train = &train;
-        p.test = &test;
-        p.log = out;
-        long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-        p.cores = cores > 0 ? (int)cores : 1;
-        int jobs = o->jobs > 0 ? o->jobs : p.cores;
-        if (jobs > n) jobs = n > 0 ? n : 1;
-        p.n_slots = jobs;
-        p.slot_busy = calloc((size_t)jobs, sizeof *p.slot_busy);
-        pthread_mutex_init(&p.mu, NULL);
-        /* the runs settled while loading (a config that cannot be set) */
-        for (int i = 0; i < n; i++)
-            if (runs[i].state == 3) print_run(out, &runs[i]);
-        qworker *w = calloc((size_t)jobs, sizeof *w);
-        pthread_t *th = calloc((size_t)jobs, sizeof *th);
-        for (int i = 0; i < jobs; i++) {
-            w[i] = (qworker){&p, i, 1};
-            pthread_create(&th[i], NULL, q_worker, &w[i]);
-        }
-        for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
-        pthread_mutex_destroy(&p.mu);
-        free(p.slot_busy);
-        free(w);
-        free(th);
+        retrain_all(runs, n, o);
         for (int i = 0; i < n; i++) {
             if (runs[i].state == 1) sum->identical++;
             else if (runs[i].state == 2) sum->differ++;
@@ -413,8 +472,7 @@ int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_su
         sum->runs = n;
         sum->seconds = kr_now() - t_start;
         if (out) {
-            fprintf(out, "kiln diff --quick: %d identical, %d differ%s", sum->identical, sum->differ,
-                    sum->failed ? "" : "");
+            fprintf(out, "kiln diff --quick: %d identical, %d differ", sum->identical, sum->differ);
             if (sum->failed) fprintf(out, ", %d failed", sum->failed);
             fprintf(out, " (%.1f s)\n", sum->seconds);
             if (sum->rounded)
@@ -427,8 +485,7 @@ int kiln_diff_quick(const char *old_src, const kiln_quick_opts *o, kiln_quick_su
         free(runs[i].buf);
     }
     free(runs);
-    kiln_dataset_free(&train);
-    kiln_dataset_free(&test);
+    qdata_close(&qd);
     close_side(&s);
     return rc;
 }

@@ -127,6 +127,7 @@ static int parse_manifest(side *s, const char *text, kiln_diag *d)
         m->kind = jstr(r, "kind");
         m->key = jstr(r, "key");
         m->config = jstr(r, "config");
+        m->data = jstr(r, "data");
         m->label = jstr(r, "label");
         m->file = jstr(r, "file");
         json_t *line = json_object_get(r, "line");

@@ -77,10 +77,20 @@ static int run_cmd(char *const argv[], sbuf *out, sbuf *errs)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* append s (taken over) to the NULL-ended argv of *argc entries */
+static void argv_push(char ***argv, int *argc, char *s)
+{
+    char **v = realloc(*argv, sizeof **argv * (size_t)(*argc + 2));
+    if (!v || !s) kr_out_of_memory(sizeof **argv * (size_t)(*argc + 2));
+    *argv = v;
+    v[(*argc)++] = s;
+    v[*argc] = NULL;
+}
+
 /* --slurm-args split like a shell would: blanks separate words, '...' and
  * "..." quote, a backslash escapes the next character; nothing is expanded.
- * Returns the number of words (appended to *v, malloc'd), -1 on an open quote. */
-static int split_args(const char *s, char ***v, int n)
+ * The words are appended to *v (*n entries, malloc'd); 0, or -1 on an open quote. */
+static int split_args(const char *s, char ***v, int *n)
 {
     while (s && *s) {
         while (*s == ' ' || *s == '\t' || *s == '\n') s++;
@@ -98,10 +108,9 @@ static int split_args(const char *s, char ***v, int n)
             else sb_addc(&w, *s);
         }
         if (q) { sb_free(&w); return -1; }
-        *v = realloc(*v, sizeof **v * (size_t)(n + 2));
-        (*v)[n++] = sb_take(&w);
+        argv_push(v, n, sb_take(&w));
     }
-    return n;
+    return 0;
 }
 
 /* 'text' for sh, single quotes escaped */
@@ -404,40 +413,27 @@ static void node_summary(const slurm_ctx *c, sbuf *b)
     }
 }
 
-int kx_slurm_phase(kx_phase *x)
+/* The folders under CACHE/slurm/, one spec per run, and the batch script
+ * (task i trains the i-th key) in sp. */
+static int write_job_files(kx_phase *x, const char *cache, const char *data, const char *kiln, char dirs[3][4200],
+                           char *sp, size_t spn)
 {
-    const kiln_build_opts *o = &x->doc->opts;
     kiln_diag *d = x->d;
     char err[1024];
-    char *cache = realpath(x->cache, NULL), *data = realpath(x->data_dir, NULL);
-    char *kiln = o->slurm_kiln ? realpath(o->slurm_kiln, NULL) : self_exe();
-    int rc = 1;
-    char **argv = NULL;
-    int argc = 0;
-    sbuf script = {0}, out = {0}, errs = {0};
-    char sp[4400] = "";
-    task *t = NULL;
-    if (!cache || !data || !kiln) {
-        kd_error(d, KILN_REPORT_EFAIL, !cache ? x->cache : !data ? x->data_dir : o->slurm_kiln, 0,
-                 "cannot resolve the path the nodes would use: %s", strerror(errno));
-        goto done;
-    }
-    char dirs[3][4200];
-    snprintf(dirs[0], sizeof dirs[0], "%s/slurm/spec", cache);
-    snprintf(dirs[1], sizeof dirs[1], "%s/slurm/logs", cache);
-    snprintf(dirs[2], sizeof dirs[2], "%s/slurm/jobs", cache);
+    snprintf(dirs[0], 4200, "%s/slurm/spec", cache);
+    snprintf(dirs[1], 4200, "%s/slurm/logs", cache);
+    snprintf(dirs[2], 4200, "%s/slurm/jobs", cache);
     for (int i = 0; i < 3; i++)
         if (kr_mkdirs(dirs[i])) {
             kd_error(d, KILN_REPORT_EFAIL, dirs[i], 0, "cannot create: %s", strerror(errno));
-            goto done;
+            return 1;
         }
     for (int i = 0; i < x->n_todo; i++)
         if (kx_spec_write(cache, x->todo[i], x->doc->trainer_fingerprint, data, err, sizeof err)) {
             kd_error(d, KILN_REPORT_EFAIL, x->todo[i]->file, x->todo[i]->line, "%s", err);
-            goto done;
+            return 1;
         }
-
-    /* the batch script: task i trains the i-th key */
+    sbuf script = {0};
     sb_add(&script, "#!/bin/sh\n# written by kiln build (Slurm executor): task i of the array trains the i-th run\n");
     for (int i = 0; i < x->n_todo; i++) sb_printf(&script, "# %d: %s (%s:%d)\n", i, x->todo[i]->id, x->todo[i]->file, x->todo[i]->line);
     sb_add(&script, "set --");
@@ -452,31 +448,96 @@ int kx_slurm_phase(kx_phase *x)
     gmtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(sp, sizeof sp, "%s/phase%d-%s-%ld.sh", dirs[2], x->phase + 1, stamp, (long)getpid());
+    snprintf(sp, spn, "%s/phase%d-%s-%ld.sh", dirs[2], x->phase + 1, stamp, (long)getpid());
+    int rc = 0;
     if (kr_write_atomic(sp, script.s, script.len) || chmod(sp, 0755)) {
         kd_error(d, KILN_REPORT_EFAIL, sp, 0, "cannot write the batch script: %s", strerror(errno));
-        goto done;
+        rc = 1;
     }
+    sb_free(&script);
+    return rc;
+}
 
-    char array[64], cpus[64], output[4300], name[64];
+/* sbatch --parsable --array=0-(n-1) ... [--slurm-args] SCRIPT; NULL after an error */
+static char **sbatch_argv(kx_phase *x, const char *sp, const char *logs, const char *cpus, int *argc)
+{
+    const kiln_build_opts *o = &x->doc->opts;
+    char array[64], output[4300], name[64];
     snprintf(array, sizeof array, "--array=0-%d", x->n_todo - 1);
-    snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", o->threads > 0 ? o->threads : 1);
-    snprintf(output, sizeof output, "--output=%s/%%A_%%a.log", dirs[1]);
+    snprintf(output, sizeof output, "--output=%s/%%A_%%a.log", logs);
     snprintf(name, sizeof name, "--job-name=kiln-phase%d", x->phase + 1);
     const char *fixed[] = {"sbatch", "--parsable", array, name, cpus, output, "--no-requeue"};
-    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
-        argv = realloc(argv, sizeof *argv * (size_t)(argc + 2));
-        argv[argc++] = strdup(fixed[i]);
-    }
+    char **argv = NULL;
+    *argc = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) argv_push(&argv, argc, strdup(fixed[i]));
     int k = split_args(o->slurm_args, &argv, argc);
     if (k < 0) {
-        kd_error(d, KILN_REPORT_EINPUT, NULL, 0, "--slurm-args: an open quote in '%s'", o->slurm_args);
+        kd_error(x->d, KILN_REPORT_EINPUT, NULL, 0, "--slurm-args: an open quote in '%s'", o->slurm_args);
+        for (int i = 0; i < *argc; i++) free(argv[i]);
+        free(argv);
+        *argc = 0;
+        return NULL;
+    }
+    argv_push(&argv, argc, strdup(sp));
+    return argv;
+}
+
+/* Follow job c->job until every task ended (or a signal came), then say
+ * what it stored. Returns the number of runs that failed. */
+static int follow_job(kx_phase *x, slurm_ctx *c, const char *cpus, const char *logs)
+{
+    const kiln_build_opts *o = &x->doc->opts;
+    if (!o->quiet) {
+        fprintf(x->log, "kiln: %d run%s%s submitted to Slurm as job array %s (%d task%s, %s); logs %s/%s_*.log\n",
+                c->n, c->n == 1 ? "" : "s", x->phase ? " with values from earlier runs" : "", c->job, c->n,
+                c->n == 1 ? "" : "s", cpus + 2, logs, c->job);
+        fflush(x->log);
+    }
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    wait_for(c);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    int failed = 0;
+    for (int i = 0; i < c->n; i++) failed += !c->t[i].r->ok;
+    if (!o->quiet) {
+        sbuf nodes = {0};
+        node_summary(c, &nodes);
+        fprintf(x->log, "kiln: Slurm job %s: %d of %d run%s stored%s%s\n", c->job, c->n - failed, c->n, c->n == 1 ? "" : "s",
+                nodes.len ? "; tasks ran on " : "", nodes.len ? nodes.s : "");
+        sb_free(&nodes);
+        fflush(x->log);
+    }
+    if (g_interrupted)
+        kd_error(x->d, KILN_REPORT_EFAIL, NULL, 0, "interrupted (signal %d): Slurm job %s cancelled", (int)g_interrupted, c->job);
+    return failed;
+}
+
+int kx_slurm_phase(kx_phase *x)
+{
+    const kiln_build_opts *o = &x->doc->opts;
+    kiln_diag *d = x->d;
+    char *cache = realpath(x->cache, NULL), *data = realpath(x->data_dir, NULL);
+    char *kiln = o->slurm_kiln ? realpath(o->slurm_kiln, NULL) : self_exe();
+    int rc = 1;
+    char **argv = NULL;
+    int argc = 0;
+    sbuf out = {0}, errs = {0};
+    char sp[4400] = "", dirs[3][4200], cpus[64];
+    task *t = NULL;
+    if (!cache || !data || !kiln) {
+        kd_error(d, KILN_REPORT_EFAIL, !cache ? x->cache : !data ? x->data_dir : o->slurm_kiln, 0,
+                 "cannot resolve the path the nodes would use: %s", strerror(errno));
         goto done;
     }
-    argc = k;
-    argv = realloc(argv, sizeof *argv * (size_t)(argc + 2));
-    argv[argc++] = strdup(sp);
-    argv[argc] = NULL;
+    if (write_job_files(x, cache, data, kiln, dirs, sp, sizeof sp)) goto done;
+    snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", o->threads > 0 ? o->threads : 1);
+    if (!(argv = sbatch_argv(x, sp, dirs[1], cpus, &argc))) goto done;
 
     int src = run_cmd(argv, &out, &errs);
     if (src != 0) {
@@ -503,47 +564,18 @@ int kx_slurm_phase(kx_phase *x)
         goto done;
     }
     t = calloc((size_t)c.n, sizeof *t);
+    if (!t) kr_out_of_memory((size_t)c.n * sizeof *t);
     for (int i = 0; i < c.n; i++) {
         t[i].r = x->todo[i];
         snprintf(t[i].state, sizeof t[i].state, "PENDING");
     }
     c.t = t;
-    if (!o->quiet) {
-        fprintf(x->log, "kiln: %d run%s%s submitted to Slurm as job array %s (%d task%s, %s); logs %s/%s_*.log\n",
-                c.n, c.n == 1 ? "" : "s", x->phase ? " with values from earlier runs" : "", c.job, c.n,
-                c.n == 1 ? "" : "s", cpus + 2, dirs[1], c.job);
-        fflush(x->log);
-    }
-
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    wait_for(&c);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-
-    int failed = 0;
-    for (int i = 0; i < c.n; i++) failed += !t[i].r->ok;
-    if (!o->quiet) {
-        sbuf nodes = {0};
-        node_summary(&c, &nodes);
-        fprintf(x->log, "kiln: Slurm job %s: %d of %d run%s stored%s%s\n", c.job, c.n - failed, c.n, c.n == 1 ? "" : "s",
-                nodes.len ? "; tasks ran on " : "", nodes.len ? nodes.s : "");
-        sb_free(&nodes);
-        fflush(x->log);
-    }
-    if (g_interrupted)
-        kd_error(d, KILN_REPORT_EFAIL, NULL, 0, "interrupted (signal %d): Slurm job %s cancelled", (int)g_interrupted, c.job);
-    rc = failed || g_interrupted ? 1 : 0;
+    rc = follow_job(x, &c, cpus, dirs[1]) || g_interrupted ? 1 : 0;
 
 done:
     for (int i = 0; i < argc; i++) free(argv[i]);
     free(argv);
     free(t);
-    sb_free(&script);
     sb_free(&out);
     sb_free(&errs);
     free(cache);

@@ -422,16 +422,15 @@ typedef struct run_ctx {
     FILE *log;
 } run_ctx;
 
-/* Look up every needed run of one phase (phase 0: runs whose config is
- * written out; phase 1: runs that take values from phase 0's results) in
- * the cache, and train the misses. */
-static int run_phase(run_ctx *x, int phase)
+/* Look up the needed runs of one phase in the cache; put the misses that
+ * may train into todo (the same config under two ids once). Returns how
+ * many; errors (no result under --no-run or a read-only cache) go to d. */
+static int lookup_phase(run_ctx *x, int phase, kiln_run **todo)
 {
     kiln_doc *doc = x->doc;
     const kiln_build_opts *o = &doc->opts;
     kiln_diag *d = x->d;
     kiln_build_stats *st = x->st;
-    kiln_run **todo = calloc((size_t)doc->n_runs + 1, sizeof *todo);
     int n_todo = 0;
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
@@ -471,7 +470,97 @@ static int run_phase(run_ctx *x, int phase)
         }
         todo[n_todo++] = r;
     }
+    return n_todo;
+}
 
+/* Read the data sets the runs to train need (only now, with runs to train,
+ * is any data read). */
+static int load_data(run_ctx *x, kiln_run **todo, int n_todo)
+{
+    int rc = 0;
+    for (int i = 0; i < n_todo && !rc; i++) {
+        data_set *ds = &x->sets[todo[i]->data_set];
+        char err[8192];
+        if (ds->loaded) continue;
+        int lr = kiln_data_load(&ds->info, &ds->train, &ds->test, err, sizeof err);
+        if (lr) {
+            rc = lr == -2 ? KILN_REPORT_ENODATA : KILN_REPORT_EFAIL;
+            kd_error(x->d, rc, todo[i]->file, todo[i]->line, "run '%s' must train, but its data cannot be used: %s",
+                     todo[i]->id, err);
+        } else {
+            ds->loaded = 1;
+        }
+    }
+    return rc;
+}
+
+/* Train the runs of todo on this machine, o->jobs at a time. */
+static int train_local(run_ctx *x, int phase, kiln_run **todo, int n_todo)
+{
+    kiln_doc *doc = x->doc;
+    const kiln_build_opts *o = &doc->opts;
+    /* the counter and the ETA cover the whole build: phase 0 counts the
+     * runs of phase 1 too, until they are looked up */
+    double work = 0;
+    int later = 0;
+    for (int i = 0; i < n_todo; i++) work += run_work(todo[i], x->sets);
+    for (int i = 0; !phase && i < doc->n_runs; i++)
+        if (doc->runs[i]->needed && doc->runs[i]->n_refs) { work += run_work(doc->runs[i], x->sets); later++; }
+    x->pg.total = x->pg.done + n_todo + later;
+    x->pg.work_total = x->pg.work_done + work;
+    pool p = {0};
+    p.doc = doc;
+    p.d = x->d;
+    p.st = x->st;
+    p.cache = x->cache;
+    p.sets = x->sets;
+    p.todo = todo;
+    p.n_todo = n_todo;
+    p.pg = &x->pg;
+    p.log = x->log;
+    p.quiet = o->quiet;
+    p.tty = isatty(fileno(x->log));
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    if (jobs > n_todo) jobs = n_todo;
+    long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    p.cores = cores > 0 ? (int)cores : 1;
+    const int each = kr_thread_share(p.cores, jobs, jobs - 1);
+    pthread_mutex_init(&p.mu, NULL);
+    p.slots = calloc((size_t)jobs, sizeof *p.slots);
+    p.n_slots = jobs;
+    worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
+    pthread_t *th = calloc((size_t)jobs, sizeof *th);
+    if (!p.slots || !ctx || !th) kr_out_of_memory((size_t)jobs * sizeof *p.slots);
+    if (!o->quiet)
+        fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each%s\n", n_todo,
+                n_todo == 1 ? "" : "s", phase ? " with values from earlier runs" : "", jobs, each, each == 1 ? "" : "s",
+                jobs > 1 ? ", more once fewer runs remain than cores" : "");
+    for (int i = 0; i < jobs; i++) {
+        ctx[i] = (worker_ctx){&p, i};
+        pthread_create(&th[i], NULL, worker, &ctx[i]);
+    }
+    for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
+    if (p.tty && !p.quiet) { fputs("\r\033[K", x->log); fflush(x->log); }
+    x->st->runs_trained += n_todo - p.failed;
+    x->st->runs_failed += p.failed;
+    pthread_mutex_destroy(&p.mu);
+    free(p.slots);
+    free(ctx);
+    free(th);
+    return p.failed ? KILN_REPORT_EFAIL : 0;
+}
+
+/* Look up every needed run of one phase (phase 0: runs whose config is
+ * written out; phase 1: runs that take values from phase 0's results) in
+ * the cache, and train the misses, here or on the cluster. */
+static int run_phase(run_ctx *x, int phase)
+{
+    kiln_doc *doc = x->doc;
+    const kiln_build_opts *o = &doc->opts;
+    kiln_diag *d = x->d;
+    kiln_run **todo = calloc((size_t)doc->n_runs + 1, sizeof *todo);
+    if (!todo) kr_out_of_memory((size_t)doc->n_runs + 1);
+    int n_todo = lookup_phase(x, phase, todo);
     int rc = d->n_errors ? KILN_REPORT_EFAIL : 0;
     for (int i = 0; i < n_todo && !rc && o->executor == KILN_EXECUTOR_SLURM; i++)
         if (strcmp(x->sets[todo[i]->data_set].info.name, "mnist")) {
@@ -482,74 +571,12 @@ static int run_phase(run_ctx *x, int phase)
         }
     if (n_todo && !rc && o->executor == KILN_EXECUTOR_SLURM) {
         /* nothing trains here: the cluster's nodes read the data themselves */
-        kx_phase ph = {doc, d, st, x->cache, x->data_dir, todo, n_todo, phase, x->log};
+        kx_phase ph = {doc, d, x->st, x->cache, x->data_dir, todo, n_todo, phase, x->log};
         if (kx_slurm_phase(&ph)) rc = KILN_REPORT_EFAIL;
         n_todo = 0;
     }
-    /* only now, with runs to train, is any data read */
-    for (int i = 0; i < n_todo && !rc; i++) {
-        data_set *ds = &x->sets[todo[i]->data_set];
-        char err[8192];
-        if (ds->loaded) continue;
-        int lr = kiln_data_load(&ds->info, &ds->train, &ds->test, err, sizeof err);
-        if (lr) {
-            rc = lr == -2 ? KILN_REPORT_ENODATA : KILN_REPORT_EFAIL;
-            kd_error(d, rc, todo[i]->file, todo[i]->line, "run '%s' must train, but its data cannot be used: %s",
-                     todo[i]->id, err);
-        } else {
-            ds->loaded = 1;
-        }
-    }
-    if (n_todo && !rc) {
-        /* the counter and the ETA cover the whole build: phase 0 counts the
-         * runs of phase 1 too, until they are looked up */
-        double work = 0;
-        int later = 0;
-        for (int i = 0; i < n_todo; i++) work += run_work(todo[i], x->sets);
-        for (int i = 0; !phase && i < doc->n_runs; i++)
-            if (doc->runs[i]->needed && doc->runs[i]->n_refs) { work += run_work(doc->runs[i], x->sets); later++; }
-        x->pg.total = x->pg.done + n_todo + later;
-        x->pg.work_total = x->pg.work_done + work;
-        pool p = {0};
-        p.doc = doc;
-        p.d = d;
-        p.st = st;
-        p.cache = x->cache;
-        p.sets = x->sets;
-        p.todo = todo;
-        p.n_todo = n_todo;
-        p.pg = &x->pg;
-        p.log = x->log;
-        p.quiet = o->quiet;
-        p.tty = isatty(fileno(x->log));
-        int jobs = o->jobs > 0 ? o->jobs : 1;
-        if (jobs > n_todo) jobs = n_todo;
-        long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-        p.cores = cores > 0 ? (int)cores : 1;
-        const int each = kr_thread_share(p.cores, jobs, jobs - 1);
-        pthread_mutex_init(&p.mu, NULL);
-        p.slots = calloc((size_t)jobs, sizeof *p.slots);
-        p.n_slots = jobs;
-        worker_ctx *ctx = calloc((size_t)jobs, sizeof *ctx);
-        pthread_t *th = calloc((size_t)jobs, sizeof *th);
-        if (!o->quiet)
-            fprintf(x->log, "kiln: %d run%s to compute%s, %d at a time, %d thread%s each%s\n", n_todo,
-                    n_todo == 1 ? "" : "s", phase ? " with values from earlier runs" : "", jobs, each, each == 1 ? "" : "s",
-                    jobs > 1 ? ", more once fewer runs remain than cores" : "");
-        for (int i = 0; i < jobs; i++) {
-            ctx[i] = (worker_ctx){&p, i};
-            pthread_create(&th[i], NULL, worker, &ctx[i]);
-        }
-        for (int i = 0; i < jobs; i++) pthread_join(th[i], NULL);
-        if (p.tty && !p.quiet) { fputs("\r\033[K", x->log); fflush(x->log); }
-        st->runs_trained += n_todo - p.failed;
-        st->runs_failed += p.failed;
-        pthread_mutex_destroy(&p.mu);
-        free(p.slots);
-        free(ctx);
-        free(th);
-        if (p.failed) rc = KILN_REPORT_EFAIL;
-    }
+    if (n_todo && !rc) rc = load_data(x, todo, n_todo);
+    if (n_todo && !rc) rc = train_local(x, phase, todo, n_todo);
     /* runs that share a key with one computed above */
     for (int i = 0; i < doc->n_runs; i++) {
         kiln_run *r = doc->runs[i];
