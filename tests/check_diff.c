@@ -822,6 +822,26 @@ static char *quick(const char *src, const char *cache, long steps, int *rc, kiln
     return buf;
 }
 
+/* Build CONTENT into OUT with its cache at CACHE (kept under out/, not
+ * CONTENT/cache), training what is missing; the test fails if it fails. */
+static void build_quick(const char *content, const char *out, const char *cache)
+{
+    kiln_build_opts bo = {0};
+    bo.quiet = 1;
+    bo.data_dir = test_data_dir();
+    bo.template_dir = "templates";
+    bo.content_dir = content;
+    bo.out_dir = out;
+    bo.cache_dir = cache;
+    bo.jobs = 1;
+    bo.threads = 2;
+    kiln_build_stats st;
+    kiln_diag d = {0};
+    int rc = kiln_report_build(&bo, &st, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+}
+
 START_TEST(test_quick_diff)
 {
     char dir[64], content[128], out[128], cache[160];
@@ -832,20 +852,8 @@ START_TEST(test_quick_diff)
     ck_assert_int_eq(mkdir(content, 0777), 0);
     write_text(content, "index.md", "# Quick\n\nFour runs and a range test.\n");
     write_text(content, "01-runs.md", QUICK_MD);
-    kiln_build_opts bo = {0};
-    bo.quiet = 1;
-    bo.data_dir = test_data_dir();
-    bo.template_dir = "templates";
-    bo.content_dir = content;
-    bo.out_dir = out;
-    bo.cache_dir = cache; /* not CONTENT/cache: the test keeps it under out/ */
-    bo.jobs = 1;
-    bo.threads = 2;
-    kiln_build_stats st;
-    kiln_diag d = {0};
-    int rc = kiln_report_build(&bo, &st, &d);
-    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
-    kiln_diag_free(&d);
+    int rc;
+    build_quick(content, out, cache);
     char *before = listing(cache);
 
     /* the trainer that computed them: every run identical through its first epoch
@@ -949,20 +957,8 @@ START_TEST(test_quick_two_data_sets)
              "```{experiment} f\nbase = m\ndata = %s\n```\n\n```{table} all\nruns = m, f\ncolumns = test_loss\n```\n",
              data);
     write_text(content, "01-runs.md", md);
-    kiln_build_opts bo = {0};
-    bo.quiet = 1;
-    bo.data_dir = test_data_dir();
-    bo.template_dir = "templates";
-    bo.content_dir = content;
-    bo.out_dir = out;
-    bo.cache_dir = cache;
-    bo.jobs = 1;
-    bo.threads = 2;
-    kiln_build_stats st;
-    kiln_diag d = {0};
-    int rc = kiln_report_build(&bo, &st, &d);
-    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
-    kiln_diag_free(&d);
+    int rc;
+    build_quick(content, out, cache);
 
     /* --data names the other set; MNIST comes from where kiln keeps it */
     setenv("KILN_DATA", test_data_dir(), 1);
