@@ -834,6 +834,181 @@ START_TEST(edge_cases)
 }
 END_TEST
 
+/* ---- page breaks: listing tails, the contents' pages ------------------------------------ */
+
+/* kiln_pdf_page_hook's report of the last write. */
+static kiln_pdf_page_stat page_stat[512];
+static int n_page_stat;
+static void on_pages(const kiln_pdf_page_stat *pg, int n, void *user)
+{
+    (void)user;
+    n_page_stat = n < 512 ? n : 512;
+    memcpy(page_stat, pg, sizeof *pg * (size_t)n_page_stat);
+}
+
+/* No page holds only the end of a listing; contents pages hold at least
+ * min_toc entries each. */
+static void assert_pages_sound(const char *what, int min_toc)
+{
+    ck_assert_int_gt(n_page_stat, 0);
+    for (int i = 0; i < n_page_stat; i++) {
+        const kiln_pdf_page_stat *s = &page_stat[i];
+        ck_assert_msg(!s->listing_tail, "%s: page %d holds only the last %d lines of a listing", what, i + 1,
+                      s->listing_items);
+        if (s->part == 1)
+            ck_assert_msg(s->toc_entries >= min_toc, "%s: contents page %d lists %d entries", what, i + 1,
+                          s->toc_entries);
+    }
+}
+
+/* A chapter whose last listing does not fit under its text: wherever the
+ * break falls, the listing's end never sits alone on a page before the next
+ * chapter (the listing moves whole, with the line introducing it); followed
+ * by a paragraph, it still breaks, two lines or more on each side. */
+START_TEST(listing_tails)
+{
+    kiln_pdf_page_hook = on_pages;
+    char code[2048] = "";
+    for (int k = 0; k < 22; k++) strcat(code, k ? "key_number = value\n" : "# the configuration\n");
+    int moved = 0, split = 0;
+    for (int tail = 0; tail < 2; tail++)
+        for (int n = 26; n < 50; n++) {
+            pool_reset();
+            kiln_doc *doc = DOC("Listings", 2);
+            kiln_block *first = HEAD(1, "Listings", "listings"), *last = first;
+            for (int k = 0; k < n; k++) {
+                last->next = PARA(TXT(S("Line%d of one line.", k)));
+                last = last->next;
+            }
+            last->next = PARA(TXT("The configuration that ran:"));
+            last = last->next;
+            kiln_block *cb = BL(KILN_BL_CODE);
+            cb->text = code;
+            last->next = cb;
+            last = last->next;
+            if (tail) last->next = PARA(TXT("Closing words after the listing."));
+            doc->chapters[0].blocks = first;
+            doc->chapters[0].title = "Listings";
+            doc->chapters[1].title = "Next";
+            doc->chapters[1].blocks = blocks(HEAD(1, "Next", "next"), PARA(TXT("Text.")), NULL);
+            char path[256];
+            kiln_diag d = {0};
+            n_page_stat = 0;
+            ck_assert_int_eq(write_pdf(doc, "listings", path, sizeof path, &d), 0);
+            kiln_diag_free(&d);
+            assert_pages_sound(S("%d lines, %s", n, tail ? "then a paragraph" : "then a chapter"), 1);
+            /* the body pages with listing lines */
+            int with = 0, first_pg = -1;
+            for (int i = 0; i < n_page_stat; i++)
+                if (page_stat[i].listing_items) { with++; if (first_pg < 0) first_pg = i; }
+            ck_assert_int_ge(with, 1);
+            if (with > 1) {
+                split++;
+                ck_assert_msg(tail, "%d lines: the listing before a chapter was split", n);
+                ck_assert_int_ge(page_stat[first_pg].listing_items, 3);     /* padding + 2 lines */
+                ck_assert_int_ge(page_stat[first_pg + 1].listing_items, 3);
+            }
+            if (!tail && with == 1 && page_stat[first_pg].items == page_stat[first_pg].listing_items + 2) {
+                /* the listing and its introduction (one line, and the one
+                 * keeping with it) opened the page */
+                moved++;
+                char *x = page_body(path, first_pg + 1);
+                const char *q = x;
+                while (*q == ' ' || *q == '\n') q++;
+                ck_assert_msg(!strncmp(q, "Line", 4) || !strncmp(q, "The configuration", 17), "page %d: '%.40s'",
+                              first_pg + 1, q);
+                ck_assert_ptr_nonnull(strstr(x, "The configuration that ran:"));
+                free(x);
+            }
+        }
+    ck_assert_msg(moved > 0, "no case moved a listing to the next page");
+    ck_assert_msg(split > 0, "no case split a listing followed by a paragraph");
+    kiln_pdf_page_hook = NULL;
+    pool_reset();
+}
+END_TEST
+
+/* Contents of a little more than a page: its pages hold about as many
+ * entries each, never one or two on the last. */
+START_TEST(contents_balanced)
+{
+    kiln_pdf_page_hook = on_pages;
+    int two = 0;
+    for (int n = 36; n < 60; n += 2) {
+        pool_reset();
+        kiln_doc *doc = DOC("Contents", 1);
+        kiln_block *first = HEAD(1, "Many sections", "many"), *last = first;
+        for (int k = 0; k < n; k++) {
+            last->next = blocks(HEAD(2, S("Section %d", k), S("sec%d", k)), PARA(TXT("Text.")), NULL);
+            while (last->next) last = last->next;
+        }
+        doc->chapters[0].blocks = first;
+        doc->chapters[0].title = "Many sections";
+        char path[256];
+        kiln_diag d = {0};
+        n_page_stat = 0;
+        ck_assert_int_eq(write_pdf(doc, "contents", path, sizeof path, &d), 0);
+        kiln_diag_free(&d);
+        int pages = 0, lo = 1 << 30, hi = 0, total = 0;
+        for (int i = 0; i < n_page_stat; i++)
+            if (page_stat[i].part == 1) {
+                pages++;
+                total += page_stat[i].toc_entries;
+                if (page_stat[i].toc_entries < lo) lo = page_stat[i].toc_entries;
+                if (page_stat[i].toc_entries > hi) hi = page_stat[i].toc_entries;
+            }
+        ck_assert_int_eq(total, n + 2); /* the sections, the chapter, the appendix */
+        if (pages < 2) continue;
+        two++;
+        /* filled alike by height: the first page also holds the heading */
+        ck_assert_msg(lo >= 8 && 3 * lo >= 2 * hi, "%d sections: contents pages of %d and %d entries", n, hi, lo);
+    }
+    ck_assert_msg(two > 0, "no case needed two contents pages");
+    kiln_pdf_page_hook = NULL;
+    pool_reset();
+}
+END_TEST
+
+/* The article of this repository, built from a copy of its committed cache
+ * (nothing trains): no page holds only a listing's end, its contents pages
+ * are filled alike, and the catalog records the language. */
+START_TEST(real_article)
+{
+    kiln_pdf_page_hook = on_pages;
+    int st;
+    free(sh(&st, "cp -a content/cache '%s/cache'", tmpdir));
+    ck_assert_int_eq(st, 0);
+    kiln_build_opts o = {0};
+    o.content_dir = "content";
+    o.out_dir = S("%s/out", tmpdir);
+    o.cache_dir = S("%s/cache", tmpdir);
+    o.template_dir = "templates";
+    o.data_dir = test_data_dir();
+    o.no_run = 1;
+    o.quiet = 1;
+    kiln_diag d = {0};
+    kiln_build_stats bs;
+    n_page_stat = 0;
+    int rc = kiln_report_build(&o, &bs, &d);
+    ck_assert_msg(rc == 0, "the article's build failed: %s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    const char *pdf = S("%s/out/report.pdf", tmpdir);
+    keep_copy(pdf, "real-article");
+    ck_assert_int_eq(pdf_pages(pdf, NULL), n_page_stat);
+    int toc = 0;
+    for (int i = 0; i < n_page_stat; i++) toc += page_stat[i].part == 1;
+    ck_assert_int_ge(toc, 2);
+    assert_pages_sound("the article", 12);
+    size_t len;
+    char *bytes = test_read_file(pdf, &len);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_ptr_nonnull(memmem(bytes, len, "/Lang (en)", 10));
+    free(bytes);
+    kiln_pdf_page_hook = NULL;
+    pool_reset();
+}
+END_TEST
+
 /* A document with no chapters at all, and an unwritable path. */
 START_TEST(degenerate)
 {
@@ -864,6 +1039,9 @@ static Suite *suite(void)
     tcase_add_test(tc, edge_cases);
     tcase_add_test(tc, floats_and_long_tables);
     tcase_add_test(tc, degenerate);
+    tcase_add_test(tc, listing_tails);
+    tcase_add_test(tc, contents_balanced);
+    tcase_add_test(tc, real_article);
     suite_add_tcase(s, tc);
     return s;
 }

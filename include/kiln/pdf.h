@@ -17,6 +17,19 @@ extern "C" {
  * message in d (a missing figure or a character no font has is a warning). */
 int kiln_pdf_write(const kiln_doc *doc, const char *path, kiln_diag *d);
 
+/* What one page of the PDF holds, as the layout placed it (a test hook). */
+typedef struct kiln_pdf_page_stat {
+    int part;                /* 0 the title pages, 1 the contents, 2 the body */
+    int items;               /* lines and boxes placed on it */
+    int toc_entries;         /* contents: the entries it lists */
+    int listing_items;       /* lines (and paddings) of code listings */
+    int listing_tail;        /* every item on it belongs to one listing that
+                                began on an earlier page */
+} kiln_pdf_page_stat;
+/* When set, kiln_pdf_write calls it with every page's stat before saving. */
+extern void (*kiln_pdf_page_hook)(const kiln_pdf_page_stat *pages, int n, void *user);
+extern void *kiln_pdf_page_hook_user;
+
 #ifdef __cplusplus
 }
 #endif

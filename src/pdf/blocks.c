@@ -135,6 +135,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
     new_item(w, c, 4, pre, 0)->keep = 1;
     pl_rect(w, c->x, 0, c->width, 4, CODE_BG);
     int first_line = item_index(w) + 1;
+    int top = first_line - 1;
     const char *s = text ? text : "";
     size_t len = strlen(s);
     while (len && s[len - 1] == '\n') len--;
@@ -213,6 +214,7 @@ void code_block(pw *w, ctx *c, const char *text, float pre)
         if (last - 1 >= first_line) item_at(w, last - 1)->keep = 1;
         item_at(w, last)->keep = 1;
     }
+    for (int k = top; k <= item_index(w); k++) item_at(w, k)->listing = top + 1;
 }
 
 /* A tinted note (an experiment's settings): lines on a band with an accent

@@ -102,6 +102,9 @@ typedef struct pitem {
     int hdr;            /* a table row: 1 + the index of its table's header
                            row, repeated at the top of a continuation page;
                            0 none */
+    int listing;        /* an item of a code listing: 1 + the index of the
+                           listing's first item; 0 none */
+    int toc_entry;      /* a contents entry's first line */
     /* placement */
     int page;
     float y;

@@ -175,6 +175,41 @@ static int ends_with_colon(const pw *w, const pitem *it)
     return 0;
 }
 
+/* A break before item b falls inside a code listing that fits on a page,
+ * and what follows the listing opens a new page (or nothing does): the
+ * listing's last lines would sit alone on a page. The listing moves whole to
+ * the next page, with a line introducing it ("...:") and what keeps with
+ * that; returns the new break, b when nothing moves. */
+static int listing_spill(const pw *w, const pflow *f, int b, int start)
+{
+    const pitem *it = &f->it[b];
+    if (!it->listing || it->listing - 1 >= b) return b;
+    int first = it->listing - 1, e = b;
+    while (e + 1 < f->n && f->it[e + 1].listing == it->listing) e++;
+    if (e + 1 < f->n && !f->it[e + 1].new_page) return b;
+    float h = 0;
+    for (int j = first; j <= e; j++) h += (j > first ? f->it[j].pre : 0) + f->it[j].h;
+    if (h > w->text_h) return b;
+    int nb = first;
+    if (nb > start && ends_with_colon(w, &f->it[nb - 1])) {
+        nb--;
+        while (nb > start && f->it[nb - 1].keep && !f->it[nb].new_page) nb--;
+    }
+    /* a short text (up to 6 lines) between a heading and the listing goes
+     * with it, and the heading too, when they fit on the page together */
+    int j = nb;
+    while (j > start && (f->it[j - 1].fl & PI_TEXT) && nb - j < 6) j--;
+    if (j < nb && j > start && !(f->it[j - 1].fl & PI_TEXT) && f->it[j - 1].keep && !f->it[j - 1].listing) {
+        int hb = j;
+        while (hb > start && f->it[hb - 1].keep && !f->it[hb].new_page) hb--;
+        float hh = 0;
+        for (int k = hb; k < first; k++) hh += (k > hb ? f->it[k].pre : 0) + f->it[k].h;
+        if (hb > start && hh + f->it[first].pre + h <= w->text_h) nb = hb;
+    }
+    if (nb <= start) nb = first;
+    return nb > start ? nb : b;
+}
+
 int pl_paginate(pw *w, pflow *f, int first_page)
 {
     int page = first_page;
@@ -254,6 +289,7 @@ int pl_paginate(pw *w, pflow *f, int first_page)
         /* the whole page is one chain: break here (unless the page holds a
          * floated figure above the chain: the chain moves on) */
         if (b == start && !(float_page && b < i)) b = i;
+        b = listing_spill(w, f, b, start);
         page++;
         start = b;
         y = 0;

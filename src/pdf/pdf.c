@@ -183,6 +183,7 @@ static void contents(pw *w, int body_first_page)
         for (int k = 0; k < n; k++) {
             pitem *li = new_item(w, &c, lead, k == 0 ? (chap ? 10 : 1) : 0, base);
             li->keep = k < n - 1;
+            li->toc_entry = k == 0;
             if (k == 0) pp_label(w, &st, x, base, d->number);
             pp_emit_line(&p, &ls[k], tx, base, tw, PA_LEFT);
             if (k == n - 1) {
@@ -655,6 +656,23 @@ static void place_dests(pw *w)
     }
 }
 
+/* A flow of n > 1 pages set again as the same n pages, each filled alike
+ * (the shortest text height that still gives n pages), so that its last page
+ * is not left with an entry or two. */
+static void balance(pw *w, pflow *f, int first_page, int n)
+{
+    if (n < 2) return;
+    float full = w->text_h, lo = full / (float)n, hi = full;
+    for (int k = 0; k < 24 && hi - lo > 0.5f; k++) {
+        w->text_h = (lo + hi) / 2;
+        if (pl_paginate(w, f, first_page) == n) hi = w->text_h;
+        else lo = w->text_h;
+    }
+    w->text_h = hi;
+    pl_paginate(w, f, first_page);
+    w->text_h = full;
+}
+
 /* Lay out and paginate: the title page, the body, then the contents (which
  * needs the body's page numbers). */
 static void lay_out(pw *w, const struct tm *tm, pages *pp)
@@ -678,6 +696,7 @@ static void lay_out(pw *w, const struct tm *tm, pages *pp)
         pp->n_toc = n;
         pp->body_first = pp->n_title + pp->n_toc;
     }
+    balance(w, &w->flows[FLOW_TOC], pp->n_title, pp->n_toc);
     pp->total = pp->n_title + pp->n_toc + pp->n_body;
 }
 
@@ -724,6 +743,48 @@ static void draw_furniture(drawer *dr, const pages *pp)
     }
 }
 
+void (*kiln_pdf_page_hook)(const kiln_pdf_page_stat *pages, int n, void *user);
+void *kiln_pdf_page_hook_user;
+
+/* What each page holds, for kiln_pdf_page_hook. */
+static void report_pages(const pw *w, const pages *pp)
+{
+    kiln_pdf_page_stat *st = calloc((size_t)pp->total, sizeof *st);
+    int *listing = calloc((size_t)pp->total, sizeof *listing);
+    if (!st || !listing) abort();
+    for (int pg = 0; pg < pp->total; pg++) {
+        st[pg].part = pg < pp->n_title ? 0 : pg < pp->body_first ? 1 : 2;
+        st[pg].listing_tail = 1;
+        listing[pg] = -1;
+    }
+    for (int fl = 0; fl < 3; fl++) {
+        const pflow *f = &w->flows[fl];
+        for (int i = 0; i < f->n; i++) {
+            const pitem *it = &f->it[i];
+            if (it->page < 0 || it->page >= pp->total) continue;
+            kiln_pdf_page_stat *s = &st[it->page];
+            s->items++;
+            s->toc_entries += it->toc_entry;
+            s->listing_items += it->listing != 0;
+            int from_before = it->listing && f->it[it->listing - 1].page < it->page;
+            if (!from_before || (listing[it->page] >= 0 && listing[it->page] != it->listing)) s->listing_tail = 0;
+            listing[it->page] = it->listing;
+        }
+    }
+    for (int pg = 0; pg < pp->total; pg++)
+        if (!st[pg].items) st[pg].listing_tail = 0;
+    kiln_pdf_page_hook(st, pp->total, kiln_pdf_page_hook_user);
+    free(listing);
+    free(st);
+}
+
+/* The language the PDF is in (the catalog's /Lang, which libharu has no
+ * call for): read aloud and searched in that language. */
+static void set_lang(HPDF_Doc pdf, const char *lang)
+{
+    HPDF_Dict_Add(pdf->catalog, "Lang", HPDF_String_New(pdf->mmgr, lang && *lang ? lang : "en", NULL));
+}
+
 /* The pages, what is drawn on them, the outline and the metadata. */
 static void draw(pw *w, pages *pp, hpdf_err *herr, time_t now)
 {
@@ -741,6 +802,8 @@ static void draw(pw *w, pages *pp, hpdf_err *herr, time_t now)
     draw_furniture(&dr, pp);
     outline(w, pp->pg, pp->n_title < pp->total ? pp->n_title : -1);
     set_info(w->pdf, w->doc, now);
+    set_lang(w->pdf, "en");
+    if (kiln_pdf_page_hook) report_pages(w, pp);
     free(dr.imgs);
 }
 
