@@ -157,6 +157,7 @@ check-only:
 	  echo "== tests/slurm/test.sh"; KILN_BIN=$(BIN) sh tests/slurm/test.sh || fail=1; \
 	  echo "== tests/check_setup.sh"; sh tests/check_setup.sh || fail=1; \
 	  echo "== tests/browser/preview.mjs"; KILN_BIN=$(BIN) node tests/browser/preview.mjs || fail=1; \
+	  echo "== tests/browser/site.mjs"; KILN_BIN=$(BIN) node tests/browser/site.mjs || fail=1; \
 	  exit $$fail
 # the browser tests (tests/browser/): Debian's chromium and npm, and the npm
 # packages they pin (playwright-core, axe-core), set up like every other
@@ -164,7 +165,8 @@ check-only:
 browser-deps:
 	@sh src/scripts/deps.sh browser
 check-browser: all browser-deps
-	@KILN_BIN=$(BIN) node tests/browser/preview.mjs
+	@fail=0; KILN_BIN=$(BIN) node tests/browser/preview.mjs || fail=1; \
+	  KILN_BIN=$(BIN) node tests/browser/site.mjs || fail=1; exit $$fail
 check-slurm: all data
 	@KILN_BIN=$(BIN) sh tests/slurm/test.sh
 

@@ -1,5 +1,7 @@
 /* The HTML writer (src/html): escaping, raw HTML, template placeholders,
- * and every page of a site parsed by libxml2 with its links and images. */
+ * every page of a site parsed by libxml2 with its links and images, the
+ * pages' contents lists, the search index, and the article's headings and
+ * alt texts. */
 #include "kiln/plot.h"
 #include "kiln/report.h"
 #include "resolve/resolve.h" /* kr_figure_run_color */
@@ -162,6 +164,299 @@ START_TEST(test_appendix_is_a_resolved_chapter)
 }
 END_TEST
 
+/* ---- the contents of a page, the search index, headings and alt text ----------------------- */
+
+/* the headings of a parsed page in order: "2 id" per heading into b */
+static void heading_list(xmlNode *n, sbuf *b)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        const char *e = (const char *)n->name;
+        if (e[0] == 'h' && e[1] >= '1' && e[1] <= '6' && !e[2]) {
+            xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+            sb_printf(b, "%c %s\n", e[1], id ? (const char *)id : "");
+            xmlFree(id);
+        }
+        heading_list(n->children, b);
+    }
+}
+
+static xmlNode *find_class(xmlNode *n, const char *elem, const char *cls)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        xmlChar *c = xmlGetProp(n, (const xmlChar *)"class");
+        int hit = !xmlStrcmp(n->name, (const xmlChar *)elem) && c && !strcmp((const char *)c, cls);
+        xmlFree(c);
+        if (hit) return n;
+        xmlNode *in = find_class(n->children, elem, cls);
+        if (in) return in;
+    }
+    return NULL;
+}
+
+/* the contents list of a page (ol.sections) as "DEPTH #anchor TEXT" lines,
+   depth 1 for its items, 2 for the lists in them */
+static void sections_list(xmlNode *ol, int depth, sbuf *b)
+{
+    for (xmlNode *li = ol ? ol->children : NULL; li; li = li->next) {
+        if (li->type != XML_ELEMENT_NODE) continue;
+        ck_assert_str_eq((const char *)li->name, "li");
+        for (xmlNode *c = li->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE) continue;
+            if (!xmlStrcmp(c->name, (const xmlChar *)"a")) {
+                xmlChar *h = xmlGetProp(c, (const xmlChar *)"href"), *t = xmlNodeGetContent(c);
+                sb_printf(b, "%d %s %s\n", depth, (const char *)h, (const char *)t);
+                xmlFree(h);
+                xmlFree(t);
+            } else if (!xmlStrcmp(c->name, (const xmlChar *)"ol")) {
+                sections_list(c, depth + 1, b);
+            }
+        }
+    }
+}
+
+static htmlDocPtr parse_page(const char *dir, const char *page)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, page);
+    htmlDocPtr doc = htmlReadFile(p, "utf-8", HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+    ck_assert_msg(doc != NULL, "%s does not parse", p);
+    return doc;
+}
+
+/* DIR/search-index.js: kilnIndex(JSON); checked and the JSON returned */
+static json_t *load_index(const char *dir, size_t *size)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/search-index.js", dir);
+    size_t n = 0;
+    char *js = test_read_file(p, &n);
+    ck_assert_ptr_nonnull(js);
+    ck_assert_msg(n > 13 && !strncmp(js, "kilnIndex(", 10) && !strcmp(js + n - 3, ");\n"), "%s is not kilnIndex(...);", p);
+    json_error_t je;
+    json_t *ix = json_loadb(js + 10, n - 13, 0, &je);
+    ck_assert_msg(ix != NULL, "%s: not JSON: %s at %d", p, je.text, je.position);
+    ck_assert(json_is_array(json_object_get(ix, "pages")));
+    ck_assert(json_is_array(json_object_get(ix, "sections")));
+    free(js);
+    if (size) *size = n;
+    return ix;
+}
+
+/* the index's section (page, anchor): its text, or NULL; every section is
+   checked to be well formed on the way, its text free of markup */
+static const char *index_text(json_t *ix, const char *page, const char *anchor, const char **heading)
+{
+    json_t *pages = json_object_get(ix, "pages"), *s;
+    size_t i;
+    const char *found = NULL;
+    json_array_foreach(json_object_get(ix, "sections"), i, s) {
+        json_int_t pi = json_integer_value(json_object_get(s, "page"));
+        ck_assert(json_is_integer(json_object_get(s, "page")) && pi >= 0 && (size_t)pi < json_array_size(pages));
+        const char *pg = json_string_value(json_object_get(json_array_get(pages, (size_t)pi), "page"));
+        const char *a = json_string_value(json_object_get(s, "anchor"));
+        const char *h = json_string_value(json_object_get(s, "heading"));
+        const char *t = json_string_value(json_object_get(s, "text"));
+        ck_assert(pg && a && a[0] && h && h[0] && t);
+        static const char *const markup[] = {"<em>", "<code", "<a ", "</", "<span", "<math", "&amp;", "&lt;", "&#", "  ", "\n"};
+        for (size_t k = 0; k < sizeof markup / sizeof *markup; k++)
+            ck_assert_msg(!strstr(t, markup[k]) && !strstr(h, markup[k]), "section %s#%s holds '%s': %s", pg, a, markup[k], t);
+        if (!strcmp(pg, page) && !strcmp(a, anchor)) {
+            ck_assert_msg(!found, "%s#%s twice in the index", page, anchor);
+            found = t;
+            if (heading) *heading = h;
+        }
+    }
+    return found;
+}
+
+START_TEST(test_contents_and_search_index)
+{
+    char dir[64], content[128], out[128];
+    test_paths(dir, content, sizeof content, out, sizeof out, NULL, 0);
+    mkdir(content, 0777);
+    write_text(content, "index.md", "# Tiny\n\nThe summary.\n\n## About this\n\nFront words.\n");
+    write_text(content, "01-one.md",
+               "# Chapter one\n\nIntro with *emphasis* and <b>raw</b> HTML.\n\n"
+               "## First part\n\nAlpha text, `code words` and $x^2$ math.[^n]\n\n[^n]: A footnote.\n\n"
+               "### A detail\n\nBeta text.\n\n#### Deeper\n\nGamma text (an h4: in the detail's section, not listed).\n\n"
+               "```{experiment} stepped\nschedule = step\nstep_drop = 0.5\nstep_every = 1\nepochs = 3\n```\n\n"
+               "```{figure} sched\nkind = schedule\nruns = stepped\nper = epoch\ncaption = The *stepped* rate, "
+               "halved each epoch.\n```\n\n"
+               "## Second part with `code`\n\n> [!NOTE]\n> Delta in a callout.\n\n| a | b |\n|---|---|\n| epsilon | 2 |\n");
+    write_text(content, "02-two.md", "# Chapter two\n\n## Other part\n\nZeta.\n");
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    check_site(out);
+
+    /* the chapter's contents: its h2s, each with its h3s, no h4; another
+       chapter's sections not there, none on the front page */
+    htmlDocPtr doc = parse_page(out, "01-one.html");
+    sbuf b = {0};
+    sections_list(find_class(xmlDocGetRootElement(doc), "ol", "sections"), 1, &b);
+    ck_assert_str_eq(b.s, "1 #first-part First part\n2 #a-detail A detail\n1 #second-part-with-code Second part with code\n");
+    sb_free(&b);
+    xmlFreeDoc(doc);
+    char *html = test_read_file(strcat(strcpy((char[256]){0}, out), "/01-one.html"), NULL);
+    ck_assert_ptr_null(strstr(html, "#other-part"));
+    ck_assert_ptr_nonnull(strstr(html, "<script src=\"kiln.js\" defer></script>"));
+    ck_assert_ptr_nonnull(strstr(html, "<form class=\"search\" role=\"search\" hidden>"));
+    /* the figure's alt text is its caption as plain text */
+    ck_assert_msg(strstr(html, "alt=\"The stepped rate, halved each epoch.\""), "%s", html);
+    free(html);
+    html = test_read_file(strcat(strcpy((char[256]){0}, out), "/index.html"), NULL);
+    ck_assert_ptr_null(strstr(html, "class=\"sections\""));
+    free(html);
+    char p[256];
+    snprintf(p, sizeof p, "%s/kiln.js", out);
+    ck_assert_int_eq(access(p, R_OK), 0);
+
+    /* the index: every page, every section once, plain text where it belongs */
+    json_t *ix = load_index(out, NULL);
+    ck_assert_int_eq(json_array_size(json_object_get(ix, "pages")), 4); /* index, two chapters, appendix */
+    const char *h = NULL, *t = index_text(ix, "01-one.html", "chapter-one", &h);
+    ck_assert_str_eq(h, "Chapter one");
+    ck_assert_str_eq(t, "Intro with emphasis and raw HTML."); /* the tags left out */
+    ck_assert_str_eq(index_text(ix, "01-one.html", "first-part", NULL), "Alpha text, code words and x² math.");
+    t = index_text(ix, "01-one.html", "a-detail", NULL);
+    ck_assert_msg(t && strstr(t, "Beta text. Deeper Gamma text") && strstr(t, "Figure 1. The stepped rate, halved each epoch."),
+                  "%s", t);
+    ck_assert_msg(!strstr(t, "step_drop"), "run settings in the index: %s", t);
+    index_text(ix, "01-one.html", "second-part-with-code", &h);
+    ck_assert_str_eq(h, "Second part with code");
+    ck_assert_str_eq(index_text(ix, "01-one.html", "second-part-with-code", NULL), "Delta in a callout. a b epsilon 2 A footnote."); /* the notes: at the end */
+    ck_assert_str_eq(index_text(ix, "02-two.html", "other-part", NULL), "Zeta.");
+    ck_assert_str_eq(index_text(ix, "index.html", "top", NULL), "The summary.");
+    ck_assert_str_eq(index_text(ix, "index.html", "about-this", NULL), "Front words.");
+    ck_assert_str_eq(index_text(ix, "index.html", "chapters", NULL), "Chapter one Chapter two Reproducibility appendix");
+    ck_assert_ptr_nonnull(index_text(ix, "appendix.html", "reproducibility-appendix", NULL));
+    ck_assert_ptr_null(index_text(ix, "01-one.html", "deeper", NULL));
+    json_decref(ix);
+}
+END_TEST
+
+/* letters only, lower case: what an alt text and a caption set as HTML (its
+   math as MathML) share */
+static void letters(const char *s, sbuf *b)
+{
+    for (; *s; s++)
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) sb_addc(b, (char)(*s | 0x20));
+}
+
+/* the figures of a page: each image's alt text is its caption's */
+static int check_figures(xmlNode *n, const char *page)
+{
+    int seen = 0;
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        xmlChar *cls = xmlGetProp(n, (const xmlChar *)"class");
+        if (!xmlStrcmp(n->name, (const xmlChar *)"figure") && cls && !strcmp((const char *)cls, "figure")) {
+            xmlNode *img = NULL, *cap = NULL;
+            for (xmlNode *c = n->children; c; c = c->next) {
+                if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"img")) img = c;
+                if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"figcaption")) cap = c;
+            }
+            ck_assert_msg(img && cap, "%s: a figure without its image or caption", page);
+            xmlChar *alt = xmlGetProp(img, (const xmlChar *)"alt"), *ct = xmlNodeGetContent(cap);
+            const char *c = strchr((const char *)ct, '.'); /* after "Figure N." */
+            sbuf a = {0}, k = {0};
+            letters((const char *)alt, &a);
+            letters(c ? c + 1 : "", &k);
+            ck_assert_msg(a.len > 10 && k.len && !strcmp(a.s, k.s), "%s: alt '%s' is not the caption '%s'", page,
+                          (const char *)alt, (const char *)ct);
+            sb_free(&a);
+            sb_free(&k);
+            xmlFree(alt);
+            xmlFree(ct);
+            seen++;
+        }
+        xmlFree(cls);
+        seen += check_figures(n->children, page);
+    }
+    return seen;
+}
+
+/* The article itself, built from the committed results (a copy of the
+ * cache; the release build's trainer only, whose results they are): on
+ * every page one h1 and no heading level skipped, every figure's alt text
+ * its caption, every chapter's contents listing each of its h2 and h3, and
+ * each of those in the search index, whose size stays small. */
+START_TEST(test_article_headings_alt_and_index)
+{
+    json_error_t je;
+    json_t *man = json_load_file("content/cache/manifest/build.json", 0, &je);
+    ck_assert_msg(man != NULL, "content/cache/manifest/build.json: %s", je.text);
+    int same = !strcmp(json_string_value(json_object_get(man, "trainer")), kiln_trainer_fingerprint());
+    json_decref(man);
+    if (!same) {
+        printf("committed cache: another trainer's results (a different build mode): the article is not checked here\n");
+        return;
+    }
+    char dir[64], out[128], cmd[512];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cmd, sizeof cmd, "cp -R content/cache '%s/cache'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = "content";
+    o.out_dir = out;
+    snprintf(cmd, sizeof cmd, "%s/cache", dir);
+    o.cache_dir = cmd;
+    o.no_run = 1;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    ck_assert_msg(kiln_report_build(&o, &st, &d) == 0, "%.1500s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    size_t size;
+    json_t *ix = load_index(out, &size);
+    ck_assert_msg(size < 150 * 1024, "the search index is %zu bytes", size);
+    int pages = 0, figures = 0, sections = 0;
+    DIR *dp = opendir(out);
+    for (struct dirent *e; (e = readdir(dp));) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".html")) continue;
+        htmlDocPtr doc = parse_page(out, e->d_name);
+        xmlNode *root = xmlDocGetRootElement(doc);
+        sbuf hs = {0}, toc = {0};
+        heading_list(root, &hs);
+        int prev = 0, h1 = 0, listed = 0;
+        for (char *save = NULL, *line = strtok_r(hs.s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            int lv = line[0] - '0';
+            ck_assert_msg(lv <= prev + 1, "%s: h%d #%s after h%d", e->d_name, lv, line + 2, prev);
+            h1 += lv == 1;
+            prev = lv;
+            if (lv == 2 || lv == 3) {
+                ck_assert_msg(index_text(ix, e->d_name, line + 2, NULL), "%s#%s is not in the search index", e->d_name, line + 2);
+                listed++;
+            }
+        }
+        ck_assert_msg(h1 == 1, "%s has %d h1", e->d_name, h1);
+        sections_list(find_class(root, "ol", "sections"), 1, &toc);
+        int in_toc = 0;
+        for (size_t i = 0; i < toc.len; i++) in_toc += toc.s[i] == '\n';
+        if (strcmp(e->d_name, "index.html")) {
+            ck_assert_msg(in_toc == listed, "%s: %d sections in its contents, %d h2/h3", e->d_name, in_toc, listed);
+            sections += in_toc;
+        }
+        figures += check_figures(root, e->d_name);
+        sb_free(&hs);
+        sb_free(&toc);
+        xmlFreeDoc(doc);
+        pages++;
+    }
+    closedir(dp);
+    json_decref(ix);
+    printf("the article: %d pages, %d figures, %d sections in the contents, search index %zu bytes\n", pages, figures,
+           sections, size);
+    ck_assert_int_gt(pages, 8);
+    ck_assert_int_gt(figures, 15);
+    ck_assert_int_gt(sections, 60);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("html");
@@ -171,6 +466,8 @@ static Suite *suite(void)
     tcase_add_test(t0, test_err_template_placeholder);
     tcase_add_test(t0, test_html_parses_and_links);
     tcase_add_test(t0, test_appendix_is_a_resolved_chapter);
+    tcase_add_test(t0, test_contents_and_search_index);
+    tcase_add_test(t0, test_article_headings_alt_and_index);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -5,10 +5,15 @@
  * Template placeholders ({{name}}; anything else in {{ }} is an error):
  *   title        page title (text)          site_title   the article's title
  *   description  summary for <meta>         content      the page body (HTML)
- *   toc          chapter list (HTML <ol>)   nav          previous / next links
+ *   toc          chapter list (HTML <ol>),  nav          previous / next links
+ *                the page's sections under its own entry
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
- *   stylesheet   "style.css"                page         this page's file name */
+ *   stylesheet   "style.css"                page         this page's file name
+ *
+ * Beside the pages: style.css and kiln.js (copied from the templates; the
+ * script only when the templates have one), search-index.js (search.c). */
 #include "kiln/html.h"
+#include "html/internal.h"
 #include "kiln/math.h"
 #include "base/base.h"
 
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const PLACEHOLDERS[] = {"title", "site_title", "description", "content", "toc", "nav",
                                            "pdf_link", "footer", "stylesheet", "page", NULL};
@@ -107,16 +113,16 @@ typedef struct writer {
 
 static void html_inlines(writer *w, sbuf *b, const kiln_inline *in);
 
-static void plain(sbuf *b, const kiln_inline *in)
+void kh_plain(sbuf *b, const kiln_inline *in)
 {
     for (; in; in = in->next) {
         if (in->kind == KILN_IN_SOFTBREAK || in->kind == KILN_IN_LINEBREAK) sb_addc(b, ' ');
-        else if (in->kind == KILN_IN_HTML) continue;
+        else if (in->kind == KILN_IN_HTML || in->kind == KILN_IN_FOOTREF) continue;
         else if (in->kind == KILN_IN_MATH && in->math) {   /* values filled in by now */
             char *p = km_plain(in->math);
             sb_add(b, p);
             free(p);
-        } else if (in->children) plain(b, in->children);
+        } else if (in->children) kh_plain(b, in->children);
         else sb_add(b, in->text);
     }
 }
@@ -143,7 +149,7 @@ static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
             sb_html(b, in->url);
             sb_add(b, "\" alt=\"");
             sbuf alt = {0};
-            plain(&alt, in->children);
+            kh_plain(&alt, in->children);
             sb_html(b, alt.s ? alt.s : "");
             sb_free(&alt);
             sb_addc(b, '"');
@@ -205,9 +211,10 @@ static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
     sb_printf(b, "\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"", x->image_width ? x->image_width : 720,
               x->image_height ? x->image_height : 420);
     sbuf alt = {0};
-    if (x->title[0]) sb_add(&alt, x->title);
-    else if (x->caption) plain(&alt, x->caption);
-    else sb_printf(&alt, "Figure %d", x->number);
+    /* the alt text is the caption (what the figure shows), else its title */
+    if (x->caption) kh_plain(&alt, x->caption);
+    if (!alt.len && x->title[0]) sb_add(&alt, x->title);
+    if (!alt.len) sb_printf(&alt, "Figure %d", x->number);
     sb_html(b, alt.s);
     sb_free(&alt);
     sb_add(b, "\">\n<figcaption><span class=\"label\">");
@@ -232,11 +239,17 @@ static void table_html(writer *w, sbuf *b, const kiln_directive *x)
     int first_sum = t ? t->n_rows - n_sum : 0;
     sb_add(b, "<figure class=\"table\" id=\"");
     sb_html(b, x->anchor);
-    sb_add(b, "\">\n<figcaption><span class=\"label\">");
+    sb_add(b, "\">\n<figcaption id=\"");
+    sb_html(b, x->anchor);
+    sb_add(b, "-caption\"><span class=\"label\">");
     sb_printf(b, "Table %d.</span> ", x->number);
     if (x->caption) html_inlines(w, b, x->caption);
     else sb_html(b, x->title);
-    sb_add(b, "</figcaption>\n<div class=\"table-wrap\"><table>\n<thead><tr>");
+    /* a table wider than the column scrolls in its wrapper, which a keyboard
+       must reach (tabindex) and a screen reader names (the caption) */
+    sb_add(b, "</figcaption>\n<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-labelledby=\"");
+    sb_html(b, x->anchor);
+    sb_add(b, "-caption\"><table>\n<thead><tr>");
     for (int j = 0; t && j < t->n_cols; j++) {
         sb_add(b, t->numeric[j] && !(n_sum && j == 0) ? "<th class=\"num\">" : "<th>");
         sb_html(b, t->header[j]);
@@ -384,7 +397,7 @@ static void html_list(writer *w, sbuf *b, const kiln_block *bl)
    one alignment letter per column (l, c, r or -) */
 static void html_grid(writer *w, sbuf *b, const kiln_block *bl)
 {
-    sb_add(b, "<div class=\"table-wrap\"><table class=\"grid\">\n");
+    sb_add(b, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"table\"><table class=\"grid\">\n");
     int body = 0;
     for (const kiln_block *r = bl->children; r; r = r->next) {
         if (!r->ordered && !body) { sb_add(b, "<tbody>\n"); body = 1; }
@@ -439,7 +452,8 @@ static void html_footnotes(writer *w, sbuf *b, const kiln_block *bl)
 /* a fenced or indented code block; the info string's first word names the language */
 static void html_code(sbuf *b, const kiln_block *bl)
 {
-    sb_add(b, "<pre><code");
+    /* a long line scrolls: focusable and named, like a wide table */
+    sb_add(b, "<pre tabindex=\"0\" role=\"region\" aria-label=\"code\"><code");
     if (bl->info[0]) {
         size_t n = strcspn(bl->info, " \t");
         char lang[64];
@@ -506,28 +520,78 @@ static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight)
 
 #define RUNS_DIR "runs" /* OUT/runs/ID.json: every run's history, for readers */
 
-static void toc_html(const kiln_doc *doc, sbuf *b, const char *current)
+int kh_chapter_heads(const kiln_block *bl, const kiln_block **out, int n, int n_max)
+{
+    for (; bl; bl = bl->next) {
+        if (bl->kind == KILN_BL_HEADING && (bl->level == 2 || bl->level == 3)) {
+            if (n < n_max) out[n] = bl;
+            n++;
+        } else if (bl->kind == KILN_BL_SECTION) {
+            n = kh_chapter_heads(bl->children, out, n, n_max);
+        }
+    }
+    return n;
+}
+
+static void toc_link(sbuf *b, const char *href, const char *current, const char *title)
+{
+    sb_add(b, "<a href=\"");
+    sb_html(b, href);
+    sb_addc(b, '"');
+    if (current) sb_printf(b, " aria-current=\"%s\"", current);
+    sb_addc(b, '>');
+    sb_html(b, title);
+    sb_add(b, "</a>");
+}
+
+/* the contents of the page: its h2s, each with its h3s (an h3 before any
+ * h2 stands at the top) */
+static void toc_sections(sbuf *b, const kiln_chapter *ch)
+{
+    int n = kh_chapter_heads(ch->blocks, NULL, 0, 0);
+    if (!n) return;
+    const kiln_block **h = kr_xmalloc(sizeof *h * (size_t)n);
+    kh_chapter_heads(ch->blocks, h, 0, n);
+    sb_add(b, "\n<ol class=\"sections\">\n");
+    int in_h2 = 0, in_sub = 0; /* an h2's <li> is open; its <ol> of h3s too */
+    for (int i = 0; i < n; i++) {
+        if (h[i]->level == 2) {
+            if (in_sub) sb_add(b, "</ol>");
+            if (in_h2) sb_add(b, "</li>\n");
+            in_sub = 0;
+            in_h2 = 1;
+        } else if (in_h2 && !in_sub) {
+            sb_add(b, "\n<ol>\n");
+            in_sub = 1;
+        }
+        sbuf t = {0}, href = {0};
+        kh_plain(&t, h[i]->inlines);
+        sb_printf(&href, "#%s", h[i]->anchor);
+        sb_add(b, "<li>");
+        toc_link(b, href.s, NULL, t.s ? t.s : "");
+        if (h[i]->level == 3) sb_add(b, "</li>\n");
+        sb_free(&t);
+        sb_free(&href);
+    }
+    if (in_sub) sb_add(b, "</ol>");
+    if (in_h2) sb_add(b, "</li>\n");
+    sb_add(b, "</ol>\n");
+    free(h);
+}
+
+/* the chapters, and under the current one (ch, or NULL) its sections */
+static void toc_html(const kiln_doc *doc, sbuf *b, const char *current, const kiln_chapter *ch)
 {
     sb_add(b, "<ol class=\"toc\">\n");
-    for (int i = 0; i < doc->n_chapters; i++) {
-        const kiln_chapter *c = &doc->chapters[i];
+    for (int i = 0; i <= doc->n_chapters; i++) {
+        const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
         int cur = current && !strcmp(current, c->page);
-        sb_add(b, "<li><a href=\"");
-        sb_html(b, c->page);
-        sb_addc(b, '"');
-        if (cur) sb_add(b, " aria-current=\"page\"");
-        sb_addc(b, '>');
-        sb_html(b, c->title);
-        sb_add(b, "</a></li>\n");
+        sb_add(b, i < doc->n_chapters ? "<li>" : "<li class=\"appendix\">");
+        toc_link(b, c->page, cur ? "page" : NULL, c->title);
+        if (c == ch) toc_sections(b, c);
+        sb_add(b, "</li>\n");
     }
-    const kiln_chapter *a = doc->appendix;
-    sb_add(b, "<li class=\"appendix\"><a href=\"");
-    sb_html(b, a->page);
-    sb_addc(b, '"');
-    if (current && !strcmp(current, a->page)) sb_add(b, " aria-current=\"page\"");
-    sb_addc(b, '>');
-    sb_html(b, a->title);
-    sb_add(b, "</a></li>\n</ol>\n");
+    sb_add(b, "</ol>\n");
 }
 
 static void nav_link(sbuf *b, const char *rel, const char *href, const char *title)
@@ -727,7 +791,7 @@ static void site_open(site *s, const kiln_doc *doc, const char *dir)
     sb_add(f, "\">runs</a>");
     sbuf desc = {0};
     for (const kiln_block *b = doc->front; b; b = b->next)
-        if (b->kind == KILN_BL_PARAGRAPH) { plain(&desc, b->inlines); break; }
+        if (b->kind == KILN_BL_PARAGRAPH) { kh_plain(&desc, b->inlines); break; }
     s->description = escaped(desc.s ? desc.s : "");
     sb_free(&desc);
     char path[4096];
@@ -765,12 +829,12 @@ static int site_page(site *s, const char *page, const char *title, const char *b
 static int write_index(site *s, const kiln_doc *doc, kiln_diag *d)
 {
     sbuf body = {0}, toc = {0};
-    toc_html(doc, &toc, "index.html");
+    toc_html(doc, &toc, "index.html", NULL);
     sb_add(&body, "<h1 id=\"top\">");
     sb_html(&body, doc->title);
     sb_add(&body, "</h1>\n<div class=\"summary\">\n");
     html_blocks(&s->w, &body, doc->front, 0);
-    sb_add(&body, "</div>\n<h2 id=\"chapters\">Chapters</h2>\n");
+    sb_add(&body, "</div>\n<h2 id=\"" KH_CHAPTERS_ID "\">" KH_CHAPTERS_TITLE "</h2>\n");
     sb_add(&body, toc.s);
     if (s->pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
     int rc = site_page(s, "index.html", s->site_title, body.s, toc.s, "", d);
@@ -784,7 +848,7 @@ static int write_chapter(site *s, const kiln_doc *doc, int i, kiln_diag *d)
 {
     const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
     sbuf body = {0}, toc = {0}, nav = {0};
-    toc_html(doc, &toc, c->page);
+    toc_html(doc, &toc, c->page, c);
     s->w.ch = c;
     html_blocks(&s->w, &body, c->blocks, 0);
     sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
@@ -827,6 +891,15 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
         kd_error(d, KILN_REPORT_EINPUT, from, 0, "cannot copy the stylesheet: %s", strerror(errno));
         rc = KILN_REPORT_EINPUT;
     }
+    /* the pages' script (the contents' highlight, the search), when the
+       templates have one; the index it searches */
+    snprintf(from, sizeof from, "%s/kiln.js", tdir);
+    snprintf(to, sizeof to, "%s/kiln.js", dir);
+    if (access(from, F_OK) == 0 && copy_file(from, to)) {
+        kd_error(d, KILN_REPORT_EINPUT, from, 0, "cannot copy the script: %s", strerror(errno));
+        rc = KILN_REPORT_EINPUT;
+    }
+    rc |= kh_write_search_index(doc, dir, d);
     rc |= write_results_json(doc, dir, d);
     rc |= write_histories(doc, dir, d);
     return rc ? (d->worst ? d->worst : KILN_REPORT_EFAIL) : 0;

@@ -1,0 +1,156 @@
+// The article's site in a real browser (Debian's Chromium driven by
+// playwright-core), built from the committed results only (a copy of
+// content/cache, --no-run: nothing trains):
+//  - axe-core on every page, at 1280 and at 390 px wide, and once more with
+//    the search's results open: any violation fails, and the count per page
+//    is printed;
+//  - the search: a known word typed finds its known section, the word is
+//    marked in the snippet, the keyboard reaches and follows the result, and
+//    on a phone the results fit the screen;
+//  - the contents: open on a wide screen, closed on a phone, and the section
+//    marked (aria-current="location") follows the scrolling.
+//
+//   node tests/browser/site.mjs      (make check runs it; KILN_BIN, CHROMIUM;
+//                                     KILN_SITE=DIR checks a site built already)
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const kiln = path.resolve(process.env.KILN_BIN || 'bin/kiln');
+const exe = process.env.CHROMIUM || ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+const fail = (msg) => { console.error(`browser/site: FAIL: ${msg}`); process.exitCode = 1; throw new Error(msg); };
+
+// the word and the section it must find (content/03-adaptive-optimizers.md)
+const WORD = 'adadel', SECTION = '03-adaptive-optimizers.html#does-adadelta-need-a-learning-rate';
+// the page whose contents highlight is followed, and some of its sections (h2 and h3)
+const CHAPTER = '02-learning-rate-decay.html', FOLLOW = ['why-lower-the-rate', 'step-decay', 'which-schedule', 'training-with-decay'];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-site-'));
+let browser;
+try {
+  if (!exe) fail('no Chromium (src/scripts/deps.sh browser installs it)');
+  let site = process.env.KILN_SITE && path.resolve(process.env.KILN_SITE);
+  if (!site) {
+    // the committed results are the release build's; another build (asan, debug) has none to find
+    const made = JSON.parse(fs.readFileSync('content/cache/manifest/build.json', 'utf8')).trainer;
+    const mine = /trainer (\w+)/.exec(execFileSync(kiln, ['version'], { encoding: 'utf8' }))[1];
+    if (made !== mine) {
+      console.log(`browser/site: SKIP (the committed results are trainer ${made}'s, ${kiln} is ${mine})`);
+      fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(0);
+    }
+    fs.cpSync('content/cache', path.join(tmp, 'cache'), { recursive: true });
+    site = path.join(tmp, 'site');
+    execFileSync(kiln, ['build', '-q', '--no-run', '--content', 'content', '--templates', 'templates',
+      '--cache', path.join(tmp, 'cache'), '--out', site], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  const pages = fs.readdirSync(site).filter((f) => f.endsWith('.html')).sort();
+  if (pages.length < 4) fail(`only ${pages.length} pages in ${site}`);
+  const url = (p) => 'file://' + path.join(site, p);
+  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
+  const errors = [];
+  const open = async (width) => {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    return page;
+  };
+  const axe = async (page) => {
+    await page.addScriptTag({ content: axeSource });
+    return page.evaluate(async () => (await window.axe.run(document)).violations.map((v) =>
+      ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+  };
+
+  // axe-core on every page, wide and narrow
+  const report = [], bad = [];
+  for (const width of [1280, 390]) {
+    const page = await open(width);
+    for (const p of pages) {
+      await page.goto(url(p));
+      const v = await axe(page);
+      const n = v.reduce((s, x) => s + x.nodes.length, 0);
+      report.push(`${p} ${width}px: ${n}`);
+      for (const x of v) bad.push(`${p} at ${width}px: ${x.id} (${x.nodes.length}: ${x.nodes.slice(0, 3).join(', ')})`);
+    }
+    await page.close();
+  }
+  console.log(`browser/site: axe-core ${JSON.parse(fs.readFileSync(require.resolve('axe-core/package.json'))).version}, violations per page: ${report.join('; ')}`);
+  if (bad.length) fail(`axe-core violations:\n  ${bad.join('\n  ')}`);
+
+  // the search: "/" to the box, a word's prefix, the known section among the results
+  let page = await open(1280);
+  await page.goto(url(pages.find((p) => p.startsWith('01-')) || pages[0]));
+  await page.keyboard.press('/');
+  if (!(await page.evaluate(() => document.activeElement && document.activeElement.type === 'search')))
+    fail('"/" does not put the cursor in the search box');
+  await page.keyboard.type(WORD);
+  const hit = page.locator(`.search-results a[href="${SECTION}"]`);
+  await hit.waitFor({ timeout: 10000 }).catch(() => fail(`searching "${WORD}" does not list ${SECTION}`));
+  const marks = await hit.locator('mark').allTextContents();
+  if (!marks.length || !marks.every((m) => m.toLowerCase() === WORD)) fail(`the result marks ${JSON.stringify(marks)}, not "${WORD}"`);
+  const shown = await page.locator('.search-results li').count();
+  const said = await page.locator('.search-status').textContent();
+  if (!/\d+ sections? holds?/.test(said)) fail(`the results say "${said}"`);
+  const v = await axe(page); // the open results too
+  if (v.length) fail(`axe-core with the search's results open: ${JSON.stringify(v)}`);
+  // the keyboard: down to the results, down to the known one, Enter follows it
+  await page.keyboard.press('ArrowDown');
+  for (let i = 0; i < shown && !(await page.evaluate((s) => document.activeElement.getAttribute('href') === s, SECTION)); i++)
+    await page.keyboard.press('ArrowDown');
+  if (!(await page.evaluate((s) => document.activeElement.getAttribute('href') === s, SECTION)))
+    fail('the arrow keys do not reach the result');
+  await Promise.all([page.waitForURL((u) => String(u).endsWith(SECTION)), page.keyboard.press('Enter')]);
+  const id = SECTION.split('#')[1];
+  const top = await page.evaluate((i) => document.getElementById(i).getBoundingClientRect().top, id);
+  if (Math.abs(top) > 5) fail(`the section is not at the top of the window after following the result (${top}px)`);
+  // nothing matches: said so
+  await page.fill('input[type=search]', 'qqzzxx');
+  await page.waitForFunction(() => /No section holds/.test(document.querySelector('.search-status').textContent));
+  await page.close();
+
+  // on a phone: the results fit the screen
+  page = await open(390);
+  await page.goto(url(pages[0]));
+  await page.fill('input[type=search]', WORD);
+  await page.locator(`.search-results a[href="${SECTION}"]`).waitFor({ timeout: 10000 })
+    .catch(() => fail(`at 390 px, searching "${WORD}" does not list ${SECTION}`));
+  const box = await page.locator('.search-results').boundingBox();
+  if (box.x < 0 || box.x + box.width > 390) fail(`at 390 px the results run off the screen (${box.x} to ${box.x + box.width})`);
+  await page.goto(url(CHAPTER));
+  if (await page.evaluate(() => document.querySelector('.sidebar details').open)) fail('at 390 px the contents are open');
+  await page.close();
+
+  // the contents: open, and the marked section follows the scrolling
+  page = await open(1280);
+  await page.goto(url(CHAPTER));
+  if (!(await page.evaluate(() => document.querySelector('.sidebar details').open))) fail('at 1280 px the contents are closed');
+  const marked = () => page.evaluate(() => {
+    const a = document.querySelectorAll('.toc a[aria-current="location"]');
+    return a.length === 1 ? a[0].getAttribute('href') : `${a.length} marked`;
+  });
+  if ((await page.locator('.toc .sections a').count()) < FOLLOW.length) fail(`${CHAPTER} lists too few sections`);
+  for (const s of [...FOLLOW, ...FOLLOW.slice(0, 2).reverse()]) {
+    await page.evaluate((i) => document.getElementById(i).scrollIntoView({ block: 'start' }), s);
+    await page.waitForFunction((h) => {
+      const a = document.querySelectorAll('.toc a[aria-current="location"]');
+      return a.length === 1 && a[0].getAttribute('href') === h;
+    }, `#${s}`, { timeout: 5000 }).catch(async () => fail(`scrolled to #${s}, the contents mark ${await marked()}`));
+  }
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const last = await page.evaluate(() => { const a = document.querySelectorAll('.toc .sections a'); return a[a.length - 1].getAttribute('href'); });
+  await page.waitForFunction((h) => document.querySelector(`.toc a[aria-current="location"]`)?.getAttribute('href') === h, last, { timeout: 5000 })
+    .catch(async () => fail(`at the end of the page the contents mark ${await marked()}, not ${last}`));
+  await page.close();
+  if (errors.length) fail(`script errors in the pages: ${errors.join('; ')}`);
+  console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px; "${WORD}" found ${SECTION} ` +
+    `among ${shown} results, reached by the keyboard; the contents followed ${FOLLOW.length + 2} scrolls)`);
+} catch (e) {
+  if (!process.exitCode) { console.error(`browser/site: FAIL: ${e.message}`); process.exitCode = 1; }
+} finally {
+  if (browser) await browser.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
