@@ -457,6 +457,26 @@ START_TEST(test_article_headings_alt_and_index)
 }
 END_TEST
 
+/* headings out of order are warned of at their line (the page is written) */
+START_TEST(test_heading_order_warned)
+{
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_text("# A\n\n## B\n\n### C\n\n## D\n\nText.\n", &doc, &d), 0);
+    ck_assert_msg(!d.text || !strstr(d.text, "heading"), "%s", d.text);
+    kiln_diag_free(&d);
+    kiln_doc_free(doc);
+    ck_assert_int_eq(load_text("# A\n\n## B\n\n#### C\n\n# D\n\n### E\n", &doc, &d), 0);
+    ck_assert_ptr_nonnull(d.text);
+    ck_assert_msg(strstr(d.text, "ch.md:5: warning: a level-4 heading after a level-2 one skips a level (headings are the "
+                                 "page's outline: make it ###)"), "%s", d.text);
+    ck_assert_msg(strstr(d.text, "ch.md:7: warning: a second '# ' heading: a page has one title (make this one '## ')"), "%s", d.text);
+    ck_assert_msg(strstr(d.text, "ch.md:9: warning: a level-3 heading after a level-1 one"), "%s", d.text);
+    kiln_diag_free(&d);
+    kiln_doc_free(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("html");
@@ -468,6 +488,7 @@ static Suite *suite(void)
     tcase_add_test(t0, test_appendix_is_a_resolved_chapter);
     tcase_add_test(t0, test_contents_and_search_index);
     tcase_add_test(t0, test_article_headings_alt_and_index);
+    tcase_add_test(t0, test_heading_order_warned);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -181,8 +181,27 @@ static int finish(loader *L, kiln_doc **out)
     return 0;
 }
 
+/* A page's headings are its outline (the contents list, screen readers'
+ * heading navigation): one level-1 title, and no level skipped on the way
+ * down. Warnings only: the page is still written. */
+static void check_heading_order(loader *L, const char *file, const kiln_block *b)
+{
+    int prev = 1, titles = 0;
+    for (; b; b = b->next) {
+        if (b->kind != KILN_BL_HEADING) continue;
+        if (b->level == 1 && titles++)
+            kd_warn(L->d, file, b->line, "a second '# ' heading: a page has one title (make this one '## ')");
+        else if (b->level > prev + 1)
+            kd_warn(L->d, file, b->line,
+                    "a level-%d heading after a level-%d one skips a level (headings are the page's outline: make it %.*s)",
+                    b->level, prev, prev + 1, "######");
+        prev = b->level;
+    }
+}
+
 static void setup_chapter(loader *L, kiln_chapter *ch, const char *file, const char *name, kiln_block *blocks)
 {
+    check_heading_order(L, file, blocks);
     size_t n = strlen(name);
     ch->file = ka_strdup(L->a, file);
     ch->slug = ka_strndup(L->a, name, n - 3);
@@ -292,6 +311,7 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
             have_index = 1;
             L.chapter = NULL;
             kiln_block *blocks = parse_markdown(&L, path, text, len);
+            check_heading_order(&L, path, blocks);
             kiln_block *h;
             char *t = (char *)first_h1(blocks, &h);
             doc->title = t ? ka_strdup(L.a, t) : "";
