@@ -209,6 +209,9 @@
       else if (e.key === 'Escape') { e.preventDefault(); panel.hidden = true; input.focus(); }
     });
     panel.addEventListener('click', function (e) { if (e.target.closest('a')) panel.hidden = true; });
+    form.addEventListener('focusout', function (e) { /* tabbed out of the results */
+      if (e.relatedTarget && !form.contains(e.relatedTarget)) panel.hidden = true;
+    });
     form.addEventListener('submit', function (e) { e.preventDefault(); });
     document.addEventListener('click', function (e) { if (!form.contains(e.target)) panel.hidden = true; });
     document.addEventListener('keydown', function (e) {
