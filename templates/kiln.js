@@ -151,7 +151,7 @@
     function run() {
       var q = input.value.trim();
       list.textContent = '';
-      if (q.length < 2) { panel.hidden = true; return; }
+      if (q.length < 2 && !/[^\x00-\x7f]/.test(q)) { panel.hidden = true; return; } /* one letter: only η and its kind */
       panel.hidden = false;
       if (!index) { status.textContent = 'Loading the index…'; return; }
       var ws = words(q), found = [];
@@ -194,7 +194,7 @@
       });
     }
     function results() { return Array.prototype.slice.call(list.querySelectorAll('a')); }
-    input.addEventListener('focus', function () { load(); if (input.value.trim().length >= 2) run(); });
+    input.addEventListener('focus', function () { load(); if (input.value.trim()) run(); });
     input.addEventListener('input', function () { load(); run(); });
     input.addEventListener('keydown', function (e) {
       var r = results();
