@@ -6,8 +6,9 @@
      search-index.js (loaded at the first use; kiln writes it with the
      pages): the sections holding every word, a word matching at its start
      ("sched" finds "schedule"), case and accents ignored, each with a
-     snippet where the words are marked. Keys: / to search, the arrows
-     through the results, Enter to go, Escape to close. */
+     snippet where the words are marked, and marked again in the section
+     a result opens. Keys: / to search, the arrows through the results,
+     Enter to go, Escape to close. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -208,7 +209,13 @@
       else if (e.key === 'ArrowUp' && i >= 0) { e.preventDefault(); (i ? r[i - 1] : input).focus(); }
       else if (e.key === 'Escape') { e.preventDefault(); panel.hidden = true; input.focus(); }
     });
-    panel.addEventListener('click', function (e) { if (e.target.closest('a')) panel.hidden = true; });
+    panel.addEventListener('click', function (e) {
+      var a = e.target.closest('a');
+      if (!a) return;
+      panel.hidden = true;
+      try { sessionStorage.setItem('kiln-search', JSON.stringify({ href: a.href, words: words(input.value) })); } catch (x) { /* private mode */ }
+      if (a.href === location.href) arrived(); /* already there: no hashchange */
+    });
     form.addEventListener('focusout', function (e) { /* tabbed out of the results */
       if (e.relatedTarget && !form.contains(e.relatedTarget)) panel.hidden = true;
     });
@@ -220,7 +227,39 @@
     });
   }
 
-  function start() { contents(); search(); }
+  /* arriving from a result: its words marked in the section it names */
+  function arrived() {
+    var got;
+    try { got = JSON.parse(sessionStorage.getItem('kiln-search') || 'null'); } catch (x) { got = null; }
+    if (!got || got.href !== location.href || !location.hash) return;
+    sessionStorage.removeItem('kiln-search');
+    var h = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!h || !/^H[1-6]$/.test(h.tagName)) return;
+    var texts = [];
+    for (var el = h; el; el = el.nextElementSibling) {
+      if (el !== h && /^H[1-3]$/.test(el.tagName)) break; /* where the index's section ends */
+      var tw = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, { acceptNode: function (n) {
+        return n.parentNode.closest('math, mark, .anchor, script, style') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+      } });
+      for (var n = tw.nextNode(); n; n = tw.nextNode()) texts.push(n);
+    }
+    texts.forEach(function (n) {
+      var low = fold(n.nodeValue);
+      if (!got.words.some(function (w) { return hits(low, w, 1).length; })) return;
+      var span = document.createElement('span');
+      marked(span, n.nodeValue, low, got.words, 0, n.nodeValue.length);
+      span.querySelectorAll('mark').forEach(function (m) { m.className = 'found'; });
+      while (span.firstChild) n.parentNode.insertBefore(span.firstChild, n);
+      n.parentNode.removeChild(n);
+    });
+  }
+
+  function start() {
+    contents();
+    search();
+    arrived();
+    window.addEventListener('hashchange', arrived);
+  }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();

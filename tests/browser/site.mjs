@@ -5,8 +5,9 @@
 //    the search's results open: any violation fails, and the count per page
 //    is printed;
 //  - the search: a known word typed finds its known section, the word is
-//    marked in the snippet, the keyboard reaches and follows the result, and
-//    on a phone the results fit the screen;
+//    marked in the snippet, the keyboard reaches and follows the result (the
+//    word marked there, in that section only), and on a phone the results
+//    fit the screen;
 //  - the contents: open on a wide screen, closed on a phone, and the section
 //    marked (aria-current="location") follows the scrolling.
 //
@@ -107,6 +108,18 @@ try {
   const id = SECTION.split('#')[1];
   const top = await page.evaluate((i) => document.getElementById(i).getBoundingClientRect().top, id);
   if (Math.abs(top) > 5) fail(`the section is not at the top of the window after following the result (${top}px)`);
+  // the word marked in the section arrived at, and only there
+  const found = await page.evaluate(() => {
+    const hs = [...document.querySelectorAll('main h1, main h2, main h3')];
+    return [...document.querySelectorAll('mark.found')].map((m) => {
+      const before = hs.filter((h) => h.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return [m.textContent.toLowerCase(), before.length ? before[before.length - 1].id : ''];
+    });
+  });
+  if (!found.length || found.some(([w, at]) => w !== WORD || at !== id))
+    fail(`after following the result the page marks ${JSON.stringify(found)}, not "${WORD}" in #${id}`);
+  const v2 = await axe(page);
+  if (v2.length) fail(`axe-core on the page with the marks: ${JSON.stringify(v2)}`);
   // nothing matches: said so
   await page.fill('input[type=search]', 'qqzzxx');
   await page.waitForFunction(() => /No section holds/.test(document.querySelector('.search-status').textContent));
@@ -147,7 +160,7 @@ try {
   await page.close();
   if (errors.length) fail(`script errors in the pages: ${errors.join('; ')}`);
   console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px; "${WORD}" found ${SECTION} ` +
-    `among ${shown} results, reached by the keyboard; the contents followed ${FOLLOW.length + 2} scrolls)`);
+    `among ${shown} results, reached by the keyboard, ${found.length} marks there; the contents followed ${FOLLOW.length + 2} scrolls)`);
 } catch (e) {
   if (!process.exitCode) { console.error(`browser/site: FAIL: ${e.message}`); process.exitCode = 1; }
 } finally {
