@@ -265,6 +265,144 @@ START_TEST(test_base_switches_schedule)
 }
 END_TEST
 
+/* ---- index.md's front matter ------------------------------------------------------------ */
+
+static const char FM_CHAPTER[] = "# One\n\n```{experiment} a\nepochs = 1\n```\n";
+
+/* A content folder with this index.md and one chapter, loaded (and
+ * resolved when it loads). */
+static int load_index(const char *index, kiln_doc **doc, kiln_diag *d)
+{
+    char dir[64], content[128], out[128];
+    article_dirs(dir, content, sizeof content, out, sizeof out, index);
+    write_text(content, "01-one.md", FM_CHAPTER);
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = content;
+    memset(d, 0, sizeof *d);
+    *doc = NULL;
+    int rc = kiln_doc_load(doc, &o, d);
+    if (!rc) ck_assert_int_eq(kiln_doc_resolve(*doc, NULL, d), 0);
+    return rc;
+}
+
+/* The front matter's error holds every needle; nothing is loaded. */
+static void expect_front_error(const char *index, const char *n1, const char *n2)
+{
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_int_eq(load_index(index, &doc, &d), KILN_REPORT_EINPUT);
+    ck_assert_ptr_null(doc);
+    ck_assert_msg(strstr(d.text, n1), "'%s' not in: %s", n1, d.text);
+    if (n2) ck_assert_msg(strstr(d.text, n2), "'%s' not in: %s", n2, d.text);
+    kiln_diag_free(&d);
+}
+
+START_TEST(test_front_matter)
+{
+    const char *index = "---\n"
+                        "# a comment\n"
+                        "title: \"Rates: measured\"\n"
+                        "subtitle: What the rate does   # a comment\n"
+                        "author:\n"
+                        "  - name: Ada Example\n"
+                        "    affiliation: 'Somewhere ''quoted'''\n"
+                        "  - Second Person\n"
+                        "date: 2024-02-29\n"
+                        "lang: en-GB\n"
+                        "abstract: >\n"
+                        "  The first paragraph,\n"
+                        "  with *emphasis*.\n"
+                        "\n"
+                        "  A second one.\n"
+                        "---\n"
+                        "\n"
+                        "The summary.\n";
+    kiln_doc *doc;
+    kiln_diag d;
+    ck_assert_msg(load_index(index, &doc, &d) == 0, "%s", d.text ? d.text : "");
+    ck_assert_str_eq(doc->title, "Rates: measured");
+    ck_assert_str_eq(doc->subtitle, "What the rate does");
+    ck_assert_int_eq(doc->n_authors, 2);
+    ck_assert_str_eq(doc->authors[0].name, "Ada Example");
+    ck_assert_str_eq(doc->authors[0].affiliation, "Somewhere 'quoted'");
+    ck_assert_str_eq(doc->authors[1].name, "Second Person");
+    ck_assert_str_eq(doc->authors[1].affiliation, "");
+    ck_assert_str_eq(doc->date, "2024-02-29");
+    ck_assert_str_eq(doc->date_text, "29 February 2024");
+    ck_assert_str_eq(doc->lang, "en-GB");
+    /* the abstract: two paragraphs of Markdown at their lines of the file */
+    const kiln_block *a = doc->abstract;
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->kind, KILN_BL_PARAGRAPH);
+    ck_assert_int_eq(a->line, 12);
+    int emph = 0;
+    for (const kiln_inline *in = a->inlines; in; in = in->next) emph += in->kind == KILN_IN_EMPH;
+    ck_assert_int_eq(emph, 1);
+    ck_assert_ptr_nonnull(a->next);
+    ck_assert_int_eq(a->next->line, 15);
+    ck_assert_ptr_null(a->next->next);
+    /* the summary after it, at its own line, no title heading needed */
+    ck_assert_ptr_nonnull(doc->front);
+    ck_assert_int_eq(doc->front->line, 18);
+    ck_assert_ptr_null(doc->front->next);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+
+    /* one author on the key's line; a title heading that says the same; the
+     * defaults */
+    ck_assert_int_eq(load_index("---\nauthor: Only One\ntitle: Same\n...\n# Same\n\nText.\n", &doc, &d), 0);
+    ck_assert_int_eq(doc->n_authors, 1);
+    ck_assert_str_eq(doc->authors[0].name, "Only One");
+    ck_assert_str_eq(doc->title, "Same");
+    ck_assert_str_eq(doc->lang, "en");
+    ck_assert_str_eq(doc->subtitle, "");
+    ck_assert_ptr_null(doc->abstract);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+    /* no front matter: as before */
+    ck_assert_int_eq(load_index("# Plain\n\nText.\n", &doc, &d), 0);
+    ck_assert_str_eq(doc->title, "Plain");
+    ck_assert_int_eq(doc->n_authors, 0);
+    kiln_doc_free(doc);
+    kiln_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_front_matter_errors)
+{
+    expect_front_error("---\ntitle: T\nauthors: A\n---\n", "index.md:3: front matter: unknown key 'authors' (did you mean 'author'?)",
+                       "accepted keys: title, subtitle, author, date, abstract, lang");
+    expect_front_error("---\ntitle: T\ndate: 3 December 2026\n---\n", "index.md:3:", "not a date written YYYY-MM-DD");
+    expect_front_error("---\ntitle: T\ndate: 2026-02-30\n---\n", "index.md:3:", "'2026-02-30'");
+    expect_front_error("---\ntitle: T\nlang: English language\n---\n", "index.md:3:", "not a language tag");
+    expect_front_error("---\ntitle: T\ntitle: U\n---\n", "index.md:3:", "'title' is given twice (first on line 2)");
+    expect_front_error("---\ntitle: T\n", "index.md:1:", "no '---' line closes");
+    expect_front_error("---\ntitle: Rates: measured\n---\n", "index.md:2:", "put the value in quotes");
+    expect_front_error("---\ntitle: \"open\n---\n", "index.md:2:", "the quote is not closed");
+    expect_front_error("---\ntitle: [a, b]\n---\n", "index.md:2:", "write a list as '- ' lines");
+    expect_front_error("---\ntitle: T\nauthor:\n  - name: A\n    affiliations: B\n---\n", "index.md:5:",
+                       "unknown key 'affiliations' for an author (did you mean 'affiliation'?); an author's keys are name, affiliation");
+    expect_front_error("---\ntitle: T\nauthor:\n  - affiliation: B\n---\n", "index.md:4:", "an author without 'name:'");
+    expect_front_error("---\ntitle: T\nauthor:\n---\n", "index.md:3:", "author has no value");
+    expect_front_error("---\ntitle: T\n\tsubtitle: S\n---\n", "index.md:3:", "a tab in the indentation");
+    expect_front_error("---\ntitle:\n---\n", "index.md:2:", "title has no value");
+    expect_front_error("---\ntitle: T\njust words\n---\n", "index.md:3:", "not 'key: value'");
+    expect_front_error("---\nsubtitle: S\n---\n\nText.\n", "index.md:1:", "a '# Title' heading or 'title:'");
+    expect_front_error("---\ntitle: One\n---\n# Two\n", "index.md:4:", "the title is given twice");
+    /* inside the abstract: a value of a run that does not exist, at its line */
+    expect_front_error("---\ntitle: T\nabstract: |\n  Text.\n\n  Then {{nope.test_loss}}.\n---\n", "index.md:6:", "nope");
+    /* every error, not just the first */
+    expect_front_error("---\ntitel: T\ndate: soon\n---\n# T\n", "index.md:2:", "index.md:3:");
+    /* and through the command line: exit status 2 */
+    if (getenv("KILN_BIN")) {
+        char dir[64], content[128], out[128];
+        article_dirs(dir, content, sizeof content, out, sizeof out, "---\ntitle: T\ncolour: red\n---\n");
+        write_text(content, "01-one.md", FM_CHAPTER);
+        ck_assert_int_eq(cli_status("build -q --no-run --content %s --out /tmp/kiln-none", content), 2);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("doc");
@@ -281,6 +419,8 @@ static Suite *suite(void)
     tcase_add_test(t0, test_base_and_canonical);
     tcase_add_test(t0, test_formats);
     tcase_add_test(t0, test_base_switches_schedule);
+    tcase_add_test(t0, test_front_matter);
+    tcase_add_test(t0, test_front_matter_errors);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -772,6 +772,43 @@ START_TEST(test_kill_during_build)
 }
 END_TEST
 
+/* ---- 8: index.md's front matter -------------------------------------------------------------------- */
+
+START_TEST(test_bad_front_matter)
+{
+    /* each refused before anything is read or written: exit 2 at its line,
+     * the site and the cache as they were */
+    static const char *const cases[][3] = {
+        {"---\ntitle: Hostile\nauthors: A\n---\nThe summary.\n", "content/index.md:3:", "unknown key 'authors' (did you mean 'author'?); accepted keys: title, subtitle, author, date, abstract, lang"},
+        {"---\ntitle: Hostile\ndate: 2026-13-01\n---\n", "content/index.md:3:", "not a date written YYYY-MM-DD"},
+        {"---\ntitle: Hostile\nlang: \"<script>\"\n---\n", "content/index.md:3:", "not a language tag"},
+        {"---\ntitle: Hostile\nauthor: [a, b]\n---\n", "content/index.md:3:", "write a list as '- ' lines"},
+        {"---\ntitle: Hostile\n\nThe summary, never closed.\n", "content/index.md:1:", "no '---' line closes"},
+        {"---\ntitle: Hostile\nabstract: |\n  See {{zz.test_loss}}.\n---\n", "content/index.md:4:", "unknown run 'zz'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char dir[64], c[128];
+        copy_base(dir);
+        snprintf(c, sizeof c, "%s/content", dir);
+        put(c, "index.md", cases[i][0]);
+        expect_refused(dir, 2, cases[i][1], cases[i][2]);
+    }
+    /* markup in the front matter is text on the page */
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    put(c, "index.md", "---\ntitle: \"<b>Bold</b> & co\"\nauthor:\n  - name: \"<script>x</script>\"\n---\nThe summary.\n");
+    char *err;
+    ck_assert_msg(build_in(dir, NULL, &err) == 0, "%s", err);
+    free(err);
+    char *html = page(dir, "index.html");
+    ck_assert_ptr_null(strstr(html, "<script>x"));
+    ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;x&lt;/script&gt;"));
+    ck_assert_ptr_nonnull(strstr(html, "&lt;b&gt;Bold&lt;/b&gt; &amp; co</h1>"));
+    free(html);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -791,6 +828,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_key_given_twice);
     tcase_add_test(t, test_read_only_cache);
     tcase_add_test(t, test_kill_during_build);
+    tcase_add_test(t, test_bad_front_matter);
     suite_add_tcase(s, t);
     return s;
 }

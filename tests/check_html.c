@@ -477,6 +477,93 @@ START_TEST(test_heading_order_warned)
 }
 END_TEST
 
+/* index.md's front matter on the site: the index page's head (title,
+ * subtitle, authors, date, abstract), every page's <html lang>, <meta
+ * name=author> and description; a smoke build says so in every header and
+ * on the PDF's title page. */
+START_TEST(test_front_matter_site)
+{
+    char dir[64], out[128];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_text(dir, "index.md", "---\ntitle: Rates & more\nsubtitle: \"A test: of the head\"\nauthor:\n"
+                                "  - name: Ada Example\n    affiliation: Somewhere\n  - Second Person\n"
+                                "date: 2024-02-29\nlang: de\nabstract: |\n  The *abstract* says this.\n\n  And more.\n---\n\n"
+                                "## Summary section\n\nThe summary.\n");
+    write_text(dir, "01-c.md", "# C\n\nText.\n");
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = dir;
+    o.out_dir = out;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    ck_assert_msg(kiln_report_build(&o, &st, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    ck_assert_int_eq(check_site(out), 3);
+    char p[256];
+    snprintf(p, sizeof p, "%s/index.html", out);
+    char *html = test_read_file(p, NULL);
+    static const char *const want[] = {
+        "<html lang=\"de\">",
+        "<meta name=\"author\" content=\"Ada Example, Second Person\">",
+        "<meta name=\"description\" content=\"The abstract says this.\">",
+        "<title>Rates &amp; more: A test: of the head</title>",
+        "<h1 id=\"top\">Rates &amp; more</h1>\n<p class=\"subtitle\">A test: of the head</p>",
+        "<li><span class=\"author\">Ada Example</span> <span class=\"affiliation\">Somewhere</span></li>"
+        "<li><span class=\"author\">Second Person</span></li>",
+        "<time datetime=\"2024-02-29\">29 February 2024</time>",
+        "<h2 id=\"abstract\">Abstract</h2>\n<p>The <em>abstract</em> says this.</p>",
+        "Summary section",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        ck_assert_msg(strstr(html, want[i]), "'%s' not in index.html", want[i]);
+    ck_assert_ptr_null(strstr(html, "smoke-note"));
+    free(html);
+    snprintf(p, sizeof p, "%s/01-c.html", out);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "<html lang=\"de\">"));
+    ck_assert_ptr_nonnull(strstr(html, "<meta name=\"author\" content=\"Ada Example, Second Person\">"));
+    free(html);
+    /* the PDF's title page and its metadata */
+    int rc;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "pdftotext -q -l 1 -layout %s/report.pdf - | tr -s ' \\n' '  '", out);
+    FILE *f = popen(cmd, "r");
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    rc = pclose(f);
+    ck_assert_int_eq(rc, 0);
+    static const char *const page1[] = {"Rates & more", "A test: of the head", "Ada Example", "Somewhere",
+                                        "Second Person", "29 February 2024", "Abstract", "The abstract says this."};
+    for (size_t i = 0; i < sizeof page1 / sizeof *page1; i++)
+        ck_assert_msg(strstr(text, page1[i]), "'%s' not on the PDF's title page: %s", page1[i], text);
+    ck_assert_ptr_null(strstr(text, "TECHNICAL REPORT"));
+    ck_assert_ptr_null(strstr(text, "Smoke build"));
+    ck_assert_ptr_null(strstr(text, "Summary section")); /* the summary: on the next page */
+
+    /* at smoke scale: every page's header and the title page say so */
+    o.smoke = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_msg(kiln_report_build(&o, &st, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    static const char *const pages[] = {"index.html", "01-c.html", "appendix.html"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", out, pages[i]);
+        html = test_read_file(p, NULL);
+        const char *hd = strstr(html, "<header class=\"site\">");
+        ck_assert_ptr_nonnull(hd);
+        const char *note = strstr(hd, "<p class=\"smoke-note\" role=\"note\">Smoke build: shrunk experiments, numbers are not the article");
+        ck_assert_msg(note && note < strstr(hd, "</header>"), "%s: no smoke note in the header", pages[i]);
+        free(html);
+    }
+    f = popen(cmd, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    pclose(f);
+    ck_assert_msg(strstr(text, "Smoke build: shrunk experiments, numbers are not the article\xe2\x80\x99s"), "%s", text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("html");
@@ -489,6 +576,7 @@ static Suite *suite(void)
     tcase_add_test(t0, test_contents_and_search_index);
     tcase_add_test(t0, test_article_headings_alt_and_index);
     tcase_add_test(t0, test_heading_order_warned);
+    tcase_add_test(t0, test_front_matter_site);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -1004,6 +1004,18 @@ START_TEST(real_article)
     ck_assert_ptr_nonnull(bytes);
     ck_assert_ptr_nonnull(memmem(bytes, len, "/Lang (en)", 10));
     free(bytes);
+    /* the title page from index.md's front matter */
+    char *info, *t = sh(&st, "pdftotext -q -l 1 '%s' - | tr -s ' \\n' '  '", pdf);
+    static const char *const title_page[] = {"Fixed and decaying learning rates, measured", "The kiln authors",
+                                             "3 December 2026", "Abstract", "How large a step should gradient descent take?",
+                                             "Build date", "Trainer fingerprint"};
+    for (size_t i = 0; i < sizeof title_page / sizeof *title_page; i++)
+        ck_assert_msg(strstr(t, title_page[i]), "'%s' not on the title page: %s", title_page[i], t);
+    ck_assert_ptr_null(strstr(t, "TECHNICAL REPORT"));
+    free(t);
+    pdf_pages(pdf, &info);
+    ck_assert_msg(strstr(info, "Author:          The kiln authors"), "%s", info);
+    free(info);
     kiln_pdf_page_hook = NULL;
     pool_reset();
 }

@@ -395,8 +395,24 @@ typedef struct kiln_build_opts {
                                   that trains meanwhile does not hold this one up */
 } kiln_build_opts;
 
+/* One author of the article (index.md's front matter, `author:`). */
+typedef struct kiln_author {
+    const char *name;          /* text */
+    const char *affiliation;   /* text, "" if none */
+} kiln_author;
+
 typedef struct kiln_doc {
-    const char *title;         /* text: index.md's first level-1 heading */
+    const char *title;         /* text: the front matter's `title:`, else
+                                  index.md's first level-1 heading */
+    /* index.md's front matter (src/doc/front.c); a hand-made document may
+       leave them NULL, the writers read NULL as none */
+    const char *subtitle;      /* text, "" if none */
+    const kiln_author *authors; /* n_authors, in the order written */
+    int n_authors;
+    const char *date;          /* as written, YYYY-MM-DD; "" if none */
+    const char *date_text;     /* the same as the pages show it, "3 December 2026" */
+    kiln_block *abstract;      /* its Markdown, NULL if none */
+    const char *lang;          /* a language tag, "en" unless `lang:` says */
     kiln_block *front;         /* index.md's blocks after the title (summary) */
     const char *index_file;    /* "content/index.md" */
     kiln_chapter *chapters;    /* n_chapters, in file-name order */

@@ -32,7 +32,8 @@ static kiln_doc *new_doc(const kiln_build_opts *o)
     doc->opts = *o;
     default_dirs(&doc->opts, a);
     doc->smoke = o->smoke;
-    doc->title = "";
+    doc->title = doc->subtitle = doc->date = doc->date_text = "";
+    doc->lang = "en";
     doc->index_file = "";
     doc->data_digest = "";
     doc->trainer_fingerprint = kiln_trainer_fingerprint();
@@ -310,19 +311,26 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
         if (!strcmp(names[i], "index.md")) {
             have_index = 1;
             L.chapter = NULL;
+            int bad_front = front_matter(&L, path, text, len);
             kiln_block *blocks = parse_markdown(&L, path, text, len);
             check_heading_order(&L, path, blocks);
             kiln_block *h;
             char *t = (char *)first_h1(blocks, &h);
-            doc->title = t ? ka_strdup(L.a, t) : "";
+            if (t && doc->title[0] && strcmp(t, doc->title))
+                kd_error(d, KILN_REPORT_EINPUT, path, h->line,
+                         "the title is given twice: '%s' in the front matter and '# %s' here; keep one", doc->title, t);
+            else if (t)
+                doc->title = ka_strdup(L.a, t);
             free(t);
             doc->index_file = path;
-            /* the front matter is everything but the title heading */
+            /* the summary is everything but the title heading */
             kiln_block **pp = &blocks;
             while (*pp && *pp != h) pp = &(*pp)->next;
             if (*pp) *pp = h->next;
             doc->front = blocks;
-            if (!doc->title[0]) kd_error(d, KILN_REPORT_EINPUT, path, 1, "index.md needs a '# Title' heading (the article's title)");
+            if (!doc->title[0] && !bad_front)
+                kd_error(d, KILN_REPORT_EINPUT, path, 1,
+                         "index.md needs the article's title: a '# Title' heading or 'title:' in its front matter");
         } else {
             kiln_chapter *ch = &doc->chapters[doc->n_chapters];
             ch->index = doc->n_chapters++;

@@ -8,6 +8,7 @@
  *                displays split out of paragraphs)
  *   inline.c     cmark-gfm inlines -> kiln inlines, {{...}} values and
  *                references, math, citations, images, links to check
+ *   front.c      index.md's front matter (title, authors, abstract, ...)
  *   directive.c  the directive vocabulary, "key = value" bodies, key checks
  *   config.c     each run's configuration, `base =` chains, the smoke shrink
  *   check.c      the checks once every directive and run is known (also
@@ -106,6 +107,12 @@ extern const char *const LRFIND_META[];     /* {lrfind} keys besides the trainer
 /* A fenced block whose info string is "{name} id": parsed, its keys checked
  * against the directive's vocabulary; NULL after an error. */
 kiln_directive *parse_directive(loader *L, const char *info, const char *body, int line);
+
+/* ---- front.c: index.md's front matter ------------------------------------------------ */
+/* A front matter block at the top of text (len bytes) read into the doc and
+ * blanked in text (line ends kept); 0 when there is none or it is good, 1
+ * after an error (reported at its line). */
+int front_matter(loader *L, const char *file, char *text, size_t len);
 
 /* ---- block.c ------------------------------------------------------------------------- */
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len);

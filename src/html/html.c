@@ -9,6 +9,8 @@
  *                the page's sections under its own entry
  *   pdf_link     link to the PDF, or ""     footer       version, fingerprint
  *   stylesheet   "style.css"                page         this page's file name
+ *   author       the authors, ", " (text)   lang         the language tag ("en")
+ *   notice       a smoke build's note (HTML), "" otherwise
  *
  * Beside the pages: style.css and kiln.js (copied from the templates; the
  * script only when the templates have one), search-index.js (search.c). */
@@ -26,9 +28,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What a smoke build says about itself (the PDF's title page says the same). */
+#define SMOKE_NOTE "Smoke build: shrunk experiments, numbers are not the article&#8217;s"
+
 static const char *const PLACEHOLDERS[] = {"title", "site_title", "description", "content", "toc", "nav",
-                                           "pdf_link", "footer", "stylesheet", "page", NULL};
-#define N_PH 10
+                                           "pdf_link", "footer", "stylesheet", "page", "author", "lang",
+                                           "notice", NULL};
+#define N_PH 13
 
 typedef struct piece {
     int ph;               /* -1 = literal */
@@ -75,7 +81,7 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         if (ph < 0) {
             kd_error(d, KILN_REPORT_EINPUT, path, line,
                      "unknown placeholder '{{%.*s}}'; accepted: title, site_title, description, content, toc, nav, "
-                     "pdf_link, footer, stylesheet, page",
+                     "pdf_link, footer, stylesheet, page, author, lang, notice",
                      (int)(b - a), a);
             bad = 1;
         }
@@ -772,8 +778,8 @@ typedef struct {
     writer w;
     tmpl t;
     const char *dir;
-    char *site_title, *description;
-    const char *pdf_link;
+    char *site_title, *description, *author, *lang;
+    const char *pdf_link, *notice;
     sbuf footer;
 } site;
 
@@ -789,9 +795,17 @@ static void site_open(site *s, const kiln_doc *doc, const char *dir)
     sb_add(f, ". <a href=\"results.json\">results.json</a> · <a href=\"");
     sb_html(f, doc->appendix->page);
     sb_add(f, "\">runs</a>");
-    sbuf desc = {0};
-    for (const kiln_block *b = doc->front; b; b = b->next)
+    sbuf desc = {0}, names = {0};
+    for (const kiln_block *b = doc->abstract ? doc->abstract : doc->front; b; b = b->next)
         if (b->kind == KILN_BL_PARAGRAPH) { kh_plain(&desc, b->inlines); break; }
+    for (int i = 0; i < doc->n_authors; i++) {
+        if (i) sb_add(&names, ", ");
+        sb_add(&names, doc->authors[i].name ? doc->authors[i].name : "");
+    }
+    s->author = escaped(names.s ? names.s : "");
+    sb_free(&names);
+    s->lang = escaped(doc->lang && doc->lang[0] ? doc->lang : "en");
+    s->notice = doc->smoke ? "<p class=\"smoke-note\" role=\"note\">" SMOKE_NOTE "</p>" : "";
     s->description = escaped(desc.s ? desc.s : "");
     sb_free(&desc);
     char path[4096];
@@ -805,6 +819,8 @@ static void site_close(site *s)
     free_template(&s->t);
     free(s->site_title);
     free(s->description);
+    free(s->author);
+    free(s->lang);
     sb_free(&s->footer);
 }
 
@@ -823,21 +839,75 @@ static int site_page(site *s, const char *page, const char *title, const char *b
     pv.v[7] = s->footer.s;
     pv.v[8] = "style.css";
     pv.v[9] = page;
+    pv.v[10] = s->author;
+    pv.v[11] = s->lang;
+    pv.v[12] = s->notice;
     return write_page(s->dir, page, &s->t, &pv, d);
+}
+
+/* The index page's head: the title, subtitle, authors and date of index.md's
+ * front matter (a smoke build's note is in every page's header), the
+ * abstract. */
+static void title_block(site *s, sbuf *b, const kiln_doc *doc)
+{
+    sb_add(b, "<header class=\"title-block\">\n<h1 id=\"top\">");
+    sb_html(b, doc->title);
+    sb_add(b, "</h1>\n");
+    if (doc->subtitle && doc->subtitle[0]) {
+        sb_add(b, "<p class=\"subtitle\">");
+        sb_html(b, doc->subtitle);
+        sb_add(b, "</p>\n");
+    }
+    if (doc->n_authors) {
+        sb_add(b, "<ul class=\"authors\">");
+        for (int i = 0; i < doc->n_authors; i++) {
+            const kiln_author *a = &doc->authors[i];
+            sb_add(b, "<li><span class=\"author\">");
+            sb_html(b, a->name ? a->name : "");
+            sb_add(b, "</span>");
+            if (a->affiliation && a->affiliation[0]) {
+                sb_add(b, " <span class=\"affiliation\">");
+                sb_html(b, a->affiliation);
+                sb_add(b, "</span>");
+            }
+            sb_add(b, "</li>");
+        }
+        sb_add(b, "</ul>\n");
+    }
+    if (doc->date && doc->date[0]) {
+        sb_add(b, "<p class=\"date\"><time datetime=\"");
+        sb_html(b, doc->date);
+        sb_add(b, "\">");
+        sb_html(b, doc->date_text ? doc->date_text : doc->date);
+        sb_add(b, "</time></p>\n");
+    }
+    sb_add(b, "</header>\n");
+    if (doc->abstract) {
+        sb_add(b, "<section class=\"abstract\" aria-labelledby=\"abstract\">\n<h2 id=\"abstract\">Abstract</h2>\n");
+        html_blocks(&s->w, b, doc->abstract, 0);
+        sb_add(b, "</section>\n");
+    }
 }
 
 static int write_index(site *s, const kiln_doc *doc, kiln_diag *d)
 {
     sbuf body = {0}, toc = {0};
     toc_html(doc, &toc, "index.html", NULL);
-    sb_add(&body, "<h1 id=\"top\">");
-    sb_html(&body, doc->title);
-    sb_add(&body, "</h1>\n<div class=\"summary\">\n");
+    title_block(s, &body, doc);
+    sb_add(&body, "<div class=\"summary\">\n");
     html_blocks(&s->w, &body, doc->front, 0);
     sb_add(&body, "</div>\n<h2 id=\"" KH_CHAPTERS_ID "\">" KH_CHAPTERS_TITLE "</h2>\n");
     sb_add(&body, toc.s);
     if (s->pdf_link[0]) sb_add(&body, "<p>The whole article as one <a href=\"report.pdf\">PDF</a>.</p>\n");
-    int rc = site_page(s, "index.html", s->site_title, body.s, toc.s, "", d);
+    char *title = NULL;
+    if (doc->subtitle && doc->subtitle[0]) {
+        sbuf t = {0};
+        sb_printf(&t, "%s: %s", doc->title, doc->subtitle);
+        title = escaped(t.s);
+        sb_free(&t);
+    }
+    int rc = site_page(s, "index.html", title ? title : s->site_title, body.s, toc.s, "", d);
+    free(title);
     sb_free(&body);
     sb_free(&toc);
     return rc;

@@ -155,6 +155,12 @@ int kh_write_search_index(const kiln_doc *doc, const char *dir, kiln_diag *d)
     index_state x = {json_array(), 0, NULL, NULL, {0}, 0};
     add_page(&x, pages, "index.html", doc->title, 0);
     start_section(&x, "top", NULL, doc->title);
+    if (doc->subtitle) add_text(&x, doc->subtitle);
+    for (int i = 0; i < doc->n_authors; i++) add_text(&x, doc->authors[i].name);
+    if (doc->abstract) {
+        start_section(&x, "abstract", NULL, "Abstract"); /* the front matter's, as the page shows it */
+        add_blocks(&x, doc->abstract, 1);
+    }
     add_blocks(&x, doc->front, 1);
     start_section(&x, KH_CHAPTERS_ID, NULL, KH_CHAPTERS_TITLE); /* the page's list of them */
     for (int i = 0; i <= doc->n_chapters; i++) add_text(&x, i < doc->n_chapters ? doc->chapters[i].title : doc->appendix->title);

@@ -75,6 +75,26 @@ static void build_date(const kiln_doc *doc, time_t *t, struct tm *tm)
     gmtime_r(t, tm);
 }
 
+/* What a smoke build says about itself, on the title page and the site. */
+#define SMOKE_NOTE "Smoke build: shrunk experiments, numbers are not the article\xe2\x80\x99s"
+
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+/* One line or more of text in a style, lead and space above. */
+static void title_text(pw *w, ctx *c, int family, int bits, float size, uint32_t color, float lead, float pre,
+                       const char *text)
+{
+    pstyle st = ps_make(family, bits, size, color);
+    ppara p;
+    pp_init(&p, w);
+    pp_text(&p, &st, text);
+    emit_lines(w, c, &p, c->x, c->width, lead, size, PA_LEFT, pre, 1, NULL);
+    pp_free(&p);
+}
+
+/* The title page: title, subtitle, the smoke note, authors, date, abstract
+ * (index.md's front matter), then the build's facts; the summary (the rest
+ * of index.md) follows, on a page of its own after an abstract. */
 static void title_page(pw *w, const struct tm *tm)
 {
     const kiln_doc *doc = w->doc;
@@ -82,30 +102,34 @@ static void title_page(pw *w, const struct tm *tm)
     ctx c = {0};
     c.x = w->margin_l;
     c.width = w->text_w;
-    pl_item(w, 110, 0)->keep = 1;
-    pstyle kicker = ps_make(PF_SANS, PS_BOLD, 9.f, ACCENT_COLOR);
-    new_item(w, &c, 16, 0, 11)->keep = 1;
-    pp_label(w, &kicker, c.x, 11, doc->smoke ? "TECHNICAL REPORT \xc2\xb7 SMOKE BUILD" : "TECHNICAL REPORT");
-    pstyle ts = ps_make(PF_SANS, PS_BOLD, 26.f, HEAD_COLOR);
-    ppara p;
-    pp_init(&p, w);
-    pp_text(&p, &ts, doc->title && doc->title[0] ? doc->title : "Untitled report");
-    emit_lines(w, &c, &p, c.x, c.width, 32.f, 26.f, PA_LEFT, 6, 1, NULL);
-    pp_free(&p);
-    pstyle ss = ps_make(PF_SANS, 0, 13.f, GRAY_COLOR);
-    pp_init(&p, w);
-    pp_text(&p, &ss, "Every figure, table and number regenerated from real training runs by kiln");
-    emit_lines(w, &c, &p, c.x, c.width, 18.f, 13.f, PA_LEFT, 10, 1, NULL);
-    pp_free(&p);
+    pl_item(w, doc->abstract ? 40 : 110, 0)->keep = 1;
+    title_text(w, &c, PF_SANS, PS_BOLD, 26.f, HEAD_COLOR, 32.f, 0,
+               doc->title && doc->title[0] ? doc->title : "Untitled report");
+    const char *sub = or_empty(doc->subtitle);
+    title_text(w, &c, PF_SANS, 0, 13.f, GRAY_COLOR, 18.f, 10,
+               *sub ? sub : "Every figure, table and number regenerated from real training runs by kiln");
+    if (doc->smoke) title_text(w, &c, PF_SANS, PS_BOLD, 11.f, 0xB3261Eu, 15.f, 12, SMOKE_NOTE);
+    for (int i = 0; i < doc->n_authors; i++) {
+        const kiln_author *au = &doc->authors[i];
+        title_text(w, &c, PF_SANS, PS_BOLD, 11.f, HEAD_COLOR, 15.f, i ? 6 : 18, or_empty(au->name));
+        if (au->affiliation && au->affiliation[0])
+            title_text(w, &c, PF_SANS, 0, 9.5f, GRAY_COLOR, 13.f, 0, au->affiliation);
+    }
+    if (doc->date_text && doc->date_text[0])
+        title_text(w, &c, PF_SANS, 0, 10.f, GRAY_COLOR, 14.f, doc->n_authors ? 10 : 18, doc->date_text);
     new_item(w, &c, 22, 14, 0)->keep = 1;
     pl_line(w, c.x, 4, c.x + c.width, 4, 1.2f, HEAD_COLOR);
+    if (doc->abstract) {
+        title_text(w, &c, PF_SANS, PS_BOLD, 11.f, HEAD_COLOR, 16.f, 4, "Abstract");
+        layout_blocks(w, &c, doc->abstract, NULL);
+    }
 
     static const char *const months[12] = {"January", "February", "March", "April", "May", "June",
                                            "July", "August", "September", "October", "November", "December"};
     char date[64];
     snprintf(date, sizeof date, "%d %s %d", tm->tm_mday, months[tm->tm_mon % 12], tm->tm_year + 1900);
     const char *facts[5][2] = {
-        {"Date", date},
+        {"Build date", date},
         {"kiln", kiln_version()},
         {"Trainer fingerprint", doc->trainer_fingerprint ? doc->trainer_fingerprint : ""},
         {"Data digest", doc->data_digest && doc->data_digest[0] ? doc->data_digest : "not computed"},
@@ -118,11 +142,15 @@ static void title_page(pw *w, const struct tm *tm)
     }
     ctx fc = c;
     fc.left_tables = 1;
-    table_block(w, &fc, &(ptable_spec){.nr = 5, .nc = 2, .cells = cells, .bold_first_col = 1});
+    table_block(w, &fc, &(ptable_spec){.nr = 5, .nc = 2, .cells = cells, .bold_first_col = 1, .pre = doc->abstract ? 18 : 0});
     if (doc->front) {
-        new_item(w, &c, 16, 26, 12)->keep = 1;
-        pstyle hs = ps_make(PF_SANS, PS_BOLD, 11.f, HEAD_COLOR);
-        pp_label(w, &hs, c.x, 12, "Summary");
+        if (doc->abstract) {
+            pl_item(w, 0, 0)->new_page = 1; /* the summary: the rest of index.md */
+        } else {
+            new_item(w, &c, 16, 26, 12)->keep = 1;
+            pstyle hs = ps_make(PF_SANS, PS_BOLD, 11.f, HEAD_COLOR);
+            pp_label(w, &hs, c.x, 12, "Summary");
+        }
         layout_blocks(w, &c, doc->front, NULL);
     }
 }
@@ -529,7 +557,13 @@ static void set_info(HPDF_Doc pdf, const kiln_doc *doc, time_t t)
     HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
     HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, doc->title && doc->title[0] ? doc->title : "Untitled report");
     const char *author = getenv("KILN_AUTHOR");
-    HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, author && *author ? author : "kiln");
+    sbuf names = {0};
+    for (int i = 0; i < doc->n_authors; i++) {
+        if (i) sb_add(&names, ", ");
+        sb_add(&names, or_empty(doc->authors[i].name));
+    }
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, names.s ? names.s : author && *author ? author : "kiln");
+    sb_free(&names);
     char buf[256];
     snprintf(buf, sizeof buf, "Experiments regenerated by kiln; trainer %s%s",
              doc->trainer_fingerprint ? doc->trainer_fingerprint : "", doc->smoke ? "; smoke scale" : "");
@@ -802,7 +836,7 @@ static void draw(pw *w, pages *pp, hpdf_err *herr, time_t now)
     draw_furniture(&dr, pp);
     outline(w, pp->pg, pp->n_title < pp->total ? pp->n_title : -1);
     set_info(w->pdf, w->doc, now);
-    set_lang(w->pdf, "en");
+    set_lang(w->pdf, w->doc->lang);
     if (kiln_pdf_page_hook) report_pages(w, pp);
     free(dr.imgs);
 }

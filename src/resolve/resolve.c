@@ -408,6 +408,7 @@ int kiln_doc_resolve(kiln_doc *doc, const char *img_dir, kiln_diag *d)
         resolve_metrics(doc, doc->runs[i]);
     }
     kr_resolve_compares(doc);
+    if (doc->abstract) resolve_blocks(doc, NULL, doc->abstract);
     if (doc->front) resolve_blocks(doc, NULL, doc->front);
     for (int i = 0; i < doc->n_chapters; i++) resolve_blocks(doc, &doc->chapters[i], doc->chapters[i].blocks);
     /* values inside math: formatted like those in the prose, then put into
