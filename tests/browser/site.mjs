@@ -133,6 +133,11 @@ try {
     .catch(() => fail(`at 390 px, searching "${WORD}" does not list ${SECTION}`));
   const box = await page.locator('.search-results').boundingBox();
   if (box.x < 0 || box.x + box.width > 390) fail(`at 390 px the results run off the screen (${box.x} to ${box.x + box.width})`);
+  // nor does a long word in them (the references' addresses) widen them
+  await page.fill('input[type=search]', 'https');
+  await page.waitForFunction(() => /hold|No section/.test(document.querySelector('.search-status').textContent));
+  const over = await page.evaluate(() => { const r = document.querySelector('.search-results'); return r.scrollWidth - r.clientWidth; });
+  if (over > 1) fail(`at 390 px a result is ${over} px wider than the results' box`);
   await page.goto(url(CHAPTER));
   if (await page.evaluate(() => document.querySelector('.sidebar details').open)) fail('at 390 px the contents are open');
   await page.close();
