@@ -1,9 +1,10 @@
 // The article's site in a real browser (Debian's Chromium driven by
 // playwright-core), built from the committed results only (a copy of
 // content/cache, --no-run: nothing trains):
-//  - axe-core on every page, at 1280 and at 390 px wide, and once more with
-//    the search's results open: any violation fails, and the count per page
-//    is printed;
+//  - axe-core on every page, at 1280 and at 390 px wide and with a dark
+//    colour scheme asked for, and once more with the search's results open
+//    (light and dark): any violation fails, and the count per page is
+//    printed;
 //  - the search: a known word typed finds its known section, the word is
 //    marked in the snippet, the keyboard reaches and follows the result (the
 //    word marked there, in that section only), and on a phone the results
@@ -55,8 +56,8 @@ try {
   const url = (p) => 'file://' + path.join(site, p);
   browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
   const errors = [];
-  const open = async (width) => {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const open = async (width, colorScheme = 'light') => {
+    const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme });
     page.on('pageerror', (e) => errors.push(String(e)));
     return page;
   };
@@ -68,14 +69,16 @@ try {
 
   // axe-core on every page, wide and narrow
   const report = [], bad = [];
-  for (const width of [1280, 390]) {
-    const page = await open(width);
+  // (and a dark colour scheme asked for: the same pages, or a dark theme's)
+  for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
+    const page = await open(width, scheme);
+    const how = `${width}px${scheme === 'dark' ? ' dark' : ''}`;
     for (const p of pages) {
       await page.goto(url(p));
       const v = await axe(page);
       const n = v.reduce((s, x) => s + x.nodes.length, 0);
-      report.push(`${p} ${width}px: ${n}`);
-      for (const x of v) bad.push(`${p} at ${width}px: ${x.id} (${x.nodes.length}: ${x.nodes.slice(0, 3).join(', ')})`);
+      report.push(`${p} ${how}: ${n}`);
+      for (const x of v) bad.push(`${p} at ${how}: ${x.id} (${x.nodes.length}: ${x.nodes.slice(0, 3).join(', ')})`);
     }
     await page.close();
   }
@@ -96,8 +99,12 @@ try {
   const shown = await page.locator('.search-results li').count();
   const said = await page.locator('.search-status').textContent();
   if (!/\d+ sections? holds?/.test(said)) fail(`the results say "${said}"`);
-  const v = await axe(page); // the open results too
+  const v = await axe(page); // the open results too, in either scheme
   if (v.length) fail(`axe-core with the search's results open: ${JSON.stringify(v)}`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const vd = await axe(page);
+  if (vd.length) fail(`axe-core with the search's results open, dark: ${JSON.stringify(vd)}`);
+  await page.emulateMedia({ colorScheme: 'light' });
   // the keyboard: down to the results, down to the known one, Enter follows it
   await page.keyboard.press('ArrowDown');
   for (let i = 0; i < shown && !(await page.evaluate((s) => document.activeElement.getAttribute('href') === s, SECTION)); i++)
@@ -164,7 +171,7 @@ try {
     .catch(async () => fail(`at the end of the page the contents mark ${await marked()}, not ${last}`));
   await page.close();
   if (errors.length) fail(`script errors in the pages: ${errors.join('; ')}`);
-  console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px; "${WORD}" found ${SECTION} ` +
+  console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px and at 1280 px dark; "${WORD}" found ${SECTION} ` +
     `among ${shown} results, reached by the keyboard, ${found.length} marks there; the contents followed ${FOLLOW.length + 2} scrolls)`);
 } catch (e) {
   if (!process.exitCode) { console.error(`browser/site: FAIL: ${e.message}`); process.exitCode = 1; }
