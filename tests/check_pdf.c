@@ -928,6 +928,46 @@ START_TEST(listing_tails)
 }
 END_TEST
 
+/* A chapter whose text ends a line or two into a page: the break moves back
+ * so that its last page holds more (four lines' height; three lines or more
+ * were left as they fell). */
+START_TEST(short_chapter_tails)
+{
+    kiln_pdf_page_hook = on_pages;
+    int seen = 0;
+    for (int n = 24; n < 44; n++) {
+        pool_reset();
+        kiln_doc *doc = DOC("Tails", 2);
+        kiln_block *first = HEAD(1, "Tails", "tails"), *last = first;
+        for (int k = 0; k < n; k++) {
+            last->next = PARA(TXT(S("Line%d of one line.", k)));
+            last = last->next;
+        }
+        doc->chapters[0].blocks = first;
+        doc->chapters[0].title = "Tails";
+        doc->chapters[1].title = "Next";
+        doc->chapters[1].blocks = blocks(HEAD(1, "Next", "next"), PARA(TXT("Text.")), NULL);
+        char path[256];
+        kiln_diag d = {0};
+        n_page_stat = 0;
+        ck_assert_int_eq(write_pdf(doc, "tails", path, sizeof path, &d), 0);
+        kiln_diag_free(&d);
+        int pages = pdf_pages(path, NULL);
+        int next = page_of(path, pages, "Chapter 2");
+        ck_assert_int_gt(next, 1);
+        const kiln_pdf_page_stat *s = &page_stat[next - 2];
+        ck_assert_int_eq(s->part, 2);
+        if (page_of(path, pages, "Line0 ") < next - 1) {
+            seen++;
+            ck_assert_msg(s->items >= 3, "%d lines: the chapter's last page holds %d", n, s->items);
+        }
+    }
+    ck_assert_msg(seen > 8, "only %d cases ran over a page", seen);
+    kiln_pdf_page_hook = NULL;
+    pool_reset();
+}
+END_TEST
+
 /* Contents of a little more than a page: its pages hold about as many
  * entries each, never one or two on the last. */
 START_TEST(contents_balanced)
@@ -1053,6 +1093,7 @@ static Suite *suite(void)
     tcase_add_test(tc, degenerate);
     tcase_add_test(tc, listing_tails);
     tcase_add_test(tc, contents_balanced);
+    tcase_add_test(tc, short_chapter_tails);
     tcase_add_test(tc, real_article);
     suite_add_tcase(s, tc);
     return s;

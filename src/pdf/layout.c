@@ -210,6 +210,31 @@ static int listing_spill(const pw *w, const pflow *f, int b, int start)
     return nb > start ? nb : b;
 }
 
+/* A break before item b leaves less than two lines' height of text for the
+ * page after it, which is the last before a new page (a chapter's last
+ * lines): the break moves back, over items a break may precede, until at
+ * least four lines' height goes over, so no page holds a line or two alone;
+ * b when nothing moves. */
+#define SHORT_TAIL (2.5f * 14.f)
+#define TAIL_MIN (4.f * 14.f)
+static int short_tail(const pw *w, const pflow *f, int b, int start)
+{
+    float h = 0;
+    for (int j = b; j < f->n && !(j > b && f->it[j].new_page); j++) h += (j > b ? f->it[j].pre : 0) + f->it[j].h;
+    if (h >= SHORT_TAIL) return b;
+    int nb = b;
+    while (nb > start + 1 && h < TAIL_MIN) {
+        nb--;
+        h += f->it[nb].h + f->it[nb + 1].pre;
+        while (nb > start + 1 && f->it[nb - 1].keep) {
+            nb--;
+            h += f->it[nb].h + f->it[nb + 1].pre;
+        }
+    }
+    if (h > w->text_h || (nb > start && f->it[nb - 1].keep)) return b;
+    return nb;
+}
+
 int pl_paginate(pw *w, pflow *f, int first_page)
 {
     int page = first_page;
@@ -290,6 +315,7 @@ int pl_paginate(pw *w, pflow *f, int first_page)
          * floated figure above the chain: the chain moves on) */
         if (b == start && !(float_page && b < i)) b = i;
         b = listing_spill(w, f, b, start);
+        if (b > start) b = short_tail(w, f, b, start);
         page++;
         start = b;
         y = 0;
