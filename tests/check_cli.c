@@ -429,6 +429,13 @@ START_TEST(test_new_article_builds)
     ck_has(html, "Test loss: ");
     ck_lacks(html, "{{"); /* every value in the prose is filled in */
     free(html);
+    /* the starter's front matter: its title and abstract */
+    snprintf(p, sizeof p, "%s/out/index.html", art);
+    html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_has(html, "<h1 id=\"top\">My first kiln article</h1>");
+    ck_has(html, "<h2 id=\"abstract\">Abstract</h2>");
+    free(html);
     static const char *const files[] = {"out/index.html", "out/img/first-loss.png", "out/report.pdf", "out/style.css"};
     for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s/%s", art, files[i]);
