@@ -229,8 +229,12 @@ END_TEST
  * column are in no window) and an even one. */
 START_TEST(test_conv_pool_fused_equals_layers)
 {
-    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 8, 10, 3, 3, 5}};
-    for (size_t t = 0; t < 2; t++)
+    /* the article's two blocks, an odd conv output (the pool skips a row and
+     * a column), a small conv whose OC is not a vector multiple, one with
+     * patch rows long enough for the GEMM's kernel and OC < one tile */
+    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 8, 10, 3, 3, 5}, {3, 28, 28, 1, 3, 32},
+                             {2, 9, 12, 1, 3, 16}, {2, 7, 7, 2, 3, 24}, {2, 9, 8, 16, 3, 20}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
         for (int drop = 0; drop < 2; drop++) {
             const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], K = shapes[t][4],
                       OC = shapes[t][5];
@@ -266,6 +270,44 @@ START_TEST(test_conv_pool_fused_equals_layers)
             ck_assert_int_eq(memcmp(farg, arg, sizeof(int32_t) * np), 0);
             free(x); free(w); free(bias); free(y); free(pool); free(mask); free(fout); free(fmask); free(g);
             free(dy); free(fdy); free(arg); free(farg); free(gd);
+        }
+}
+END_TEST
+
+/* The first layer's backward without the conv-output gradient: the same
+ * bits as the pool backward followed by the conv backward, on shapes whose
+ * K chunks split (B*OH*OW >= 2*8192), cut images and bias chunks mid-way, and
+ * with dropout; and the long way for an input that holds an infinity. */
+START_TEST(test_conv_pool_backward_weights)
+{
+    const int shapes[][6] = {{40, 28, 28, 1, 3, 32}, {3, 28, 28, 1, 3, 32}, {30, 20, 21, 2, 3, 16},
+                             {4, 9, 9, 1, 3, 5}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
+        for (int variant = 0; variant < 3; variant++) { /* 0: no dropout, 1: dropout, 2: an inf in the input */
+            const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], K = shapes[t][4],
+                      OC = shapes[t][5];
+            const int OH = H - K + 1, OW = W - K + 1, PH = OH / 2, PW = OW / 2, KKC = K * K * C;
+            size_t nx = (size_t)B * H * W * C, ny = (size_t)B * OH * OW * OC, np = (size_t)B * PH * PW * OC;
+            float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * KKC * OC), *bias = malloc(sizeof(float) * OC);
+            float *out = malloc(sizeof(float) * np), *mask = malloc(sizeof(float) * np), *g = malloc(sizeof(float) * np);
+            float *dy = malloc(sizeof(float) * ny), *dy2 = malloc(sizeof(float) * ny);
+            float *dw = malloc(sizeof(float) * KKC * OC), *db = malloc(sizeof(float) * OC);
+            float *dw2 = malloc(sizeof(float) * KKC * OC), *db2 = malloc(sizeof(float) * OC);
+            int32_t *arg = malloc(sizeof(int32_t) * np);
+            uint64_t s = 31 + t;
+            for (size_t i = 0; i < nx; i++) x[i] = frand(&s) + 0.5f;
+            for (size_t i = 0; i < (size_t)KKC * OC; i++) w[i] = frand(&s);
+            for (int i = 0; i < OC; i++) bias[i] = 0.1f * frand(&s);
+            for (size_t i = 0; i < np; i++) g[i] = i % 7 == 3 ? -0.0f : frand(&s);
+            kiln_conv_pool_forward(out, arg, variant == 1 ? mask : NULL, x, w, bias, B, H, W, C, K, OC, 0.25f, 5, 6);
+            if (variant == 2) x[nx / 2 + 1] = INFINITY;
+            kiln_conv_pool_backward_pool(dy, g, out, arg, variant == 1 ? mask : NULL, B, OH, OW, OC);
+            kiln_conv2d_backward(NULL, dw, db, x, dy, w, B, H, W, C, K, OC);
+            kiln_conv_pool_backward_weights(dw2, db2, dy2, g, out, arg, variant == 1 ? mask : NULL, x, B, H, W, C, K, OC);
+            ck_assert_msg(memcmp(dw, dw2, sizeof(float) * KKC * OC) == 0, "dw differs: shape %zu variant %d", t, variant);
+            ck_assert_msg(memcmp(db, db2, sizeof(float) * OC) == 0, "db differs: shape %zu variant %d", t, variant);
+            free(x); free(w); free(bias); free(out); free(mask); free(g); free(dy); free(dy2);
+            free(dw); free(db); free(dw2); free(db2); free(arg);
         }
 }
 END_TEST
@@ -1447,6 +1489,7 @@ static Suite *train_suite(void)
     tcase_add_test(t, test_grad_conv2d);
     tcase_add_test(t, test_conv_matches_reference_and_threads);
     tcase_add_test(t, test_conv_pool_fused_equals_layers);
+    tcase_add_test(t, test_conv_pool_backward_weights);
     tcase_add_test(t, test_grad_dense);
     tcase_add_test(t, test_grad_maxpool_relu);
     tcase_add_test(t, test_dropout_inverted_and_keyed);

@@ -242,6 +242,14 @@ void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const floa
 void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out,
                                   const int32_t *argmax, const float *mask,
                                   int B, int OH, int OW, int OC);
+/* The block's dw[KKC,OC] and db[OC] straight from dout, when the block's
+ * input gradient is not needed (the first layer): the same bits as
+ * kiln_conv_pool_backward_pool then kiln_conv2d_backward(NULL, ...), without
+ * the conv-output gradient. dy: room for B*OH*OW*OC floats, used only when
+ * the input is not all finite (the long way). */
+void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const float *dout,
+                                     const float *out, const int32_t *argmax, const float *mask,
+                                     const float *in, int B, int H, int W, int C, int K, int OC);
 /* out[B,H/2,W/2,C]; argmax[B*OH*OW*C] records the winning input's index
  * within its image (0 .. H*W*C-1), so it fits int32 for any batch. */
 void kiln_maxpool_forward(float *out, int32_t *argmax, const float *in,

@@ -56,8 +56,12 @@ typedef __m256 vf;
 #define MR 6
 #define NR 16
 #endif
+#define KSPLIT 8192 /* see gemm_ksplit */
+#define KSPLIT_M 16
 #define KC 256     /* K block; a K of at most KC_ONE is taken in one block */
 #define KC_ONE 512
+/* The K block used for a product of depth K: all of it up to KC_ONE. */
+static int k_block(int K) { return K <= KC_ONE ? K : KC; }
 
 /* Pack rows [i0, i0+mr) x cols [k0, k0+kc) of op(A) into MR-interleaved
  * order: dst[k*MR + i]. Rows past mr are zero. */
@@ -249,6 +253,52 @@ static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, in
     }
 }
 
+/* One MR x NR tile (row-major, NR columns) += the MR rows of A at rows[i]
+ * (len values each) times len rows of a packed B panel (stride NR). */
+static void rows_tile(int len, const float *const *rows, const float *Bp, float *tile)
+{
+#ifdef HAVE_KERNEL_ROWS
+    kernel_rows(len, rows, Bp, NR, tile, NR, 1);
+#else
+    float Ap[MR * KC_ONE];
+    for (int i = 0; i < MR; i++)
+        for (int k = 0; k < len; k++) Ap[k * MR + i] = rows[i][k];
+    kernel(len, Ap, MR, Bp, NR, tile, NR, 1);
+#endif
+}
+
+void kiln_gemm_patch_rows(int n, const float *const *pix, int KH, int run, size_t stride,
+                          const float *Bp, int N, float *const *Crow, int load)
+{
+    float tile[MR * NR] __attribute__((aligned(64)));
+    const int K = KH * run, np = (N + NR - 1) / NR, kb = k_block(K);
+    for (int i0 = 0; i0 < n; i0 += MR) {
+        const int mr = n - i0 < MR ? n - i0 : MR;
+        const float *px[MR], *rows[MR];
+        for (int i = 0; i < MR; i++) px[i] = pix[i0 + (i < mr ? i : mr - 1)]; /* pad: discarded */
+        for (int p = 0; p < np; p++) {
+            const int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
+            memset(tile, 0, sizeof tile);
+            if (load)
+                for (int i = 0; i < mr; i++) memcpy(tile + i * NR, Crow[i0 + i] + j0, sizeof(float) * nr);
+            for (int k0 = 0; k0 < K; k0 += kb) {
+                const int kc = K - k0 < kb ? K - k0 : kb;
+                const float *Bpp = Bp + (size_t)k0 * np * NR + (size_t)p * NR * kc;
+                for (int k = 0; k < kc;) { /* one piece per kernel row the block touches */
+                    const int col = k0 + k, ky = col / run, off = col - ky * run;
+                    const int len = run - off < kc - k ? run - off : kc - k;
+                    for (int i = 0; i < MR; i++) rows[i] = px[i] + ky * stride + off;
+                    rows_tile(len, rows, Bpp + (size_t)k * NR, tile);
+                    k += len;
+                }
+            }
+            for (int i = 0; i < mr; i++) memcpy(Crow[i0 + i] + j0, tile + i * NR, sizeof(float) * nr);
+        }
+    }
+}
+
+int kiln_gemm_k_chunk(int M, int K) { return M <= KSPLIT_M && K >= 2 * KSPLIT ? KSPLIT : K; }
+
 /* Per-thread buffers kept between calls: OpenMP reuses its threads, and a
  * fresh allocation per product costs page faults and zeroing (15% of an
  * epoch when measured). Slot 0 packs B inside gemm_rows, slot 1 holds a B
@@ -363,8 +413,6 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
     }
 }
 
-/* The K block used for a product of depth K: all of it up to KC_ONE. */
-static int k_block(int K) { return K <= KC_ONE ? K : KC; }
 
 size_t kiln_gemm_packed_floats(int N, int K)
 {
@@ -410,8 +458,6 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
  * the same additions for any thread count. The rule (M <= KSPLIT_M, K >=
  * 2*KSPLIT) depends on the shape alone, not on the micro-tile, so AVX2,
  * AVX-512 and portable builds add in the same order. */
-#define KSPLIT 8192
-#define KSPLIT_M 16
 static void gemm_ksplit(int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const kiln_patches *P, const float *B, int ldb, float *C, int ldc,
                         int accumulate)
@@ -446,7 +492,7 @@ static void gemm_any(int ta, int tb, int M, int N, int K, const float *A, int ld
                      int accumulate)
 {
     if (M <= 0 || N <= 0) return;
-    if (M <= KSPLIT_M && K >= 2 * KSPLIT) {
+    if (kiln_gemm_k_chunk(M, K) < K) {
         gemm_ksplit(ta, tb, M, N, K, A, lda, P, B, ldb, C, ldc, accumulate);
         return;
     }

@@ -58,4 +58,19 @@ float *kiln_scratch(size_t floats);
  * loop and the loop's threads only read. */
 float *kiln_shared_scratch(size_t floats);
 
+/* C rows Crow[i], i < n, (+= when load) = the patches at pix[i] times Bp,
+ * op(B)[K, N] packed by kiln_gemm_pack_b(.., N, K) with K = KH * run: row ky
+ * of patch i is the run floats at pix[i] + ky * stride (a convolution's
+ * patch: run = K*C floats of input row oy+ky). Any set of pixels, in any
+ * order; one fused multiply-add chain per element over k = 0..K-1, the chain
+ * kiln_sgemm_patches computes. */
+void kiln_gemm_patch_rows(int n, const float *const *pix, int KH, int run, size_t stride,
+                          const float *Bp, int N, float *const *Crow, int load);
+/* The K chunk of a product C[M,N] = op(A) op(B) over depth K: kiln_sgemm
+ * computes each element as one chain per chunk of this many k (from 0),
+ * then adds the chunks' sums in order to 0 (or to C). */
+int kiln_gemm_k_chunk(int M, int K);
+/* The rows per chunk of a bias gradient (column sums, see bias_grad). */
+#define KILN_BIAS_CHUNK 512
+
 #endif

@@ -33,7 +33,7 @@ static void col2im_image(float *din, const float *dcol, int H, int W, int C, int
 /* db[N] = column sums of dout[M,N]. Rows are summed in fixed chunks of
  * BIAS_CHUNK (row-major, cache friendly), then the chunk sums in chunk order:
  * the same additions whatever the thread count. */
-#define BIAS_CHUNK 512
+#define BIAS_CHUNK KILN_BIAS_CHUNK
 static void bias_grad(float *db, const float *dout, int M, int N)
 {
     const int chunks = (M + BIAS_CHUNK - 1) / BIAS_CHUNK;
@@ -88,133 +88,6 @@ void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
             kiln_gemm_1t(OH * OW, KKC, OC, dout + (size_t)b * OH * OW * OC, OC, NULL, wt, dcol, KKC, 0);
             col2im_image(din + (size_t)b * H * W * C, dcol, H, W, C, K);
         }
-    }
-}
-
-/* ------------------------------------------- conv + relu + pool + dropout */
-
-/* The keep mask of inverted dropout for element i of a layer's output:
- * scale when the element's 32 bits of draw (seed, DROPOUT, stream, i/2; the
- * low half for even i, the high half for odd i) fall under keep * 2^32. */
-typedef struct { uint64_t s, thresh; float scale; } dropout_draw;
-
-static dropout_draw dropout_init(float p, uint64_t seed, uint64_t stream)
-{
-    const float keep = 1.0f - p;
-    dropout_draw d = {kiln_rng_stream(seed, KILN_RNG_DROPOUT, stream),
-                      (uint64_t)((double)keep * 4294967296.0), keep > 0.0f ? 1.0f / keep : 0.0f};
-    return d;
-}
-
-#ifdef __AVX2__
-#include <immintrin.h>
-/* The low 64 bits of each lane times the constant c. */
-static inline __m256i mul64(__m256i a, uint64_t c)
-{
-    const __m256i cl = _mm256_set1_epi64x((long long)(c & 0xffffffffu)), ch = _mm256_set1_epi64x((long long)(c >> 32));
-    __m256i lolo = _mm256_mul_epu32(a, cl);
-    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), cl), _mm256_mul_epu32(a, ch));
-    return _mm256_add_epi64(lolo, _mm256_slli_epi64(cross, 32));
-}
-#endif
-
-/* m[0..n) = the masks of elements i0..i0+n, one draw per pair. */
-static void dropout_masks(const dropout_draw *d, float *m, size_t i0, int n)
-{
-    size_t i = i0, end = i0 + (size_t)n;
-    if (i < end && (i & 1)) {
-        *m++ = (kiln_rng_at(d->s, i >> 1) >> 32) < d->thresh ? d->scale : 0.0f;
-        i++;
-    }
-#ifdef __AVX2__
-    /* four draws at a time: kiln_rng_at in 64-bit lanes (the same integer
-     * arithmetic, so the same masks as the scalar loop) */
-    const __m256i s = _mm256_set1_epi64x((long long)d->s), th = _mm256_set1_epi64x((long long)d->thresh);
-    const __m256 scale = _mm256_set1_ps(d->scale);
-    for (; i + 7 < end; i += 8) {
-        const long long p = (long long)(i >> 1);
-        __m256i z = _mm256_xor_si256(s, mul64(_mm256_set_epi64x(p + 3, p + 2, p + 1, p), 0xd1342543de82ef95ull));
-        z = _mm256_add_epi64(z, _mm256_set1_epi64x((long long)0x9e3779b97f4a7c15ull));
-        z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xbf58476d1ce4e5b9ull);
-        z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), 0x94d049bb133111ebull);
-        z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
-        /* keep the low half of each draw for element 2k, the high half for 2k+1 */
-        __m256i lo = _mm256_cmpgt_epi64(th, _mm256_and_si256(z, _mm256_set1_epi64x(0xffffffffll)));
-        __m256i hi = _mm256_cmpgt_epi64(th, _mm256_srli_epi64(z, 32));
-        __m256i keep = _mm256_blend_epi32(lo, hi, 0xaa);
-        _mm256_storeu_ps(m, _mm256_and_ps(_mm256_castsi256_ps(keep), scale));
-        m += 8;
-    }
-#endif
-    for (; i + 1 < end; i += 2) {
-        uint64_t r = kiln_rng_at(d->s, i >> 1);
-        *m++ = (r & 0xffffffffu) < d->thresh ? d->scale : 0.0f;
-        *m++ = (r >> 32) < d->thresh ? d->scale : 0.0f;
-    }
-    if (i < end) *m = (kiln_rng_at(d->s, i >> 1) & 0xffffffffu) < d->thresh ? d->scale : 0.0f;
-}
-
-/* The layers conv -> relu -> 2x2 max-pool [-> dropout] in one pass per image:
- * the convolution's output for one image (OH*OW x OC) lives in the thread's
- * scratch and is pooled from there, so the full-size activation is never
- * written. Per image b:
- *   y[OH,OW,OC]   = patches(in[b]) x w[KKC,OC] + bias   (implicit GEMM)
- *   out[b,PH,PW,OC] = dropout(relu(maxpool(y)))         PH = OH/2, PW = OW/2
- *   argmax[b,PH,PW,OC] = offset in y of each window's maximum (first one in
- *                        row-major window order on ties), per image
- * mask (NULL: no dropout, as in evaluation) gets 0 or 1/(1-p) per element of
- * out, drawn as kiln_dropout_forward draws them over B*PH*PW*OC elements.
- * The same values as the four layer functions run one after the other. */
-void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const float *in,
-                            const float *w, const float *bias, int B, int H, int W, int C,
-                            int K, int OC, float p, uint64_t seed, uint64_t stream)
-{
-    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C, PH = OH / 2, PW = OW / 2;
-    const size_t per_out = (size_t)PH * PW * OC;
-    float *wp = kiln_shared_scratch(kiln_gemm_packed_floats(OC, KKC));
-    kiln_gemm_pack_b(wp, 0, w, OC, OC, KKC);
-    const dropout_draw d = dropout_init(p, seed, stream);
-    #pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        float *y = kiln_scratch((size_t)OH * OW * OC);
-        for (int i = 0; i < OH * OW; i++) memcpy(y + (size_t)i * OC, bias, sizeof(float) * OC);
-        const kiln_patches P = {in, H, W, C, K, (long)b * OH * OW, 0};
-        kiln_gemm_1t(OH * OW, OC, KKC, NULL, 0, &P, wp, y, OC, 1);
-        for (int py = 0; py < PH; py++)
-            for (int px = 0; px < PW; px++) {
-                const size_t o = (size_t)b * per_out + ((size_t)py * PW + px) * OC;
-                const int i00 = ((2 * py) * OW + 2 * px) * OC, i01 = i00 + OC;
-                const int i10 = i00 + OW * OC, i11 = i10 + OC;
-                if (mask) dropout_masks(&d, mask + o, o, OC);
-                for (int c = 0; c < OC; c++) {
-                    int best = i00 + c;
-                    float v = y[best];
-                    if (y[i01 + c] > v) { v = y[i01 + c]; best = i01 + c; }
-                    if (y[i10 + c] > v) { v = y[i10 + c]; best = i10 + c; }
-                    if (y[i11 + c] > v) { v = y[i11 + c]; best = i11 + c; }
-                    v = v > 0.0f ? v : 0.0f;
-                    if (mask) v *= mask[o + c];
-                    out[o + c] = v;
-                    argmax[o + c] = best;
-                }
-            }
-    }
-}
-
-/* The gradient at the convolution's output, dy[B,OH,OW,OC], from the gradient
- * dout[B,PH,PW,OC] at the block's output: dout * mask (mask NULL: none) at
- * each window's maximum when the output was positive, 0 everywhere else. */
-void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out,
-                                  const int32_t *argmax, const float *mask,
-                                  int B, int OH, int OW, int OC)
-{
-    const size_t per_out = (size_t)(OH / 2) * (OW / 2) * OC, per_y = (size_t)OH * OW * OC;
-    #pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        float *d = dy + b * per_y;
-        memset(d, 0, sizeof(float) * per_y);
-        for (size_t j = b * per_out; j < (b + 1) * per_out; j++)
-            d[argmax[j]] = out[j] > 0.0f ? (mask ? dout[j] * mask[j] : dout[j]) : 0.0f;
     }
 }
 

@@ -167,10 +167,15 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
             /* g: gradient at the block's output; the conv's output gradient
              * goes to `other`, the block's input gradient back into g */
             const int last = l + n->fused[l] - 1, pool = l + 2;
-            kiln_conv_pool_backward_pool(other, g, n->out[pool], n->argmax[pool],
-                                         n->dropped[last] ? n->mask[last] : NULL, B, L->out_h, L->out_w, L->out_c);
-            kiln_conv2d_backward(need_din ? g : NULL, dw, db, n->in[l], other, w, B,
-                                 L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            const float *mask = n->dropped[last] ? n->mask[last] : NULL;
+            if (!need_din) { /* the first layer: its weights' gradients alone */
+                kiln_conv_pool_backward_weights(dw, db, other, g, n->out[pool], n->argmax[pool], mask,
+                                                n->in[l], B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+                continue;
+            }
+            kiln_conv_pool_backward_pool(other, g, n->out[pool], n->argmax[pool], mask, B, L->out_h,
+                                         L->out_w, L->out_c);
+            kiln_conv2d_backward(g, dw, db, n->in[l], other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             continue;
         }
         switch (L->kind) {
