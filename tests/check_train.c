@@ -265,6 +265,17 @@ START_TEST(test_conv_pool_fused_equals_layers)
             ck_assert_int_eq(memcmp(fout, pool, sizeof(float) * np), 0);
             if (drop) ck_assert_int_eq(memcmp(fmask, mask, sizeof(float) * np), 0);
             ck_assert_int_eq(memcmp(fdy, dy, sizeof(float) * ny), 0);
+            /* the block's input gradient: kiln_conv2d_backward's bits */
+            float *din = malloc(sizeof(float) * nx), *fdin = malloc(sizeof(float) * nx);
+            float *dw = malloc(sizeof(float) * nw), *db = malloc(sizeof(float) * OC);
+            kiln_conv2d_backward(din, dw, db, x, dy, w, B, H, W, C, K, OC);
+            kiln_conv_pool_backward_input(fdin, fdy, w, B, H, W, C, K, OC);
+            ck_assert_int_eq(memcmp(fdin, din, sizeof(float) * nx), 0);
+            w[nw / 2] = INFINITY; /* the long way: every row */
+            kiln_conv2d_backward(din, dw, db, x, dy, w, B, H, W, C, K, OC);
+            kiln_conv_pool_backward_input(fdin, fdy, w, B, H, W, C, K, OC);
+            ck_assert_int_eq(memcmp(fdin, din, sizeof(float) * nx), 0);
+            free(din); free(fdin); free(dw); free(db);
             /* both record per-image offsets of the same maxima (maxpool's
              * argmax is an offset within its image too) */
             ck_assert_int_eq(memcmp(farg, arg, sizeof(int32_t) * np), 0);

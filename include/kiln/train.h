@@ -247,6 +247,11 @@ void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out
  * kiln_conv_pool_backward_pool then kiln_conv2d_backward(NULL, ...), without
  * the conv-output gradient. dy: room for B*OH*OW*OC floats, used only when
  * the input is not all finite (the long way). */
+/* The block's din[B,H,W,C] from dy (kiln_conv_pool_backward_pool's): the
+ * same bits as kiln_conv2d_backward's din, without the rows the pool never
+ * read. */
+void kiln_conv_pool_backward_input(float *din, const float *dy, const float *w,
+                                   int B, int H, int W, int C, int K, int OC);
 void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const float *dout,
                                      const float *out, const int32_t *argmax, const float *mask,
                                      const float *in, int B, int H, int W, int C, int K, int OC);

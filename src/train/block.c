@@ -407,3 +407,40 @@ void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const floa
     }
     free(wpart);
 }
+
+/* din[B,H,W,C] of the block's convolution from dy[B,OH,OW,OC] (the pool's
+ * backward), the same bits as kiln_conv2d_backward's: per image, dcol = dy
+ * w^T then col2im. dy is 0 at the pixels the pool never read (a last odd row
+ * or column), so their dcol rows are +0 and adding them changes nothing (a
+ * sum that starts at +0 never holds -0); they are left out, unless w is not
+ * all finite (inf * 0 is NaN): then the whole of kiln_conv2d_backward's way. */
+void kiln_conv_pool_backward_input(float *din, const float *dy, const float *w,
+                                   int B, int H, int W, int C, int K, int OC)
+{
+    const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
+    int UH = OH / 2 * 2, UW = OW / 2 * 2, finite = 1;
+    for (size_t i = 0; i < (size_t)KKC * OC && finite; i++) finite = isfinite(w[i]);
+    float *wt = kiln_shared_scratch(kiln_gemm_packed_floats(KKC, OC));
+    kiln_gemm_pack_b(wt, 1, w, OC, KKC, OC); /* w^T[OC, KKC] */
+    if (!finite) { UH = OH; UW = OW; }
+    const int n = UH * UW;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        float *a = kiln_scratch((size_t)n * (OC + KKC)), *dcol = a + (size_t)n * OC;
+        const float *d = dy + (size_t)b * OH * OW * OC;
+        for (int oy = 0; oy < UH; oy++)
+            memcpy(a + (size_t)oy * UW * OC, d + (size_t)oy * OW * OC, sizeof(float) * UW * OC);
+        kiln_gemm_1t(n, KKC, OC, a, OC, NULL, wt, dcol, KKC, 0);
+        float *img = din + (size_t)b * H * W * C;
+        memset(img, 0, sizeof(float) * H * W * C);
+        for (int oy = 0; oy < UH; oy++)
+            for (int ox = 0; ox < UW; ox++) {
+                const float *row = dcol + ((size_t)oy * UW + ox) * KKC;
+                for (int ky = 0; ky < K; ky++) {
+                    float *dst = img + ((size_t)(oy + ky) * W + ox) * C;
+                    const float *src = row + ky * K * C;
+                    for (int i = 0; i < K * C; i++) dst[i] += src[i];
+                }
+            }
+    }
+}

@@ -232,10 +232,10 @@ static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, in
             int col = P->col0 + i0 + i, ky = col / run;
             off[i] = ky * wc + (size_t)(col - ky * run);
         }
-        const int OW = P->W - P->K + 1;
-        long r = P->row0 + k0;
+        const int OH = P->H - P->K + 1, OW = P->W - P->K + 1;
+        const long r = P->row0 + k0;
         const float *base = patch_pixel(P, r);
-        int ox = (int)(r % ((long)(P->H - P->K + 1) * OW) % OW);
+        int ox = (int)(r % ((long)OH * OW) % OW), oy = (int)(r % ((long)OH * OW) / OW);
         const int contiguous = mr == MR && off[MR - 1] == off[0] + MR - 1;
         for (int k = 0; k < kc; k++) {
             float *d = dst + (size_t)k * MR;
@@ -246,9 +246,15 @@ static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, in
                 for (i = 0; i < mr; i++) d[i] = base[off[i]];
                 for (; i < MR; i++) d[i] = 0.0f;
             }
-            /* next pixel: one step right, or the start of the next row/image */
-            if (++ox < OW) base += P->C;
-            else { ox = 0; base = patch_pixel(P, r + k + 1); }
+            /* next pixel: one step right, or the start of the next row (the
+             * rows of a patch run on: the next image follows the last row) */
+            if (++ox < OW) {
+                base += P->C;
+            } else {
+                base += (size_t)(P->K) * P->C; /* to the next input row's start */
+                ox = 0;
+                if (++oy == OH) { oy = 0; base += (size_t)(P->K - 1) * P->W * P->C; }
+            }
         }
     }
 }

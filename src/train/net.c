@@ -175,7 +175,8 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
             }
             kiln_conv_pool_backward_pool(other, g, n->out[pool], n->argmax[pool], mask, B, L->out_h,
                                          L->out_w, L->out_c);
-            kiln_conv2d_backward(g, dw, db, n->in[l], other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            kiln_conv2d_backward(NULL, dw, db, n->in[l], other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            kiln_conv_pool_backward_input(g, other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
             continue;
         }
         switch (L->kind) {
