@@ -175,6 +175,52 @@ static void kernel_rows(int kc, const float *const *rows, const float *restrict 
     }
 }
 #define HAVE_KERNEL_ROWS 1
+#endif
+/* The same tile with step k's MR values of A at bases[k] + off, in place:
+ * a transposed patch matrix, whose MR rows (kernel positions) of one pixel
+ * lie side by side in the input. The arithmetic is kernel()'s. */
+static void kernel_bases(int kc, const float *const *bases, size_t off, const float *restrict Bp,
+                         int bs, float *restrict C, int ldc, int load)
+{
+#ifdef HAVE_SIMD
+    vf c0[MR], c1[MR];
+    if (load) {
+        for (int i = 0; i < MR; i++) {
+            c0[i] = VLOADU(C + (size_t)i * ldc);
+            c1[i] = VLOADU(C + (size_t)i * ldc + VW);
+        }
+    } else {
+        for (int i = 0; i < MR; i++) c0[i] = c1[i] = VZERO();
+    }
+    for (int k = 0; k < kc; k++) {
+        const float *a = bases[k] + off;
+        vf b0 = VLOADU(Bp), b1 = VLOADU(Bp + VW);
+        for (int i = 0; i < MR; i++) {
+            vf x = VSET1(a[i]);
+            c0[i] = VFMA(x, b0, c0[i]);
+            c1[i] = VFMA(x, b1, c1[i]);
+        }
+        Bp += bs;
+    }
+    for (int i = 0; i < MR; i++) {
+        VSTOREU(C + (size_t)i * ldc, c0[i]);
+        VSTOREU(C + (size_t)i * ldc + VW, c1[i]);
+    }
+#else
+    float c[MR][NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) c[i][j] = load ? C[(size_t)i * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++) {
+        const float *a = bases[k] + off;
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) c[i][j] = fmaf(a[i], Bp[j], c[i][j]);
+        Bp += bs;
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) C[(size_t)i * ldc + j] = c[i][j];
+#endif
+}
+#ifdef HAVE_SIMD
 #else
 static void kernel(int kc, const float *restrict Ap, int as, const float *restrict Bp, int bs,
                    float *restrict C, int ldc, int load)
@@ -203,6 +249,24 @@ static const float *patch_pixel(const kiln_patches *P, long r)
     const long b = r / ((long)OH * OW), rem = r % ((long)OH * OW);
     const int oy = (int)(rem / OW), ox = (int)(rem % OW);
     return P->in + (((size_t)b * P->H + oy) * P->W + ox) * P->C;
+}
+
+/* bases[k] = the input at pixel r + k's patch (its top-left), k < n. */
+static void patch_bases(const float **bases, const kiln_patches *P, long r, int n)
+{
+    const int OH = P->H - P->K + 1, OW = P->W - P->K + 1;
+    const float *base = patch_pixel(P, r);
+    int ox = (int)(r % ((long)OH * OW) % OW), oy = (int)(r % ((long)OH * OW) / OW);
+    for (int k = 0; k < n; k++) {
+        bases[k] = base;
+        if (++ox < OW) {
+            base += P->C;
+        } else { /* the next row; after the last, the next image */
+            base += (size_t)P->K * P->C;
+            ox = 0;
+            if (++oy == OH) { oy = 0; base += (size_t)(P->K - 1) * P->W * P->C; }
+        }
+    }
 }
 
 static void pack_a_patches(float *dst, int ta, const kiln_patches *P, int i0, int mr,
@@ -353,7 +417,7 @@ float *kiln_scratch(size_t floats) { return scratch(2, floats); }
  * pstride = NR). Ap is room to pack A. */
 static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, int i0,
                       int mr, int N, int k0, int kc, const float *Bp, int bs, size_t pstride,
-                      float *C, int ldc, int load, float *Ap)
+                      float *C, int ldc, int load, float *Ap, const float *const *bases)
 {
     float tile[MR * NR] __attribute__((aligned(64)));
     const int np = (N + NR - 1) / NR;
@@ -369,6 +433,15 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
     /* a transposed A holds each step's MR values contiguously: the kernel
      * reads them in place */
     const int in_place_t = !P && ta && mr == MR;
+    /* a transposed patch matrix whose MR rows here lie in one kernel row:
+     * read in place from each pixel's base (bases[k], k over the block) */
+    size_t base_off = 0;
+    int in_place_p = 0;
+    if (bases && mr == MR) {
+        const int c0 = P->col0 + i0, ky = c0 / run;
+        in_place_p = (c0 + MR - 1) / run == ky;
+        base_off = (size_t)ky * P->W * P->C + (size_t)(c0 - ky * run);
+    }
     int packed = 0;
     for (int p = 0; p < np; p++) {
         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
@@ -396,6 +469,10 @@ static void row_panel(int ta, const float *A, int lda, const kiln_patches *P, in
             continue;
         }
 #endif
+        if (in_place_p && nr == NR) {
+            kernel_bases(kc, bases, base_off, Bpp, bs, Cij, ldc, load);
+            continue;
+        }
         if (in_place_t && nr == NR) {
             kernel(kc, A + (size_t)k0 * lda + i0, lda, Bpp, bs, Cij, ldc, load);
             continue;
@@ -448,7 +525,7 @@ void kiln_gemm_1t(int M, int N, int K, const float *A, int lda, const kiln_patch
         const int kc = K - k0 < kb ? K - k0 : kb;
         for (int i0 = 0; i0 < M; i0 += MR)
             row_panel(0, A, lda, P, i0, M - i0 < MR ? M - i0 : MR, N, k0, kc,
-                      Bp + (size_t)k0 * np * NR, NR, (size_t)NR * kc, C, ldc, accumulate || k0 > 0, Ap);
+                      Bp + (size_t)k0 * np * NR, NR, (size_t)NR * kc, C, ldc, accumulate || k0 > 0, Ap, NULL);
     }
 }
 
@@ -542,6 +619,7 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
         if (q0 < q1) {
             float *Bp = b_in_place ? NULL : scratch(0, (size_t)np * NR * kcmax);
             float Ap[MR * KC_ONE] __attribute__((aligned(64)));
+            const float *bases[KC_ONE];
             for (int k0 = 0; k0 < K; k0 += kb) {
                 const int kc = K - k0 < kb ? K - k0 : kb;
                 if (!b_in_place)
@@ -549,13 +627,14 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
                         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
                         pack_b(Bp + (size_t)p * NR * kc, tb, B, ldb, j0, nr, k0, kc);
                     }
+                if (P && ta) patch_bases(bases, P, P->row0 + k0, kc);
                 const float *Bk = b_in_place ? B + (size_t)k0 * ldb : Bp;
                 const int bs = b_in_place ? ldb : NR;
                 const size_t pstride = b_in_place ? NR : (size_t)NR * kc;
                 for (int q = q0; q < q1; q++) {
                     int i0 = q * MR, mr = M - i0 < MR ? M - i0 : MR;
                     row_panel(ta, A, lda, P, i0, mr, N, k0, kc, Bk, bs, pstride, C, ldc,
-                              accumulate || k0 > 0, Ap);
+                              accumulate || k0 > 0, Ap, P && ta ? bases : NULL);
                 }
             }
         }
