@@ -306,15 +306,57 @@ weights_range(float *wpart, float *bpart, float *acc, float *bacc, long r0, long
     memset(bacc, 0, sizeof(float) * OC);
     for (long b = r0 / P; b * P < r1; b++) {
         const float *img = in + (size_t)b * H * wc;
-        for (int py = 0; py < PH; py++)
-            for (int half = 0; half < 2; half++)
+        for (int py = 0; py < PH; py++) {
+            /* the row pair's first and last pixel the pool read */
+            const long rf = b * P + (long)(2 * py) * OW, rl = rf + OW + 2 * PW - 1;
+            if (rl < r0) continue;
+            if (rf >= r1) goto done;
+            while (rf >= wc_next) { /* a dw chunk ends */
+                memcpy(wpart + (size_t)wchunk++ * KKC * OC, acc, sizeof(float) * KKC * OC);
+                memset(acc, 0, sizeof(float) * KKC * OC);
+                wc_next += kch;
+            }
+            while (rf >= bc_next) {
+                memcpy(bpart + (size_t)bchunk++ * OC, bacc, sizeof(float) * OC);
+                memset(bacc, 0, sizeof(float) * OC);
+                bc_next += KILN_BIAS_CHUNK;
+            }
+            const size_t j0 = b * per_out + (size_t)py * PW * OC;
+            if (rf >= r0 && rl < r1 && rl < wc_next && rl < bc_next) {
+                /* no boundary inside: one vector of OC at a time, its KKC
+                 * chains in registers, over the two rows */
+                for (int c = 0; c < OC; c += KV) {
+                    kv s[KKC];
+                    for (int k = 0; k < KKC; k++) s[k] = kv_load(acc + (size_t)k * OC + c);
+                    kv bs = kv_load(bacc + c);
+                    for (int half = 0; half < 2; half++)
+                        for (int px = 0; px < PW; px++) {
+                            const size_t j = j0 + (size_t)px * OC + c;
+                            const kv g = pool_grad(dout, out, mask, j);
+                            const kvi am = kvi_load(argmax + j);
+                            for (int pos = 0; pos < 2; pos++) {
+                                const int oy = 2 * py + half, ox = 2 * px + pos;
+                                const kvm m = kvi_eq(am, kvi_iota((oy * OW + ox) * OC + c));
+                                const float *a = img + (size_t)oy * wc + (size_t)ox * C;
+                                bs = kv_madd(m, bs, g);
+                                for (int ky = 0; ky < K; ky++)
+                                    for (int t = 0; t < run; t++)
+                                        s[ky * run + t] = kv_mfma(m, kv_set1(a[ky * wc + t]), g, s[ky * run + t]);
+                            }
+                        }
+                    for (int k = 0; k < KKC; k++) kv_store(acc + (size_t)k * OC + c, s[k]);
+                    kv_store(bacc + c, bs);
+                }
+                continue;
+            }
+            for (int half = 0; half < 2; half++) /* pixel by pixel */
                 for (int px = 0; px < PW; px++)
                     for (int pos = 0; pos < 2; pos++) {
                         const int oy = 2 * py + half, ox = 2 * px + pos;
                         const long r = b * P + (long)oy * OW + ox;
                         if (r < r0) continue;
                         if (r >= r1) goto done;
-                        while (r >= wc_next) { /* a dw chunk ends */
+                        while (r >= wc_next) {
                             memcpy(wpart + (size_t)wchunk++ * KKC * OC, acc, sizeof(float) * KKC * OC);
                             memset(acc, 0, sizeof(float) * KKC * OC);
                             wc_next += kch;
@@ -325,20 +367,20 @@ weights_range(float *wpart, float *bpart, float *acc, float *bacc, long r0, long
                             bc_next += KILN_BIAS_CHUNK;
                         }
                         const float *a = img + (size_t)oy * wc + (size_t)ox * C;
-                        const size_t j = b * per_out + ((size_t)py * PW + px) * OC;
+                        const size_t j = j0 + (size_t)px * OC;
                         const int yo = (oy * OW + ox) * OC;
                         for (int c = 0; c < OC; c += KV) {
                             const kvm m = kvi_eq(kvi_load(argmax + j + c), kvi_iota(yo + c));
-                            if (!kvm_any(m)) continue;
                             const kv g = pool_grad(dout, out, mask, j + c);
                             kv_store(bacc + c, kv_madd(m, kv_load(bacc + c), g));
                             for (int ky = 0; ky < K; ky++)
                                 for (int t = 0; t < run; t++) {
-                                    float *s = acc + (size_t)(ky * run + t) * OC + c;
-                                    kv_store(s, kv_mfma(m, kv_set1(a[ky * wc + t]), g, kv_load(s)));
+                                    float *q = acc + (size_t)(ky * run + t) * OC + c;
+                                    kv_store(q, kv_mfma(m, kv_set1(a[ky * wc + t]), g, kv_load(q)));
                                 }
                         }
                     }
+        }
     }
 done: /* the open chunks, and any after them that no pixel reached */
     for (; wchunk <= (r1 - 1) / kch; wchunk++) {
