@@ -15,6 +15,52 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* CONTENT/records/NAME.txt (kiln diff's text): listed in the appendix with
+ * its summary line and linked, copied into the site; other names there are
+ * left alone, and a record without a summary shows its first line. */
+START_TEST(test_records_in_appendix)
+{
+    char dir[64], out[128], p[256];
+    test_tmpdir(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_text(dir, "index.md", "# Records\n\nSummary.\n");
+    write_text(dir, "01-a.md", "# A\n\nText.\n");
+    snprintf(p, sizeof p, "%s/records", dir);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    write_text(dir, "records/2026-12-03-trainer.txt",
+               "kiln diff: OLD (old) -> NEW (new)\n  trainer a -> b\n\n5 runs: 5 identical, 0 within noise, 0 changed\n");
+    write_text(dir, "records/a-note.txt", "a first line\nno summary here\n");
+    write_text(dir, "records/skipped name.txt", "ignored: a space in the name\n");
+    write_text(dir, "records/notes.md", "ignored: not .txt\n");
+    kiln_build_opts o = quiet_opts();
+    o.content_dir = dir;
+    o.out_dir = out;
+    kiln_diag d = {0};
+    kiln_build_stats st;
+    ck_assert_msg(kiln_report_build(&o, &st, &d) == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    snprintf(p, sizeof p, "%s/appendix.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_ptr_nonnull(strstr(html, "id=\"records-of-changes\""));
+    const char *a = strstr(html, "<a href=\"records/2026-12-03-trainer.txt\"><code>2026-12-03-trainer.txt</code></a></dt><dd>5 runs: 5 identical");
+    const char *b = strstr(html, "<a href=\"records/a-note.txt\"><code>a-note.txt</code></a></dt><dd>a first line</dd>");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert(a < b); /* in name order: digits sort before letters */
+    ck_assert_ptr_null(strstr(html, "skipped"));
+    ck_assert_ptr_null(strstr(html, "notes.md"));
+    free(html);
+    snprintf(p, sizeof p, "%s/records/2026-12-03-trainer.txt", out);
+    char *copy = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_ptr_nonnull(strstr(copy, "5 runs: 5 identical"));
+    free(copy);
+    snprintf(p, sizeof p, "%s/records/notes.md", out);
+    ck_assert_int_ne(access(p, F_OK), 0);
+}
+END_TEST
+
 START_TEST(test_escaping_and_raw_html)
 {
     char dir[64], out[128];
@@ -570,6 +616,7 @@ static Suite *suite(void)
     TCase *t0 = tcase_create("write");
     tcase_set_timeout(t0, 300);
     tcase_add_test(t0, test_escaping_and_raw_html);
+    tcase_add_test(t0, test_records_in_appendix);
     tcase_add_test(t0, test_err_template_placeholder);
     tcase_add_test(t0, test_html_parses_and_links);
     tcase_add_test(t0, test_appendix_is_a_resolved_chapter);

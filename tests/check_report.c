@@ -272,7 +272,8 @@ static char *tree_listing(const char *dir, const char *rel)
 }
 
 /* What a build leaves in OUT is what gets published: the pages, the
- * stylesheet, the script and the search index, the figures, the PDF, results.json and the runs' histories
+ * stylesheet, the script and the search index, the figures, the PDF, results.json, the runs' histories
+ * and the records of changes
  * (all linked from the pages), and nothing else: no data set, no cache, no
  * lock, temporary or hidden file. Under 15 MB in all. */
 static void check_published(const char *out)
@@ -293,7 +294,9 @@ static void check_published(const char *out)
                  !strcmp(t, "kiln.js") || !strcmp(t, "search-index.js") ||
                  (n > 5 && !strcmp(t + n - 5, ".html"));
             pages += ok && n > 5 && !strcmp(t + n - 5, ".html");
-        } else if (!strcmp(t, "img/") || !strcmp(t, "runs/")) {
+        } else if (!strcmp(t, "img/") || !strcmp(t, "runs/") || !strcmp(t, "records/")) {
+            ok = 1;
+        } else if (!strncmp(t, "records/", 8) && !strchr(t + 8, '/') && n > 8 && !strcmp(t + n - 4, ".txt")) {
             ok = 1;
         } else if (!strncmp(t, "img/", 4) && !strchr(t + 4, '/') && n > 4 && !strcmp(t + n - 4, ".png")) {
             ok = 1;

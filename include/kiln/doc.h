@@ -401,6 +401,17 @@ typedef struct kiln_author {
     const char *affiliation;   /* text, "" if none */
 } kiln_author;
 
+/* A committed record of what a change did to the results: the text `kiln
+ * diff` printed, kept as CONTENT/records/NAME.txt. The appendix lists and
+ * links each; the site carries a copy at url. */
+typedef struct kiln_record {
+    const char *name;          /* "NAME.txt" */
+    const char *src;           /* its path, "content/records/NAME.txt" */
+    const char *url;           /* "records/NAME.txt" */
+    const char *title;         /* its first line ("kiln diff: OLD (old) -> NEW (new)"), "" if empty */
+    const char *summary;       /* its "N runs: ..." line, "" if none */
+} kiln_record;
+
 typedef struct kiln_doc {
     const char *title;         /* text: the front matter's `title:`, else
                                   index.md's first level-1 heading */
@@ -432,6 +443,8 @@ typedef struct kiln_doc {
     kiln_inline **images;      /* local images, one per file (copied into
                                   the site as their url says) */
     int n_images;
+    const kiln_record *records; /* CONTENT/records/ *.txt, in name order */
+    int n_records;
     struct cite_bib *bib;      /* content/references.bib, NULL if none */
     const kiln_chapter *references; /* the References chapter (last), NULL
                                        when nothing is cited */

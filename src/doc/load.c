@@ -3,6 +3,7 @@
  * `base =` chains, references in the prose. */
 #include "doc/loader.h"
 #include "kiln/math.h"
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -244,6 +245,87 @@ int kiln_doc_load_text(kiln_doc **out, const char *file, const char *markdown, c
     return finish(&L, out);
 }
 
+/* ---- records of changes (CONTENT/records/NAME.txt) -------------------------------------- */
+
+/* A record's name: letters, digits, '.', '_', '-', ending in ".txt". */
+static int record_name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len < 5 || n[0] == '.' || strcmp(n + len - 4, ".txt")) return 0;
+    for (const char *c = n; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-') return 0;
+    return 1;
+}
+
+/* The line of text starting at p, as a string in the arena. */
+static const char *line_at(loader *L, const char *p)
+{
+    size_t n = strcspn(p, "\n");
+    if (n && p[n - 1] == '\r') n--;
+    return ka_strndup(L->a, p, n);
+}
+
+/* Every regular file NAME.txt of DIR/records, in name order, with its first
+ * line and its summary line (the first that reads "N runs: "). Other names
+ * there are left alone; a record that cannot be read, or is over 4 MB, is
+ * an input error. */
+static void load_records(loader *L, const char *dir)
+{
+    char *rdir = ka_printf(L->a, "%s/records", dir);
+    DIR *dp = opendir(rdir);
+    if (!dp) return;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        if (!record_name_ok(e->d_name)) continue;
+        KR_GROW(names, cap, n + 1);
+        names[n++] = kr_xstrdup(e->d_name);
+    }
+    closedir(dp);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    kiln_record *r = ka_alloc(L->a, sizeof *r * (size_t)(n ? n : 1));
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        char *path = ka_printf(L->a, "%s/%s", rdir, names[i]);
+        struct stat st;
+        if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+            free(names[i]);
+            continue;
+        }
+        size_t len = 0;
+        char *text = st.st_size <= 4 << 20 ? kr_read_file(path, &len) : NULL;
+        if (!text) {
+            if (st.st_size > 4 << 20)
+                kd_error(L->d, KILN_REPORT_EINPUT, path, 0, "a record may hold at most 4 MB (this one: %lld bytes)",
+                         (long long)st.st_size);
+            else
+                kd_error(L->d, KILN_REPORT_EINPUT, path, 0, "cannot read the record: %s", strerror(errno));
+            free(names[i]);
+            continue;
+        }
+        r[k].name = ka_strdup(L->a, names[i]);
+        r[k].src = path;
+        r[k].url = ka_printf(L->a, "records/%s", names[i]);
+        r[k].title = line_at(L, text);
+        r[k].summary = "";
+        for (const char *p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            if (isdigit((unsigned char)*p) && v >= 0 && !strncmp(end, " runs: ", 7)) {
+                r[k].summary = line_at(L, p);
+                break;
+            }
+        }
+        free(text);
+        free(names[i]);
+        k++;
+    }
+    free(names);
+    L->doc->records = r;
+    L->doc->n_records = k;
+}
+
 int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
 {
     *out = NULL;
@@ -283,6 +365,7 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
         free(ce.e);
         doc->bib = L.bib;
     }
+    load_records(&L, dir);
     int have_index = 0;
     for (int i = 0; i < n; i++) {
         char *path = ka_printf(L.a, "%s/%s", dir, names[i]);

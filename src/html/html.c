@@ -773,6 +773,32 @@ static int copy_images(const kiln_doc *doc, const char *dir, kiln_diag *d)
     return 0;
 }
 
+/* The records of changes the appendix links (CONTENT/records/NAME.txt ->
+ * DIR/records/NAME.txt). */
+static int copy_records(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    char path[4096];
+    for (int i = 0; i < doc->n_records; i++) {
+        const kiln_record *r = &doc->records[i];
+        size_t n;
+        char *data = kr_read_file(r->src, &n);
+        snprintf(path, sizeof path, "%s/records", dir);
+        if (!data || kr_mkdirs(path)) {
+            kd_error(d, KILN_REPORT_EFAIL, r->src, 0, "cannot copy the record into the site: %s", strerror(errno));
+            free(data);
+            return KILN_REPORT_EFAIL;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, r->url);
+        int wr = kiln_write_file_atomic(path, data, n);
+        free(data);
+        if (wr) {
+            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
+            return KILN_REPORT_EFAIL;
+        }
+    }
+    return 0;
+}
+
 /* what every page shares */
 typedef struct {
     writer w;
@@ -944,7 +970,7 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
     site s = {0};
     int rc = load_template(path, &s.t, d);
     if (rc) return rc;
-    if ((rc = copy_images(doc, dir, d))) {
+    if ((rc = copy_images(doc, dir, d)) || (rc = copy_records(doc, dir, d))) {
         free_template(&s.t);
         return rc;
     }

@@ -153,6 +153,40 @@ static void not_trained(kiln_doc *doc, kiln_block ***tail)
     block(doc, KILN_BL_PARAGRAPH, tail)->inlines = p.first;
 }
 
+/* The committed records of what changes did to the results (kiln diff's
+ * text, CONTENT/records/): each linked to the site's copy, with its summary. */
+static void records(kiln_doc *doc, kiln_block ***tail)
+{
+    if (!doc->n_records) return;
+    inl_list t = {0};
+    inl(doc, &t, KILN_IN_TEXT, "Records of changes");
+    kiln_block *h = block(doc, KILN_BL_HEADING, tail);
+    h->level = 2;
+    h->anchor = "records-of-changes";
+    h->inlines = t.first;
+    inl_list p = {0};
+    inl(doc, &p, KILN_IN_TEXT, "What a change to the trainer (or to the runs) did to these results, as ");
+    inl(doc, &p, KILN_IN_CODE, "kiln diff");
+    inl(doc, &p, KILN_IN_TEXT, " compared the cached results before and after it, run by run: which stayed identical, "
+                               "which moved within noise and which changed.");
+    block(doc, KILN_BL_PARAGRAPH, tail)->inlines = p.first;
+    kiln_block *f = block(doc, KILN_BL_FACTS, tail);
+    kiln_block **rows = &f->children;
+    for (int i = 0; i < doc->n_records; i++) {
+        const kiln_record *r = &doc->records[i];
+        kiln_block *row = block(doc, KILN_BL_ROW, &rows);
+        kiln_block **cells = &row->children;
+        inl_list n = {0}, v = {0}, lt = {0};
+        kiln_inline *link = inl(doc, &n, KILN_IN_LINK, "");
+        inl(doc, &lt, KILN_IN_CODE, r->name);
+        link->url = r->url;
+        link->children = lt.first;
+        inl(doc, &v, KILN_IN_TEXT, r->summary[0] ? r->summary : r->title);
+        block(doc, KILN_BL_CELL, &cells)->inlines = n.first;
+        block(doc, KILN_BL_CELL, &cells)->inlines = v.first;
+    }
+}
+
 void kr_build_appendix(kiln_doc *doc)
 {
     kiln_chapter *ch = ka_alloc(doc->arena, sizeof *ch);
@@ -163,6 +197,7 @@ void kr_build_appendix(kiln_doc *doc)
     ch->title = "Reproducibility appendix";
     kiln_block **tail = &ch->blocks;
     intro(doc, &tail);
+    records(doc, &tail);
     for (int i = 0; i < doc->n_runs; i++)
         if (doc->runs[i]->needed) run_section(doc, doc->runs[i], &tail);
     not_trained(doc, &tail);
