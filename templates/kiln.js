@@ -8,7 +8,9 @@
      ("sched" finds "schedule"), case and accents ignored, each with a
      snippet where the words are marked, and marked again in the section
      a result opens. Keys: / to search, the arrows through the results,
-     Enter to go, Escape to close. */
+     Enter to go, Escape to close;
+   - print: the runs' settings (closed <details>) opened for the printout,
+     closed again after it, where the stylesheet's ::details-content cannot. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -254,7 +256,20 @@
     });
   }
 
+  /* ---- print: every experiment's settings on paper ---- */
+  function printing() {
+    var opened = [];
+    window.addEventListener('beforeprint', function () {
+      document.querySelectorAll('details.experiment:not([open])').forEach(function (d) { d.open = true; opened.push(d); });
+    });
+    window.addEventListener('afterprint', function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    });
+  }
+
   function start() {
+    printing();
     contents();
     search();
     arrived();
