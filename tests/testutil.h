@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include "kiln/report.h"
+#include "kiln/train.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,23 @@ static inline const char *test_tmpdir(char buf[64])
 {
     strcpy(buf, "/tmp/kiln-test-XXXXXX");
     return mkdtemp(buf);
+}
+
+/* Whether the committed cache (content/cache) holds this build's results:
+ * its entries are keyed on the release build's trainer fingerprint, and a
+ * sanitizer or debug build has its own, so it finds none of them. Says so
+ * on stdout when not. */
+static inline int test_committed_cache_is_ours(void)
+{
+    char *man = test_read_file("content/cache/manifest/build.json", NULL);
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\"", kiln_trainer_fingerprint());
+    int ours = man && strstr(man, want);
+    free(man);
+    if (!ours)
+        printf("committed cache: another trainer's results (this build is %s, a different build mode): "
+               "the article is not built here\n", kiln_trainer_fingerprint());
+    return ours;
 }
 
 /* Run a suite with the environment's CK_ settings; exit status for main(). */
