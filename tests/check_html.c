@@ -48,6 +48,9 @@ START_TEST(test_records_in_appendix)
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(b);
     ck_assert(a < b); /* in name order: digits sort before letters */
+    /* the appendix names the cache folder without the build machine's path */
+    ck_assert_ptr_nonnull(strstr(html, "<code>CACHE/KEY.json</code>"));
+    ck_assert_ptr_null(strstr(html, dir));
     ck_assert_ptr_null(strstr(html, "skipped"));
     ck_assert_ptr_null(strstr(html, "notes.md"));
     free(html);

@@ -53,6 +53,17 @@ static kiln_block *fact(kiln_doc *doc, kiln_block ***rows, const char *name, con
 
 /* ---- the parts ------------------------------------------------------------------------------ */
 
+
+/* The cache folder as the published page names it: a path relative to where
+ * the build ran (content/cache) as it is; an absolute one, or one that climbs
+ * out with "..", would tell the reader about the build machine's folders
+ * (/tmp/..., a home directory), so it is shown as CACHE. */
+static const char *shown_cache_dir(const char *dir)
+{
+    if (!dir || !*dir) return "cache";
+    if (dir[0] == '/' || !strncmp(dir, "..", 2) || strstr(dir, "/..")) return "CACHE";
+    return dir;
+}
 static void intro(kiln_doc *doc, kiln_block ***tail)
 {
     inl_list t = {0};
@@ -65,7 +76,7 @@ static void intro(kiln_doc *doc, kiln_block ***tail)
     inl(doc, &p, KILN_IN_TEXT,
         "Every run behind this article, as the build found it. The cache key is the XXH3-128 hash of the "
         "canonical configuration, the trainer's fingerprint and the data digest; the entry ");
-    inl(doc, &p, KILN_IN_CODE, ka_printf(doc->arena, "%s/KEY.json", doc->opts.cache_dir ? doc->opts.cache_dir : "cache"));
+    inl(doc, &p, KILN_IN_CODE, ka_printf(doc->arena, "%s/KEY.json", shown_cache_dir(doc->opts.cache_dir)));
     inl(doc, &p, KILN_IN_TEXT, " holds the full history. Rebuild with ");
     inl(doc, &p, KILN_IN_CODE, doc->smoke ? "kiln build --smoke" : "make report");
     inl(doc, &p, KILN_IN_TEXT, ".");
