@@ -14,6 +14,9 @@
 (function () {
   'use strict';
   var script = document.currentScript;
+  /* the site's folder as the page links it: "" on the site's pages, where
+     kiln diff's page (outside the site) says "../out/" */
+  var root = script ? (script.getAttribute('src') || '').replace(/kiln\.js$/, '') : '';
 
   /* ---- the contents ---- */
   function contents() {
@@ -138,7 +141,7 @@
     window.kilnIndex = function (data) {
       index = data.sections.map(function (s) {
         var page = data.pages[s.page];
-        return { href: page.page + '#' + s.anchor, where: page.title, heading: s.heading, text: s.text,
+        return { href: root + page.page + '#' + s.anchor, where: page.title, heading: s.heading, text: s.text,
                  hlow: fold(s.heading), low: fold(s.text), last: page.appendix ? 1 : 0 };
       });
       run();

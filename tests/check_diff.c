@@ -6,6 +6,7 @@
  * manifest); and the cache left untouched by every diff. */
 #include "kiln/report.h"
 #include "testutil.h"
+#include "base/base.h" /* kr_rmtree */
 
 #include <dirent.h>
 #include <zlib.h>
@@ -429,6 +430,84 @@ START_TEST(test_changed_added_removed)
     ck_assert_str_eq(before, after);
     free(before);
     free(after);
+}
+END_TEST
+
+/* The page in the site's layout (what kiln diff writes for make diff): the
+ * article loaded, not resolved, gives the header and the chapter list; every
+ * link to the site and its style.css and kiln.js goes from the page's folder
+ * to the site's; the table scrolls in its own region. Without the article, a
+ * page of its own with its rules inline. */
+static char *diff_page(const kiln_doc *doc, const char *site_dir, const char *page)
+{
+    kiln_diff_opts o;
+    kiln_diff_opts_init(&o);
+    o.cache_dir = cache_s;
+    o.html_path = page;
+    o.site = doc;
+    o.site_dir = site_dir;
+    kiln_diag d = {0};
+    int rc = kiln_diff(man_b, man_c, &o, &d);
+    ck_assert_msg(rc == 1, "expected 1, got %d: %s", rc, d.text ? d.text : "");
+    kiln_diag_free(&d);
+    char *html = test_read_file(page, NULL);
+    ck_assert_ptr_nonnull(html);
+    return html;
+}
+
+START_TEST(test_page_in_site_layout)
+{
+    ck_assert(fixture_ok);
+    char content[300], site[300], page[400], p[400];
+    snprintf(content, sizeof content, "%s/c-content", root);
+    snprintf(site, sizeof site, "%s/c-out", root);
+    kiln_build_opts bo = {0};
+    bo.content_dir = content;
+    bo.template_dir = "templates";
+    kiln_doc *doc = NULL;
+    kiln_diag d = {0};
+    ck_assert_int_eq(kiln_doc_load(&doc, &bo, &d), 0);
+    kiln_diag_free(&d);
+
+    /* beside the site: build/diff.html and out/ */
+    snprintf(page, sizeof page, "%s/build/diff.html", root);
+    char *html = diff_page(doc, site, page);
+    static const char *const want[] = {
+        "<header class=\"site\">", "<a class=\"home\" href=\"../c-out/index.html\">Diff test</a>",
+        "<link rel=\"stylesheet\" href=\"../c-out/style.css\">", "<script src=\"../c-out/kiln.js\" defer>",
+        "<nav class=\"sidebar\"", "<li><a href=\"../c-out/01-one.html\">One</a></li>",
+        "<li class=\"appendix\"><a href=\"../c-out/appendix.html\">Reproducibility appendix</a></li>",
+        "<title>What changed (kiln diff)</title>", "<h1 id=\"what-changed\">What changed</h1>",
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"runs compared\"><table class=\"diff\">",
+        "diff/b-loss.png", "<footer class=\"site\">"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) ck_assert_msg(strstr(html, want[i]), "no %s in\n%s", want[i], html);
+    ck_assert_msg(!strstr(html, "<style>"), "the site's page has its rules in style.css");
+    snprintf(p, sizeof p, "%s/report.pdf", site);
+    if (access(p, F_OK) == 0) ck_assert(strstr(html, "<a class=\"pdf\" href=\"../c-out/report.pdf\">PDF</a>"));
+    free(html);
+    snprintf(p, sizeof p, "%s/build/diff/b-loss.png", root);
+    ck_assert_int_eq(access(p, F_OK), 0);
+
+    /* in the site's own folder (root ""), and one further down */
+    snprintf(page, sizeof page, "%s/diff.html", site);
+    html = diff_page(doc, site, page);
+    ck_assert(strstr(html, "href=\"index.html\"") && strstr(html, "href=\"style.css\"") && strstr(html, "src=\"kiln.js\""));
+    free(html);
+    unlink(page);
+    snprintf(p, sizeof p, "%s/diff", site);
+    kr_rmtree(p);
+    snprintf(page, sizeof page, "%s/x/y/diff.html", root);
+    snprintf(p, sizeof p, "%s/not-built-yet", root);
+    html = diff_page(doc, p, page);
+    ck_assert(strstr(html, "href=\"../../not-built-yet/index.html\""));
+    free(html);
+    kiln_doc_free(doc);
+
+    /* no article: a page of its own */
+    html = diff_page(NULL, NULL, page);
+    ck_assert(strstr(html, "<style>") && strstr(html, "<main class=\"diff\">") && strstr(html, "diff/b-loss.png"));
+    ck_assert(!strstr(html, "class=\"sidebar\""));
+    free(html);
 }
 END_TEST
 
@@ -996,6 +1075,7 @@ static Suite *suite(void)
     tcase_add_test(b, test_manifest_written);
     tcase_add_test(b, test_refactor_proof);
     tcase_add_test(b, test_changed_added_removed);
+    tcase_add_test(b, test_page_in_site_layout);
     tcase_add_test(b, test_within_noise_exit_zero);
     tcase_add_test(b, test_bad_input);
     tcase_add_test(b, test_missing_entry);

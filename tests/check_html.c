@@ -353,6 +353,14 @@ START_TEST(test_contents_and_search_index)
     ck_assert_ptr_null(strstr(html, "#other-part"));
     ck_assert_ptr_nonnull(strstr(html, "<script src=\"kiln.js\" defer></script>"));
     ck_assert_ptr_nonnull(strstr(html, "<form class=\"search\" role=\"search\" hidden>"));
+    /* the site's own pages link it from where they are ({{root}} is "") */
+    ck_assert_ptr_nonnull(strstr(html, "<a class=\"home\" href=\"index.html\">"));
+    ck_assert_ptr_nonnull(strstr(html, "<link rel=\"stylesheet\" href=\"style.css\">"));
+    /* a run's settings: a <details> holding pre.config, which the print
+       style (and kiln.js at beforeprint) opens */
+    const char *run = strstr(html, "<details class=\"experiment\" id=\"run-stepped\"><summary>Experiment <code>stepped</code>");
+    ck_assert_msg(run && strstr(run, "<pre class=\"config\"><code>"), "%s", html);
+    ck_assert(strstr(run, "</summary>\n<pre class=\"config\">") && strstr(run, "</code></pre></details>"));
     /* the figure's alt text is its caption as plain text */
     ck_assert_msg(strstr(html, "alt=\"The stepped rate, halved each epoch.\""), "%s", html);
     free(html);

@@ -46,6 +46,11 @@ typedef struct kiln_diff_opts {
     const char *html_path;   /* page with overlay plots (PNGs in a folder
                                 "diff" beside it); NULL = none */
     const char *json_path;   /* JSON for scripts; "-" = stdout; NULL = none */
+    const struct kiln_doc *site; /* the article as loaded (kiln_doc_load): the
+                                page takes the site's layout, header and chapter
+                                list (kiln_html_page); NULL = a page of its own */
+    const char *site_dir;    /* with site: the built site the page links to
+                                (default "out"), relative links from the page */
 } kiln_diff_opts;
 
 /* cache_dir "out/cache", tolerances KILN_DIFF_ACC_TOL / KILN_DIFF_LOSS_TOL,

@@ -360,6 +360,10 @@ int kiln_data_check_model(const kiln_data_info *di, const char *spec, char *err,
 int kiln_data_file(const char *dir, const char *name, char *out, size_t n);
 extern const char *const KILN_DATA_FILES[4]; /* train-images-idx3-ubyte, ... */
 
+/* the reproducibility appendix's page and title (doc->appendix, after resolve) */
+#define KILN_APPENDIX_PAGE "appendix.html"
+#define KILN_APPENDIX_TITLE "Reproducibility appendix"
+
 typedef struct kiln_build_opts {
     const char *content_dir;   /* default "content" */
     const char *out_dir;       /* default "out" ("out/smoke" with smoke) */

@@ -2,6 +2,7 @@
  * (kiln_diff) and README.md ("What changed: make diff"). */
 #include "cli/cli.h"
 #include "kiln/report.h"
+#include "kiln/doc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET, O_QUICK };
+enum { O_CACHE, O_SMOKE, O_ACC_TOL, O_LOSS_TOL, O_HTML, O_NO_HTML, O_JSON, O_EPOCHS, O_QUIET, O_QUICK, O_SITE, O_CONTENT, O_TEMPLATES };
 static const kiln_opt OPTS[] = {
     {"cache", 0, "DIR", "the working tree's cache (default content/cache; out/smoke/cache with --smoke)", O_CACHE},
     {"smoke", 0, NULL, "compare smoke builds: --cache out/smoke/cache, page build/smoke/diff.html", O_SMOKE},
@@ -20,6 +21,10 @@ static const kiln_opt OPTS[] = {
     {"html", 0, "FILE", "the page with overlay plots (default build/diff.html, outside the\n"
                         "published out/; images in a folder diff/ beside it)", O_HTML},
     {"no-html", 0, NULL, "no page", O_NO_HTML},
+    {"site", 0, "DIR", "the built site the page links to, with its header and chapter list\n"
+                       "(default out/, or out/smoke/ with --smoke)", O_SITE},
+    {"content", 0, "DIR", "the article whose chapters the page lists (default content/)", O_CONTENT},
+    {"templates", 0, "DIR", "the page's layout.html (as for kiln build)", O_TEMPLATES},
     {"json", 0, "FILE", "the comparison as JSON ('-' = stdout)", O_JSON},
     {"epochs", 0, NULL, "also list every epoch of the runs that moved", O_EPOCHS},
     {"quiet", 'q', NULL, "no table", O_QUIET},
@@ -131,7 +136,7 @@ int kiln_cmd_diff(int argc, char **argv)
     kiln_diff_opts o;
     kiln_diff_opts_init(&o);
     o.table = stdout;
-    const char *src[2] = {NULL, NULL}, *html = NULL, *cache = NULL;
+    const char *src[2] = {NULL, NULL}, *html = NULL, *cache = NULL, *site = NULL, *content = NULL, *templates = NULL;
     int n_src = 0, no_html = 0, smoke = 0;
     kiln_args a;
     kiln_args_init(&a, &CMD, argc, argv);
@@ -145,6 +150,9 @@ int kiln_cmd_diff(int argc, char **argv)
         case O_JSON: o.json_path = v; break;
         case O_NO_HTML: no_html = 1; break;
         case O_SMOKE: smoke = 1; break;
+        case O_SITE: site = v; break;
+        case O_CONTENT: content = v; break;
+        case O_TEMPLATES: templates = v; break;
         case O_EPOCHS: o.epochs = 1; break;
         case O_QUIET: o.table = NULL; break;
         case KILN_ARG_OPERAND:
@@ -163,8 +171,25 @@ int kiln_cmd_diff(int argc, char **argv)
                         "a copy of out/smoke/cache/%s taken before the change\n", KILN_MANIFEST_FILE);
         return 2;
     }
+    /* the page in the site's layout: the article loaded (not resolved: no
+       run, no figure) for its title and chapters; without it a plain page */
+    kiln_doc *doc = NULL;
+    kiln_build_opts bo = {0};
+    bo.content_dir = content ? content : "content";
+    bo.template_dir = templates ? templates : kiln_cli_template_dir();
+    bo.smoke = smoke;
+    if (o.html_path) {
+        kiln_diag ld = {0};
+        if (kiln_doc_load(&doc, &bo, &ld))
+            fprintf(stderr, "kiln diff: warning: the page is written without the site's navigation: %s cannot be read%s%s\n",
+                    bo.content_dir, ld.text ? ": " : "", ld.text ? ld.text : "");
+        kiln_diag_free(&ld);
+    }
+    o.site = doc;
+    o.site_dir = site ? site : smoke ? "out/smoke" : "out";
     kiln_diag d = {0};
     int rc = kiln_diff(src[0], src[1], &o, &d);
+    kiln_doc_free(doc);
     for (const char *p = d.text ? d.text : ""; *p;) {
         const char *nl = strchr(p, '\n');
         int l = nl ? (int)(nl - p) : (int)strlen(p);

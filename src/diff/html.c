@@ -1,6 +1,8 @@
 /* The HTML page of a diff, with overlay plots of the runs that moved. */
 #include "diff/internal.h"
 #include "kiln/plot.h"
+#include "kiln/html.h"
+#include <limits.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +77,50 @@ static void html_change_cells(sbuf *b, double a, double c, const char *f, const 
     sb_add(b, "</td>");
 }
 
+/* the page's own rules (the site's style.css has them too: its "kiln diff's
+   page" block), for a page written without the site */
+#define DIFF_CSS \
+    "main.diff{max-width:70rem;margin:0 auto;padding:1rem}\n" \
+    "table.diff{border-collapse:collapse;font-size:.9rem}\n" \
+    "table.diff th,table.diff td{padding:.25rem .6rem;border-bottom:1px solid #ccc;text-align:left}\n" \
+    "table.diff td.num{font-variant-numeric:tabular-nums;white-space:nowrap}\n" \
+    ".table-wrap{overflow-x:auto}\n" \
+    ".v-identical{color:#1a7f37}.v-within_noise{color:#8a6d00}.v-changed,.v-added,.v-removed{color:#b3261e;font-weight:bold}\n" \
+    "figure.overlay img{max-width:100%;height:auto}\nfigure.overlay{display:inline-block;margin:.5rem;max-width:100%}\n"
+
+/* "a/b/" for the way from the folder from to the folder to (both absolute,
+   normalised); "" when they are the same */
+static void rel_dir(sbuf *b, const char *from, const char *to)
+{
+    size_t i = 0, common = 0;
+    for (; from[i] && from[i] == to[i]; i++)
+        if (from[i] == '/') common = i + 1;
+    if ((!from[i] || from[i] == '/') && (!to[i] || to[i] == '/')) common = i; /* a whole part in common */
+    const char *fr = from + common, *tr = to + common;
+    if (*fr == '/') fr++;
+    if (*tr == '/') tr++;
+    for (const char *p = fr; *p; p++)
+        if (p == fr || p[-1] == '/') sb_add(b, "../");
+    if (*tr) sb_printf(b, "%s/", tr);
+}
+
+/* an absolute, normalised form of path, which need not exist (the site may
+   not be built yet): its folder through realpath, then its last part */
+static void abs_path(char *out, size_t n, const char *path)
+{
+    char tmp[PATH_MAX], head[PATH_MAX];
+    if (realpath(path, tmp)) { snprintf(out, n, "%s", tmp); return; }
+    snprintf(head, sizeof head, "%s", path);
+    size_t l = strlen(head);
+    while (l > 1 && head[l - 1] == '/') head[--l] = 0;
+    char *slash = strrchr(head, '/');
+    const char *last = slash ? slash + 1 : head;
+    if (slash) *slash = 0;
+    const char *dir = slash ? (head[0] ? head : "/") : ".";
+    int w = realpath(dir, tmp) ? snprintf(out, n, "%s/%s", strcmp(tmp, "/") ? tmp : "", last) : snprintf(out, n, "%s", path);
+    if (w < 0 || (size_t)w >= n) out[n - 1] = 0;
+}
+
 int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff_opts *o, const int *count,
                       kiln_diag *d)
 {
@@ -95,16 +141,7 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
         return -1;
     }
     sbuf b = {0};
-    sb_add(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>kiln diff</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n<style>\n"
-               "main.diff{max-width:70rem;margin:0 auto;padding:1rem}\n"
-               "table.diff{border-collapse:collapse;font-size:.9rem}\n"
-               "table.diff th,table.diff td{padding:.25rem .6rem;border-bottom:1px solid #ccc;text-align:left}\n"
-               "table.diff td.num{font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-               ".v-identical{color:#1a7f37}.v-within_noise{color:#8a6d00}.v-changed,.v-added,.v-removed{color:#b3261e;font-weight:bold}\n"
-               "figure.overlay img{max-width:100%;height:auto}\nfigure.overlay{display:inline-block;margin:.5rem}\n"
-               "</style>\n</head>\n<body>\n<main class=\"diff\">\n<h1>What changed</h1>\n<p>");
+    sb_add(&b, "<h1 id=\"what-changed\">What changed</h1>\n<p class=\"diff-sources\">");
     sb_html(&b, so->desc);
     sb_add(&b, " (old) against ");
     sb_html(&b, sn->desc);
@@ -117,7 +154,9 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
     sb_printf(&b, "<p><strong>%d identical, %d within noise, %d changed; %d added, %d removed; %d with a changed config.</strong></p>\n",
               count[KILN_VERDICT_IDENTICAL], count[KILN_VERDICT_NOISE], count[KILN_VERDICT_CHANGED],
               count[KILN_VERDICT_ADDED], count[KILN_VERDICT_REMOVED], count[5]);
-    sb_add(&b, "<table class=\"diff\">\n<thead><tr><th>Run</th><th>Verdict</th><th>Test accuracy</th><th>Test loss</th>"
+    /* wider than a phone: it scrolls in its own region, which a keyboard reaches */
+    sb_add(&b, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"runs compared\">"
+               "<table class=\"diff\">\n<thead><tr><th>Run</th><th>Verdict</th><th>Test accuracy</th><th>Test loss</th>"
                "<th>Wall time (s)</th><th>Note</th></tr></thead>\n<tbody>\n");
     int rc = 0;
     for (int i = 0; i < n; i++) {
@@ -140,13 +179,13 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
         sb_html(&b, r->note);
         sb_add(&b, "</td></tr>\n");
     }
-    sb_add(&b, "</tbody>\n</table>\n");
+    sb_add(&b, "</tbody>\n</table></div>\n");
     for (int i = 0; i < n && !rc; i++) {
         row *r = &rows[i];
         if (!r->histories || r->verdict == KILN_VERDICT_IDENTICAL) continue;
         sb_printf(&b, "<section id=\"run-%s\">\n<h2>%s: %s</h2>\n", r->id, r->id, kiln_verdict_name(r->verdict));
         if (r->config_changed) {
-            sb_add(&b, "<p>Config changed:</p>\n<pre>");
+            sb_add(&b, "<p>Config changed:</p>\n<pre class=\"config\">");
             sb_html(&b, r->config_diff.s ? r->config_diff.s : "");
             sb_add(&b, "</pre>\n");
         }
@@ -165,15 +204,35 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
         }
         sb_add(&b, "</section>\n");
     }
-    sb_add(&b, "</main>\n</body>\n</html>\n");
     if (!rc) {
         /* the new images in place of the old ones, then the page */
         if (kr_swap_dir(img_tmp, img_dir)) rc = -1;
         if (rc) kd_error(d, KILN_REPORT_EINPUT, img_dir, 0, "cannot move the overlay plots in: %s", strerror(errno));
     }
-    if (!rc && kr_write_atomic(o->html_path, b.s, b.len)) {
-        kd_error(d, KILN_REPORT_EINPUT, o->html_path, 0, "cannot write: %s", strerror(errno));
-        rc = -1;
+    if (!rc && o->site) {
+        /* in the site's layout: its header, chapter list and style.css, the
+           links relative to the page's folder */
+        char from[PATH_MAX], to[PATH_MAX];
+        abs_path(from, sizeof from, dir);
+        abs_path(to, sizeof to, o->site_dir ? o->site_dir : "out");
+        sbuf root = {0}, body = {0};
+        rel_dir(&root, from, to);
+        sb_printf(&body, "<div class=\"diff\">\n%s</div>\n", b.s);
+        if (kiln_html_page(o->site, root.s ? root.s : "", "What changed (kiln diff)", body.s, o->html_path, d)) rc = -1;
+        sb_free(&root);
+        sb_free(&body);
+    } else if (!rc) {
+        sbuf page = {0};
+        sb_add(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<title>What changed (kiln diff)</title>\n<style>\n" DIFF_CSS "</style>\n</head>\n<body>\n<main class=\"diff\">\n");
+        sb_add(&page, b.s);
+        sb_add(&page, "</main>\n</body>\n</html>\n");
+        if (kr_write_atomic(o->html_path, page.s, page.len)) {
+            kd_error(d, KILN_REPORT_EINPUT, o->html_path, 0, "cannot write: %s", strerror(errno));
+            rc = -1;
+        }
+        sb_free(&page);
     }
     kr_rmtree(img_tmp);
     sb_free(&b);

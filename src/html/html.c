@@ -11,6 +11,9 @@
  *   stylesheet   "style.css"                page         this page's file name
  *   author       the authors, ", " (text)   lang         the language tag ("en")
  *   notice       a smoke build's note (HTML), "" otherwise
+ *   root         the site's folder as the page sees it: "" on the site's own
+ *                pages, "../out/" on kiln diff's page (kiln_html_page); links
+ *                to index.html and kiln.js go through it (stylesheet has it)
  *
  * Beside the pages: style.css and kiln.js (copied from the templates; the
  * script only when the templates have one), search-index.js (search.c). */
@@ -33,8 +36,8 @@
 
 static const char *const PLACEHOLDERS[] = {"title", "site_title", "description", "content", "toc", "nav",
                                            "pdf_link", "footer", "stylesheet", "page", "author", "lang",
-                                           "notice", NULL};
-#define N_PH 13
+                                           "notice", "root", NULL};
+#define N_PH 14
 
 typedef struct piece {
     int ph;               /* -1 = literal */
@@ -81,7 +84,7 @@ static int load_template(const char *path, tmpl *t, kiln_diag *d)
         if (ph < 0) {
             kd_error(d, KILN_REPORT_EINPUT, path, line,
                      "unknown placeholder '{{%.*s}}'; accepted: title, site_title, description, content, toc, nav, "
-                     "pdf_link, footer, stylesheet, page, author, lang, notice",
+                     "pdf_link, footer, stylesheet, page, author, lang, notice, root",
                      (int)(b - a), a);
             bad = 1;
         }
@@ -586,15 +589,22 @@ static void toc_sections(sbuf *b, const kiln_chapter *ch)
 }
 
 /* the chapters, and under the current one (ch, or NULL) its sections */
-static void toc_html(const kiln_doc *doc, sbuf *b, const char *current, const kiln_chapter *ch)
+/* the chapter list; root: the site's folder as the page sees it ("" on the
+ * site's pages). A document only loaded (kiln diff's page) has no appendix
+ * yet: its entry is the one resolving makes. */
+static void toc_html(const kiln_doc *doc, sbuf *b, const char *current, const kiln_chapter *ch, const char *root)
 {
     sb_add(b, "<ol class=\"toc\">\n");
     for (int i = 0; i <= doc->n_chapters; i++) {
         const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
-        int cur = current && !strcmp(current, c->page);
+        const char *page = c ? c->page : KILN_APPENDIX_PAGE, *title = c ? c->title : KILN_APPENDIX_TITLE;
+        int cur = current && !strcmp(current, page);
         sb_add(b, i < doc->n_chapters ? "<li>" : "<li class=\"appendix\">");
-        toc_link(b, c->page, cur ? "page" : NULL, c->title);
-        if (c == ch) toc_sections(b, c);
+        sbuf href = {0};
+        sb_printf(&href, "%s%s", root, page);
+        toc_link(b, href.s, cur ? "page" : NULL, title);
+        sb_free(&href);
+        if (c && c == ch) toc_sections(b, c);
         sb_add(b, "</li>\n");
     }
     sb_add(b, "</ol>\n");
@@ -613,19 +623,24 @@ typedef struct page_vars {
     const char *v[N_PH];
 } page_vars;
 
-static int write_page(const char *dir, const char *name, const tmpl *t, page_vars *pv, kiln_diag *d)
+static int write_page_at(const char *path, const tmpl *t, page_vars *pv, kiln_diag *d)
 {
     sbuf out = {0};
     for (int i = 0; i < t->n; i++) {
         if (t->p[i].ph < 0) sb_addn(&out, t->p[i].s, t->p[i].n);
         else sb_add(&out, pv->v[t->p[i].ph] ? pv->v[t->p[i].ph] : "");
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
     int rc = kr_write_atomic(path, out.s, out.len);
     sb_free(&out);
     if (rc) kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
     return rc ? KILN_REPORT_EFAIL : 0;
+}
+
+static int write_page(const char *dir, const char *name, const tmpl *t, page_vars *pv, kiln_diag *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return write_page_at(path, t, pv, d);
 }
 
 static char *escaped(const char *s)
@@ -868,6 +883,7 @@ static int site_page(site *s, const char *page, const char *title, const char *b
     pv.v[10] = s->author;
     pv.v[11] = s->lang;
     pv.v[12] = s->notice;
+    pv.v[13] = "";
     return write_page(s->dir, page, &s->t, &pv, d);
 }
 
@@ -918,7 +934,7 @@ static void title_block(site *s, sbuf *b, const kiln_doc *doc)
 static int write_index(site *s, const kiln_doc *doc, kiln_diag *d)
 {
     sbuf body = {0}, toc = {0};
-    toc_html(doc, &toc, "index.html", NULL);
+    toc_html(doc, &toc, "index.html", NULL, "");
     title_block(s, &body, doc);
     sb_add(&body, "<div class=\"summary\">\n");
     html_blocks(&s->w, &body, doc->front, 0);
@@ -944,7 +960,7 @@ static int write_chapter(site *s, const kiln_doc *doc, int i, kiln_diag *d)
 {
     const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
     sbuf body = {0}, toc = {0}, nav = {0};
-    toc_html(doc, &toc, c->page, c);
+    toc_html(doc, &toc, c->page, c, "");
     s->w.ch = c;
     html_blocks(&s->w, &body, c->blocks, 0);
     sb_add(&nav, "<nav class=\"pager\" aria-label=\"chapters\">");
@@ -999,4 +1015,66 @@ int kiln_html_write(const kiln_doc *doc, const char *dir, kiln_diag *d)
     rc |= write_results_json(doc, dir, d);
     rc |= write_histories(doc, dir, d);
     return rc ? (d->worst ? d->worst : KILN_REPORT_EFAIL) : 0;
+}
+
+/* A page of its own in the site's layout (kiln diff's page): the header, the
+ * chapter list and the footer's links of the site at root. */
+int kiln_html_page(const kiln_doc *doc, const char *root, const char *title, const char *body, const char *path,
+                   kiln_diag *d)
+{
+    const char *tdir = doc->opts.template_dir ? doc->opts.template_dir : "templates";
+    char tpath[4096];
+    snprintf(tpath, sizeof tpath, "%s/layout.html", tdir);
+    tmpl t;
+    int rc = load_template(tpath, &t, d);
+    if (rc) return rc;
+    if (!root) root = "";
+    sbuf toc = {0}, foot = {0}, css = {0}, pdf = {0}, where = {0};
+    toc_html(doc, &toc, NULL, NULL, root);
+    char *e_root = escaped(root), *site_title = escaped(doc->title ? doc->title : ""), *e_title = escaped(title);
+    sb_printf(&css, "%sstyle.css", e_root);
+    sbuf names = {0}, author = {0};
+    for (int i = 0; i < doc->n_authors; i++) {
+        if (i) sb_add(&names, ", ");
+        sb_add(&names, doc->authors[i].name ? doc->authors[i].name : "");
+    }
+    if (names.s) sb_html(&author, names.s);
+    sb_free(&names);
+    char *lang = escaped(doc->lang && doc->lang[0] ? doc->lang : "en");
+    /* the PDF link when the site has one: root from the page's folder */
+    const char *slash = strrchr(path, '/');
+    if (slash) sb_printf(&where, "%.*s/", (int)(slash - path), path);
+    sb_printf(&where, "%sreport.pdf", root);
+    struct stat st;
+    if (stat(where.s, &st) == 0) sb_printf(&pdf, "<a class=\"pdf\" href=\"%sreport.pdf\">PDF</a>", e_root);
+    sb_printf(&foot, "Written by kiln %s (kiln diff), beside the site it compares: <a href=\"%sresults.json\">results.json</a>"
+                     " · <a href=\"%s" KILN_APPENDIX_PAGE "\">runs</a>", kiln_version(), e_root, e_root);
+    page_vars pv = {{0}};
+    pv.v[0] = e_title;
+    pv.v[1] = site_title;
+    pv.v[2] = e_title;
+    pv.v[3] = body;
+    pv.v[4] = toc.s;
+    pv.v[5] = "";
+    pv.v[6] = pdf.s ? pdf.s : "";
+    pv.v[7] = foot.s;
+    pv.v[8] = css.s;
+    pv.v[9] = slash ? slash + 1 : path;
+    pv.v[10] = author.s ? author.s : "";
+    pv.v[11] = lang;
+    pv.v[12] = "";
+    pv.v[13] = e_root;
+    rc = write_page_at(path, &t, &pv, d);
+    free_template(&t);
+    free(e_root);
+    free(site_title);
+    free(e_title);
+    free(lang);
+    sb_free(&author);
+    sb_free(&toc);
+    sb_free(&foot);
+    sb_free(&css);
+    sb_free(&pdf);
+    sb_free(&where);
+    return rc;
 }

@@ -67,7 +67,7 @@ static const char *shown_cache_dir(const char *dir)
 static void intro(kiln_doc *doc, kiln_block ***tail)
 {
     inl_list t = {0};
-    inl(doc, &t, KILN_IN_TEXT, "Reproducibility appendix");
+    inl(doc, &t, KILN_IN_TEXT, KILN_APPENDIX_TITLE);
     kiln_block *h = block(doc, KILN_BL_HEADING, tail);
     h->level = 1;
     h->anchor = "reproducibility-appendix";
@@ -204,8 +204,8 @@ void kr_build_appendix(kiln_doc *doc)
     ch->index = doc->n_chapters;
     ch->file = "";
     ch->slug = "appendix";
-    ch->page = "appendix.html";
-    ch->title = "Reproducibility appendix";
+    ch->page = KILN_APPENDIX_PAGE;
+    ch->title = KILN_APPENDIX_TITLE;
     kiln_block **tail = &ch->blocks;
     intro(doc, &tail);
     records(doc, &tail);

@@ -10,12 +10,20 @@
 //    word marked there, in that section only), and on a phone the results
 //    fit the screen;
 //  - the contents: open on a wide screen, closed on a phone, and the section
-//    marked (aria-current="location") follows the scrolling.
+//    marked (aria-current="location") follows the scrolling;
+//  - the layout, on every page and on kiln diff's page (build/diff.html
+//    beside the site) at 1280 and 390 px, every run's settings opened: the
+//    page never scrolls sideways, and every table's last column is in view or
+//    the table scrolls in its own focusable region (at 1280 px the article's
+//    tables fit their column); kiln diff's page has the site's header and
+//    chapter list;
+//  - print (media emulated): every run's settings shown where the prose
+//    introduces them, wrapped; the header, contents, search and pager hidden.
 //
 //   node tests/browser/site.mjs      (make check runs it; KILN_BIN, CHROMIUM;
 //                                     KILN_SITE=DIR checks a site built already)
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +61,16 @@ try {
   }
   const pages = fs.readdirSync(site).filter((f) => f.endsWith('.html')).sort();
   if (pages.length < 4) fail(`only ${pages.length} pages in ${site}`);
-  const url = (p) => 'file://' + path.join(site, p);
+  // kiln diff's page, outside the site as make diff writes it (build/diff.html
+  // beside out/): a real change from the history when the clone has it (a
+  // trainer change: 10 runs changed, 57 overlay plots), else the committed
+  // build against itself
+  const diffPage = path.join(tmp, 'build', 'diff.html');
+  const diffArgs = (a) => ['diff', ...a, '--html', diffPage, '--site', site, '--content', 'content', '--templates', 'templates', '-q'];
+  let dr = spawnSync(kiln, diffArgs(['8cd0195', '784d076']), { encoding: 'utf8' });
+  if (dr.status === 2) dr = spawnSync(kiln, diffArgs(['content/cache/manifest/build.json', 'content/cache/manifest/build.json']), { encoding: 'utf8' });
+  if (dr.status !== 0 && dr.status !== 1) fail(`kiln diff: exit ${dr.status}: ${dr.stderr}`);
+  const url = (p) => p === 'diff' ? 'file://' + diffPage : 'file://' + path.join(site, p);
   browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
   const errors = [];
   const open = async (width, colorScheme = 'light') => {
@@ -73,7 +90,7 @@ try {
   for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
     const page = await open(width, scheme);
     const how = `${width}px${scheme === 'dark' ? ' dark' : ''}`;
-    for (const p of pages) {
+    for (const p of [...pages, 'diff']) {
       await page.goto(url(p));
       const v = await axe(page);
       const n = v.reduce((s, x) => s + x.nodes.length, 0);
@@ -84,6 +101,77 @@ try {
   }
   console.log(`browser/site: axe-core ${JSON.parse(fs.readFileSync(require.resolve('axe-core/package.json'))).version}, violations per page: ${report.join('; ')}`);
   if (bad.length) fail(`axe-core violations:\n  ${bad.join('\n  ')}`);
+
+  // the layout: nothing wider than the screen, no table's last column out of reach
+  const layout = [];
+  for (const width of [1280, 390]) {
+    const page = await open(width);
+    for (const p of [...pages, 'diff']) {
+      await page.goto(url(p));
+      const r = await page.evaluate((w) => {
+        document.querySelectorAll('details').forEach((d) => { d.open = true; }); // the settings count too
+        const scroller = (el) => {
+          for (let a = el.parentElement; a && a !== document.body; a = a.parentElement)
+            if (/auto|scroll/.test(getComputedStyle(a).overflowX)) return a;
+          return null;
+        };
+        const tables = [...document.querySelectorAll('main table')].map((t) => {
+          const cells = t.rows[0].cells, last = cells[cells.length - 1].getBoundingClientRect();
+          const box = scroller(t), main = document.querySelector('main').getBoundingClientRect();
+          const region = box && box.tabIndex >= 0 && box.getAttribute('role') === 'region' && box.getBoundingClientRect().right <= innerWidth + 1;
+          const name = t.closest('figure')?.querySelector('.label')?.textContent || t.className || 'a table';
+          return { name, inView: last.right <= Math.min(innerWidth, main.right) + 1, region: !!region,
+                   scrolls: box ? box.scrollWidth - box.clientWidth : 0 };
+        });
+        return { sw: document.scrollingElement.scrollWidth, iw: innerWidth, tables };
+      }, width);
+      if (r.sw > r.iw) fail(`${p} at ${width} px scrolls sideways (${r.sw} px wide)`);
+      for (const t of r.tables) {
+        if (!t.inView && !t.region) fail(`${p} at ${width} px: ${t.name}'s last column is cut off, outside any focusable scrolling region`);
+        if (width === 1280 && p !== 'diff' && t.scrolls > 0) fail(`${p} at 1280 px: ${t.name} is ${t.scrolls} px wider than its column`);
+      }
+      layout.push(r.tables.length);
+    }
+    await page.close();
+  }
+  // kiln diff's page: the site's header, chapter list and stylesheet
+  {
+    const page = await open(1280);
+    await page.goto(url('index.html'));
+    const siteToc = await page.evaluate(() => [...document.querySelectorAll('nav.sidebar .toc a')].map((a) => a.href));
+    await page.goto(url('diff'));
+    const d = await page.evaluate(() => ({
+      toc: [...document.querySelectorAll('nav.sidebar .toc a')].map((a) => a.href),
+      home: document.querySelector('header.site a.home')?.href,
+      header: getComputedStyle(document.querySelector('header.site') || document.body).display,
+      h1: document.querySelector('main h1')?.textContent,
+    }));
+    if (JSON.stringify(d.toc) !== JSON.stringify(siteToc)) fail(`diff.html's chapter list ${JSON.stringify(d.toc)} is not the site's ${JSON.stringify(siteToc)}`);
+    if (d.home !== url('index.html')) fail(`diff.html's header links ${d.home}, not the site's front page`);
+    if (d.header !== 'flex' || d.h1 !== 'What changed') fail(`diff.html is not styled by the site's style.css (header ${d.header}, h1 ${d.h1})`);
+    await page.close();
+  }
+  // print: the settings where the prose introduces them, no navigation
+  const printed = [];
+  {
+    const page = await open(1280);
+    await page.emulateMedia({ media: 'print' });
+    for (const p of pages) {
+      await page.goto(url(p));
+      const r = await page.evaluate(() => ({
+        listings: [...document.querySelectorAll('pre.config')].map((e) => ({
+          shown: e.checkVisibility() && e.getBoundingClientRect().height > 0, wraps: e.scrollWidth <= e.clientWidth + 1 })),
+        nav: ['header.site .home', 'nav.sidebar', 'form.search', 'nav.pager', '.skip']
+          .filter((q) => document.querySelector(q) && document.querySelector(q).checkVisibility()),
+      }));
+      const hidden = r.listings.filter((x) => !x.shown).length, wide = r.listings.filter((x) => !x.wraps).length;
+      if (hidden) fail(`printing ${p} leaves out ${hidden} of its ${r.listings.length} run settings`);
+      if (wide) fail(`printing ${p}: ${wide} run settings wider than the page`);
+      if (r.nav.length) fail(`printing ${p} shows ${r.nav.join(', ')}`);
+      printed.push(r.listings.length);
+    }
+    await page.close();
+  }
 
   // the search: "/" to the box, a word's prefix, the known section among the results
   let page = await open(1280);
@@ -172,7 +260,9 @@ try {
   await page.close();
   if (errors.length) fail(`script errors in the pages: ${errors.join('; ')}`);
   console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px and at 1280 px dark; "${WORD}" found ${SECTION} ` +
-    `among ${shown} results, reached by the keyboard, ${found.length} marks there; the contents followed ${FOLLOW.length + 2} scrolls)`);
+    `among ${shown} results, reached by the keyboard, ${found.length} marks there; the contents followed ${FOLLOW.length + 2} scrolls; ` +
+    `no page nor diff.html wider than 1280 or 390 px, ${layout.reduce((a, b) => a + b, 0) / 2} tables in reach; ` +
+    `printed: ${printed.reduce((a, b) => a + b, 0)} run settings shown, no navigation)`);
 } catch (e) {
   if (!process.exitCode) { console.error(`browser/site: FAIL: ${e.message}`); process.exitCode = 1; }
 } finally {
