@@ -332,6 +332,45 @@ START_TEST(test_script_links)
 }
 END_TEST
 
+/* issue 18's round: scripts through the bibliography and a chapter's file name */
+START_TEST(test_script_links_elsewhere)
+{
+    static const char *const BIB[] = {"url = {javascript:alert(1)}", "url = {java\tscript:alert(1)}", "url = {data:text/html,x}",
+                                      "url = {mailto:a@example.org}", "url = {//example.org/x}", NULL};
+    for (int i = 0; BIB[i]; i++) {
+        char dir[64], c[128], bib[256];
+        copy_base(dir);
+        snprintf(c, sizeof c, "%s/content", dir);
+        snprintf(bib, sizeof bib, "@misc{evil,\n  author = {Evil, Eve},\n  year = {2020},\n  %s\n}\n", BIB[i]);
+        put(c, "references.bib", bib);
+        put(c, "02-two.md", "# Two\n\nSee [@evil].\n");
+        expect_refused(dir, 2, "/references.bib:1: ", "entry 'evil': url");
+    }
+    /* a chapter's name is its page's address: "javascript:alert(1).html" would run */
+    static const char *const NAMES[] = {"javascript:alert(1).md", "02 two.md", "02#x.md", "02%41.md", "02?.md", "02\".md", NULL};
+    for (int i = 0; NAMES[i]; i++) {
+        char dir[64], c[128];
+        copy_base(dir);
+        snprintf(c, sizeof c, "%s/content", dir);
+        put(c, NAMES[i], "# Two\n\ntext\n");
+        expect_refused(dir, 2, NAMES[i], "a chapter's file name becomes its page's address");
+    }
+    /* a DOI is a path under https://doi.org/, escaped */
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    put(c, "references.bib", "@misc{ok,\n  author = {Good, G},\n  year = {2020},\n  doi = {10.1/\"><script>x}\n}\n");
+    put(c, "02-two.md", "# Two\n\nSee [@ok].\n");
+    char *err;
+    ck_assert_msg(build_in(dir, NULL, &err) == 0, "%s", err);
+    free(err);
+    char *html = page(dir, "references.html");
+    ck_assert_ptr_null(strstr(html, "<script>x"));
+    ck_assert_ptr_nonnull(strstr(html, "href=\"https://doi.org/10.1/&quot;&gt;&lt;script&gt;x\""));
+    free(html);
+}
+END_TEST
+
 /* results equal but for the wall times */
 static int same_result(json_t *a, json_t *b)
 {
@@ -818,6 +857,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_anchor_prefixes_and_many_headings);
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
+    tcase_add_test(t, test_script_links_elsewhere);
     tcase_add_test(t, test_damaged_entries);
     tcase_add_test(t, test_directory_as_entry);
     tcase_add_test(t, test_truncated_gz_data);

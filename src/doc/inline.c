@@ -170,7 +170,7 @@ void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inl
 static const char *const LINK_SCHEMES[] = {"http", "https", "mailto", NULL};
 static const char *const IMAGE_SCHEMES[] = {"http", "https", NULL};
 
-static const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, size_t ns)
+const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, size_t ns)
 {
     const unsigned char *s = (const unsigned char *)url, *e = s + strlen(url);
     while (s < e && *s <= 0x20) s++;

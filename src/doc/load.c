@@ -139,7 +139,15 @@ static void add_references(loader *L)
                 em->children = x;
                 x = em;
             } else if (parts[k].style == CITE_LINK) {
-                x = link_inline(L, ka_strdup(L->a, parts[k].url), x, p->line);
+                /* url = / doi = of the .bib: the same allow-list as a link in the prose */
+                char scheme[48];
+                const char *url = clean_url(L->a, parts[k].url, 0, scheme, sizeof scheme);
+                if (scheme[0] || (strncasecmp(url, "http:", 5) && strncasecmp(url, "https:", 6)))
+                    kd_error(L->d, KILN_REPORT_EINPUT, L->bib->path, v[i]->line,
+                             "entry '%s': url '%.200s' refused: a reference links to an http: or https: address",
+                             v[i]->key, url);
+                else
+                    x = link_inline(L, url, x, p->line);
             }
             if (it) it->next = x;
             else ih = x;
@@ -254,6 +262,14 @@ static int record_name_ok(const char *n)
     if (len < 5 || n[0] == '.' || strcmp(n + len - 4, ".txt")) return 0;
     for (const char *c = n; *c; c++)
         if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-') return 0;
+    return 1;
+}
+
+/* A chapter's file name: letters (beyond ASCII too), digits, '.', '_', '-'. */
+static int page_name_ok(const char *n)
+{
+    for (const unsigned char *c = (const unsigned char *)n; *c; c++)
+        if (!isalnum(*c) && *c < 0x80 && *c != '.' && *c != '_' && *c != '-') return 0;
     return 1;
 }
 
@@ -378,6 +394,15 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
                      "a chapter may not be called %s: its page %.*s.html is kiln's own (%s); rename it, e.g. 08-%s", names[i],
                      (int)strlen(names[i]) - 3, names[i],
                      names[i][0] == 'a' ? "the reproducibility appendix" : "kiln diff's overlay plots", names[i]);
+            continue;
+        }
+        /* a chapter's name is its page's address in every link to it: a
+         * ':' would make "javascript:x.html" a script, '#', '?', '%' and
+         * spaces would break the links */
+        if (!page_name_ok(names[i])) {
+            kd_error(d, KILN_REPORT_EINPUT, path, 0,
+                     "a chapter's file name becomes its page's address: use letters, digits, '-', '_' and '.' only "
+                     "(e.g. 02-decay.md)");
             continue;
         }
         struct stat fst;

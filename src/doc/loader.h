@@ -92,6 +92,9 @@ const char *format_hint(loader *L, const char *fmt);
  * there is no RUN or no METRIC. */
 int split_value_ref(kiln_arena *a, const char *s, const char **run, const char **metric, const char **format);
 /* One run of text into TEXT / VALUE / REF inlines appended to head..tail. */
+/* A link's (image: an image's) URL as a browser reads it, controls removed
+ * or percent-encoded; scheme is set to the refused scheme, else "". */
+const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, size_t ns);
 void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inline **tail);
 /* cmark inlines from first on; *line follows the soft and hard breaks. */
 kiln_inline *convert_inlines(loader *L, cmark_node *first, int *line);
