@@ -784,7 +784,9 @@ START_TEST(test_fuzz)
         p.title = rnd() % 2 ? "fuzz ⚠ title" : NULL;
         p.xlabel = rnd() % 2 ? "x" : NULL;
         p.ylabel = rnd() % 2 ? "y label" : NULL;
-        p.legend = rnd() % 5 == 0 ? -1 : 0;
+        p.legend = rnd() % 5 == 0 ? -1 : (int)(rnd() % 2); /* inside or below */
+        p.theme = (int)(rnd() % 2);
+        p.text_scale = rnd() % 3 == 0 ? 0.5 + (double)(rnd() % 35) / 10 : 0;
         kiln_series s[3];
         memset(s, 0, sizeof s);
         int ns = (int)(rnd() % 4);
@@ -886,6 +888,118 @@ START_TEST(test_gallery_and_timing)
 }
 END_TEST
 
+/* The dark theme: a dark background, light text and frame, the palette's
+ * entries lighter than the light theme's, and the same data where it was. */
+START_TEST(test_dark_theme)
+{
+    double y[] = {3, 1, 2, 0.5};
+    kiln_series se[2] = {{"first", NULL, y, 4, 0, 0, 0, 2}, {"black", NULL, y, 4, 0, 0, KILN_RGB(0, 0, 0), 2}};
+    kiln_plot p;
+    kiln_plot_init(&p);
+    p.title = "A title";
+    p.xlabel = "epoch";
+    p.series = se;
+    p.n_series = 2;
+    kiln_image light, dark;
+    render(&p, &light);
+    p.theme = KILN_THEME_DARK;
+    render(&p, &dark);
+    ck_assert_int_eq(light.width, dark.width);
+    ck_assert_int_eq(light.height, dark.height);
+    ck_assert(light.area.x0 == dark.area.x0 && light.area.y1 == dark.area.y1);
+    /* the corner is the background: white, and KILN_DARK_BG */
+    ck_assert(near_rgb(pix(&light, 1, 1), 0xFFFFFF, 0));
+    ck_assert(near_rgb(pix(&dark, 1, 1), KILN_DARK_BG, 0));
+    const unsigned char *c = pix(&dark, 1, 1);
+    ck_assert_int_lt(c[0] + c[1] + c[2], 3 * 40);
+    /* the brightest pixel of the title row is light (text on dark) */
+    int brightest = 0;
+    for (int yy = 0; yy < dark.area.y0; yy++)
+        for (int x = 0; x < dark.width; x++) {
+            const unsigned char *q = pix(&dark, x, yy);
+            if (q[0] + q[1] + q[2] > brightest) brightest = q[0] + q[1] + q[2];
+        }
+    ck_assert_int_gt(brightest, 3 * 200);
+    /* every palette entry is lighter on dark, and readable there */
+    for (int i = 0; i < KILN_PALETTE_SIZE; i++) {
+        uint32_t a = kiln_palette_for(KILN_THEME_LIGHT, i), b = kiln_palette_for(KILN_THEME_DARK, i);
+        ck_assert_uint_eq(a, kiln_palette(i));
+        int la = (a >> 16 & 255) + (a >> 8 & 255) + (a & 255), lb = (b >> 16 & 255) + (b >> 8 & 255) + (b & 255);
+        ck_assert_msg(lb > la, "palette %d: %06x is not lighter than %06x", i, b, a);
+        ck_assert_int_gt(lb, 3 * 110);
+    }
+    /* the black series is drawn, lightened, on the dark background: along
+     * its path there are pixels well above the background */
+    double px, py;
+    ck_assert(kiln_image_map(&dark, 1.5, 1.5, &px, &py));
+    int lit = 0;
+    for (int dy = -4; dy <= 4; dy++) {
+        const unsigned char *q = pix(&dark, (int)px, (int)py + dy);
+        lit |= q[0] + q[1] + q[2] > 3 * 100;
+    }
+    ck_assert_msg(lit, "the black series vanished on the dark background");
+    /* and the two images differ */
+    ck_assert(memcmp(light.rgb, dark.rgb, (size_t)light.width * light.height * 3) != 0);
+    kiln_image_free(&light);
+    kiln_image_free(&dark);
+    p.theme = 7;
+    char err[256] = "";
+    ck_assert_int_ne(kiln_plot_render(&p, &light, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "theme"));
+}
+END_TEST
+
+/* The narrow variant: larger type (text_scale), the legend under the plot
+ * (the image taller by its height, the plot area the same), a title too long
+ * for the width broken into lines. */
+START_TEST(test_narrow_variant)
+{
+    double y[] = {3, 1, 2, 0.5};
+    kiln_series se[3] = {{"one run", NULL, y, 4, 0, 0, 0, 0}, {"another run", NULL, y, 4, 0, 0, 0, 0},
+                         {"a third, longer label", NULL, y, 4, 0, 0, 0, 0}};
+    kiln_plot p;
+    kiln_plot_init(&p);
+    p.width = 400;
+    p.height = 300;
+    p.xlabel = "epoch";
+    p.ylabel = "loss";
+    p.series = se;
+    p.n_series = 3;
+    kiln_image inside, below, big, titled;
+    render(&p, &inside);
+    ck_assert_int_eq(inside.width, 800);
+    ck_assert_int_eq(inside.height, 600);
+    ck_assert_int_gt(inside.legend.x1, 0);
+    ck_assert_int_lt(inside.legend.y1, inside.area.y1); /* inside the plot */
+    p.legend = KILN_LEGEND_BELOW;
+    render(&p, &below);
+    ck_assert_int_eq(below.width, 800);
+    ck_assert_int_gt(below.height, 600);
+    ck_assert_int_ge(below.legend.y0, 600 - 16);       /* under the axis label */
+    ck_assert_int_le(below.legend.y1, below.height);
+    ck_assert_int_eq(below.area.y1, inside.area.y1);   /* the plot keeps its place */
+    p.text_scale = 1.25;
+    render(&p, &big);
+    /* larger type: more room for the tick labels, so a smaller plot area */
+    ck_assert_int_gt(big.area.x0, below.area.x0);
+    ck_assert_int_lt(big.area.y1, below.area.y1);
+    ck_assert_int_gt(big.height, below.height);
+    p.title = "Validation loss of decay schedules that start too large";
+    render(&p, &titled);
+    ck_assert_int_gt(titled.area.y0, big.area.y0); /* two lines of title */
+    /* no title pixel off the canvas: the rightmost column stays background */
+    for (int yy = 0; yy < titled.area.y0; yy++) ck_assert(near_rgb(pix(&titled, titled.width - 1, yy), 0xFFFFFF, 0));
+    kiln_image_free(&inside);
+    kiln_image_free(&below);
+    kiln_image_free(&big);
+    kiln_image_free(&titled);
+    char err[256] = "";
+    p.text_scale = 9;
+    ck_assert_int_ne(kiln_plot_render(&p, &big, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "text_scale"));
+}
+END_TEST
+
 static Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
@@ -903,6 +1017,8 @@ static Suite *plot_suite(void)
     tcase_add_test(t, test_nan_gap_and_divergence_mark);
     tcase_add_test(t, test_dashed);
     tcase_add_test(t, test_legend_placement);
+    tcase_add_test(t, test_dark_theme);
+    tcase_add_test(t, test_narrow_variant);
     tcase_add_test(t, test_log_axes_wide_range);
     tcase_add_test(t, test_degenerate_series);
     tcase_add_test(t, test_utf8_text);

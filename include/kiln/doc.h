@@ -251,6 +251,11 @@ struct kiln_directive {
     const char *image;       /* FIGURE, LRFIND: path relative to the site
                                 root, "img/ID.png" */
     int image_width, image_height; /* logical px (CSS px) */
+    int narrow_width, narrow_height; /* the phone variant's size, 0 = none.
+                                The variants beside img/ID.png (light, the
+                                PDF's): ID-dark.png, ID-narrow.png (narrower,
+                                larger type, legend below) and
+                                ID-narrow-dark.png */
     const char *image_file;  /* path of the PNG as written: inside the build's
                                 temporary folder (OUT/.build-PID/img/) until
                                 the swap, so a writer run by kiln_report_build

@@ -4,6 +4,10 @@
 
 #include "kiln/doc.h"
 
+/* Below this viewport width a figure shows its narrow variant (img/ID-narrow.png,
+ * -narrow-dark): the <source media> of every <picture>. */
+#define KILN_NARROW_MAX "560px"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -59,6 +59,26 @@ enum kiln_marker {
  * Okabe-Ito yellow, readable on white). */
 uint32_t kiln_palette(int i);
 
+/* Themes (kiln_plot.theme): the colours of everything but the data.
+ * KILN_THEME_DARK draws on a near-black background (KILN_DARK_BG, the dark
+ * page colour of templates/style.css) with light grid, frame and text; the
+ * palette entries are lightened versions of the same hues (kiln_palette_for),
+ * and a KILN_RGB colour too dark to read on it (contrast under 3:1) is mixed
+ * with white until it is readable. */
+enum kiln_theme {
+    KILN_THEME_LIGHT = 0,
+    KILN_THEME_DARK = 1,
+};
+#define KILN_DARK_BG 0x15181Cu
+/* Palette entry i of a theme; kiln_palette(i) is kiln_palette_for(LIGHT, i). */
+uint32_t kiln_palette_for(int theme, int i);
+
+/* kiln_plot.legend */
+#define KILN_LEGEND_AUTO 0   /* inside the plot, where it hides the least data */
+#define KILN_LEGEND_NONE (-1)
+#define KILN_LEGEND_BELOW 1  /* under the x-axis label, in as many columns as
+                                fit; the image grows by its height */
+
 typedef struct kiln_series {
     const char *label; /* legend text, UTF-8; NULL or "" = not in the legend */
     const double *x;   /* n values, or NULL for 0, 1, ..., n-1 */
@@ -71,7 +91,7 @@ typedef struct kiln_series {
 } kiln_series;
 
 /* A figure. A zeroed struct is a valid default (640 x 400 at scale 2, auto
- * ranges); kiln_plot_init does the same with NaN ranges. Range rules: a NaN
+ * ranges, light theme); kiln_plot_init does the same with NaN ranges. Range rules: a NaN
  * bound is automatic; if both bounds of an axis are given and min >= max (as
  * in a zeroed struct), or a bound is infinite, or a log bound is <= 0, that
  * axis is automatic. */
@@ -82,18 +102,23 @@ typedef struct kiln_plot {
     double xmin, xmax, ymin, ymax;
     int width, height;      /* logical px; 0 = 640 x 400; 32..8192 */
     double scale;           /* pixels per logical px; 0 = 2; 0.25..8 */
-    int legend;             /* 0 = automatic placement, -1 = no legend */
+    int legend;             /* KILN_LEGEND_AUTO (0), _NONE (-1) or _BELOW (1) */
     const char *provenance; /* PNG tEXt "kiln-provenance" (e.g. config hash) */
     const char *font_path;  /* NULL = $KILN_FONT, else DejaVu Sans */
     const kiln_series *series;
     size_t n_series;
+    int theme;              /* enum kiln_theme; 0 = light */
+    double text_scale;      /* every type size times this (0 = 1; 0.5..4): a
+                               narrow figure for phones is drawn with larger
+                               type so it stays legible when shown small */
 } kiln_plot;
 
 #define KILN_DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 void kiln_plot_init(kiln_plot *p);
 
-/* Render and encode as PNG (8-bit RGB, pHYs, tEXt). _png writes `path`
+/* Render and encode as PNG (8-bit RGB, pHYs, tEXt; the height is the
+ * image's, which a KILN_LEGEND_BELOW legend makes taller than p->height). _png writes `path`
  * atomically (a temporary file in the same folder, then rename). _png_mem
  * returns a malloc'd buffer the caller frees. */
 int kiln_plot_render_png(const kiln_plot *p, const char *path, char *err, size_t errlen);

@@ -211,14 +211,39 @@ static void html_inlines(writer *w, sbuf *b, const kiln_inline *in)
 
 static void html_blocks(writer *w, sbuf *b, const kiln_block *bl, int tight);
 
+/* One <source> of a figure's <picture>: the variant beside img/ID.png. The
+ * dark ones say screen, so print takes the light image; data-dark lets the
+ * page's theme toggle (templates/layout.html) force them on or off. */
+static void figure_source(sbuf *b, const char *stem, const char *suffix, int narrow, int dark, int wd, int ht)
+{
+    sb_add(b, "<source");
+    if (dark) sb_printf(b, " data-dark=\"%s\"", narrow ? "screen and (max-width: " KILN_NARROW_MAX ")" : "screen");
+    sb_printf(b, " media=\"%s%s%s\" srcset=\"", dark ? "screen and (prefers-color-scheme: dark)" : "",
+              dark && narrow ? " and " : "", narrow ? "(max-width: " KILN_NARROW_MAX ")" : "");
+    sb_html(b, stem);
+    sb_printf(b, "%s.png\" width=\"%d\" height=\"%d\">\n", suffix, wd, ht);
+}
+
 static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
 {
+    int fw = x->image_width ? x->image_width : 720, fh = x->image_height ? x->image_height : 420;
     sb_add(b, "<figure class=\"figure\" id=\"");
     sb_html(b, x->anchor);
-    sb_add(b, "\">\n<img src=\"");
+    sb_add(b, "\">\n<picture>\n");
+    /* the variants (the resolver drew them beside img/ID.png): narrow for
+     * phones, dark for a dark page; the <img> is the light one */
+    size_t sl = strlen(x->image);
+    char *stem = kr_xstrdup(x->image);
+    if (sl > 4 && !strcmp(stem + sl - 4, ".png")) stem[sl - 4] = 0;
+    if (x->narrow_width) {
+        figure_source(b, stem, "-narrow-dark", 1, 1, x->narrow_width, x->narrow_height);
+        figure_source(b, stem, "-narrow", 1, 0, x->narrow_width, x->narrow_height);
+        figure_source(b, stem, "-dark", 0, 1, fw, fh);
+    }
+    free(stem);
+    sb_add(b, "<img src=\"");
     sb_html(b, x->image);
-    sb_printf(b, "\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"", x->image_width ? x->image_width : 720,
-              x->image_height ? x->image_height : 420);
+    sb_printf(b, "\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"", fw, fh);
     sbuf alt = {0};
     /* the alt text is the caption (what the figure shows), else its title */
     if (x->caption) kh_plain(&alt, x->caption);
@@ -226,7 +251,7 @@ static void figure_html(writer *w, sbuf *b, const kiln_directive *x)
     if (!alt.len) sb_printf(&alt, "Figure %d", x->number);
     sb_html(b, alt.s);
     sb_free(&alt);
-    sb_add(b, "\">\n<figcaption><span class=\"label\">");
+    sb_add(b, "\">\n</picture>\n<figcaption><span class=\"label\">");
     sb_printf(b, "Figure %d.</span> ", x->number);
     if (x->caption) html_inlines(w, b, x->caption);
     else sb_html(b, x->title);

@@ -15,31 +15,73 @@
 #define MAX_TICKS 64
 #define BIG 1e300 /* beyond this a value counts as diverged */
 
-/* Colours (0xRRGGBB). */
-#define C_BG 0xFFFFFFu
-#define C_GRID 0xE4E4E4u
-#define C_FRAME 0x404040u
-#define C_TICKLABEL 0x333333u
-#define C_TEXT 0x1A1A1Au
-#define C_LEGEND_EDGE 0xCCCCCCu
+/* The theme: the colours of everything but the data (0xRRGGBB). */
+typedef struct theme {
+    uint32_t bg, grid, frame, ticklabel, text, legend_edge;
+} theme;
+static const theme themes[2] = {
+    {0xFFFFFF, 0xE4E4E4, 0x404040, 0x333333, 0x1A1A1A, 0xCCCCCC},
+    {KILN_DARK_BG, 0x2B3038, 0x8C949E, 0xC3CAD2, 0xE4E8EC, 0x414852},
+};
 
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with any
  * common colour-vision deficiency. Their yellow (F0E442) is too light for a
- * 1.5 px line on white, so the last slot is a darker mustard of the same hue. */
-static const uint32_t palette[KILN_PALETTE_SIZE] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
-                                                    0xE69F00, 0x56B4E9, 0x000000, 0xB59A00};
+ * 1.5 px line on white, so the last slot is a darker mustard of the same hue.
+ * On the dark background the same hues lighter (their blue and vermillion
+ * are too dark there), black becomes light grey and the yellow is theirs. */
+static const uint32_t palettes[2][KILN_PALETTE_SIZE] = {
+    {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9, 0x000000, 0xB59A00},
+    {0x4FA6E8, 0xF2803F, 0x2DC79B, 0xE598C9, 0xF0B135, 0xA6DCFA, 0xE4E4E4, 0xF0E442},
+};
 
-uint32_t kiln_palette(int i)
+static int theme_index(int t) { return t == KILN_THEME_DARK; }
+
+uint32_t kiln_palette_for(int t, int i)
 {
     int k = i % KILN_PALETTE_SIZE;
-    return palette[k < 0 ? k + KILN_PALETTE_SIZE : k];
+    return palettes[theme_index(t)][k < 0 ? k + KILN_PALETTE_SIZE : k];
 }
 
-static uint32_t series_color(uint32_t c, size_t index)
+uint32_t kiln_palette(int i) { return kiln_palette_for(KILN_THEME_LIGHT, i); }
+
+/* WCAG relative luminance of 0xRRGGBB */
+static double luminance(uint32_t c)
 {
-    if (c & 0x1000000u) return c & 0xFFFFFFu;
-    if (c & 0x2000000u) return kiln_palette((int)(c & 0xFFFFu));
-    return kiln_palette((int)(index % KILN_PALETTE_SIZE));
+    double v[3];
+    for (int k = 0; k < 3; k++) {
+        double x = ((c >> (16 - 8 * k)) & 255) / 255.0;
+        v[k] = x <= 0.04045 ? x / 12.92 : pow((x + 0.055) / 1.055, 2.4);
+    }
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+
+static uint32_t mix_white(uint32_t c, double t)
+{
+    uint32_t out = 0;
+    for (int k = 0; k < 3; k++) {
+        double x = (c >> (16 - 8 * k)) & 255;
+        out |= (uint32_t)lrint(x + (255 - x) * t) << (16 - 8 * k);
+    }
+    return out;
+}
+
+/* a caller's colour on the dark background: mixed with white, in steps of
+ * 5%, until its contrast with the background is 3:1 or more */
+static uint32_t readable_on_dark(uint32_t c)
+{
+    double lb = luminance(KILN_DARK_BG);
+    for (int i = 0; i <= 20; i++) {
+        uint32_t m = mix_white(c, i / 20.0);
+        if ((luminance(m) + 0.05) / (lb + 0.05) >= 3) return m;
+    }
+    return 0xFFFFFF;
+}
+
+static uint32_t series_color(const kiln_plot *p, uint32_t c, size_t index)
+{
+    if (c & 0x1000000u) return p->theme == KILN_THEME_DARK ? readable_on_dark(c & 0xFFFFFFu) : c & 0xFFFFFFu;
+    if (c & 0x2000000u) return kiln_palette_for(p->theme, (int)(c & 0xFFFFu));
+    return kiln_palette_for(p->theme, (int)(index % KILN_PALETTE_SIZE));
 }
 
 void kiln_plot_init(kiln_plot *p)
@@ -234,6 +276,11 @@ typedef struct fig {
     double fs_tick, fs_label, fs_title, fs_legend;
     unsigned char *ink;  /* area-sized: where data was drawn */
     mask m;
+    const theme *th;
+    double below_h;      /* pixels under the plot for a KILN_LEGEND_BELOW legend */
+    char tl[3][512];     /* the title in lines that fit the width */
+    int ntl;
+    int below_cols;      /* its columns */
 } fig;
 
 static double map_x(const fig *g, double v)
@@ -250,13 +297,47 @@ static int has_text(const char *s) { return s && *s; }
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* The title broken at spaces into at most 3 lines that fit the canvas (a
+ * narrow figure); a word wider than the canvas stands alone, the rest of a
+ * title that needs more lines goes on the last. */
+static void wrap_title(fig *g)
+{
+    const char *t = g->p->title;
+    g->ntl = 0;
+    if (!has_text(t)) return;
+    double room = g->c.w - 16 * g->s;
+    while (*t && g->ntl < 3) {
+        char *line = g->tl[g->ntl++];
+        size_t cap = sizeof g->tl[0], n = 0;
+        const char *cut = NULL; /* end of the longest prefix that fits, at a space */
+        size_t len = strlen(t);
+        if (g->ntl < 3)
+            for (size_t i = 0; i <= len; i++) {
+                if (t[i] != ' ' && t[i] != 0) continue;
+                if (i >= cap) break;
+                memcpy(line, t, i);
+                line[i] = 0;
+                if (cut && text_width(&g->f, g->fs_title, line) > room) break;
+                cut = t + i;
+                if (!t[i]) break;
+            }
+        if (!cut) cut = t + len;
+        n = (size_t)(cut - t) < cap - 1 ? (size_t)(cut - t) : cap - 1;
+        memcpy(line, t, n);
+        line[n] = 0;
+        t = cut;
+        while (*t == ' ') t++;
+    }
+}
+
 static void layout(fig *g)
 {
     const kiln_plot *p = g->p;
-    double s = g->s, W = g->c.w, H = g->c.h;
+    double s = g->s, W = g->c.w, H = g->c.h - g->below_h;
     double pad = 8 * s, tick_len = 4 * s, tick_gap = 3 * s;
     double th = text_height(&g->f, g->fs_tick), lh = text_height(&g->f, g->fs_label);
-    double top = pad + (has_text(p->title) ? text_height(&g->f, g->fs_title) + 6 * s : th / 2);
+    wrap_title(g);
+    double top = pad + (g->ntl ? g->ntl * text_height(&g->f, g->fs_title) + 6 * s : th / 2);
     double bottom = pad + th + tick_len + tick_gap + (has_text(p->xlabel) ? lh + 4 * s : 0);
     double ah = H - top - bottom;
     if (ah < 1) ah = 1;
@@ -291,11 +372,11 @@ static void draw_axes(fig *g)
     kiln_rect a = g->area;
     for (int i = 0; i < g->x.nt; i++) {
         int gx = snap_start(map_x(g, g->x.t[i]), glw);
-        cv_rect(&g->c, &a, gx, a.y0, gx + glw, a.y1, C_GRID, 1);
+        cv_rect(&g->c, &a, gx, a.y0, gx + glw, a.y1, g->th->grid, 1);
     }
     for (int i = 0; i < g->y.nt; i++) {
         int gy = snap_start(map_y(g, g->y.t[i]), glw);
-        cv_rect(&g->c, &a, a.x0, gy, a.x1, gy + glw, C_GRID, 1);
+        cv_rect(&g->c, &a, a.x0, gy, a.x1, gy + glw, g->th->grid, 1);
     }
 }
 
@@ -307,48 +388,50 @@ static void draw_frame(fig *g)
     kiln_rect a = g->area;
     double tick_len = 4 * s, tick_gap = 3 * s;
     canvas *c = &g->c;
-    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x0 - off + lw, a.y1 - off + lw, C_FRAME, 1);
-    cv_rect(c, NULL, a.x1 - off, a.y0 - off, a.x1 - off + lw, a.y1 - off + lw, C_FRAME, 1);
-    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x1 - off + lw, a.y0 - off + lw, C_FRAME, 1);
-    cv_rect(c, NULL, a.x0 - off, a.y1 - off, a.x1 - off + lw, a.y1 - off + lw, C_FRAME, 1);
+    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x0 - off + lw, a.y1 - off + lw, g->th->frame, 1);
+    cv_rect(c, NULL, a.x1 - off, a.y0 - off, a.x1 - off + lw, a.y1 - off + lw, g->th->frame, 1);
+    cv_rect(c, NULL, a.x0 - off, a.y0 - off, a.x1 - off + lw, a.y0 - off + lw, g->th->frame, 1);
+    cv_rect(c, NULL, a.x0 - off, a.y1 - off, a.x1 - off + lw, a.y1 - off + lw, g->th->frame, 1);
     double below = a.y1 - off + lw, leftof = a.x0 - off;
     /* ticks and labels */
     for (int i = 0; i < g->x.nt; i++) {
         double px = map_x(g, g->x.t[i]);
         int tx = snap_start(px, lw);
-        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len, C_FRAME, 1);
+        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len, g->th->frame, 1);
         text_draw(c, &g->f, g->fs_tick, g->x.lab[i], tx + lw / 2.0, below + tick_len + tick_gap, TA_CENTER,
-                  TV_TOP, 0, C_TICKLABEL);
+                  TV_TOP, 0, g->th->ticklabel);
     }
     for (int i = 0; i < g->x.nminor; i++) {
         int tx = snap_start(map_x(g, g->x.minor[i]), lw);
-        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len * 0.55, C_FRAME, 1);
+        cv_rect(c, NULL, tx, below, tx + lw, below + tick_len * 0.55, g->th->frame, 1);
     }
     for (int i = 0; i < g->y.nt; i++) {
         double py = map_y(g, g->y.t[i]);
         int ty = snap_start(py, lw);
-        cv_rect(c, NULL, leftof - tick_len, ty, leftof, ty + lw, C_FRAME, 1);
+        cv_rect(c, NULL, leftof - tick_len, ty, leftof, ty + lw, g->th->frame, 1);
         text_draw(c, &g->f, g->fs_tick, g->y.lab[i], leftof - tick_len - tick_gap, ty + lw / 2.0, TA_RIGHT,
-                  TV_MIDDLE, 0, C_TICKLABEL);
+                  TV_MIDDLE, 0, g->th->ticklabel);
     }
     for (int i = 0; i < g->y.nminor; i++) {
         int ty = snap_start(map_y(g, g->y.minor[i]), lw);
-        cv_rect(c, NULL, leftof - tick_len * 0.55, ty, leftof, ty + lw, C_FRAME, 1);
+        cv_rect(c, NULL, leftof - tick_len * 0.55, ty, leftof, ty + lw, g->th->frame, 1);
     }
     /* axis labels and title */
     const kiln_plot *p = g->p;
     double th = text_height(&g->f, g->fs_tick);
     if (has_text(p->xlabel))
         text_draw(c, &g->f, g->fs_label, p->xlabel, (a.x0 + a.x1) / 2.0, below + tick_len + tick_gap + th + 4 * s,
-                  TA_CENTER, TV_TOP, 0, C_TEXT);
+                  TA_CENTER, TV_TOP, 0, g->th->text);
     if (has_text(p->ylabel))
-        text_draw(c, &g->f, g->fs_label, p->ylabel, 8 * s, (a.y0 + a.y1) / 2.0, TA_LEFT, TV_MIDDLE, 1, C_TEXT);
-    if (has_text(p->title)) {
-        double tw = text_width(&g->f, g->fs_title, p->title);
+        text_draw(c, &g->f, g->fs_label, p->ylabel, 8 * s, (a.y0 + a.y1) / 2.0, TA_LEFT, TV_MIDDLE, 1, g->th->text);
+    for (int k = 0; k < g->ntl; k++) {
+        const char *tline = g->tl[k];
+        double tw = text_width(&g->f, g->fs_title, tline);
         double cx = (a.x0 + a.x1) / 2.0, pad = 8 * s;
         if (cx + tw / 2 > c->w - pad) cx = c->w - pad - tw / 2;
         if (cx - tw / 2 < pad) cx = pad + tw / 2;
-        text_draw(c, &g->f, g->fs_title, p->title, cx, pad, TA_CENTER, TV_TOP, 0, C_TEXT);
+        text_draw(c, &g->f, g->fs_title, tline, cx, pad + k * text_height(&g->f, g->fs_title), TA_CENTER, TV_TOP, 0,
+                  g->th->text);
     }
 }
 
@@ -442,6 +525,41 @@ static long ink_in(const fig *g, double x0, double y0, double x1, double y1)
     return n;
 }
 
+/* The legend's metrics: a row's height, one entry's width (the widest) and
+ * the parts of an entry. */
+typedef struct legend_dims {
+    double row, pin, sw, gap, w;
+} legend_dims;
+
+static legend_dims legend_measure(fig *g)
+{
+    const kiln_plot *p = g->p;
+    double s = g->s, fs = g->fs_legend;
+    legend_dims d = {text_height(&g->f, fs) + 2 * s, 7 * s, 26 * s, 7 * s, 0};
+    double tw = 0;
+    for (size_t i = 0; i < p->n_series; i++)
+        if (has_text(p->series[i].label)) tw = fmax(tw, text_width(&g->f, fs, p->series[i].label));
+    d.w = d.pin + d.sw + d.gap + tw + d.pin;
+    return d;
+}
+
+/* KILN_LEGEND_BELOW: as many columns as fit the width, rows filled left to
+ * right; sets g->below_cols and g->below_h (0 without a legend) */
+static void legend_below_size(fig *g)
+{
+    int n = legend_entries(g->p);
+    g->below_h = 0;
+    g->below_cols = 1;
+    if (n == 0 || g->p->legend != KILN_LEGEND_BELOW) return;
+    legend_dims d = legend_measure(g);
+    int cols = (int)((g->c.w - 8 * g->s) / d.w);
+    if (cols < 1) cols = 1;
+    if (cols > n) cols = n;
+    int rows = (n + cols - 1) / cols;
+    g->below_cols = cols;
+    g->below_h = ceil(rows * d.row + 10 * g->s);
+}
+
 static int draw_legend(fig *g, kiln_rect *out)
 {
     const kiln_plot *p = g->p;
@@ -449,42 +567,51 @@ static int draw_legend(fig *g, kiln_rect *out)
     int n = legend_entries(p);
     if (n == 0 || p->legend < 0) return 0;
     double s = g->s, fs = g->fs_legend;
-    double th = text_height(&g->f, fs), row = th + 2 * s, pin = 7 * s, sw = 26 * s, gap = 7 * s;
-    double tw = 0;
-    for (size_t i = 0; i < p->n_series; i++)
-        if (has_text(p->series[i].label)) tw = fmax(tw, text_width(&g->f, fs, p->series[i].label));
-    double w = pin + sw + gap + tw + pin, h = 2 * (5 * s) + n * row;
-    /* candidates, in matplotlib's order of preference */
-    kiln_rect a = g->area;
-    double m = 8 * s, L = a.x0 + m, R = a.x1 - m - w, T = a.y0 + m, B = a.y1 - m - h;
-    double CX = (a.x0 + a.x1 - w) / 2, CY = (a.y0 + a.y1 - h) / 2;
-    double cand[9][2] = {{R, T}, {L, T}, {L, B}, {R, B}, {R, CY}, {L, CY}, {CX, B}, {CX, T}, {CX, CY}};
-    int best = 0;
-    long best_ink = -1;
-    for (int i = 0; i < 9; i++) {
-        long k = ink_in(g, cand[i][0] - 2 * s, cand[i][1] - 2 * s, cand[i][0] + w + 2 * s, cand[i][1] + h + 2 * s);
-        if (best_ink < 0 || k < best_ink) {
-            best_ink = k;
-            best = i;
+    legend_dims d = legend_measure(g);
+    double row = d.row, pin = d.pin, sw = d.sw, gap = d.gap, w = d.w, h = 2 * (5 * s) + n * row;
+    int cols = 1;
+    double x0, y0;
+    if (p->legend == KILN_LEGEND_BELOW) {
+        cols = g->below_cols;
+        h = g->below_h;
+        x0 = floor(fmax(0, (g->c.w - cols * w) / 2));
+        y0 = floor(g->c.h - g->below_h);
+    } else {
+        /* candidates, in matplotlib's order of preference */
+        kiln_rect a = g->area;
+        double m = 8 * s, L = a.x0 + m, R = a.x1 - m - w, T = a.y0 + m, B = a.y1 - m - h;
+        double CX = (a.x0 + a.x1 - w) / 2, CY = (a.y0 + a.y1 - h) / 2;
+        double cand[9][2] = {{R, T}, {L, T}, {L, B}, {R, B}, {R, CY}, {L, CY}, {CX, B}, {CX, T}, {CX, CY}};
+        int best = 0;
+        long best_ink = -1;
+        for (int i = 0; i < 9; i++) {
+            long k = ink_in(g, cand[i][0] - 2 * s, cand[i][1] - 2 * s, cand[i][0] + w + 2 * s, cand[i][1] + h + 2 * s);
+            if (best_ink < 0 || k < best_ink) {
+                best_ink = k;
+                best = i;
+            }
         }
+        x0 = floor(cand[best][0]);
+        y0 = floor(cand[best][1]);
+        double lw = fmax(1, lrint(0.8 * s));
+        cv_round_rect(&g->c, x0, y0, x0 + ceil(w), y0 + ceil(h), 3 * s, g->th->bg, 0.88, g->th->legend_edge, lw);
     }
-    double x0 = floor(cand[best][0]), y0 = floor(cand[best][1]);
-    double lw = fmax(1, lrint(0.8 * s));
-    cv_round_rect(&g->c, x0, y0, x0 + ceil(w), y0 + ceil(h), 3 * s, 0xFFFFFF, 0.88, C_LEGEND_EDGE, lw);
-    kiln_rect lr = {clampi((int)x0, 0, g->c.w), clampi((int)y0, 0, g->c.h), clampi((int)(x0 + ceil(w)), 0, g->c.w),
+    double bw = ceil(cols * w);
+    kiln_rect lr = {clampi((int)x0, 0, g->c.w), clampi((int)y0, 0, g->c.h), clampi((int)(x0 + bw), 0, g->c.w),
                     clampi((int)(y0 + ceil(h)), 0, g->c.h)};
     *out = lr;
     mask lm;
-    if (lr.x1 <= lr.x0 || lr.y1 <= lr.y0 || mask_init(&lm, lr)) return lr.x1 > lr.x0 ? -1 : 0;
+    if (lr.x1 <= lr.x0 || lr.y1 <= lr.y0) return 0; /* off the canvas (type too large for it) */
+    if (mask_init(&lm, lr)) return -1;
     int row_i = 0;
     for (size_t i = 0; i < p->n_series; i++) {
         const kiln_series *se = &p->series[i];
         if (!has_text(se->label)) continue;
-        uint32_t rgb = series_color(se->color, i);
-        double cy = y0 + 5 * s + row_i * row + row / 2;
+        uint32_t rgb = series_color(p, se->color, i);
+        double cy = y0 + 5 * s + (row_i / cols) * row + row / 2;
         double lwid = series_width(se) * s, on, off;
         dash_of(se->style, lwid, &on, &off);
-        double sx0 = x0 + pin, sx1 = sx0 + sw;
+        double sx0 = x0 + (row_i % cols) * w + pin, sx1 = sx0 + sw;
         if (se->style != KILN_LINE_NONE) {
             stroker st;
             stroke_init(&st, &lm, lwid / 2, on, off);
@@ -493,7 +620,7 @@ static int draw_legend(fig *g, kiln_rect *out)
         }
         if (se->marker != KILN_MARKER_NONE) mask_marker(&lm, se->marker, (sx0 + sx1) / 2, cy, fmax(3.2 * s, lwid * 1.2));
         mask_composite(&lm, &g->c, rgb, NULL);
-        text_draw(&g->c, &g->f, fs, se->label, sx1 + gap, cy, TA_LEFT, TV_MIDDLE, 0, C_TEXT);
+        text_draw(&g->c, &g->f, fs, se->label, sx1 + gap, cy, TA_LEFT, TV_MIDDLE, 0, g->th->text);
         row_i++;
     }
     mask_free(&lm);
@@ -526,6 +653,15 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
         snprintf(err, errlen, "plot: scale %g is out of range (0.25..8, at most 16384 px a side)", scale);
         return -1;
     }
+    double ts = p->text_scale == 0 ? 1 : p->text_scale;
+    if (!(ts >= 0.5 && ts <= 4)) {
+        snprintf(err, errlen, "plot: text_scale %g is out of range (0.5..4)", p->text_scale);
+        return -1;
+    }
+    if (p->theme != KILN_THEME_LIGHT && p->theme != KILN_THEME_DARK) {
+        snprintf(err, errlen, "plot: theme %d is not a kiln_theme (0 light, 1 dark)", p->theme);
+        return -1;
+    }
     if (p->n_series && !p->series) {
         snprintf(err, errlen, "plot: n_series is %zu but series is NULL", p->n_series);
         return -1;
@@ -540,18 +676,21 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
     g.p = p;
     g.s = scale;
     if (font_open(&g.f, p->font_path, err, errlen)) return -1;
+    g.th = &themes[theme_index(p->theme)];
+    g.fs_tick = 11.5 * scale * ts;
+    g.fs_label = 12.5 * scale * ts;
+    g.fs_title = 14.5 * scale * ts;
+    g.fs_legend = 11.5 * scale * ts;
     g.c.w = (int)lrint(width * scale);
-    g.c.h = (int)lrint(height * scale);
+    legend_below_size(&g);
+    if (g.below_h > 16384 - lrint(height * scale)) g.below_h = 16384 - lrint(height * scale);
+    g.c.h = (int)lrint(height * scale + g.below_h);
     g.c.px = malloc((size_t)g.c.w * g.c.h * 3);
     if (!g.c.px) {
         font_close(&g.f);
         snprintf(err, errlen, "plot: out of memory");
         return -1;
     }
-    g.fs_tick = 11.5 * scale;
-    g.fs_label = 12.5 * scale;
-    g.fs_title = 14.5 * scale;
-    g.fs_legend = 11.5 * scale;
     g.x.log = p->xlog != 0;
     g.x.integer = p->xinteger != 0;
     g.y.log = p->ylog != 0;
@@ -559,7 +698,7 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
     int have = data_extent(p, &g.x, &g.y, &x0, &x1, &y0, &y1);
     resolve_range(&g.x, p->xmin, p->xmax, have, x0, x1);
     resolve_range(&g.y, p->ymin, p->ymax, have, y0, y1);
-    cv_fill(&g.c, C_BG);
+    cv_fill(&g.c, g.th->bg);
     layout(&g);
     int rc = 0;
     size_t an = (size_t)(g.area.x1 - g.area.x0) * (size_t)(g.area.y1 - g.area.y0);
@@ -569,7 +708,7 @@ int kiln_plot_render(const kiln_plot *p, kiln_image *img, char *err, size_t errl
     } else {
         draw_axes(&g);
         for (size_t i = 0; i < p->n_series; i++)
-            if (p->series[i].n) draw_series(&g, &p->series[i], series_color(p->series[i].color, i));
+            if (p->series[i].n) draw_series(&g, &p->series[i], series_color(p, p->series[i].color, i));
         draw_frame(&g);
         if (draw_legend(&g, &img->legend)) rc = -1;
     }

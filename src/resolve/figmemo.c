@@ -1,6 +1,7 @@
 /* A figure's PNG, drawn or taken from the build's memo (kiln preview): the
  * memo key is a hash over every input of the plotter (texts, axes, ranges,
- * sizes, the font, every series' points and style), so a figure whose inputs
+ * sizes, the theme and type size of the variant, the font, every series'
+ * points and style), so a figure whose inputs
  * did not change is the same PNG and is not drawn again. Without a memo it
  * is drawn every time. The file is written atomically, fsync'd unless the
  * build says no_fsync. */
@@ -37,13 +38,14 @@ static void h_mem(XXH3_state_t *h, const void *p, size_t n)
     XXH3_128bits_update(h, p, n);
 }
 
-static void plot_key(const kiln_plot *p, char *out, size_t n)
+void kr_figure_key(const kiln_plot *p, char *out, size_t n)
 {
     XXH3_state_t *h = XXH3_createState();
     XXH3_128bits_reset(h);
     h_str(h, p->title), h_str(h, p->xlabel), h_str(h, p->ylabel);
-    int ints[6] = {p->xlog, p->ylog, p->xinteger, p->width, p->height, p->legend};
-    double nums[5] = {p->xmin, p->xmax, p->ymin, p->ymax, p->scale};
+    /* the variant too: theme (light, dark) and type size (the narrow figure) */
+    int ints[7] = {p->xlog, p->ylog, p->xinteger, p->width, p->height, p->legend, p->theme};
+    double nums[6] = {p->xmin, p->xmax, p->ymin, p->ymax, p->scale, p->text_scale};
     h_mem(h, ints, sizeof ints);
     h_mem(h, nums, sizeof nums);
     h_str(h, p->provenance), h_str(h, p->font_path), h_str(h, p->font_path ? NULL : getenv("KILN_FONT"));
@@ -64,11 +66,11 @@ static void plot_key(const kiln_plot *p, char *out, size_t n)
     snprintf(out, n, "figure:%016llx%016llx", (unsigned long long)k.high64, (unsigned long long)k.low64);
 }
 
-int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, char *err, size_t n)
+int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, int *height, char *err, size_t n)
 {
     kiln_memo *memo = doc->opts.memo;
     char key[64];
-    plot_key(p, key, sizeof key);
+    kr_figure_key(p, key, sizeof key);
     const png_bytes *b = kr_memo_get(memo, key);
     png_bytes *made = NULL;
     if (!b) {
@@ -78,6 +80,13 @@ int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, cha
             return -1;
         }
         b = made;
+    }
+    /* the image's height in logical px, from IHDR (a legend below the plot
+     * makes it taller than p->height) */
+    if (height && b->len >= 24) {
+        double sc = p->scale == 0 ? 2 : p->scale;
+        uint32_t hp = (uint32_t)b->data[20] << 24 | (uint32_t)b->data[21] << 16 | (uint32_t)b->data[22] << 8 | b->data[23];
+        *height = (int)(hp / sc + 0.5);
     }
     int rc = kr_write_file(path, b->data, b->len, !doc->opts.no_fsync);
     if (rc) snprintf(err, n, "cannot write %s: %s", path, strerror(errno));

@@ -10,6 +10,12 @@
 
 #define FIG_W 720
 #define FIG_H 420
+/* the phone variant: shown below 560 CSS px (templates/style.css, the HTML
+ * writer's <source media>), about 360 px wide there, so drawn 400 wide with
+ * type 1.25 times larger and the legend under the plot */
+#define NARROW_W 400
+#define NARROW_H 300
+#define NARROW_TEXT 1.25
 
 static int truthy(const char *v) { return v && (!strcmp(v, "true") || !strcmp(v, "1")); }
 
@@ -435,11 +441,25 @@ int kr_render_figure(const kiln_doc *doc, kiln_directive *x, const char *img_dir
              keys.s ? keys.s : "");
     sb_free(&keys);
     p.provenance = prov;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.png", img_dir, x->id);
-    int rc = kr_figure_png(doc, &p, path, err, n);
+    /* four variants: light (the PDF's too) and dark, full width and narrow */
+    static const struct { const char *suffix; int theme, narrow; } var[4] = {
+        {"", KILN_THEME_LIGHT, 0}, {"-dark", KILN_THEME_DARK, 0},
+        {"-narrow", KILN_THEME_LIGHT, 1}, {"-narrow-dark", KILN_THEME_DARK, 1}};
+    int rc = 0, h = 0;
+    for (int k = 0; k < 4 && !rc; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s%s.png", img_dir, x->id, var[k].suffix);
+        p.theme = var[k].theme;
+        p.width = var[k].narrow ? NARROW_W : FIG_W;
+        p.height = var[k].narrow ? NARROW_H : FIG_H;
+        p.text_scale = var[k].narrow ? NARROW_TEXT : 0;
+        p.legend = var[k].narrow ? KILN_LEGEND_BELOW : KILN_LEGEND_AUTO;
+        rc = kr_figure_png(doc, &p, path, &h, err, n);
+        if (var[k].narrow) x->narrow_height = h;
+    }
     fb_free(&fb);
     x->image_width = FIG_W;
     x->image_height = FIG_H;
+    x->narrow_width = rc ? 0 : NARROW_W;
     return rc;
 }

@@ -38,8 +38,12 @@ void kr_resolve_compares(kiln_doc *doc);
 uint32_t kr_figure_run_color(const kiln_doc *doc, const kiln_directive *fig, int i);
 int kr_render_figure(const kiln_doc *doc, kiln_directive *f, const char *img_dir,
                      char *err, size_t n);
-/* Draw p (or take it from doc->opts.memo) and write it to path. 0, or -1
- * with err. Safe from the render threads. */
-int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, char *err, size_t n);
+/* Draw p (or take it from doc->opts.memo) and write it to path; *height
+ * (if not NULL) gets the image's height in logical px. 0, or -1 with err.
+ * Safe from the render threads. */
+int kr_figure_png(const kiln_doc *doc, const kiln_plot *p, const char *path, int *height, char *err, size_t n);
+/* The memo key of p: "figure:" and a hash over every input of the plotter,
+ * the variant (theme, text_scale) included. */
+void kr_figure_key(const kiln_plot *p, char *out, size_t n);
 
 #endif
