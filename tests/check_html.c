@@ -403,6 +403,18 @@ static void letters(const char *s, sbuf *b)
         if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) sb_addc(b, (char)(*s | 0x20));
 }
 
+/* the first element named `name` at or under n and its siblings, depth first */
+static xmlNode *find_element(xmlNode *n, const char *name)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        if (!xmlStrcmp(n->name, (const xmlChar *)name)) return n;
+        xmlNode *f = find_element(n->children, name);
+        if (f) return f;
+    }
+    return NULL;
+}
+
 /* the figures of a page: each image's alt text is its caption's */
 static int check_figures(xmlNode *n, const char *page)
 {
@@ -414,6 +426,11 @@ static int check_figures(xmlNode *n, const char *page)
             xmlNode *img = NULL, *cap = NULL;
             for (xmlNode *c = n->children; c; c = c->next) {
                 if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"img")) img = c;
+                /* the image is in a <picture>, after its dark and narrow <source>s
+                   (which libxml2's HTML 4 parser, not knowing <source> is
+                   void, nests in each other) */
+                if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"picture"))
+                    img = find_element(c->children, "img");
                 if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"figcaption")) cap = c;
             }
             ck_assert_msg(img && cap, "%s: a figure without its image or caption", page);

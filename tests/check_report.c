@@ -275,7 +275,8 @@ static char *tree_listing(const char *dir, const char *rel)
  * stylesheet, the script and the search index, the figures, the PDF, results.json, the runs' histories
  * and the records of changes
  * (all linked from the pages), and nothing else: no data set, no cache, no
- * lock, temporary or hidden file. Under 15 MB in all. */
+ * lock, temporary or hidden file. Under 25 MB in all (19.6 MB on 2026-12-03,
+ * the figures 8.7 MB of it: four variants of each, light, dark and narrow). */
 static void check_published(const char *out)
 {
     char *l = tree_listing(out, "");
@@ -311,7 +312,7 @@ static void check_published(const char *out)
     ck_assert_int_gt(pages, 3);
     ck_assert_int_gt(figures, 3);
     ck_assert_int_gt(histories, 3);
-    ck_assert_msg(total < 15ll * 1024 * 1024, "out/ holds %lld bytes, more than 15 MB", total);
+    ck_assert_msg(total < 25ll * 1024 * 1024, "out/ holds %lld bytes, more than 25 MB", total);
     check_site(out); /* every page parses and every link (histories too) resolves */
 }
 
