@@ -149,6 +149,10 @@ try {
     if (JSON.stringify(d.toc) !== JSON.stringify(siteToc)) fail(`diff.html's chapter list ${JSON.stringify(d.toc)} is not the site's ${JSON.stringify(siteToc)}`);
     if (d.home !== url('index.html')) fail(`diff.html's header links ${d.home}, not the site's front page`);
     if (d.header !== 'flex' || d.h1 !== 'What changed') fail(`diff.html is not styled by the site's style.css (header ${d.header}, h1 ${d.h1})`);
+    // and its search looks in the site and links into it
+    await page.fill('input[type=search]', WORD);
+    await page.waitForFunction((u) => [...document.querySelectorAll('.search-results a')].some((a) => a.href === u), url(SECTION), { timeout: 10000 })
+      .catch(() => fail(`searching "${WORD}" on diff.html does not link ${url(SECTION)}`));
     await page.close();
   }
   // print: the settings where the prose introduces them, no navigation
