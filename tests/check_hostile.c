@@ -371,6 +371,51 @@ START_TEST(test_script_links_elsewhere)
 }
 END_TEST
 
+/* Images and records are copied into the site as they are and read by the
+ * PDF's libpng (which aborts on a damaged PNG): each checked whole, at its
+ * line, before anything is written; never from outside the content folder,
+ * never a FIFO (which would hang the build). */
+static void bad_image(const char *setup, const char *what)
+{
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    ck_assert_int_eq(sh(NULL, "cd %s && mkdir -p pics && png=$(ls ../out/img/*.png | head -1) && %s", c, setup), 0);
+    put(c, "02-two.md", "# Two\n\n![a picture](pics/x.png)\n");
+    expect_refused(dir, 2, "/02-two.md:3: image 'pics/x.png': ", what);
+}
+
+START_TEST(test_hostile_images_and_records)
+{
+    bad_image("head -c 60 $png > pics/x.png", "its PNG data is damaged");
+    bad_image("cp $png pics/x.png && printf 'XXXX' | dd of=pics/x.png bs=1 seek=$(($(stat -c %s $png) / 2)) conv=notrunc 2>/dev/null", "its PNG data is damaged");
+    bad_image("printf '\\211PNG\\r\\n\\032\\n' > pics/x.png", "its PNG data is damaged");
+    bad_image("printf '\\377\\330\\377\\340' > pics/x.png", "its JPEG data has no readable frame header");
+    bad_image("mkfifo pics/x.png", "is not a regular file");
+    bad_image("ln -s /dev/zero pics/x.png", "is not a regular file");
+    bad_image("cp $png ../x.png && ln -s ../../x.png pics/x.png", "lies outside the content folder");
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    ck_assert_int_eq(sh(NULL, "cd %s && cp ../out/img/*.png ../outside.png", c), 0);
+    put(c, "02-two.md", "# Two\n\n![a picture](../outside.png)\n");
+    expect_refused(dir, 2, "/02-two.md:3: image '../outside.png': ", "lies outside the content folder");
+    /* a record that is a link to a file elsewhere would publish that file */
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    ck_assert_int_eq(sh(NULL, "cd %s && mkdir records && echo SECRET > ../secret && ln -s ../../secret records/a.txt", c), 0);
+    expect_refused(dir, 2, "content/records/a.txt: ", "the record lies outside the content folder");
+    /* a link inside the folder is fine */
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    ck_assert_int_eq(sh(NULL, "cd %s && mkdir pics && cp ../out/img/*.png pics/y.png && ln -s y.png pics/x.png", c), 0);
+    put(c, "02-two.md", "# Two\n\n![a picture](pics/x.png)\n");
+    char *err;
+    ck_assert_msg(build_in(dir, NULL, &err) == 0, "%s", err);
+    free(err);
+}
+END_TEST
+
 /* results equal but for the wall times */
 static int same_result(json_t *a, json_t *b)
 {
@@ -858,6 +903,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);
+    tcase_add_test(t, test_hostile_images_and_records);
     tcase_add_test(t, test_damaged_entries);
     tcase_add_test(t, test_directory_as_entry);
     tcase_add_test(t, test_truncated_gz_data);

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <png.h>
+#include <setjmp.h>
+#include <sys/stat.h>
 
 static void push_ref(loader *L, kiln_inline *in)
 {
@@ -295,18 +298,120 @@ static void note_link(loader *L, kiln_inline *in, const char *raw)
     L->link_from[L->n_links++] = L->chapter;
 }
 
-/* PNG or JPEG by its first bytes; 0 when it is neither or unreadable. */
-static int image_kind(const char *path, int *err)
+/* ---- images: read once, checked whole ----------------------------------------------------- */
+
+#define IMAGE_MAX_BYTES (64u << 20)
+#define IMAGE_MAX_SIDE 20000u
+#define IMAGE_MAX_PIXELS (64u << 20)
+
+typedef struct {
+    const unsigned char *p;
+    size_t n, at;
+    char *why;
+    size_t nwhy;
+} png_mem;
+
+static void png_fail(png_structp png, png_const_charp msg)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { *err = errno; return 0; }
-    unsigned char m[8] = {0};
-    size_t n = fread(m, 1, 8, f);
-    fclose(f);
-    *err = 0;
-    if (n == 8 && !memcmp(m, "\x89PNG\r\n\x1a\n", 8)) return 1;
-    if (n >= 3 && m[0] == 0xFF && m[1] == 0xD8 && m[2] == 0xFF) return 2;
-    return 0;
+    png_mem *m = png_get_io_ptr(png);
+    snprintf(m->why, m->nwhy, "its PNG data is damaged (%s)", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_quiet(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+static void png_mem_read(png_structp png, png_bytep out, size_t n)
+{
+    png_mem *m = png_get_io_ptr(png);
+    if (n > m->n - m->at) png_error(png, "the file ends early");
+    memcpy(out, m->p + m->at, n);
+    m->at += n;
+}
+
+/* The whole PNG decoded, a row at a time (libpng's own checks: chunk CRCs,
+ * the zlib stream, every row's filter), within the size limits: what the
+ * PDF writer's libpng would otherwise abort on. 0 when fine. */
+static int png_ok(const unsigned char *b, size_t n, char *why, size_t nwhy)
+{
+    png_mem m = {b, n, 0, why, nwhy};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_quiet);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    unsigned char *volatile row = NULL;
+    int rc = -1;
+    if (!info) { snprintf(why, nwhy, "out of memory"); goto out; }
+    png_set_read_fn(png, &m, png_mem_read);
+    png_set_error_fn(png, &m, png_fail, png_quiet);
+    if (setjmp(png_jmpbuf(png))) goto out;
+    png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    if ((unsigned long long)w * h > IMAGE_MAX_PIXELS) {
+        snprintf(why, nwhy, "%ux%u pixels, more than kiln takes (%u megapixels)", (unsigned)w, (unsigned)h, IMAGE_MAX_PIXELS >> 20);
+        goto out;
+    }
+    int passes = png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    row = malloc(png_get_rowbytes(png, info));
+    if (!row) { snprintf(why, nwhy, "out of memory"); goto out; }
+    for (int p = 0; p < passes; p++)
+        for (png_uint_32 y = 0; y < h; y++) png_read_row(png, row, NULL);
+    png_read_end(png, NULL);
+    rc = 0;
+out:
+    free(row);
+    png_destroy_read_struct(png ? &png : NULL, info ? &info : NULL, NULL);
+    return rc;
+}
+
+/* A JPEG: markers up to a frame header with a size inside the limits. */
+static int jpeg_ok(const unsigned char *b, size_t n, char *why, size_t nwhy)
+{
+    for (size_t p = 2; p + 4 <= n;) {
+        if (b[p] != 0xFF) break;
+        int mk = b[p + 1];
+        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+        if (len < 2 || p + 2 + len > n) break;
+        if (mk >= 0xC0 && mk <= 0xCF && mk != 0xC4 && mk != 0xC8 && mk != 0xCC) {
+            unsigned h = len >= 7 ? (unsigned)b[p + 5] << 8 | b[p + 6] : 0, w = len >= 7 ? (unsigned)b[p + 7] << 8 | b[p + 8] : 0;
+            if (!w || !h) break;
+            if ((unsigned long long)w * h > IMAGE_MAX_PIXELS) {
+                snprintf(why, nwhy, "%ux%u pixels, more than kiln takes (%u megapixels)", w, h, IMAGE_MAX_PIXELS >> 20);
+                return -1;
+            }
+            return 0;
+        }
+        p += 2 + len;
+    }
+    snprintf(why, nwhy, "its JPEG data has no readable frame header");
+    return -1;
+}
+
+/* Read the image (a regular file inside the content folder, opened without
+ * blocking) and check it whole; 0 when it is a usable PNG or JPEG, else why. */
+static int image_ok(loader *L, const char *path, char *why, size_t nwhy)
+{
+    struct stat st;
+    if (stat(path, &st)) { snprintf(why, nwhy, "cannot read %s: %s", path, strerror(errno)); return -1; }
+    if (!S_ISREG(st.st_mode)) { snprintf(why, nwhy, "%s is not a regular file", path); return -1; }
+    if (!in_content_dir(L, path)) {
+        snprintf(why, nwhy, "%s lies outside the content folder (through '..' or a symbolic link): the site would publish it", path);
+        return -1;
+    }
+    if ((unsigned long long)st.st_size > IMAGE_MAX_BYTES) {
+        snprintf(why, nwhy, "%s is %lld bytes, more than kiln takes (%u MB)", path, (long long)st.st_size, IMAGE_MAX_BYTES >> 20);
+        return -1;
+    }
+    size_t n = 0;
+    unsigned char *b = (unsigned char *)kr_read_file(path, &n);
+    if (!b) { snprintf(why, nwhy, "cannot read %s: %s", path, strerror(errno)); return -1; }
+    int rc = -1;
+    char sub[200] = "";
+    if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) rc = png_ok(b, n, sub, sizeof sub);
+    else if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) rc = jpeg_ok(b, n, sub, sizeof sub);
+    free(b);
+    if (rc && !sub[0]) snprintf(why, nwhy, "%s is not a PNG or JPEG file", path);
+    else if (rc) snprintf(why, nwhy, "%s: %s", path, sub);
+    return rc;
 }
 
 /* ![alt](file): alt text required; a local file (relative to the chapter)
@@ -326,11 +431,9 @@ static void check_image(loader *L, kiln_inline *in, const char *raw)
     const char *slash = strrchr(L->file, '/');
     const char *path = slash ? ka_printf(L->a, "%.*s/%.*s", (int)(slash - L->file), L->file, (int)rn, raw)
                              : ka_strndup(L->a, raw, rn);
-    int err;
-    int kind = image_kind(path, &err);
-    if (!kind) {
-        if (err) kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s': cannot read %s: %s", raw, path, strerror(err));
-        else kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s': %s is not a PNG or JPEG file", raw, path);
+    char why[512];
+    if (image_ok(L, path, why, sizeof why)) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, in->line, "image '%s': %s", raw, why);
         return;
     }
     in->src = path;

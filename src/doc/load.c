@@ -5,6 +5,7 @@
 #include "kiln/math.h"
 #include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,14 @@ static int record_name_ok(const char *n)
     return 1;
 }
 
+int in_content_dir(loader *L, const char *path)
+{
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!realpath(L->o->content_dir ? L->o->content_dir : "content", root) || !realpath(path, real)) return 0;
+    size_t n = strlen(root);
+    return !strncmp(real, root, n) && real[n] == '/';
+}
+
 /* A chapter's file name: letters (beyond ASCII too), digits, '.', '_', '-'. */
 static int page_name_ok(const char *n)
 {
@@ -306,6 +315,12 @@ static void load_records(loader *L, const char *dir)
         char *path = ka_printf(L->a, "%s/%s", rdir, names[i]);
         struct stat st;
         if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+            free(names[i]);
+            continue;
+        }
+        if (!in_content_dir(L, path)) {   /* copied into the site as it is: never from elsewhere */
+            kd_error(L->d, KILN_REPORT_EINPUT, path, 0,
+                     "the record lies outside the content folder (a symbolic link): the site would publish it");
             free(names[i]);
             continue;
         }
