@@ -31,8 +31,10 @@ touch "$T/installed"
 EOF
 
 cd "$T/tree"
+# the object is the release build's, whatever MODE the calling make has (make asan passes
+# MODE=asan down through MAKEFLAGS)
 OBJ=build/release/src/pdf/font.o
-PATH="$T/bin:$PATH" make --no-print-directory DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1 || fail "the first make on a bare machine failed"
+PATH="$T/bin:$PATH" make --no-print-directory MODE=release DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1 || fail "the first make on a bare machine failed"
 [ -f "$OBJ" ] || fail "$OBJ was not built"
 [ "$(wc -l < "$T/deps-ran")" = 1 ] || fail "the set-up ran $(wc -l < "$T/deps-ran") times, expected once"
 [ ! -f "$T/asked-before-install" ] || fail "pkg-config was asked before the set-up installed anything: $(cat "$T/asked-before-install")"
@@ -40,13 +42,13 @@ grep -q -- "-I/usr/include/freetype2" "$T/log" || fail "the compile line lacks F
 grep -q -- "-I/usr/include/freetype2" build/pkg.mk || fail "build/pkg.mk lacks FreeType's flags"
 
 # the second make: nothing to set up again
-PATH="$T/bin:$PATH" make --no-print-directory DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1 || fail "the second make failed"
+PATH="$T/bin:$PATH" make --no-print-directory MODE=release DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1 || fail "the second make failed"
 [ "$(wc -l < "$T/deps-ran")" = 1 ] || fail "the second make ran the set-up again"
 
 # a package pkg-config still does not know after the set-up: named, and make stops
 rm -rf build
 echo freetype2 > "$T/unknown"
-if PATH="$T/bin:$PATH" make --no-print-directory DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1; then
+if PATH="$T/bin:$PATH" make --no-print-directory MODE=release DEPS_SH="$T/deps.sh" "$OBJ" > "$T/log" 2>&1; then
     fail "make succeeded although pkg-config does not know freetype2"
 fi
 grep -q "pkg-config does not know 'freetype2'" "$T/log" || fail "the error does not name the unknown package"
