@@ -10,13 +10,51 @@
      a result opens. Keys: / to search, the arrows through the results,
      Enter to go, Escape to close;
    - print: the runs' settings (closed <details>) opened for the printout,
-     closed again after it, where the stylesheet's ::details-content cannot. */
+     closed again after it, where the stylesheet's ::details-content cannot;
+   - the theme: the header's toggle (System, Light, Dark), the figures'
+     dark images following it. */
 (function () {
   'use strict';
   var script = document.currentScript;
   /* the site's folder as the page links it: "" on the site's pages, where
      kiln diff's page (outside the site) says "../out/" */
   var root = script ? (script.getAttribute('src') || '').replace(/kiln\.js$/, '') : '';
+
+  /* ---- the theme: the choice kept in localStorage ("kiln-theme": light,
+     dark, none for the system's), which layout.html's inline script puts on
+     html[data-theme] before the first paint; the stylesheet does the rest.
+     A figure's dark <source>s ask for (prefers-color-scheme: dark) in their
+     media: forced dark they take their data-dark media (the same without
+     it), forced light "not all", so that each <picture> follows the page,
+     not the system. ---- */
+  var THEME = 'kiln-theme';
+  function stored() {
+    try { var t = localStorage.getItem(THEME); return t === 'light' || t === 'dark' ? t : ''; } catch (e) { return ''; }
+  }
+  function apply(t) {
+    var root = document.documentElement;
+    if (t) root.setAttribute('data-theme', t);
+    else root.removeAttribute('data-theme');
+    document.querySelectorAll('picture source[data-dark]').forEach(function (s) {
+      if (!s.hasAttribute('data-media')) s.setAttribute('data-media', s.getAttribute('media') || '');
+      var m = t === 'dark' ? s.getAttribute('data-dark') : t === 'light' ? 'not all' : s.getAttribute('data-media');
+      if (s.getAttribute('media') !== m) s.setAttribute('media', m);
+    });
+  }
+  function theme() {
+    apply(stored());
+    var box = document.querySelector('header.site .theme'), sel = box && box.querySelector('select');
+    if (!sel) return;
+    sel.value = stored();
+    box.hidden = false;
+    sel.addEventListener('change', function () {
+      try { if (sel.value) localStorage.setItem(THEME, sel.value); else localStorage.removeItem(THEME); } catch (e) {}
+      apply(sel.value);
+    });
+    window.addEventListener('storage', function (e) { /* chosen in another tab */
+      if (e.key === THEME) { sel.value = stored(); apply(sel.value); }
+    });
+  }
 
   /* ---- the contents ---- */
   function contents() {
@@ -272,6 +310,7 @@
   }
 
   function start() {
+    theme();
     printing();
     contents();
     search();

@@ -1,14 +1,20 @@
 // The article's site in a real browser (Debian's Chromium driven by
 // playwright-core), built from the committed results only (a copy of
 // content/cache, --no-run: nothing trains):
-//  - axe-core on every page, at 1280 and at 390 px wide and with a dark
-//    colour scheme asked for, and once more with the search's results open
+//  - axe-core on every page, at 1280 and at 390 px wide, light and with a
+//    dark colour scheme asked for, and once more with the search's results open
 //    (light and dark): any violation fails, and the count per page is
 //    printed;
 //  - the search: a known word typed finds its known section, the word is
 //    marked in the snippet, the keyboard reaches and follows the result (the
 //    word marked there, in that section only), and on a phone the results
 //    fit the screen;
+//  - dark mode: with a dark scheme asked for the page is dark and each
+//    figure shows its -dark image; the header's toggle forces dark on a light
+//    system (or light on a dark one), the figure following, kept in
+//    localStorage and applied before the first paint (the other theme's
+//    image not even fetched); print stays light; without scripts the
+//    system's scheme; at 390 px the -narrow images;
 //  - the contents: open on a wide screen, closed on a phone, and the section
 //    marked (aria-current="location") follows the scrolling;
 //  - the layout, on every page and on kiln diff's page (build/diff.html
@@ -87,7 +93,7 @@ try {
   // axe-core on every page, wide and narrow
   const report = [], bad = [];
   // (and a dark colour scheme asked for: the same pages, or a dark theme's)
-  for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
+  for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark'], [390, 'dark']]) {
     const page = await open(width, scheme);
     const how = `${width}px${scheme === 'dark' ? ' dark' : ''}`;
     for (const p of [...pages, 'diff']) {
@@ -177,6 +183,97 @@ try {
     await page.close();
   }
 
+  // dark mode: the system's scheme, the header's toggle (kept in localStorage,
+  // applied before the first paint), and the figures following either; at
+  // phone width the narrow figures
+  const themed = [];
+  {
+    const chapter = pages.find((p) => p.startsWith('01-')) || pages[0];
+    const ctxs = [];
+    const view = async ({ width = 1280, scheme = 'light', js = true, theme } = {}) => {
+      const ctx = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: scheme, javaScriptEnabled: js });
+      ctxs.push(ctx);
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.pngs = [];
+      page.on('request', (r) => { if (r.url().endsWith('.png')) page.pngs.push(path.basename(r.url())); });
+      if (theme) await page.addInitScript((t) => localStorage.setItem('kiln-theme', t), theme);
+      await page.goto(url(chapter));
+      return page;
+    };
+    // the page's background (its luminance, 0 black to 1 white) and the first figure's image
+    const state = async (page) => {
+      await page.locator('figure picture img').first().scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => { const i = document.querySelector('figure picture img'); return i.complete && i.naturalWidth > 0; });
+      return page.evaluate(() => {
+        const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+        const i = document.querySelector('figure picture img'), box = i.getBoundingClientRect();
+        return { lum: (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255, src: i.currentSrc.split('/').pop(), light: i.getAttribute('src').split('/').pop(),
+                 shown: Math.round(box.width), natural: i.naturalWidth,
+                 toggle: !!document.querySelector('header.site .theme:not([hidden])'), theme: document.documentElement.dataset.theme || '' };
+      });
+    };
+    const expect = (what, st, dark, variant) => {
+      const want = st.light.replace(/\.png$/, `${variant}.png`);
+      if ((st.lum < 0.2) !== dark) fail(`${what}: the page's background is ${dark ? 'not dark' : 'dark'} (luminance ${st.lum.toFixed(2)})`);
+      if (st.src !== want) fail(`${what}: the figure shows ${st.src}, not ${want}`);
+      themed.push(`${what}: ${st.src}`);
+    };
+    let page = await view({ scheme: 'dark' });
+    expect('dark system', await state(page), true, '-dark');
+    page = await view({ scheme: 'light' });
+    let st = await state(page);
+    expect('light system', st, false, '');
+    if (!st.toggle) fail('the theme toggle is not shown');
+    // the toggle forces dark on a light system, the figure follows; and back
+    await page.selectOption('header.site .theme select', 'dark');
+    await page.waitForFunction(() => document.querySelector('figure picture img').currentSrc.endsWith('-dark.png'), null, { timeout: 5000 }).catch(() => {});
+    expect('toggle dark on a light system', await state(page), true, '-dark');
+    if (await page.evaluate(() => localStorage.getItem('kiln-theme')) !== 'dark') fail('the toggle does not keep its choice in localStorage');
+    const v = await axe(page);
+    if (v.length) fail(`axe-core with the toggle on dark (light system): ${JSON.stringify(v)}`);
+    // kept for the next page, set before the first paint: the light image is not even fetched
+    page.pngs = [];
+    await page.reload();
+    st = await state(page);
+    expect('toggle dark, reloaded', st, true, '-dark');
+    if (page.pngs.includes(st.light)) fail(`reloaded with the toggle on dark, the page fetched the light ${st.light} too (${page.pngs.join(' ')})`);
+    if (await page.locator('header.site .theme select').inputValue() !== 'dark') fail('reloaded, the toggle does not say Dark');
+    // printed, the page is light whatever the toggle says
+    await page.emulateMedia({ media: 'print' });
+    const printed = await page.evaluate(() => [document.body, document.querySelector('main pre')].map((e) => {
+      const [r, g, b] = getComputedStyle(e).backgroundColor.match(/\d+/g).map(Number);
+      return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    }));
+    if (printed.some((l) => l < 0.8)) fail(`printed with the toggle on dark, the page or a listing is dark (luminance ${printed.join(', ')})`);
+    await page.emulateMedia({ media: 'screen' });
+    await page.selectOption('header.site .theme select', '');
+    await page.waitForFunction(() => document.querySelector('figure picture img').currentSrc.endsWith('-loss.png') || !document.querySelector('figure picture img').currentSrc.includes('-dark'), null, { timeout: 5000 }).catch(() => {});
+    expect('toggle back to system (light)', await state(page), false, '');
+    if (await page.evaluate(() => localStorage.getItem('kiln-theme')) !== null) fail('"System" leaves a choice in localStorage');
+    // forced light on a dark system
+    page = await view({ scheme: 'dark', theme: 'light' });
+    st = await state(page);
+    expect('toggle light on a dark system', st, false, '');
+    const dark = st.light.replace(/\.png$/, '-dark.png');
+    if (page.pngs.includes(dark)) fail(`with the toggle on light, the page fetched the dark ${dark} too`);
+    // no scripts: the system's scheme rules, no toggle
+    page = await view({ scheme: 'dark', js: false });
+    st = await state(page);
+    expect('dark system without scripts', st, true, '-dark');
+    if (st.toggle) fail('without scripts the theme toggle is shown');
+    // a phone: the narrow figure (larger type), light and dark, filling the column
+    for (const scheme of ['light', 'dark']) {
+      page = await view({ width: 390, scheme });
+      st = await state(page);
+      expect(`390 px ${scheme}`, st, scheme === 'dark', scheme === 'dark' ? '-narrow-dark' : '-narrow');
+      if (st.shown < 300 || st.natural !== 800) fail(`at 390 px the narrow figure is ${st.shown} px wide on the page, ${st.natural} px in the file (want 300+ and 800)`);
+    }
+    page = await view({ width: 390, scheme: 'light', theme: 'dark' });
+    expect('390 px, toggle dark', await state(page), true, '-narrow-dark');
+    for (const c of ctxs) await c.close();
+  }
+
   // the search: "/" to the box, a word's prefix, the known section among the results
   let page = await open(1280);
   await page.goto(url(pages.find((p) => p.startsWith('01-')) || pages[0]));
@@ -263,10 +360,10 @@ try {
     .catch(async () => fail(`at the end of the page the contents mark ${await marked()}, not ${last}`));
   await page.close();
   if (errors.length) fail(`script errors in the pages: ${errors.join('; ')}`);
-  console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px and at 1280 px dark; "${WORD}" found ${SECTION} ` +
+  console.log(`browser/site: ok (${pages.length} pages, no axe-core violation at 1280 and 390 px, light and dark; "${WORD}" found ${SECTION} ` +
     `among ${shown} results, reached by the keyboard, ${found.length} marks there; the contents followed ${FOLLOW.length + 2} scrolls; ` +
     `no page nor diff.html wider than 1280 or 390 px, ${layout.reduce((a, b) => a + b, 0) / 2} tables in reach; ` +
-    `printed: ${printed.reduce((a, b) => a + b, 0)} run settings shown, no navigation)`);
+    `printed: ${printed.reduce((a, b) => a + b, 0)} run settings shown, no navigation; figures: ${themed.join(', ')})`);
 } catch (e) {
   if (!process.exitCode) { console.error(`browser/site: FAIL: ${e.message}`); process.exitCode = 1; }
 } finally {
