@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
+#include <png.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +156,79 @@ START_TEST(test_html_parses_and_links)
     snprintf(p, sizeof p, "%s/img/curves.png", out);
     struct stat s;
     ck_assert_int_eq(stat(p, &s), 0);
+}
+END_TEST
+
+/* a PNG read back as 8-bit RGB (malloc'd), its size in pixels */
+static unsigned char *read_rgb(const char *path, int *w, int *h)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&im, path), "%s: %s", path, im.message);
+    im.format = PNG_FORMAT_RGB;
+    unsigned char *px = malloc(PNG_IMAGE_SIZE(im));
+    ck_assert_msg(png_image_finish_read(&im, NULL, px, 0, NULL), "%s: %s", path, im.message);
+    *w = (int)im.width, *h = (int)im.height;
+    return px;
+}
+
+/* a figure's four images (light, -dark, -narrow, -narrow-dark) and the
+ * <picture> that offers them: the sizes the <source>s say are the files'
+ * (at scale 2), a dark image's background is the dark page colour and most
+ * of it is dark, a light one's white; the page has the theme toggle and the
+ * script that sets the theme before the page is drawn */
+START_TEST(test_figure_variants)
+{
+    char dir[64], content[128], out[128];
+    test_paths(dir, content, sizeof content, out, sizeof out, NULL, 0);
+    write_article(content, "Figures in four variants.", 1);
+    kiln_build_stats st;
+    kiln_diag d;
+    ck_assert_int_eq(build(content, out, &st, &d), 0);
+    kiln_diag_free(&d);
+    char p[256];
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    char *html = test_read_file(p, NULL);
+    const char *fig = strstr(html, "<figure class=\"figure\" id=\"fig-curves\">\n<picture>\n");
+    ck_assert_ptr_nonnull(fig);
+    int nh = 0;
+    const char *src = strstr(fig, "<source data-dark=\"screen and (max-width: 560px)\" media=\"screen and "
+                                  "(prefers-color-scheme: dark) and (max-width: 560px)\" srcset=\"img/curves-narrow-dark.png\" "
+                                  "width=\"400\" height=\"");
+    ck_assert_msg(src == fig + strlen("<figure class=\"figure\" id=\"fig-curves\">\n<picture>\n"), "%.900s", fig);
+    ck_assert_int_eq(sscanf(strstr(src, "height=\"") + 8, "%d", &nh), 1);
+    ck_assert_int_ge(nh, 300); /* the legend below the plot makes it taller */
+    char want[1024];
+    snprintf(want, sizeof want,
+             "height=\"%d\">\n<source media=\"(max-width: 560px)\" srcset=\"img/curves-narrow.png\" width=\"400\" height=\"%d\">\n"
+             "<source data-dark=\"screen\" media=\"screen and (prefers-color-scheme: dark)\" srcset=\"img/curves-dark.png\" "
+             "width=\"720\" height=\"420\">\n<img src=\"img/curves.png\" width=\"720\" height=\"420\" loading=\"lazy\" alt=\"",
+             nh, nh);
+    ck_assert_msg(strstr(src, want) != NULL, "%.900s", fig);
+    /* the toggle (shown by kiln.js) and the theme set in <head>, before the body */
+    const char *body = strstr(html, "<body>");
+    ck_assert_ptr_nonnull(strstr(html, "<label class=\"theme\" hidden>"));
+    const char *set = strstr(html, "localStorage.getItem('kiln-theme')");
+    ck_assert_msg(set && body && set < body, "the theme is not set in <head>");
+    free(html);
+    static const struct { const char *suffix; int w, h, dark; } var[4] = {
+        {"", 720, 420, 0}, {"-dark", 720, 420, 1}, {"-narrow", 400, 0, 0}, {"-narrow-dark", 400, 0, 1}};
+    for (int k = 0; k < 4; k++) {
+        snprintf(p, sizeof p, "%s/img/curves%s.png", out, var[k].suffix);
+        int w, h;
+        unsigned char *px = read_rgb(p, &w, &h);
+        ck_assert_int_eq(w, 2 * var[k].w);
+        ck_assert_int_eq(h, 2 * (var[k].h ? var[k].h : nh));
+        uint32_t corner = (uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2];
+        ck_assert_msg(corner == (var[k].dark ? KILN_DARK_BG : 0xFFFFFFu), "%s: background %06x", p, (unsigned)corner);
+        double lum = 0;
+        for (long i = 0; i < (long)w * h; i++)
+            lum += (0.2126 * px[3 * i] + 0.7152 * px[3 * i + 1] + 0.0722 * px[3 * i + 2]) / 255;
+        lum /= (double)w * h;
+        ck_assert_msg(var[k].dark ? lum < 0.15 : lum > 0.85, "%s: mean luminance %.3f", p, lum);
+        free(px);
+    }
 }
 END_TEST
 
@@ -649,6 +723,7 @@ static Suite *suite(void)
     tcase_add_test(t0, test_html_parses_and_links);
     tcase_add_test(t0, test_appendix_is_a_resolved_chapter);
     tcase_add_test(t0, test_contents_and_search_index);
+    tcase_add_test(t0, test_figure_variants);
     tcase_add_test(t0, test_article_headings_alt_and_index);
     tcase_add_test(t0, test_heading_order_warned);
     tcase_add_test(t0, test_front_matter_site);
