@@ -255,6 +255,43 @@ START_TEST(test_anchor_prefixes_and_many_headings)
 }
 END_TEST
 
+/* Many links, {{sec:}} and {{eq:}} references to many headings and
+ * labelled displays, many works cited, and the PDF's internal links to all
+ * of them: each was a search through every heading (or label, or
+ * bibliography key) for every reference, minutes at these sizes. */
+START_TEST(test_many_references)
+{
+    enum { N = 12000 };
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    sbuf b = {0}, bib = {0};
+    sb_add(&b, "# Two\n\n");
+    for (int i = 0; i < N; i++) sb_printf(&b, "## H %d {#h%d}\n\n$$\nx_{%d}\n$$ {#eq:e%d}\n\n", i, i, i, i);
+    for (int i = 0; i < N; i++) sb_printf(&b, "{{sec:h%d}} [x](#h%d) {{eq:e%d}} [@k%d]\n", N - 1 - i, i, N - 1 - i, i);
+    for (int i = 0; i < N; i++) sb_printf(&bib, "@misc{k%d, author = {A%d, B}, year = {2020}, title = {T}}\n", i, i);
+    put(c, "02-two.md", b.s);
+    put(c, "references.bib", bib.s);
+    time_t t0 = time(NULL);
+    char *err;
+    ck_assert_msg(build_in(dir, NULL, &err) == 0, "%.2000s", err);
+    free(err);
+    ck_assert_msg(time(NULL) - t0 < 120, "%ld s", (long)(time(NULL) - t0));
+    char *html = page(dir, "02-two.html");
+    ck_assert_ptr_nonnull(strstr(html, "Section 2.12000"));
+    free(html);
+    /* a bad link names at most 40 of the headings */
+    sb_add(&b, "[bad](#nowhere)\n");
+    put(c, "02-two.md", b.s);
+    expect_refused(dir, 2, "/02-two.md:", "no heading, figure, table or equation 'nowhere' there; its headings: h0, h1,");
+    ck_assert_int_eq(build_in(dir, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "h39, ... (11960 more)") && strlen(err) < 4000, "%.3000s", err);
+    free(err);
+    sb_free(&b);
+    sb_free(&bib);
+}
+END_TEST
+
 /* ---- 2: nesting -------------------------------------------------------------------------------------- */
 
 static void nested(const char *unit, int n, const char *tail, const char *what)
@@ -910,6 +947,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 900);
     tcase_add_unchecked_fixture(t, setup_base, NULL);
     tcase_add_test(t, test_anchor_prefixes_and_many_headings);
+    tcase_add_test(t, test_many_references);
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);

@@ -34,6 +34,8 @@ typedef struct cite_bib {
     cite_entry *e;
     int n;
     int n_cited;
+    int *slot;      /* the keys' hash table: index + 1 in e, 0 empty */
+    size_t cap;     /* its size, a power of two, at least twice n */
 } cite_bib;
 
 typedef struct cite_errors {

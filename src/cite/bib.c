@@ -194,15 +194,42 @@ void cite_free(cite_bib *b)
     if (!b) return;
     for (int i = 0; i < b->n; i++) entry_free(&b->e[i]);
     free(b->e);
+    free(b->slot);
     free(b->path);
     free(b);
 }
 
+/* The slot of key in b's table (FNV-1a, linear probing): its entry's or an empty one. */
+static size_t key_slot(const cite_bib *b, const char *key)
+{
+    size_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211u;
+    size_t i = h & (b->cap - 1);
+    while (b->slot[i] && strcmp(b->e[b->slot[i] - 1].key, key)) i = (i + 1) & (b->cap - 1);
+    return i;
+}
+
+/* e[n - 1] was just added: into the table, grown to keep it half empty */
+static int index_last(cite_bib *b)
+{
+    if (2 * (size_t)b->n > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        int *slot = calloc(cap, sizeof *slot);
+        if (!slot) return -1;
+        free(b->slot);
+        b->slot = slot;
+        b->cap = cap;
+        for (int i = 0; i < b->n - 1; i++) b->slot[key_slot(b, b->e[i].key)] = i + 1;
+    }
+    b->slot[key_slot(b, b->e[b->n - 1].key)] = b->n;
+    return 0;
+}
+
 cite_entry *cite_find(cite_bib *b, const char *key)
 {
-    for (int i = 0; i < b->n; i++)
-        if (!strcmp(b->e[i].key, key)) return &b->e[i];
-    return NULL;
+    if (!b->cap) return NULL;
+    int k = b->slot[key_slot(b, key)];
+    return k ? &b->e[k - 1] : NULL;
 }
 
 static int load_entry(cite_bib *b, AST *ast, const char *path, cite_errors *err)
@@ -244,10 +271,11 @@ static int load_entry(cite_bib *b, AST *ast, const char *path, cite_errors *err)
     e.doi = raw_field(ast, "doi");
     e.url = raw_field(ast, "url");
     e.note = field_text(ast, "note");
-    cite_entry *t = realloc(b->e, sizeof *t * (size_t)(b->n + 1));
+    cite_entry *t = (b->n & (b->n - 1)) ? b->e : realloc(b->e, sizeof *t * (size_t)(b->n ? 2 * b->n : 1)); /* doubled at 0, 1, 2, 4, ... */
     if (!t || !e.key || !e.type) { entry_free(&e); set_err(err, path, line, "out of memory", NULL, NULL); return -1; }
     b->e = t;
     b->e[b->n++] = e;
+    if (index_last(b)) { set_err(err, path, line, "out of memory", NULL, NULL); return -1; }
     return 0;
 }
 

@@ -28,12 +28,14 @@ static kiln_block *display_block(loader *L, kiln_inline *m)
         const char *id = m->title + 3;
         d->anchor = ka_printf(L->a, "eq-%s", id);
         kiln_doc *doc = L->doc;
-        for (int i = 0; i < doc->n_equations; i++)
-            if (!strcmp(doc->equations[i]->anchor, d->anchor)) {
-                kd_error(L->d, KILN_REPORT_EINPUT, L->file, d->line, "duplicate equation label {#eq:%s} (also at line %d of %s)", id,
-                         doc->equations[i]->line, doc->equations[i]->chapter ? doc->equations[i]->chapter->file : "index.md");
-                return d;
-            }
+        int *at = kr_strmap_get(&L->eq_ix, d->anchor + 3);   /* the labels so far, by id */
+        if (*at) {
+            const kiln_block *e = doc->equations[*at - 1];
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, d->line, "duplicate equation label {#eq:%s} (also at line %d of %s)", id,
+                     e->line, e->chapter ? e->chapter->file : "index.md");
+            return d;
+        }
+        *at = doc->n_equations + 1;
         d->number = ++L->n_equations;
         grow_ptrs((void ***)&doc->equations, doc->n_equations);
         doc->equations[doc->n_equations++] = d;

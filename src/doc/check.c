@@ -114,71 +114,84 @@ static void check_config_refs(loader *L)
 
 /* ---- headings and links --------------------------------------------------------------- */
 
-/* The heading numbers the PDF shows: chapter N; its level-2 headings (and
- * any later level-1 one) N.k, level-3 N.k.m. */
-static const char *heading_number(kiln_arena *a, const kiln_chapter *ch, const kiln_block *want, int *sec2, int *sec3,
-                                  const kiln_block *b, int *seen_title)
+/* The ids of one page in document order (a block, then its children), the
+ * first of each kept, with the numbers the PDF shows: chapter N; its
+ * level-2 headings (and any later level-1 one) N.k, level-3 N.k.m, deeper
+ * ones their level-3 parent's. */
+static void index_targets(loader *L, int ci, const kiln_block *b, int *sec2, int *sec3, int *seen_title)
 {
     for (; b; b = b->next) {
-        if (b->kind == KILN_BL_HEADING) {
-            int level = b->level;
-            if (level == 1 && !*seen_title) {
+        const char *number = NULL, *id = NULL;
+        if (b->kind == KILN_BL_HEADING && ci >= 0) {
+            if (b->level == 1 && !*seen_title) {
                 *seen_title = 1;
-                if (b == want) return ka_printf(a, "Chapter %d", ch->index + 1);
-                continue;
-            }
-            if (level <= 2) { ++*sec2; *sec3 = 0; }
-            else if (level == 3) ++*sec3;
-            if (b == want) {
-                if (level <= 2) return ka_printf(a, "Section %d.%d", ch->index + 1, *sec2);
-                if (level == 3) return ka_printf(a, "Section %d.%d.%d", ch->index + 1, *sec2, *sec3);
-                return ka_printf(a, "Section %d.%d.%d", ch->index + 1, *sec2, *sec3);   /* deeper: its level-3 parent */
+                number = ka_printf(L->a, "Chapter %d", ci + 1);
+            } else {
+                if (b->level <= 2) { ++*sec2; *sec3 = 0; }
+                else if (b->level == 3) ++*sec3;
+                number = b->level <= 2 ? ka_printf(L->a, "Section %d.%d", ci + 1, *sec2)
+                                       : ka_printf(L->a, "Section %d.%d.%d", ci + 1, *sec2, *sec3);
             }
         }
-        if (b->children) {
-            const char *r = heading_number(a, ch, want, sec2, sec3, b->children, seen_title);
-            if (r) return r;
+        if ((b->kind == KILN_BL_HEADING || b->kind == KILN_BL_MATH) && b->anchor[0]) id = b->anchor;
+        else if (b->kind == KILN_BL_DIRECTIVE && b->directive && b->directive->anchor) id = b->directive->anchor;
+        if (id) {
+            int *v = kr_strmap_get(&L->target_ix, ka_printf(L->a, "%d#%s", ci, id));
+            if (!*v) {
+                KR_GROW(L->targets, L->cap_targets, L->n_targets + 1);
+                L->targets[L->n_targets++] = (struct target){b, number};
+                *v = L->n_targets;
+            }
         }
+        if (b->children) index_targets(L, ci, b->children, sec2, sec3, seen_title);
     }
-    return NULL;
 }
 
-static const kiln_block *heading_in(const kiln_block *b, const char *anchor)
+/* The block with that id on page ci (-1: the front page), or NULL. */
+static const struct target *target_in(loader *L, int ci, const char *id)
 {
-    for (; b; b = b->next) {
-        if ((b->kind == KILN_BL_HEADING || b->kind == KILN_BL_MATH) && b->anchor[0] && !strcmp(b->anchor, anchor)) return b;
-        if (b->kind == KILN_BL_DIRECTIVE && b->directive && b->directive->anchor && !strcmp(b->directive->anchor, anchor)) return b;
-        if (b->children) {
-            const kiln_block *r = heading_in(b->children, anchor);
-            if (r) return r;
+    kiln_doc *doc = L->doc;
+    if (!L->targets_made) {
+        L->targets_made = 1;
+        for (int i = -1; i < doc->n_chapters; i++) {
+            int s2 = 0, s3 = 0, title = 0;
+            index_targets(L, i, i < 0 ? doc->front : doc->chapters[i].blocks, &s2, &s3, &title);
         }
     }
-    return NULL;
+    sbuf kb = {0};
+    sb_printf(&kb, "%d#%s", ci, id);
+    const char *key = kb.s;
+    int found = kr_strmap_has(&L->target_ix, key);
+    const struct target *t = found ? &L->targets[*kr_strmap_get(&L->target_ix, key) - 1] : NULL;
+    sb_free(&kb);
+    return t;
 }
 
 /* A heading by id in any chapter: its "Section 2.3" text. */
-static const char *find_heading(kiln_doc *doc, const char *id, const kiln_block **out)
+static const char *find_heading(loader *L, const char *id, const kiln_block **out)
 {
-    for (int i = 0; i < doc->n_chapters; i++) {
-        const kiln_block *h = heading_in(doc->chapters[i].blocks, id);
-        if (h && h->kind == KILN_BL_HEADING) {
-            int s2 = 0, s3 = 0, title = 0;
-            *out = h;
-            return heading_number(doc->arena, &doc->chapters[i], h, &s2, &s3, doc->chapters[i].blocks, &title);
+    for (int i = 0; i < L->doc->n_chapters; i++) {
+        const struct target *t = target_in(L, i, id);
+        if (t && t->b->kind == KILN_BL_HEADING) {
+            *out = t->b;
+            return t->number;
         }
     }
     *out = NULL;
     return NULL;
 }
 
-static void list_anchors(sbuf *m, const kiln_block *b)
+/* what a message lists: at most this many names, then how many more */
+#define LIST_MAX 40
+
+static void list_anchors(sbuf *m, const kiln_block *b, int *n)
 {
     for (; b; b = b->next) {
-        if (b->kind == KILN_BL_HEADING && b->level > 1) {
+        if (b->kind == KILN_BL_HEADING && b->level > 1 && ++*n <= LIST_MAX) {
             if (m->len) sb_add(m, ", ");
             sb_add(m, b->anchor);
         }
-        if (b->children) list_anchors(m, b->children);
+        if (b->children) list_anchors(m, b->children, n);
     }
 }
 
@@ -217,9 +230,11 @@ static void check_links(loader *L)
             }
         }
         if (!hash || !hash[1]) continue;
-        if (heading_in(blocks, hash + 1)) continue;
+        if (target_in(L, to ? to->index : -1, hash + 1)) continue;
         sbuf m = {0};
-        list_anchors(&m, blocks);
+        int listed = 0;
+        list_anchors(&m, blocks, &listed);
+        if (listed > LIST_MAX) sb_printf(&m, ", ... (%d more)", listed - LIST_MAX);
         kd_error(L->d, KILN_REPORT_EINPUT, L->link_files[i], L->links[i]->line, "link to '%s': no heading, figure, table or equation '%s' there; its headings: %s",
                  raw, hash + 1, m.len ? m.s : "(none)");
         sb_free(&m);
@@ -595,10 +610,11 @@ static void check_target_ref(loader *L, kiln_inline *in, const char *file)
     sbuf m = {0};
     int is_tab = !strcmp(in->metric, "table");
     int n = is_tab ? doc->n_tables : doc->n_figures;
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; j < n && j < LIST_MAX; j++) {
         if (j) sb_add(&m, ", ");
         sb_add(&m, (is_tab ? doc->tables : doc->figures)[j]->id);
     }
+    if (n > LIST_MAX) sb_printf(&m, ", ... (%d more)", n - LIST_MAX);
     kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no %s with id '%s'; declared: %s", in->text,
              is_tab ? "{table}" : "{figure} or {lrfind}", in->run_id, n ? m.s : "(none)");
     sb_free(&m);
@@ -608,7 +624,7 @@ static void check_target_ref(loader *L, kiln_inline *in, const char *file)
 static void check_sec_ref(loader *L, kiln_inline *in, const char *file)
 {
     const kiln_block *h = NULL;
-    const char *num = find_heading(L->doc, in->run_id, &h);
+    const char *num = find_heading(L, in->run_id, &h);
     if (!h) {
         kd_error(L->d, KILN_REPORT_EINPUT, file, in->line,
                  "reference %s: no heading with the id '%s' (a heading's id is its text in lower case, spaces as '-': "
@@ -623,15 +639,18 @@ static void check_sec_ref(loader *L, kiln_inline *in, const char *file)
 static void check_eq_ref(loader *L, kiln_inline *in, const char *file)
 {
     kiln_doc *doc = L->doc;
+    if (kr_strmap_has(&L->eq_ix, in->run_id)) {
+        in->eq = doc->equations[*kr_strmap_get(&L->eq_ix, in->run_id) - 1];
+        return;
+    }
     sbuf m = {0};
-    for (int j = 0; j < doc->n_equations && !in->eq; j++) {
-        if (!strcmp(doc->equations[j]->anchor + 3, in->run_id)) in->eq = doc->equations[j];
+    for (int j = 0; j < doc->n_equations && j < LIST_MAX; j++) {
         if (j) sb_add(&m, ", ");
         sb_add(&m, doc->equations[j]->anchor + 3);
     }
-    if (!in->eq)
-        kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no display with the label {#eq:%s}; labelled: %s",
-                 in->text, in->run_id, doc->n_equations ? m.s : "(none)");
+    if (doc->n_equations > LIST_MAX) sb_printf(&m, ", ... (%d more)", doc->n_equations - LIST_MAX);
+    kd_error(L->d, KILN_REPORT_EINPUT, file, in->line, "reference %s: no display with the label {#eq:%s}; labelled: %s",
+             in->text, in->run_id, doc->n_equations ? m.s : "(none)");
     sb_free(&m);
 }
 

@@ -183,6 +183,9 @@ static int finish(loader *L, kiln_doc **out)
     free(L->dirs);
     free(L->refs);
     kr_strmap_free(&L->anchors);
+    kr_strmap_free(&L->target_ix);
+    kr_strmap_free(&L->eq_ix);
+    free(L->targets);
     if (L->d->n_errors) {
         kiln_doc_free(L->doc);
         *out = NULL;

@@ -67,6 +67,13 @@ typedef struct loader {
     const char **link_raw, **link_files;
     const kiln_chapter **link_from;
     int n_links, cap_links;
+    /* every page's ids ("N#id", N the chapter's index, -1 the front page),
+     * each with its block and a heading's number, made once for the
+     * checks of links and {{sec:}} (check.c); the equations' labels, by
+     * id, as they are read (block.c) */
+    kr_strmap target_ix, eq_ix;
+    struct target { const kiln_block *b; const char *number; } *targets;
+    int n_targets, cap_targets, targets_made;
 } loader;
 
 /* ---- text.c: small text helpers ------------------------------------------------------ */

@@ -156,6 +156,8 @@ typedef struct pw {
     int nop, capop;
     pdest *dest;
     int ndest, capdest;
+    kr_strmap dest_ix;           /* "CH#anchor", "#anchor", "CH" -> index + 1 in dest (pdf.c, once paginated) */
+    int dest_ix_made;
     pflow flows[3];              /* title page, contents, body */
     int flow;                    /* the flow being laid out */
     int chapter;                 /* current chapter index (-1 none) */

@@ -262,8 +262,31 @@ static int find_chapter_by_page(const kiln_doc *doc, const char *page, size_t n)
     return -2;
 }
 
-/* A link's destination index, or -1 for an external URI, -2 for nowhere. */
-static int resolve_link(const pw *w, const char *url, int chapter)
+/* The first placed destination under key, else -2. */
+static int dest_named(pw *w, const char *key)
+{
+    if (!w->dest_ix_made) {
+        w->dest_ix_made = 1;
+        for (int i = 0; i < w->ndest; i++) {
+            const pdest *d = &w->dest[i];
+            if (d->page < 0) continue;
+            const char *k[3] = {d->level == 1 ? ka_printf(w->a, "%d", d->chapter) : NULL,
+                                d->anchor[0] ? ka_printf(w->a, "%d#%s", d->chapter, d->anchor) : NULL,
+                                d->anchor[0] ? ka_printf(w->a, "#%s", d->anchor) : NULL};
+            for (int j = 0; j < 3; j++) {
+                if (!k[j]) continue;
+                int *v = kr_strmap_get(&w->dest_ix, k[j]);
+                if (!*v) *v = i + 1;
+            }
+        }
+    }
+    return kr_strmap_has(&w->dest_ix, key) ? *kr_strmap_get(&w->dest_ix, key) - 1 : -2;
+}
+
+/* A link's destination index, or -1 for an external URI, -2 for nowhere:
+ * the chapter's start, else the anchor in that chapter, else the first
+ * anywhere (looked up, so that many links to many headings stay linear). */
+static int resolve_link(pw *w, const char *url, int chapter)
 {
     if (!url || !*url) return -2;
     size_t scheme = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
@@ -273,19 +296,9 @@ static int resolve_link(const pw *w, const char *url, int chapter)
     int ch = pn ? find_chapter_by_page(w->doc, url, pn) : chapter;
     if (ch == -2) return -2;
     const char *anchor = hash ? hash + 1 : "";
-    int any = -2;
-    for (int i = 0; i < w->ndest; i++) {
-        const pdest *d = &w->dest[i];
-        if (d->page < 0) continue;
-        if (!*anchor) {
-            if (d->chapter == ch && d->level == 1) return i;
-            continue;
-        }
-        if (strcmp(d->anchor, anchor)) continue;
-        if (d->chapter == ch) return i;
-        if (any == -2) any = i;
-    }
-    return any;
+    if (!*anchor) return dest_named(w, ka_printf(w->a, "%d", ch));
+    int i = dest_named(w, ka_printf(w->a, "%d#%s", ch, anchor));
+    return i >= 0 ? i : dest_named(w, ka_printf(w->a, "#%s", anchor));
 }
 
 static void set_rgb_fill(HPDF_Page pg, uint32_t c)
@@ -667,6 +680,7 @@ static void pw_close(pw *w)
     for (int f = 0; f < 3; f++) pl_flow_free(&w->flows[f]);
     free(w->op);
     free(w->dest);
+    kr_strmap_free(&w->dest_ix);
     pm_free_all(w);
     pf_free(w->fonts);
     HPDF_Free(w->pdf);
