@@ -326,6 +326,21 @@ START_TEST(test_deep_nesting)
     put(c, "02-two.md", b.s);
     sb_free(&b);
     expect_refused(dir, 2, "/02-two.md:3: ", "emphasis and links nested more than 100 deep");
+    /* math nested through scripts and arguments (it crashed: a stack overflow in the parser) */
+    static const char *const MATH[][2] = {{"x_{", "}"}, {"x^{", "}"}, {"\\sqrt{", "}"}, {"\\frac{", "}{y}"}, {"\\left(", "\\right)"}};
+    for (size_t k = 0; k < sizeof MATH / sizeof *MATH; k++) {
+        copy_base(dir);
+        b = (sbuf){0};
+        sb_add(&b, "# Two\n\n$");
+        for (int i = 0; i < 30000; i++) sb_add(&b, MATH[k][0]);
+        sb_add(&b, "x");
+        for (int i = 0; i < 30000; i++) sb_add(&b, MATH[k][1]);
+        sb_add(&b, "$\n");
+        snprintf(c, sizeof c, "%s/content", dir);
+        put(c, "02-two.md", b.s);
+        sb_free(&b);
+        expect_refused(dir, 2, "/02-two.md:3: math, column ", "math nested too deeply");
+    }
     /* 100 levels are fine, and a run of stars that closes nothing is text */
     b = (sbuf){0};
     sb_add(&b, "# Two\n\n");

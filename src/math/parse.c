@@ -610,16 +610,21 @@ static km_node *atom(P *p, int font)
     return sc;
 }
 
+/* Every nesting (a group, a script's or a command's argument, \left ...
+ * \right, an environment's cell) is a list: the depth is bounded here, so
+ * that x_{x_{x_{...}}} cannot exhaust the stack (primary bounds the rest). */
 static km_node *parse_list(P *p, int font)
 {
+    if (++p->depth > 200) { p->depth--; fail(p, p->i, "math nested too deeply"); return NULL; }
     km_node *row = node(p, KM_ROW, p->i);
-    if (!row) return NULL;
+    if (!row) { p->depth--; return NULL; }
     for (;;) {
         skip_space(p);
         if (at_stop(p)) break;
         km_node *a = atom(p, font);
-        if (!a || !add(p, row, a)) { km_free(row); return NULL; }
+        if (!a || !add(p, row, a)) { km_free(row); p->depth--; return NULL; }
     }
+    p->depth--;
     return row;
 }
 
