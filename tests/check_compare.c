@@ -245,6 +245,10 @@ static char *diff_table(const char *dir, const char *old, const char *new_, cons
     o.cache_dir = dir;
     o.table = fopen(tp, "w");
     o.json_path = json;
+    /* with the JSON, the page too (DIR/diff.html) */
+    char hp[256];
+    snprintf(hp, sizeof hp, "%s/diff.html", dir);
+    o.html_path = json ? hp : NULL;
     kiln_diag d = {0};
     *rc = kiln_diff(old, new_, &o, &d);
     fclose(o.table);
@@ -301,6 +305,14 @@ START_TEST(test_pages_manifest_diff)
     char *j = test_read_file(jp, NULL);
     ck_assert_msg(strstr(j, "\"old_verdict\": \"better\"") && strstr(j, "\"new_verdict\": \"worse\""), "%s", j);
     free(j);
+    /* the page lists it in its comparisons table */
+    snprintf(p, sizeof p, "%s/diff.html", dir);
+    char *page = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(page);
+    ck_assert_msg(strstr(page, "<h2 id=\"comparisons\">Comparisons</h2>") &&
+                      strstr(page, "<tr><td>acc</td><td class=\"v-changed\">verdict changed</td><td>better → worse</td>"),
+                  "%s", page);
+    free(page);
     /* a build against itself: the same verdict, nothing changed */
     t = diff_table(dir, m2, m2, NULL, &rc);
     ck_assert_msg(strstr(t, "same verdict") && strstr(t, "0 with a changed verdict"), "%s", t);

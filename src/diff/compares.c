@@ -92,6 +92,44 @@ static void one_line(const char *id, const json_t *o, const json_t *n, void *arg
     }
 }
 
+/* one row of diff.html's comparisons table */
+static void one_row(const char *id, const json_t *o, const json_t *n, void *arg)
+{
+    sbuf *b = arg;
+    int st = cmp_state(o, n);
+    char d[96], p[96];
+    change_text(d, sizeof d, cnum(o, "diff"), cnum(n, "diff"), "%+.4f", "%+.4f", 0);
+    change_text(p, sizeof p, cnum(o, "p"), cnum(n, "p"), "%.3f", "%+.3f", 0);
+    sb_add(b, "<tr><td>");
+    sb_html(b, id);
+    sb_printf(b, "</td><td class=\"v-%s\">%s</td><td>", st ? "changed" : "identical", STATE_WORDS[st]);
+    if (st == 0) {
+        sb_html(b, cstr(n, "verdict"));
+    } else {
+        sb_html(b, o ? cstr(o, "verdict") : "-");
+        sb_add(b, " → ");
+        sb_html(b, n ? cstr(n, "verdict") : "-");
+    }
+    sb_add(b, "</td><td>");
+    sb_html(b, d);
+    sb_add(b, "</td><td>");
+    sb_html(b, p);
+    sb_add(b, "</td></tr>\n");
+}
+
+void diff_compares_html(const side *so, const side *sn, sbuf *b)
+{
+    if (!json_array_size(json_object_get(so->root, "compares")) && !json_array_size(json_object_get(sn->root, "compares")))
+        return;
+    sb_add(b, "<h2 id=\"comparisons\">Comparisons</h2>\n<p>The article's <code>{compare}</code> verdicts, old against "
+              "new: a verdict that changed is a claim of the prose to read again.</p>\n"
+              "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"comparisons\">"
+              "<table class=\"diff\">\n<thead><tr><th>Comparison</th><th>State</th><th>Verdict</th>"
+              "<th>Difference of means</th><th>p</th></tr></thead>\n<tbody>\n");
+    each_cmp(so, sn, one_row, b);
+    sb_add(b, "</tbody>\n</table></div>\n");
+}
+
 int diff_compares(const side *so, const side *sn, FILE *table, json_t **json)
 {
     acc a = {table, 0, 0, json ? json_array() : NULL};

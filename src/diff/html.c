@@ -180,6 +180,7 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
         sb_add(&b, "</td></tr>\n");
     }
     sb_add(&b, "</tbody>\n</table></div>\n");
+    diff_compares_html(so, sn, &b);
     for (int i = 0; i < n && !rc; i++) {
         row *r = &rows[i];
         if (!r->histories || r->verdict == KILN_VERDICT_IDENTICAL) continue;

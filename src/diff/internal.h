@@ -94,6 +94,8 @@ json_t *diff_json(row *rows, int n, const side *so, const side *sn, const kiln_d
  * as a JSON array into *json (NULL: not); the number that changed (a verdict
  * changed, a comparison added or removed) */
 int diff_compares(const side *so, const side *sn, FILE *table, json_t **json);
+/* the same as a table of diff.html (nothing when neither build has one) */
+void diff_compares_html(const side *so, const side *sn, sbuf *b);
 int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff_opts *o, const int *count,
                       kiln_diag *d);
 
