@@ -767,6 +767,9 @@ START_TEST(test_key_given_twice)
     rc = sh(&err, "%s train epochs=1 --json a.json --json=b.json", kiln_bin());
     ck_assert_msg(rc == 2 && strstr(err, "option '--json' is given twice"), "%d %s", rc, err);
     free(err);
+    rc = sh(&err, "%s new ''", kiln_bin()); /* bad input, not a failure to write */
+    ck_assert_msg(rc == 2 && strstr(err, "kiln new: the folder's name is empty"), "%d %s", rc, err);
+    free(err);
     rc = sh(&err, "%s lr-find sma=3 sma=4", kiln_bin());
     ck_assert_msg(rc == 2 && strstr(err, "a key is given twice ('sma=3', then 'sma=4')"), "%d %s", rc, err);
     free(err);

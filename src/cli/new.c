@@ -86,6 +86,10 @@ int kiln_cmd_new(int argc, char **argv)
         fprintf(stderr, "kiln new: which folder? (kiln new DIR)\n");
         return kiln_cli_usage(&CMD, stderr);
     }
+    if (!dir[0]) {
+        fprintf(stderr, "kiln new: the folder's name is empty (kiln new DIR)\n");
+        return 2;
+    }
     /* "art/" and "art" are the same folder: name it without the slash */
     static char name[PATH_MAX];
     snprintf(name, sizeof name, "%s", dir);
