@@ -576,6 +576,12 @@ static void string_for_number(const char *path) { forge(path, "result", "test_lo
 static void negative_count(const char *path) { forge(path, "result", "n_train", json_integer(-9999)); }
 static void accuracy_above_one(const char *path) { forge(path, "result", "test_accuracy", json_real(9999)); }
 static void provenance_markup(const char *path) { forge(path, "provenance", "cpu", json_string("XEON-FLIPPED\n<script>")); }
+static void best_epoch_past_the_end(const char *path) { forge(path, "result", "best_epoch", json_integer(1)); }
+static void diverged_step_past_the_end(const char *path)
+{
+    forge(path, "result", "diverged", json_true());
+    forge(path, "result", "diverged_step", json_integer(99999999));
+}
 static void other_config(const char *path) { forge(path, NULL, "config", json_string("epochs=9999\n")); }
 
 static void fifo(const char *path)
@@ -597,6 +603,8 @@ START_TEST(test_damaged_entries)
     damaged(string_for_number, "result.test_loss is not a number");
     damaged(negative_count, "result.n_train is -9999, outside 0..");
     damaged(accuracy_above_one, "result.test_accuracy is 9999, outside 0..1");
+    damaged(best_epoch_past_the_end, "result.best_epoch is 1, outside -1..0");
+    damaged(diverged_step_past_the_end, "result.diverged_step is 99999999, outside 0..");
     damaged(provenance_markup, "provenance holds a field that is not a short printable string");
     damaged(other_config, "config is not the config of its key");
     damaged(fifo, "not a regular file");

@@ -179,9 +179,12 @@ static int check_train(chk *c, const json_t *r)
            integer_in(c, json_object_get(r, "n_train"), "result.n_train", 0, MAX_EXAMPLES) ||
            integer_in(c, json_object_get(r, "n_val"), "result.n_val", 0, MAX_EXAMPLES) ||
            integer_in(c, json_object_get(r, "n_test"), "result.n_test", 0, MAX_EXAMPLES) ||
-           integer_in(c, json_object_get(r, "diverged_step"), "result.diverged_step", -1, MAX_STEPS) ||
-           integer_in(c, json_object_get(r, "stopped_epoch"), "result.stopped_epoch", -1, ne) ||
-           integer_in(c, json_object_get(r, "best_epoch"), "result.best_epoch", -1, ne) ? -1 : 0;
+           /* indices from 0: a step that was logged, an epoch that ran; -1 none */
+           (json_is_true(json_object_get(r, "diverged"))
+                ? integer_in(c, json_object_get(r, "diverged_step"), "result.diverged_step", 0, (json_int_t)ns[0] - 1)
+                : integer_in(c, json_object_get(r, "diverged_step"), "result.diverged_step", -1, -1)) ||
+           integer_in(c, json_object_get(r, "stopped_epoch"), "result.stopped_epoch", -1, ne - 1) ||
+           integer_in(c, json_object_get(r, "best_epoch"), "result.best_epoch", -1, ne - 1) ? -1 : 0;
 }
 
 static int check_lrfind(chk *c, const json_t *r)
