@@ -315,6 +315,11 @@ START_TEST(test_events)
     got = stream_until(fd, "second\n\n");
     ck_assert_ptr_nonnull(strstr(got, "event: broken\ndata: content/01-a.md:7: {figure} f: bad\ndata: content/01-a.md:9: second\n\n"));
     free(got);
+    /* a CR ends a line for EventSource too: never a field of its own */
+    kp_events_set(ev, "broken", "content/01-a.md:7: x\revent: ok\rdata: 9");
+    got = stream_until(fd, "data: 9\n\n");
+    ck_assert_ptr_nonnull(strstr(got, "event: broken\ndata: content/01-a.md:7: x\ndata: event: ok\ndata: data: 9\n\n"));
+    free(got);
     /* a page is labelled with the good build it comes from */
     kp_events_set(ev, "ok", "ignored");
     ck_assert_uint_eq(kp_events_build(ev), 2);

@@ -102,14 +102,16 @@ unsigned long kp_events_build(kp_events *ev)
     return b;
 }
 
-/* "event: KIND\ndata: LINE\n" for each line of data, then a blank line */
+/* "event: KIND\ndata: LINE\n" for each line of data, then a blank line. A
+ * line ends at LF or CR, as EventSource reads them (a CR inside a message
+ * would otherwise start a field of its own: "\revent: ok"). */
 static void format_event(sbuf *b, const char *kind, const char *data)
 {
     sb_printf(b, "event: %s\n", kind);
     const char *p = data;
     do {
-        const char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
+        size_t l = strcspn(p, "\r\n");
+        const char *e = p[l] ? p + l : NULL;
         sb_add(b, "data: ");
         sb_addn(b, p, l);
         sb_addc(b, '\n');
