@@ -749,6 +749,13 @@ START_TEST(test_reserved_chapter_names)
     snprintf(p, sizeof p, "%s/02-pipe.md", c);
     ck_assert_int_eq(mkfifo(p, 0666), 0); /* would block a plain read */
     expect_refused(dir, 2, "content/02-pipe.md: ", "not a regular file");
+    /* the bibliography likewise: btparse read a FIFO, /dev/zero or a folder for ever */
+    static const char *const BIB[] = {"mkfifo references.bib", "ln -s /dev/zero references.bib", "mkdir references.bib", NULL};
+    for (int i = 0; BIB[i]; i++) {
+        copy_base(dir);
+        ck_assert_int_eq(sh(NULL, "cd %s/content && %s", dir, BIB[i]), 0);
+        expect_refused(dir, 2, "content/references.bib: ", "the bibliography is not a regular file");
+    }
 }
 END_TEST
 

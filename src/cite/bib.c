@@ -6,11 +6,15 @@
 #include <btparse.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define CITE_MAX_BYTES (16 << 20)
 
 static void set_err(cite_errors *es, const char *file, int line, const char *fmt, const char *a, const char *b)
 {
@@ -308,8 +312,20 @@ cite_bib *cite_load_all(const char *path, cite_errors *err)
 static cite_bib *load_all_locked(const char *path, cite_errors *err)
 {
     memset(err, 0, sizeof *err);
-    FILE *f = fopen(path, "r");
-    if (!f) { set_err(err, path, 0, "cannot read the bibliography: %s", strerror(errno), NULL); return NULL; }
+    /* without blocking, and a regular file only: btparse reading a FIFO, a
+     * device or a folder never ends */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) { set_err(err, path, 0, "cannot read the bibliography: %s", strerror(errno), NULL); return NULL; }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CITE_MAX_BYTES) {
+        set_err(err, path, 0, "%s", !S_ISREG(st.st_mode) ? "the bibliography is not a regular file (a .bib must be a BibTeX file)"
+                                                        : "the bibliography is larger than 16 MB", NULL);
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "r");
+    if (!f) { close(fd); set_err(err, path, 0, "cannot read the bibliography: %s", strerror(errno), NULL); return NULL; }
     static int initialised;
     if (!initialised) {
         bt_initialize();
