@@ -729,6 +729,17 @@ START_TEST(test_templates_checked_before_training)
     ck_assert_msg(rc == 2 && strstr(err, "nowhere/layout.html: cannot read the page template"), "%d %s", rc, err);
     ck_assert(snapshot(out) == before);
     free(err);
+    /* a script that cannot be read: found before c trains, not after */
+    char cache[128];
+    snprintf(cache, sizeof cache, "%s/content/cache", dir);
+    unsigned long long before_cache = snapshot(cache);
+    ck_assert_int_eq(sh(NULL, "cp %s/templates/layout.html %s/ && ln -s /dev/zero %s/kiln.js", root_dir, t, t), 0);
+    rc = sh(&err, "cd %s && %s build -q --content content --out out --templates templates --data %s", dir, kiln_bin(),
+            test_data_dir());
+    ck_assert_msg(rc == 2 && strstr(err, "templates/kiln.js: cannot read the script"), "%d %s", rc, err);
+    ck_assert(snapshot(out) == before);
+    ck_assert_msg(snapshot(cache) == before_cache, "c was trained: %s", err);
+    free(err);
 }
 END_TEST
 

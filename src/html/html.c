@@ -785,6 +785,15 @@ int kiln_templates_check(const char *tdir, kiln_diag *d)
         rc = KILN_REPORT_EINPUT;
     }
     free(css);
+    /* the script is optional, but one that is there must be readable now,
+     * not found broken once the runs have trained */
+    snprintf(path, sizeof path, "%s/kiln.js", tdir);
+    char *js = access(path, F_OK) == 0 ? kr_read_file(path, NULL) : NULL;
+    if (access(path, F_OK) == 0 && !js) {
+        kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot read the script: %s (give --templates DIR)", strerror(errno));
+        rc = KILN_REPORT_EINPUT;
+    }
+    free(js);
     return rc;
 }
 
