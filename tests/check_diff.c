@@ -5,6 +5,7 @@
  * tampered manifests, other data, other scale, a revision without a
  * manifest); and the cache left untouched by every diff. */
 #include "kiln/report.h"
+#include "kiln/plot.h" /* KILN_DARK_BG */
 #include "testutil.h"
 #include "base/base.h" /* kr_rmtree */
 
@@ -12,6 +13,7 @@
 #include <zlib.h>
 #include <jansson.h>
 #include <math.h>
+#include <png.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -484,9 +486,25 @@ START_TEST(test_page_in_site_layout)
     ck_assert_msg(!strstr(html, "<style>"), "the site's page has its rules in style.css");
     snprintf(p, sizeof p, "%s/report.pdf", site);
     if (access(p, F_OK) == 0) ck_assert(strstr(html, "<a class=\"pdf\" href=\"../c-out/report.pdf\">PDF</a>"));
-    free(html);
+    char *html_dark = html;
     snprintf(p, sizeof p, "%s/build/diff/b-loss.png", root);
     ck_assert_int_eq(access(p, F_OK), 0);
+    /* its dark variant, offered as the site's figures are, its background the dark page's */
+    ck_assert_msg(strstr(html_dark, "<figure class=\"overlay\"><picture><source data-dark=\"screen\" media=\"screen and "
+                                    "(prefers-color-scheme: dark)\" srcset=\"diff/b-loss-dark.png\" width=\"640\" "
+                                    "height=\"400\"><img src=\"diff/b-loss.png\""), "%s", html_dark);
+    free(html_dark);
+    snprintf(p, sizeof p, "%s/build/diff/b-loss-dark.png", root);
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&im, p), "%s: %s", p, im.message);
+    im.format = PNG_FORMAT_RGB;
+    unsigned char *px = malloc(PNG_IMAGE_SIZE(im));
+    ck_assert(png_image_finish_read(&im, NULL, px, 0, NULL));
+    ck_assert_int_eq(im.width, 1280);
+    ck_assert_uint_eq((uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2], KILN_DARK_BG);
+    free(px);
 
     /* in the site's own folder (root ""), and one further down */
     snprintf(page, sizeof page, "%s/diff.html", site);
@@ -507,6 +525,7 @@ START_TEST(test_page_in_site_layout)
     html = diff_page(NULL, NULL, page);
     ck_assert(strstr(html, "<style>") && strstr(html, "<main class=\"diff\">") && strstr(html, "diff/b-loss.png"));
     ck_assert(!strstr(html, "class=\"sidebar\""));
+    ck_assert(!strstr(html, "<picture>")); /* its style is light only: no dark image */
     free(html);
 }
 END_TEST

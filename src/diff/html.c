@@ -13,12 +13,13 @@
 /* ---- output: the page and its overlay plots ---------------------------------------------- */
 
 /* old dashed, new solid, one colour per quantity */
-static int overlay_png(const row *r, int what, const char *path, char *err, size_t n)
+static int overlay_png(const row *r, int what, int theme, const char *path, char *err, size_t n)
 {
     kiln_series s[4];
     memset(s, 0, sizeof s);
     kiln_plot p;
     kiln_plot_init(&p);
+    p.theme = theme;
     char title[256], prov[256];
     double *x = NULL;
     int ns = 0;
@@ -195,13 +196,25 @@ int write_html(row *rows, int n, const side *so, const side *sn, const kiln_diff
             char name[128], path[4500], err[512];
             snprintf(name, sizeof name, "%s%s.png", r->id, plots == 1 ? "" : k ? "-accuracy" : "-loss");
             snprintf(path, sizeof path, "%s/%s", img_tmp, name);
-            if (overlay_png(r, k, path, err, sizeof err)) {
+            /* in the site's layout, whose style.css has a dark scheme, a
+               dark variant too (NAME-dark.png), offered as the site's
+               figures are (templates/kiln.js follows the theme toggle) */
+            int dark = o->site != NULL;
+            if (overlay_png(r, k, KILN_THEME_LIGHT, path, err, sizeof err) ||
+                (dark && (snprintf(path, sizeof path, "%s/%.*s-dark.png", img_tmp, (int)strlen(name) - 4, name),
+                          overlay_png(r, k, KILN_THEME_DARK, path, err, sizeof err)))) {
                 kd_error(d, KILN_REPORT_EINPUT, path, 0, "cannot draw the overlay plot: %s", err);
                 rc = -1;
                 break;
             }
-            sb_printf(&b, "<figure class=\"overlay\"><img src=\"diff/%s\" width=\"640\" height=\"400\" alt=\"", name);
-            sb_printf(&b, "%s: old (dashed) and new (solid) %s\"></figure>\n", r->id, k ? "accuracy" : "loss");
+            sb_add(&b, "<figure class=\"overlay\">");
+            if (dark)
+                sb_printf(&b, "<picture><source data-dark=\"screen\" media=\"screen and (prefers-color-scheme: dark)\" "
+                              "srcset=\"diff/%.*s-dark.png\" width=\"640\" height=\"400\">",
+                          (int)strlen(name) - 4, name);
+            sb_printf(&b, "<img src=\"diff/%s\" width=\"640\" height=\"400\" alt=\"", name);
+            sb_printf(&b, "%s: old (dashed) and new (solid) %s\">%s</figure>\n", r->id, k ? "accuracy" : "loss",
+                      dark ? "</picture>" : "");
         }
         sb_add(&b, "</section>\n");
     }

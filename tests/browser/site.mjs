@@ -155,6 +155,16 @@ try {
     if (JSON.stringify(d.toc) !== JSON.stringify(siteToc)) fail(`diff.html's chapter list ${JSON.stringify(d.toc)} is not the site's ${JSON.stringify(siteToc)}`);
     if (d.home !== url('index.html')) fail(`diff.html's header links ${d.home}, not the site's front page`);
     if (d.header !== 'flex' || d.h1 !== 'What changed') fail(`diff.html is not styled by the site's style.css (header ${d.header}, h1 ${d.h1})`);
+    // its overlay plots dark with a dark scheme (where it has any: a real change)
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const overlays = await page.evaluate(async () => {
+      const imgs = [...document.querySelectorAll('figure.overlay img')].slice(0, 3);
+      for (const i of imgs) { i.scrollIntoView(); await new Promise((r) => setTimeout(r, 100)); }
+      return imgs.map((i) => i.currentSrc.split('/').pop());
+    });
+    const light = overlays.filter((f) => f && !f.endsWith('-dark.png'));
+    if (light.length) fail(`diff.html with a dark scheme shows the light overlay plots ${light.join(', ')}`);
+    await page.emulateMedia({ colorScheme: 'light' });
     // and its search looks in the site and links into it
     await page.fill('input[type=search]', WORD);
     await page.waitForFunction((u) => [...document.querySelectorAll('.search-results a')].some((a) => a.href === u), url(SECTION), { timeout: 10000 })
