@@ -770,6 +770,29 @@ START_TEST(test_reserved_chapter_names)
 }
 END_TEST
 
+/* the site into the content folder, a folder holding it, or the cache
+ * (kiln build --out / wrote the article's pages into the root folder) */
+START_TEST(test_out_dir_not_the_content)
+{
+    static const char *const OUT[][2] = {{"content", "is the content folder"}, {"content/", "is the content folder"},
+                                         {".", "holds the content folder"}, {"./", "holds the content folder"},
+                                         {"content/cache", "lies in the cache folder"}, {"content/cache/site", "lies in the cache folder"}};
+    for (size_t i = 0; i < sizeof OUT / sizeof *OUT; i++) {
+        char dir[64];
+        copy_base(dir);
+        char cache[128];
+        snprintf(cache, sizeof cache, "%s/content", dir);
+        unsigned long long before = snapshot(dir);
+        char *err;
+        int rc = sh(&err, "cd %s && %s build -q --content content --out %s --templates %s/templates --data %s", dir, kiln_bin(),
+                    OUT[i][0], root_dir, test_data_dir());
+        ck_assert_msg(rc == 2 && strstr(err, OUT[i][1]) && strstr(err, "give another --out"), "%s: %d %s", OUT[i][0], rc, err);
+        ck_assert_msg(snapshot(dir) == before, "%s: the folder changed", OUT[i][0]);
+        free(err);
+    }
+}
+END_TEST
+
 START_TEST(test_value_after_training_is_a_content_error)
 {
     /* epochs taken from a's test loss (0.x): not an integer, found once a
@@ -1002,6 +1025,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_labels_with_unknown_values);
     tcase_add_test(t, test_templates_checked_before_training);
     tcase_add_test(t, test_reserved_chapter_names);
+    tcase_add_test(t, test_out_dir_not_the_content);
     tcase_add_test(t, test_value_after_training_is_a_content_error);
     tcase_add_test(t, test_key_given_twice);
     tcase_add_test(t, test_read_only_cache);

@@ -140,6 +140,55 @@ static int prune_cache(const kiln_doc *doc, const char *cache, FILE *log, int qu
     return n;
 }
 
+/* path made absolute with its links resolved, also when its last parts do
+ * not exist yet (the output folder of a first build); 0, or -1 */
+static int abs_path(const char *path, char *out)
+{
+    if (realpath(path, out)) return 0;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = 0;
+    char *slash = strrchr(parent, '/');
+    const char *last = slash ? slash + 1 : parent;
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s", last);
+    if (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")) return -1;
+    if (slash == parent) snprintf(parent, sizeof parent, "/");
+    else if (slash) *slash = 0;
+    else snprintf(parent, sizeof parent, ".");
+    char up[PATH_MAX];
+    if (abs_path(parent, up)) return -1;
+    if (snprintf(out, PATH_MAX, "%s/%s", strcmp(up, "/") ? up : "", base) >= PATH_MAX) return -1;
+    return 0;
+}
+
+/* a is b or lies inside it */
+static int within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 1 && b[0] == '/') return 1;
+    return !strncmp(a, b, n) && (a[n] == 0 || a[n] == '/');
+}
+
+/* The site is published whole and its pages are replaced by every build:
+ * it may not be the content folder, hold it (--out . or /: the chapters and
+ * the cache would be published), or lie in the cache. A folder inside the
+ * content folder is fine (a test's content/out). */
+static int check_out_dir(const kiln_build_opts *o, const char *cache, kiln_diag *d)
+{
+    char out[PATH_MAX], content[PATH_MAX], cdir[PATH_MAX];
+    if (abs_path(o->out_dir, out) || abs_path(o->content_dir, content)) return 0; /* reported where they are made */
+    const char *why = NULL, *what = content;
+    if (within(content, out)) why = strcmp(content, out) ? "holds the content folder" : "is the content folder";
+    else if (cache && !abs_path(cache, cdir) && within(out, cdir)) why = "lies in the cache folder", what = cdir;
+    if (!why) return 0;
+    kd_error(d, KILN_REPORT_EINPUT, o->out_dir, 0,
+             "the output folder %s, %s: the site is published as it is and its pages replaced by every build; "
+             "give another --out (default: out)", why, what);
+    return KILN_REPORT_EINPUT;
+}
+
 int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag *d)
 {
     double t0 = kr_now();
@@ -162,6 +211,10 @@ int kiln_report_build(const kiln_build_opts *o0, kiln_build_stats *st, kiln_diag
         return rc == KILN_REPORT_EINPUT || trc == KILN_REPORT_EINPUT ? KILN_REPORT_EINPUT : rc ? rc : trc;
     }
     doc->trainer_fingerprint = ka_strdup(doc->arena, kiln_report_fingerprint()); /* kiln diff's tests may override it */
+    if ((rc = check_out_dir(&o, doc->opts.cache_dir, d))) {
+        kiln_doc_free(doc);
+        return rc;
+    }
 
     if (kr_mkdirs(o.out_dir)) {
         kd_error(d, KILN_REPORT_EFAIL, o.out_dir, 0, "cannot create the output folder: %s", strerror(errno));
