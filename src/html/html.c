@@ -797,54 +797,42 @@ int kiln_templates_check(const char *tdir, kiln_diag *d)
     return rc;
 }
 
-/* local images: a copy in the site, where their url points */
-static int copy_images(const kiln_doc *doc, const char *dir, kiln_diag *d)
+/* One file of the content copied into the site: src to DIR/url, url inside
+ * DIR/sub (what: "image", "record", for the message). */
+static int copy_into_site(const char *dir, const char *sub, const char *src, const char *url, const char *what, kiln_diag *d)
 {
     char path[4096];
-    for (int i = 0; i < doc->n_images; i++) {
-        const kiln_inline *im = doc->images[i];
-        size_t n;
-        char *data = kr_read_file(im->src, &n);
-        snprintf(path, sizeof path, "%s/media", dir);
-        if (!data || kr_mkdirs(path)) {
-            kd_error(d, KILN_REPORT_EFAIL, im->src, 0, "cannot copy the image into the site: %s", strerror(errno));
-            free(data);
-            return KILN_REPORT_EFAIL;
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, im->url);
-        int wr = kiln_write_file_atomic(path, data, n);
+    size_t n;
+    char *data = kr_read_file(src, &n);
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    if (!data || kr_mkdirs(path)) {
+        kd_error(d, KILN_REPORT_EFAIL, src, 0, "cannot copy the %s into the site: %s", what, strerror(errno));
         free(data);
-        if (wr) {
-            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
-            return KILN_REPORT_EFAIL;
-        }
+        return KILN_REPORT_EFAIL;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, url);
+    int wr = kiln_write_file_atomic(path, data, n);
+    free(data);
+    if (wr) {
+        kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
+        return KILN_REPORT_EFAIL;
     }
     return 0;
 }
 
-/* The records of changes the appendix links (CONTENT/records/NAME.txt ->
- * DIR/records/NAME.txt). */
+/* local images (DIR/media/, where their url points) and the records of
+ * changes the appendix links (CONTENT/records/NAME.txt -> DIR/records/) */
+static int copy_images(const kiln_doc *doc, const char *dir, kiln_diag *d)
+{
+    for (int i = 0; i < doc->n_images; i++)
+        if (copy_into_site(dir, "media", doc->images[i]->src, doc->images[i]->url, "image", d)) return KILN_REPORT_EFAIL;
+    return 0;
+}
+
 static int copy_records(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
-    char path[4096];
-    for (int i = 0; i < doc->n_records; i++) {
-        const kiln_record *r = &doc->records[i];
-        size_t n;
-        char *data = kr_read_file(r->src, &n);
-        snprintf(path, sizeof path, "%s/records", dir);
-        if (!data || kr_mkdirs(path)) {
-            kd_error(d, KILN_REPORT_EFAIL, r->src, 0, "cannot copy the record into the site: %s", strerror(errno));
-            free(data);
-            return KILN_REPORT_EFAIL;
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, r->url);
-        int wr = kiln_write_file_atomic(path, data, n);
-        free(data);
-        if (wr) {
-            kd_error(d, KILN_REPORT_EFAIL, path, 0, "cannot write: %s", strerror(errno));
-            return KILN_REPORT_EFAIL;
-        }
-    }
+    for (int i = 0; i < doc->n_records; i++)
+        if (copy_into_site(dir, "records", doc->records[i].src, doc->records[i].url, "record", d)) return KILN_REPORT_EFAIL;
     return 0;
 }
 
