@@ -292,6 +292,25 @@ START_TEST(test_many_references)
 }
 END_TEST
 
+/* cmark-gfm 0.29.0.gfm.6 is quadratic in "![[]()" (CVE-2023-22486): 80,000
+ * took 19 s, more minutes; refused before it reads them */
+START_TEST(test_cmark_quadratic_images)
+{
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    sbuf b = {0};
+    sb_add(&b, "# Two\n\n```\n![[]() in a fence is no paragraph\n```\n\n");
+    for (int i = 0; i < 80000; i++) sb_add(&b, "![[]()");
+    sb_add(&b, "\n");
+    put(c, "02-two.md", b.s);
+    sb_free(&b);
+    time_t t0 = time(NULL);
+    expect_refused(dir, 2, "/02-two.md:7: ", "more than 1000 images in one paragraph");
+    ck_assert_int_lt(time(NULL) - t0, 10);
+}
+END_TEST
+
 /* ---- 2: nesting -------------------------------------------------------------------------------------- */
 
 static void nested(const char *unit, int n, const char *tail, const char *what)
@@ -1015,6 +1034,7 @@ static Suite *suite(void)
     tcase_add_unchecked_fixture(t, setup_base, NULL);
     tcase_add_test(t, test_anchor_prefixes_and_many_headings);
     tcase_add_test(t, test_many_references);
+    tcase_add_test(t, test_cmark_quadratic_images);
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);

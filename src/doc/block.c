@@ -315,6 +315,38 @@ static cmark_node *gfm_parse(const char *text, size_t len)
 }
 
 
+/* Debian 12's cmark-gfm (0.29.0.gfm.6) takes time quadratic in the number of
+ * images with links in their text in one paragraph ("![[]()" repeated:
+ * 80,000 took 19 s; CVE-2023-22486, fixed upstream in gfm.7). No paragraph
+ * of an article holds a thousand images, so more is refused before cmark
+ * reads it: the line of the paragraph, or 0. Fenced blocks are skipped
+ * (cmark reads no inlines there). */
+#define MAX_IMAGES_PER_PARAGRAPH 1000
+int too_many_images(const char *md, size_t len)
+{
+    int line = 1, start = 1, n = 0;
+    char fence = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && md[e] != '\n') e++;
+        size_t k = i;
+        while (k < e && k - i < 3 && md[k] == ' ') k++;
+        if (k + 3 <= e && (md[k] == '`' || md[k] == '~') && md[k + 1] == md[k] && md[k + 2] == md[k]) {
+            if (!fence) fence = md[k];
+            else if (fence == md[k]) fence = 0;
+        } else if (!fence) {
+            int blank = 1;
+            for (size_t j = i; j < e && blank; j++) blank = md[j] == ' ' || md[j] == '\t' || md[j] == '\r';
+            if (blank) n = 0, start = line + 1;
+            for (size_t j = i; j + 1 < e; j++)
+                if (md[j] == '!' && md[j + 1] == '[' && ++n > MAX_IMAGES_PER_PARAGRAPH) return start;
+        }
+        i = e + 1;
+        line++;
+    }
+    return 0;
+}
+
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len)
 {
     L->file = file;
@@ -329,6 +361,17 @@ kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t
     free(errs);
     if (!md) {
         kd_error(L->d, KILN_REPORT_EFAIL, file, 0, "out of memory");
+        return NULL;
+    }
+    int slow = too_many_images(md, strlen(md));
+    if (slow) {
+        kd_error(L->d, KILN_REPORT_EINPUT, file, slow,
+                 "more than %d images in one paragraph: the Markdown parser would take minutes on it; split the paragraph",
+                 MAX_IMAGES_PER_PARAGRAPH);
+        free(md);
+        md_math_free(L->math, L->n_math);
+        L->math = NULL;
+        L->n_math = 0;
         return NULL;
     }
     cmark_node *root = gfm_parse(md, strlen(md));

@@ -216,7 +216,12 @@ static kiln_inline *caption_inlines(loader *L, const char *text, int line)
     for (int i = 0; i < n; i++) spans[i].line += line - 1;
     L->math = spans;
     L->n_math = n;
-    cmark_node *root = cmark_parse_document(md ? md : text, strlen(md ? md : text), CMARK_OPT_SMART);
+    const char *src = md ? md : text;
+    if (too_many_images(src, strlen(src))) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "caption: more than a thousand images: the Markdown parser would take minutes on it");
+        src = "";
+    }
+    cmark_node *root = cmark_parse_document(src, strlen(src), CMARK_OPT_SMART);
     cmark_node *para = cmark_node_first_child(root);
     kiln_inline *in = NULL;
     if (para && cmark_node_get_type(para) == CMARK_NODE_PARAGRAPH) in = convert_inlines(L, cmark_node_first_child(para), &line);

@@ -128,6 +128,9 @@ int front_matter(loader *L, const char *file, char *text, size_t len);
 
 /* ---- block.c ------------------------------------------------------------------------- */
 kiln_block *parse_markdown(loader *L, const char *file, const char *text, size_t len);
+/* The line of a paragraph with more images than cmark-gfm 0.29.0.gfm.6 reads
+ * in reasonable time (CVE-2023-22486), or 0. */
+int too_many_images(const char *md, size_t len);
 /* The plain text of the first level-1 heading (malloc'd; *h = the heading),
  * or NULL when there is none. */
 const char *first_h1(kiln_block *b, kiln_block **h);
