@@ -311,6 +311,38 @@ START_TEST(test_cmark_quadratic_images)
 }
 END_TEST
 
+/* A title of 40,000 words and a heading of 70,000 letters: the running
+ * head was cut one character at a time, each time measured whole, on every
+ * page (minutes); the PDF's metadata and outline refused strings over
+ * 65,535 bytes and failed the build (exit 1) */
+START_TEST(test_long_titles)
+{
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    sbuf b = {0}, ix = {0};
+    sb_add(&b, "# ");
+    for (int i = 0; i < 40000; i++) sb_add(&b, "H ");
+    sb_add(&b, "\n\n## ");
+    for (int i = 0; i < 70000; i++) sb_addc(&b, 'S');
+    sb_add(&b, "\n\nText.\n");
+    put(c, "02-two.md", b.s);
+    sb_add(&ix, "---\ntitle: ");
+    for (int i = 0; i < 70000; i++) sb_addc(&ix, 'T');
+    sb_add(&ix, "\nauthor:\n  - name: ");
+    for (int i = 0; i < 70000; i++) sb_addc(&ix, 'N');
+    sb_add(&ix, "\n---\nThe summary.\n");
+    put(c, "index.md", ix.s);
+    sb_free(&b);
+    sb_free(&ix);
+    time_t t0 = time(NULL);
+    char *err;
+    ck_assert_msg(build_in(dir, NULL, &err) == 0, "%.2000s", err);
+    free(err);
+    ck_assert_int_lt(time(NULL) - t0, 60);
+}
+END_TEST
+
 /* ---- 2: nesting -------------------------------------------------------------------------------------- */
 
 static void nested(const char *unit, int n, const char *tail, const char *what)
@@ -391,6 +423,19 @@ START_TEST(test_script_links)
         snprintf(md, sizeof md, "# Two\n\nA link: %s\n", BAD[i]);
         put(c, "02-two.md", md);
         expect_refused(dir, 2, "/02-two.md:3: ", "refused: its scheme");
+    }
+    /* a URL longer than a PDF link holds (the whole build failed in libharu, exit 1) */
+    {
+        char dir[64], c[128];
+        copy_base(dir);
+        snprintf(c, sizeof c, "%s/content", dir);
+        sbuf b = {0};
+        sb_add(&b, "# Two\n\nA link: ");
+        for (int i = 0; i < 20000; i++) sb_add(&b, "http://");
+        sb_add(&b, "\n");
+        put(c, "02-two.md", b.s);
+        sb_free(&b);
+        expect_refused(dir, 2, "/02-two.md:3: ", "bytes long; a URL may hold at most 32768");
     }
     /* what is allowed goes through, percent-encoded where it must be */
     char *html = built_page("# Two\n\n[a](https://example.org/x?a=1&b=2) [b](mailto:a@example.org) [c](01-one.md#one) "
@@ -1035,6 +1080,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_anchor_prefixes_and_many_headings);
     tcase_add_test(t, test_many_references);
     tcase_add_test(t, test_cmark_quadratic_images);
+    tcase_add_test(t, test_long_titles);
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);

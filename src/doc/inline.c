@@ -170,6 +170,7 @@ void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inl
  * to ':') must be on the allow-list; no scheme is a relative URL. Returns the
  * URL as the page will hold it (remaining controls, spaces and DEL
  * percent-encoded); scheme is "" or the refused scheme. */
+#define MAX_URL_BYTES 32768
 static const char *const LINK_SCHEMES[] = {"http", "https", "mailto", NULL};
 static const char *const IMAGE_SCHEMES[] = {"http", "https", NULL};
 
@@ -210,6 +211,13 @@ static const char *rewrite_url(loader *L, const char *url0, int line, int image)
         kd_error(L->d, KILN_REPORT_EINPUT, L->file, line,
                  "%s '%.200s' refused: its scheme '%s:' is not allowed; accepted: %s and relative URLs", image ? "image" : "link",
                  url, scheme, image ? "http:, https:" : "http:, https:, mailto:");
+        return "#";
+    }
+    /* the PDF's link annotations hold at most 65,535 bytes (libharu failed
+     * the whole build on a longer one, exit 1) */
+    if (strlen(url) > MAX_URL_BYTES) {
+        kd_error(L->d, KILN_REPORT_EINPUT, L->file, line, "%s '%.60s...' is %zu bytes long; a URL may hold at most %d",
+                 image ? "image" : "link", url, strlen(url), MAX_URL_BYTES);
         return "#";
     }
     if (strstr(url, "://") || url[0] == '#' || url[0] == '/') return url;

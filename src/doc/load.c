@@ -143,9 +143,9 @@ static void add_references(loader *L)
                 /* url = / doi = of the .bib: the same allow-list as a link in the prose */
                 char scheme[48];
                 const char *url = clean_url(L->a, parts[k].url, 0, scheme, sizeof scheme);
-                if (scheme[0] || (strncasecmp(url, "http:", 5) && strncasecmp(url, "https:", 6)))
+                if (scheme[0] || (strncasecmp(url, "http:", 5) && strncasecmp(url, "https:", 6)) || strlen(url) > 32768)
                     kd_error(L->d, KILN_REPORT_EINPUT, L->bib->path, v[i]->line,
-                             "entry '%s': url '%.200s' refused: a reference links to an http: or https: address",
+                             "entry '%s': url '%.200s' refused: a reference links to an http: or https: address of at most 32 KB",
                              v[i]->key, url);
                 else
                     x = link_inline(L, url, x, p->line);
