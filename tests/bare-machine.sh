@@ -26,7 +26,8 @@ command -v debootstrap >/dev/null || { echo "bare-machine: debootstrap is missin
 now() { date +%s; }
 step() { echo "bare-machine: $1"; }
 umount_all() {
-    for m in sys/fs/cgroup dev/pts dev proc sys; do umount "$ROOTFS/$m" 2>/dev/null || true; done
+    umount -R "$ROOTFS/sys/fs/cgroup" 2>/dev/null || true
+    for m in dev/pts dev proc sys; do umount "$ROOTFS/$m" 2>/dev/null || true; done
 }
 cleanup() { umount_all; [ -n "${KEEP:-}" ] || rm -rf "$ROOTFS"; }
 trap cleanup EXIT
@@ -44,7 +45,7 @@ mount --bind /dev "$ROOTFS/dev"
 mount --bind /dev/pts "$ROOTFS/dev/pts"
 mount -t sysfs sys "$ROOTFS/sys"
 # slurmd needs the cgroup file system (a machine has it; a chroot only if given)
-[ -d /sys/fs/cgroup ] && mount --bind /sys/fs/cgroup "$ROOTFS/sys/fs/cgroup" 2>/dev/null || true
+[ -d /sys/fs/cgroup ] && mount --rbind /sys/fs/cgroup "$ROOTFS/sys/fs/cgroup" 2>/dev/null || true
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
 in_root() { chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             LANG=C.UTF-8 TERM=dumb sh -c "$1"; }
