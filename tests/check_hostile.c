@@ -824,6 +824,11 @@ START_TEST(test_reserved_chapter_names)
     snprintf(p, sizeof p, "%s/02-pipe.md", c);
     ck_assert_int_eq(mkfifo(p, 0666), 0); /* would block a plain read */
     expect_refused(dir, 2, "content/02-pipe.md: ", "not a regular file");
+    /* a sparse file of 8 GB was read whole */
+    copy_base(dir);
+    ck_assert_int_eq(sh(NULL, "truncate -s 8G %s/content/02-big.md", dir), 0);
+    expect_refused(dir, 2, "content/02-big.md: ", "a Markdown file may hold at most 64 MB");
+    ck_assert_int_eq(sh(NULL, "rm %s/content/02-big.md", dir), 0);
     /* the bibliography likewise: btparse read a FIFO, /dev/zero or a folder for ever */
     static const char *const BIB[] = {"mkfifo references.bib", "ln -s /dev/zero references.bib", "mkdir references.bib", NULL};
     for (int i = 0; BIB[i]; i++) {

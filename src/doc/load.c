@@ -277,6 +277,8 @@ int in_content_dir(loader *L, const char *path)
     return !strncmp(real, root, n) && real[n] == '/';
 }
 
+#define MAX_MARKDOWN_BYTES (64 << 20)
+
 /* A chapter's file name: letters (beyond ASCII too), digits, '.', '_', '-'. */
 static int page_name_ok(const char *n)
 {
@@ -426,6 +428,11 @@ int kiln_doc_load(kiln_doc **out, const kiln_build_opts *o, kiln_diag *d)
         struct stat fst;
         if (stat(path, &fst) == 0 && !S_ISREG(fst.st_mode)) {
             kd_error(d, KILN_REPORT_EINPUT, path, 0, "not a regular file (a chapter must be a Markdown file)");
+            continue;
+        }
+        if (stat(path, &fst) == 0 && fst.st_size > MAX_MARKDOWN_BYTES) { /* a sparse 8 GB file was read whole */
+            kd_error(d, KILN_REPORT_EINPUT, path, 0, "%lld bytes: a Markdown file may hold at most %d MB",
+                     (long long)fst.st_size, MAX_MARKDOWN_BYTES >> 20);
             continue;
         }
         size_t len;
