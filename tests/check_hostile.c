@@ -532,6 +532,48 @@ START_TEST(test_hostile_images_and_records)
 }
 END_TEST
 
+/* raw HTML kept with --allow-html: never a script, an event attribute or a
+ * script address, however spelt (it went through verbatim) */
+START_TEST(test_raw_html_allowed)
+{
+    static const char *const BAD[] = {
+        "<script>alert(1)</script>", "<SCRIPT SRC=//x.org/a.js></SCRIPT>", "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>", "<a href=\"javas&#99;ript:alert(1)\">x</a>", "<a href=\"java&#x09;script:alert(1)\">x</a>",
+        "<a href=\"javascript&colon;alert(1)\">x</a>", "<iframe srcdoc=\"x\"></iframe>", "<embed src=\"x.swf\">",
+        "<div style=\"background:url(javascript:alert(1))\">x</div>", "<a title=\"a\" onclick=\"x\">y</a>",
+        "<form action=\"javascript:alert(1)\"><button>x</button></form>", "<a href=\"data:text/html,x\">x</a>",
+        "<details open ontoggle=alert(1)>", "<meta http-equiv=\"refresh\" content=\"0;url=https://x.org\">", NULL};
+    for (int i = 0; BAD[i]; i++) {
+        char dir[64], c[128], md[512];
+        copy_base(dir);
+        snprintf(c, sizeof c, "%s/content", dir);
+        snprintf(md, sizeof md, "# Two\n\nInline %s here.\n\n%s\n", BAD[i], BAD[i]);
+        put(c, "02-two.md", md);
+        char out[128];
+        snprintf(out, sizeof out, "%s/out", dir);
+        unsigned long long before = snapshot(out);
+        char *err;
+        int rc = build_in(dir, "--allow-html", &err);
+        ck_assert_msg(rc == 2 && strstr(err, "/02-two.md:3: raw HTML") && strstr(err, "refused: it holds") &&
+                          strstr(err, "/02-two.md:5: ") && strstr(strstr(err, "/02-two.md:5: "), "refused"), "%s: %d %s", BAD[i], rc, err);
+        ck_assert(snapshot(out) == before);
+        free(err);
+    }
+    /* markup without script is kept as it is */
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    put(c, "02-two.md", "# Two\n\n<div class=\"note\" title=\"one=two, go on\">Text <kbd>Ctrl</kbd> "
+                        "<a href=\"https://x.org/?a=1&amp;b=2\">x</a></div>\n");
+    char *err;
+    ck_assert_msg(build_in(dir, "--allow-html", &err) == 0, "%s", err);
+    free(err);
+    char *html = page(dir, "02-two.html");
+    ck_assert_ptr_nonnull(strstr(html, "<div class=\"note\" title=\"one=two, go on\">Text <kbd>Ctrl</kbd>"));
+    free(html);
+}
+END_TEST
+
 /* results equal but for the wall times */
 static int same_result(json_t *a, json_t *b)
 {
@@ -1089,6 +1131,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_deep_nesting);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);
+    tcase_add_test(t, test_raw_html_allowed);
     tcase_add_test(t, test_hostile_images_and_records);
     tcase_add_test(t, test_damaged_entries);
     tcase_add_test(t, test_directory_as_entry);

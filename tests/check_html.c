@@ -97,8 +97,13 @@ START_TEST(test_escaping_and_raw_html)
     ck_assert_ptr_null(strstr(html, "<span class=\"raw\">"));
     ck_assert_ptr_nonnull(strstr(html, "href=\"02-d.html\""));
     free(html);
-    /* with --allow-html the raw HTML passes */
+    /* with --allow-html the raw HTML passes, but never a script */
     o.allow_html = 1;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(kiln_report_build(&o, &st, &d), KILN_REPORT_EINPUT);
+    ck_assert_msg(strstr(d.text, "index.md:3: raw HTML '<script>' refused: it holds an element that runs or loads code"), "%s", d.text);
+    kiln_diag_free(&d);
+    write_text(dir, "index.md", "# A 1 < 2 & <i>x</i>\n\nSummary and [x](https://example.org/?a=1&b=2).\n\n<div class=\"raw\">raw block</div>\n");
     memset(&d, 0, sizeof d);
     ck_assert_int_eq(kiln_report_build(&o, &st, &d), 0);
     kiln_diag_free(&d);

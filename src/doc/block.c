@@ -223,6 +223,10 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
         b->text = ka_strdup(L->a, cmark_node_get_literal(n));
         if (!L->o->allow_html)
             kd_warn(L->d, L->file, b->line, "a raw HTML block is left out (pass --allow-html to keep it)");
+        else if (html_refused(b->text)) {
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, b->line, "a raw HTML block refused: it holds %s", html_refused(b->text));
+            b->text = "";
+        }
         break;
     case CMARK_NODE_THEMATIC_BREAK:
         b->kind = KILN_BL_RULE;

@@ -201,6 +201,97 @@ const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, s
     return r;
 }
 
+/* ---- raw HTML kept with --allow-html: no script in it -------------------------------------- */
+
+/* One character of a tag at *p, entities decoded (&#106; &#x6A; &colon; ...),
+ * lower case; *p moves past it. */
+static int tag_char(const char **p)
+{
+    const char *s = *p;
+    if (*s == '&') {
+        static const struct { const char *name; int c; } NAMED[] = {
+            {"colon;", ':'}, {"tab;", '\t'}, {"newline;", '\n'}, {"lpar;", '('}, {"rpar;", ')'}, {"sol;", '/'},
+            {"equals;", '='}, {"quot;", '"'}, {"apos;", '\''}, {"lt;", '<'}, {"gt;", '>'}, {"amp;", '&'}};
+        if (s[1] == '#') {
+            int hex = s[2] == 'x' || s[2] == 'X';
+            char *e;
+            long v = strtol(s + 2 + hex, &e, hex ? 16 : 10);
+            if (e > s + 2 + hex) {
+                *p = *e == ';' ? e + 1 : e;
+                return v > 0 && v < 128 ? tolower((int)v) : v > 0 ? 0x80 : ' ';
+            }
+        }
+        for (size_t i = 0; i < sizeof NAMED / sizeof *NAMED; i++)
+            if (!strncasecmp(s + 1, NAMED[i].name, strlen(NAMED[i].name))) {
+                *p = s + 1 + strlen(NAMED[i].name);
+                return NAMED[i].c;
+            }
+    }
+    *p = s + 1;
+    return tolower((unsigned char)*s);
+}
+
+/* Why a piece of raw HTML may not be kept, or NULL. Inside each tag, with
+ * entities decoded and case ignored: no element that runs or loads code
+ * (script, iframe, object, embed, frame, base, meta, link, style), no event
+ * attribute (on...=), no srcdoc, and no javascript:, vbscript: or data:
+ * address, however spaced (a deny-list over the whole tag: stricter than a
+ * browser, never looser). Text between tags is left alone. */
+const char *html_refused(const char *html)
+{
+    static const char *const TAGS[] = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta", "link",
+                                       "style", "applet", "portal", NULL};
+    for (const char *p = html; (p = strchr(p, '<'));) {
+        /* the tag, up to a '>' outside quotes, decoded, without spaces and controls */
+        /* t: without spaces; sp: spaces kept as ' '; nm: sp without quoted
+         * values (each a ' '), where attribute names are looked for */
+        sbuf t = {0}, sp = {0}, nm = {0};
+        char q = 0;
+        const char *r = p + 1;
+        while (*r && (q || *r != '>')) {
+            int quote = (q && *r == q) || (!q && (*r == '"' || *r == '\''));
+            if (q && *r == q) q = 0;
+            else if (!q && (*r == '"' || *r == '\'')) q = *r;
+            int inside = q && !quote;
+            int c = tag_char(&r);
+            if (quote) sb_addc(&nm, ' ');
+            if (c <= ' ' || c == 0x7f) {
+                sb_addc(&sp, ' ');
+                if (!inside) sb_addc(&nm, ' ');
+                continue;
+            }
+            sb_addc(&t, (char)c);
+            sb_addc(&sp, (char)c);
+            if (!inside && !quote) sb_addc(&nm, (char)c);
+        }
+        const char *why = NULL;
+        const char *name = sp.s ? sp.s : "";
+        while (*name == ' ' || *name == '/') name++;
+        for (int i = 0; TAGS[i] && !why; i++) {
+            size_t n = strlen(TAGS[i]);
+            if (!strncmp(name, TAGS[i], n) && !isalnum((unsigned char)name[n])) why = "an element that runs or loads code";
+        }
+        if (!why && t.s && (strstr(t.s, "javascript:") || strstr(t.s, "vbscript:") || strstr(t.s, "data:")))
+            why = "a javascript:, vbscript: or data: address";
+        if (!why && t.s && strstr(t.s, "srcdoc")) why = "a srcdoc attribute";
+        /* an attribute on...= after a space, a '/' or a quoted value */
+        for (const char *a = nm.s; !why && a && (a = strstr(a, "on")); a += 2) {
+            char before = a > nm.s ? a[-1] : 0;
+            if (before != ' ' && before != '/') continue;
+            const char *e = a + 2;
+            while (isalpha((unsigned char)*e)) e++;
+            while (*e == ' ') e++;
+            if (e > a + 2 && *e == '=') why = "an event attribute (on...=)";
+        }
+        sb_free(&t);
+        sb_free(&sp);
+        sb_free(&nm);
+        if (why) return why;
+        p = *r ? r + 1 : r;
+    }
+    return NULL;
+}
+
 /* A link to "02-decay.md#x" becomes "02-decay.html#x" when that chapter is
  * part of the article. */
 static const char *rewrite_url(loader *L, const char *url0, int line, int image)
@@ -499,6 +590,10 @@ static kiln_inline *convert_inline(loader *L, cmark_node *n, int *line, kiln_inl
         in->text = ka_strdup(L->a, cmark_node_get_literal(n));
         if (!L->o->allow_html)
             kd_warn(L->d, L->file, *line, "raw HTML '%s' is left out (pass --allow-html to keep it)", in->text);
+        else if (html_refused(in->text)) {
+            kd_error(L->d, KILN_REPORT_EINPUT, L->file, *line, "raw HTML '%.200s' refused: it holds %s", in->text, html_refused(in->text));
+            in->text = "";
+        }
         break;
     case CMARK_NODE_EMPH:
     case CMARK_NODE_STRONG:

@@ -104,6 +104,8 @@ int split_value_ref(kiln_arena *a, const char *s, const char **run, const char *
 const char *clean_url(kiln_arena *a, const char *url, int image, char *scheme, size_t ns);
 /* path, symbolic links followed, lies inside the content folder (load.c). */
 int in_content_dir(loader *L, const char *path);
+/* Why raw HTML kept by --allow-html is refused (script, on...=, ...), or NULL. */
+const char *html_refused(const char *html);
 void split_text(loader *L, const char *t, int line, kiln_inline **head, kiln_inline **tail);
 /* cmark inlines from first on; *line follows the soft and hard breaks. */
 kiln_inline *convert_inlines(loader *L, cmark_node *first, int *line);
