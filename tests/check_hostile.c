@@ -904,6 +904,22 @@ START_TEST(test_out_dir_not_the_content)
 }
 END_TEST
 
+/* a message quoting the content never carries its terminal controls (ESC ]0; set the title) */
+START_TEST(test_no_terminal_controls_in_messages)
+{
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    put(c, "02-two.md", "# Two\n\n```{experiment} z\n\033]0;PWNED\007\033[2J\302\233red = 1\n```\n");
+    char *err;
+    ck_assert_int_eq(build_in(dir, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "/02-two.md:4: {experiment} z: unknown key '?]0;PWNED??[2J??red'"), "%s", err);
+    ck_assert_ptr_null(strchr(err, '\033'));
+    ck_assert_ptr_null(strchr(err, '\007'));
+    free(err);
+}
+END_TEST
+
 START_TEST(test_value_after_training_is_a_content_error)
 {
     /* epochs taken from a's test loss (0.x): not an integer, found once a
@@ -1140,6 +1156,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_templates_checked_before_training);
     tcase_add_test(t, test_reserved_chapter_names);
     tcase_add_test(t, test_out_dir_not_the_content);
+    tcase_add_test(t, test_no_terminal_controls_in_messages);
     tcase_add_test(t, test_value_after_training_is_a_content_error);
     tcase_add_test(t, test_key_given_twice);
     tcase_add_test(t, test_read_only_cache);

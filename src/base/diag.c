@@ -61,6 +61,7 @@ static void kd_vadd(kiln_diag *d, const char *kind, const char *file, int line,
 {
     kd_note(d, file, line);
     sbuf b = {d->text, d->len, d->cap};
+    size_t start = b.len;
     if (file && line > 0) sb_printf(&b, "%s:%d: ", file, line);
     else if (file) sb_printf(&b, "%s: ", file);
     if (kind) sb_add(&b, kind);
@@ -71,6 +72,15 @@ static void kd_vadd(kiln_diag *d, const char *kind, const char *file, int line,
     sb_grow(&b, (size_t)n);
     vsnprintf(b.s + b.len, (size_t)n + 1, fmt, ap);
     b.len += (size_t)n;
+    /* a message quotes the content (a key, a file name): its control
+     * characters become '?', so that printed on a terminal it cannot set the
+     * title, move the cursor or rewrite what is shown (ESC, C1 controls) */
+    for (size_t i = start; i < b.len; i++) {
+        unsigned char c = (unsigned char)b.s[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) b.s[i] = '?';
+        else if (c == 0xC2 && i + 1 < b.len && (unsigned char)b.s[i + 1] >= 0x80 && (unsigned char)b.s[i + 1] <= 0x9F)
+            b.s[i] = b.s[i + 1] = '?';
+    }
     sb_addc(&b, '\n');
     d->text = b.s;
     d->len = b.len;
