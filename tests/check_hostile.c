@@ -602,8 +602,8 @@ static void entry_of(const char *dir, const char *id, char *path, size_t n)
     path[0] = 0;
     while ((e = readdir(dp))) {
         if (strlen(e->d_name) != 37) continue;
-        char p[256];
-        snprintf(p, sizeof p, "%s/%s", cache, e->d_name);
+        char p[192]; /* the name is 37 characters (KEY.json) */
+        snprintf(p, sizeof p, "%s/%.37s", cache, e->d_name);
         json_t *j = json_load_file(p, 0, NULL);
         if (j && !strcmp(json_string_value(json_object_get(j, "id")), id)) snprintf(path, n, "%s", p);
         json_decref(j);
@@ -1052,8 +1052,8 @@ START_TEST(test_kill_during_build)
         DIR *dp = opendir(cache);
         for (struct dirent *e; dp && (e = readdir(dp));) {
             if (strlen(e->d_name) != 37) continue;
-            char p[256];
-            snprintf(p, sizeof p, "%s/%s", cache, e->d_name);
+            char p[192]; /* the name is 37 characters (KEY.json) */
+            snprintf(p, sizeof p, "%s/%.37s", cache, e->d_name);
             json_t *j = json_load_file(p, 0, NULL);
             ck_assert_msg(j != NULL, "partial entry %s after kill %d", p, it);
             char sum[17];
