@@ -364,6 +364,16 @@ START_TEST(test_deep_nesting)
 {
     nested("> ", 5000, "deep\n", "nested more than 100 deep");
     nested("- ", 3000, "deep\n", "nested more than 100 deep");
+    nested("- ", 101, "deep\n", "nested more than 100 deep");
+    /* a list of 100 levels is within the limit: a list and its item count once */
+    sbuf ok = {0};
+    sb_add(&ok, "# Two\n\n");
+    for (int i = 0; i < 100; i++) sb_add(&ok, "- ");
+    sb_add(&ok, "deep enough\n");
+    char *html = built_page(ok.s);
+    sb_free(&ok);
+    ck_assert_ptr_nonnull(strstr(html, "deep enough"));
+    free(html);
     char dir[64];
     copy_base(dir);
     sbuf b = {0};

@@ -198,7 +198,12 @@ static kiln_block *convert_block(loader *L, cmark_node *n)
             b->start = cmark_node_get_list_start(n);
             b->tight = cmark_node_get_list_tight(n);
         }
-        if (nest_in(L, b->line, "block quotes and lists")) {
+        /* a list and its item are one level of nesting (as a writer sees
+           it), so the item is not counted again: 100 lists deep is 200
+           calls, which the stack bears */
+        if (b->kind == KILN_BL_ITEM) {
+            b->children = convert_blocks(L, cmark_node_first_child(n));
+        } else if (nest_in(L, b->line, "block quotes and lists")) {
             b->children = convert_blocks(L, cmark_node_first_child(n));
             L->depth--;
         }
