@@ -253,6 +253,9 @@ START_TEST(test_server)
     kp_server_stop(wide);
     /* no such address, no such folder */
     ck_assert_ptr_null(kp_server_start(root, "no.such.host.invalid", 0, ev, err, sizeof err));
+    /* an address of no interface here (TEST-NET-1): named as such, not as a busy port */
+    ck_assert_ptr_null(kp_server_start(root, "192.0.2.1", -1, ev, err, sizeof err));
+    ck_assert_msg(strstr(err, "'192.0.2.1': not an address of this machine"), "%s", err);
     ck_assert_ptr_null(kp_server_start("/no/such/folder", NULL, 0, ev, err, sizeof err));
     kp_server_stop(s);
     kp_events_free(ev);

@@ -188,6 +188,17 @@ kp_server *kp_server_start(const char *root, const char *host, int port, kp_even
         free(s);
         return NULL;
     }
+    /* an address no interface of this machine has (--host 192.0.2.1): said
+       so, not taken for a busy port */
+    int probe = socket(sa.ss_family, SOCK_STREAM, 0);
+    socklen_t len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int notavail = probe >= 0 && bind(probe, (struct sockaddr *)&sa, len) && errno == EADDRNOTAVAIL;
+    if (probe >= 0) close(probe);
+    if (notavail) {
+        snprintf(err, n, "cannot listen on '%s': not an address of this machine", host ? host : "127.0.0.1");
+        free(s);
+        return NULL;
+    }
     /* bound to the loopback (by default or by name): answer only to it */
     s->loopback_only = (sa.ss_family == AF_INET && ((unsigned char *)&((struct sockaddr_in *)&sa)->sin_addr)[0] == 127) ||
                        (sa.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&sa)->sin6_addr));
