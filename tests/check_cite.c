@@ -254,6 +254,42 @@ START_TEST(undated_letters)
 }
 END_TEST
 
+/* Past the 26th work of one author and year the letters go on as aa, ab,
+ * ... (they wrapped to a, b: two works with one label). */
+START_TEST(many_letters)
+{
+    char bib[8192] = "";
+    for (int i = 0; i < 30; i++) {
+        char one[160];
+        snprintf(one, sizeof one, "@misc{w%02d, author = {Smith, A}, year = {2020}, title = {T%02d}}\n", i, i);
+        strcat(bib, one);
+    }
+    cite_error e;
+    cite_bib *b = cite_load(write_bib("many.bib", bib), &e);
+    ck_assert_msg(b != NULL, "%s:%d: %s", e.file, e.line, e.msg);
+    char msg[256];
+    for (int i = 0; i < 30; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "[@w%02d]", i);
+        cite_cite c = scan1(key);
+        ck_assert_int_eq(cite_use(b, &c, msg, sizeof msg), 0);
+        cite_cite_free(&c);
+    }
+    cite_finish(b);
+    int n;
+    cite_entry **v = cite_cited(b, &n);
+    ck_assert_int_eq(n, 30);
+    ck_assert_str_eq(v[0]->year, "2020a");
+    ck_assert_str_eq(v[25]->year, "2020z");
+    ck_assert_str_eq(v[26]->year, "2020aa");
+    ck_assert_str_eq(v[29]->year, "2020ad");
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) ck_assert_str_ne(v[i]->year, v[j]->year);
+    free(v);
+    cite_free(b);
+}
+END_TEST
+
 START_TEST(unknown_key)
 {
     cite_bib *b = load();
@@ -340,6 +376,7 @@ int main(void)
     tcase_add_test(t, author_year_text);
     tcase_add_test(t, reference_list);
     tcase_add_test(t, undated_letters);
+    tcase_add_test(t, many_letters);
     tcase_add_test(t, unknown_key);
     tcase_add_loop_test(t, bib_errors, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, every_bib_error);

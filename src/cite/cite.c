@@ -131,11 +131,26 @@ int cite_use(cite_bib *b, const cite_cite *c, char *msg, size_t n)
     return 0;
 }
 
+/* Years in order, a letter suffix (2017a, n.d.-b, 2017aa) after its base:
+ * the bases compared as text, then the suffixes shorter first (z before aa). */
+static int year_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), sa = la, sb = lb;
+    while (sa && islower((unsigned char)a[sa - 1])) sa--;
+    while (sb && islower((unsigned char)b[sb - 1])) sb--;
+    if (sa == 0) sa = la; /* all letters: no base, compared whole */
+    if (sb == 0) sb = lb;
+    int r = strncmp(a, b, sa < sb ? sa : sb);
+    if (r || sa != sb) return r ? r : (sa < sb ? -1 : 1);
+    if (la - sa != lb - sb) return la - sa < lb - sb ? -1 : 1;
+    return strcmp(a + sa, b + sb);
+}
+
 static int ref_order(const void *pa, const void *pb)
 {
     const cite_entry *a = *(cite_entry *const *)pa, *b = *(cite_entry *const *)pb;
     int r = strcasecmp(a->authors, b->authors);
-    if (!r) r = strcmp(a->year, b->year);
+    if (!r) r = year_cmp(a->year, b->year);
     if (!r) r = strcasecmp(a->title ? a->title : "", b->title ? b->title : "");
     if (!r) r = strcmp(a->key, b->key);
     return r;
@@ -152,6 +167,17 @@ cite_entry **cite_cited(cite_bib *b, int *n)
     return v;
 }
 
+/* The k-th letter suffix (k from 0): a .. z, then aa, ab .. zz, aaa ..
+ * (bijective base 26), so works past the 26th keep distinct labels. */
+static void year_suffix(char *out, int k)
+{
+    char rev[8];
+    int n = 0;
+    for (k++; k > 0 && n < 7; k = (k - 1) / 26) rev[n++] = (char)('a' + (k - 1) % 26);
+    for (int i = 0; i < n; i++) out[i] = rev[n - 1 - i];
+    out[n] = 0;
+}
+
 void cite_finish(cite_bib *b)
 {
     int n;
@@ -165,11 +191,10 @@ void cite_finish(cite_bib *b)
              * end in a digit is set off by a hyphen */
             size_t l = strlen(v[k]->year);
             int dash = l && !isdigit((unsigned char)v[k]->year[l - 1]);
-            char *y = realloc(v[k]->year, l + 3);
+            char *y = realloc(v[k]->year, l + 10);
             if (!y) continue;
             if (dash) y[l++] = '-';
-            y[l] = (char)('a' + (k - i) % 26);
-            y[l + 1] = 0;
+            year_suffix(y + l, k - i);
             v[k]->year = y;
         }
         i = j;
