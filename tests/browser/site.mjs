@@ -346,6 +346,15 @@ try {
   if (over > 1) fail(`at 390 px a result is ${over} px wider than the results' box`);
   await page.goto(url(CHAPTER));
   if (await page.evaluate(() => document.querySelector('.sidebar details').open)) fail('at 390 px the contents are open');
+  // the header: the title on a row of its own, at most two lines, and the
+  // search box, the PDF link and the theme toggle together on the next
+  const hdr = await page.evaluate(() => {
+    const r = (q) => document.querySelector(q).getBoundingClientRect();
+    const home = r('header.site .home'), search = r('form.search'), pdf = r('header.site .pdf'), theme = r('header.site .theme');
+    const line = parseFloat(getComputedStyle(document.querySelector('header.site .home')).lineHeight) || 20;
+    return { lines: Math.round(home.height / line), below: search.top >= home.bottom, row: Math.abs(search.top - pdf.top) < 12 && Math.abs(pdf.top - theme.top) < 12 };
+  });
+  if (hdr.lines > 2 || !hdr.below || !hdr.row) fail(`at 390 px the header is out of order: ${JSON.stringify(hdr)}`);
   await page.close();
 
   // the contents: open, and the marked section follows the scrolling
