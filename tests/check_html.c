@@ -456,14 +456,15 @@ START_TEST(test_contents_and_search_index)
     const char *h = NULL, *t = index_text(ix, "01-one.html", "chapter-one", &h);
     ck_assert_str_eq(h, "Chapter one");
     ck_assert_str_eq(t, "Intro with emphasis and raw HTML."); /* the tags left out */
-    ck_assert_str_eq(index_text(ix, "01-one.html", "first-part", NULL), "Alpha text, code words and x² math.");
+    /* a footnote's text in the section that refers to it (it was the last section's) */
+    ck_assert_str_eq(index_text(ix, "01-one.html", "first-part", NULL), "Alpha text, code words and x² math. A footnote.");
     t = index_text(ix, "01-one.html", "a-detail", NULL);
     ck_assert_msg(t && strstr(t, "Beta text. Deeper Gamma text") && strstr(t, "Figure 1. The stepped rate, halved each epoch."),
                   "%s", t);
     ck_assert_msg(!strstr(t, "step_drop"), "run settings in the index: %s", t);
     index_text(ix, "01-one.html", "second-part-with-code", &h);
     ck_assert_str_eq(h, "Second part with code");
-    ck_assert_str_eq(index_text(ix, "01-one.html", "second-part-with-code", NULL), "Delta in a callout. a b epsilon 2 A footnote."); /* the notes: at the end */
+    ck_assert_str_eq(index_text(ix, "01-one.html", "second-part-with-code", NULL), "Delta in a callout. a b epsilon 2");
     ck_assert_str_eq(index_text(ix, "02-two.html", "other-part", NULL), "Zeta.");
     ck_assert_str_eq(index_text(ix, "index.html", "top", NULL), "The summary.");
     ck_assert_str_eq(index_text(ix, "index.html", "about-this", NULL), "Front words.");

@@ -28,6 +28,8 @@ typedef struct index_state {
     char *heading;
     sbuf text;
     int bad;              /* a string jansson refused (not UTF-8) */
+    const kiln_block *notes; /* the page's footnotes: each indexed where it is referred to */
+    int in_note;          /* indexing a footnote (one inside it is not followed) */
 } index_state;
 
 /* s with every run of white space as one space, trimmed (malloc'd) */
@@ -71,10 +73,39 @@ static void start_section(index_state *x, const char *anchor, const kiln_inline 
     x->anchor = anchor;
 }
 
+static void add_blocks(index_state *x, const kiln_block *bl, int split);
+
+/* the footnotes referred to in inlines in, into the section that refers to
+ * them (a search for a word of a footnote opens the section that has it) */
+static void add_footnotes_of(index_state *x, const kiln_inline *in)
+{
+    for (; in; in = in->next) {
+        if (in->kind == KILN_IN_FOOTREF && x->notes && !x->in_note) {
+            int n = atoi(in->text);
+            for (const kiln_block *it = x->notes->children; it; it = it->next)
+                if (it->number == n) {
+                    x->in_note = 1;
+                    add_blocks(x, it->children, 0);
+                    x->in_note = 0;
+                }
+        }
+        add_footnotes_of(x, in->children);
+    }
+}
+
 static void add_inlines(index_state *x, const kiln_inline *in)
 {
     kh_plain(&x->text, in);
     sb_addc(&x->text, ' ');
+    add_footnotes_of(x, in);
+}
+
+/* a page's footnotes block (at its end), or NULL */
+static const kiln_block *footnotes_of(const kiln_block *bl)
+{
+    for (; bl; bl = bl->next)
+        if (bl->kind == KILN_BL_FOOTNOTES) return bl;
+    return NULL;
 }
 
 static void add_text(index_state *x, const char *s)
@@ -120,7 +151,6 @@ static void add_blocks(index_state *x, const kiln_block *bl, int split)
         case KILN_BL_CALLOUT:
         case KILN_BL_LIST:
         case KILN_BL_ITEM:
-        case KILN_BL_FOOTNOTES:
         case KILN_BL_GRID:
         case KILN_BL_ROW:
         case KILN_BL_REFERENCES: add_blocks(x, bl->children, 0); break;
@@ -132,6 +162,7 @@ static void add_blocks(index_state *x, const kiln_block *bl, int split)
         }
         case KILN_BL_CODE: add_text(x, bl->text); break;
         case KILN_BL_DIRECTIVE: add_directive(x, bl->directive); break;
+        case KILN_BL_FOOTNOTES: /* indexed where each is referred to (add_footnotes_of) */
         case KILN_BL_FACTS: /* the appendix's keys and digests: a run is found by its heading */
         case KILN_BL_HTML:  /* raw HTML: not indexed, as not always shown */
         case KILN_BL_RULE: break;
@@ -152,7 +183,7 @@ static void add_page(index_state *x, json_t *pages, const char *page, const char
 int kh_write_search_index(const kiln_doc *doc, const char *dir, kiln_diag *d)
 {
     json_t *pages = json_array();
-    index_state x = {json_array(), 0, NULL, NULL, {0}, 0};
+    index_state x = {json_array(), 0, NULL, NULL, {0}, 0, NULL, 0};
     add_page(&x, pages, "index.html", doc->title, 0);
     start_section(&x, "top", NULL, doc->title);
     if (doc->subtitle) add_text(&x, doc->subtitle);
@@ -161,12 +192,14 @@ int kh_write_search_index(const kiln_doc *doc, const char *dir, kiln_diag *d)
         start_section(&x, "abstract", NULL, "Abstract"); /* the front matter's, as the page shows it */
         add_blocks(&x, doc->abstract, 1);
     }
+    x.notes = footnotes_of(doc->front);
     add_blocks(&x, doc->front, 1);
     start_section(&x, KH_CHAPTERS_ID, NULL, KH_CHAPTERS_TITLE); /* the page's list of them */
     for (int i = 0; i <= doc->n_chapters; i++) add_text(&x, i < doc->n_chapters ? doc->chapters[i].title : doc->appendix->title);
     for (int i = 0; i <= doc->n_chapters; i++) {
         const kiln_chapter *c = i < doc->n_chapters ? &doc->chapters[i] : doc->appendix;
         add_page(&x, pages, c->page, c->title, c == doc->appendix);
+        x.notes = footnotes_of(c->blocks);
         add_blocks(&x, c->blocks, 1);
     }
     flush_section(&x);
