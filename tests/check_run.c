@@ -281,7 +281,10 @@ START_TEST(test_idle_cores_go_to_running_runs)
     char threads[32], threads1[32];
     static char check[1 << 16], check1[1 << 16];
     ck_assert(entry_of(cache, last, threads, sizeof threads, check, sizeof check));
-    ck_assert_str_eq(threads, "1-2");
+    /* "1-2"; or "2" when the other run ended before this one's first step
+       (a loaded machine: the short run is three batches), which is the
+       same rule at work. "1" is the failure: the idle core never came */
+    ck_assert_msg(!strcmp(threads, "1-2") || !strcmp(threads, "2"), "the last run trained on %s thread(s)", threads);
     free(logtext);
 
     /* one run at a time on 2 threads: the same results */
