@@ -360,6 +360,29 @@ static void nested(const char *unit, int n, const char *tail, const char *what)
     expect_refused(dir, 2, "/02-two.md:3: ", what);
 }
 
+/* A model too large for memory: refused at its line before the trainer's
+ * check builds it (which allocated and zeroed 17 GB for this one, and the
+ * build was killed); so is one whose batch of activations is too large */
+START_TEST(test_model_too_large)
+{
+    char dir[64], c[128];
+    copy_base(dir);
+    snprintf(c, sizeof c, "%s/content", dir);
+    put(c, "02-two.md", "# Two\n\n```{experiment} big\ntrain_limit = 100\ntest_limit = 50\nepochs = 1\n"
+                        "model = flatten,dense:65536,relu,dense:65536,relu,dense:10\n```\n");
+    time_t t0 = time(NULL);
+    expect_refused(dir, 2, "/02-two.md:7: ", "at most 100 million");
+    put(c, "02-two.md", "# Two\n\n```{experiment} wide\ntrain_limit = 100\ntest_limit = 50\nepochs = 1\n"
+                        "model = conv:4096x3,relu,conv:64x3,flatten,dense:10\n```\n");
+    expect_refused(dir, 2, "/02-two.md:7: ", "per batch of 250");
+    ck_assert_int_lt(time(NULL) - t0, 20);
+    char *err;
+    ck_assert_int_eq(sh(&err, "%s train model=flatten,dense:65536,dense:65536,dense:10", kiln_bin()), 2);
+    ck_assert_msg(strstr(err, "at most 100 million"), "%s", err);
+    free(err);
+}
+END_TEST
+
 START_TEST(test_deep_nesting)
 {
     nested("> ", 5000, "deep\n", "nested more than 100 deep");
@@ -1155,6 +1178,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_cmark_quadratic_images);
     tcase_add_test(t, test_long_titles);
     tcase_add_test(t, test_deep_nesting);
+    tcase_add_test(t, test_model_too_large);
     tcase_add_test(t, test_script_links);
     tcase_add_test(t, test_script_links_elsewhere);
     tcase_add_test(t, test_raw_html_allowed);

@@ -109,7 +109,10 @@ int kiln_cmd_train(int argc, char **argv)
         default: return KILN_ARG_EXIT(id);
         }
     }
-    if (kiln_config_validate(&c, err, sizeof err)) { fprintf(stderr, "kiln train: %s\n", err); return 2; }
+    if (kiln_model_size_check(c.model, 28, 28, 1, c.batch_size, err, sizeof err) || kiln_config_validate(&c, err, sizeof err)) {
+        fprintf(stderr, "kiln train: %s\n", err);
+        return 2;
+    }
     kiln_dataset train, test;
     int lrc = kiln_cli_load_data("train", data, dir, c.model, &train, &test);
     if (lrc) return lrc;

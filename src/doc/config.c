@@ -268,6 +268,12 @@ int build_config(loader *L, kiln_run *r, kiln_directive *x, int *state, int dept
         bad = 1;
     }
     char err[1024];
+    /* the model's size first: the trainer's check builds it (and allocates) */
+    if (!bad && kiln_model_size_check(r->config.model, 28, 28, 1, r->config.batch_size, err, sizeof err)) {
+        int ml = kv_line(x, "model");
+        kd_error(L->d, KILN_REPORT_EINPUT, x->file, ml > 0 ? ml : x->line, "{%s} %s: %s", x->name, x->id, err);
+        bad = 1;
+    }
     /* a config with references is validated once they are applied */
     if (!bad && !r->n_refs && kiln_config_validate(&r->config, err, sizeof err)) {
         kd_error(L->d, KILN_REPORT_EINPUT, x->file, x->line, "{%s} %s: %s", x->name, x->id, err);
