@@ -131,6 +131,23 @@ static inline int build(const char *content, const char *out, kiln_build_stats *
     return kiln_report_build(&o, st, d);
 }
 
+/* The article with this prose (one epoch) built into out, which must
+ * succeed: its chapter page's text (malloc'd). */
+static inline char *build_chapter(const char *content, const char *out, const char *prose)
+{
+    write_article(content, prose, 1);
+    kiln_build_stats st;
+    kiln_diag d;
+    int rc = build(content, out, &st, &d);
+    ck_assert_msg(rc == 0, "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    char p[256];
+    snprintf(p, sizeof p, "%s/01-one.html", out);
+    char *html = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    return html;
+}
+
 /* ---- the HTML: parses, links and images resolve ---------------------------------------------- */
 
 typedef struct html_errs {
