@@ -68,42 +68,6 @@ START_TEST(test_parse_model)
 }
 END_TEST
 
-/* kiln_model_size counts what kiln_model_build allocates (parameters) and
- * lays out (activations), for the article's network and others; a spec it
- * does not follow is left to the trainer (-1) */
-START_TEST(test_model_size_is_the_trainers)
-{
-    static const char *const specs[] = {
-        "conv:32x3,relu,pool:2,drop:0.25,conv:64x3,relu,pool:2,drop:0.25,flatten,dense:256,relu,dense:10",
-        "flatten,dense:10",
-        "dense:128,relu,dense:10",
-        "conv:8x5,pool,conv:16x3,relu,dense:10",
-        "conv:3x1,drop:0.5,conv:7x7,pool:2,flatten,dense:33,dense:10",
-    };
-    static const int shapes[][3] = {{28, 28, 1}, {13, 17, 1}, {32, 32, 3}};
-    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++)
-        for (size_t j = 0; j < sizeof shapes / sizeof *shapes; j++) {
-            kiln_model m;
-            char e[256];
-            ck_assert_msg(kiln_model_build(&m, specs[i], shapes[j][0], shapes[j][1], shapes[j][2], e, sizeof e) == 0, "%s", e);
-            size_t params, acts;
-            ck_assert_int_eq(kiln_model_size(specs[i], shapes[j][0], shapes[j][1], shapes[j][2], &params, &acts), 0);
-            const kiln_layer *last = &m.layers[m.n_layers - 1];
-            ck_assert_msg(params == m.n_params, "%s: %zu parameters, the trainer's %zu", specs[i], params, m.n_params);
-            size_t trainer_acts = last->act_off + (size_t)last->out_c * last->out_h * last->out_w;
-            ck_assert_msg(acts == trainer_acts, "%s: %zu activations, the trainer's %zu", specs[i], acts, trainer_acts);
-            kiln_model_free(&m);
-        }
-    size_t p, a;
-    ck_assert_int_eq(kiln_model_size("seed", 28, 28, 1, &p, &a), -1);
-    ck_assert_int_eq(kiln_model_size("conv:32x3,bogus,dense:10", 28, 28, 1, &p, &a), -1);
-    char err[256];
-    ck_assert_int_eq(kiln_model_size_check("flatten,dense:65536,dense:65536,dense:10", 28, 28, 1, 250, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "4347133962 parameters") && strstr(err, "at most 100 million"), "%s", err);
-    ck_assert_int_eq(kiln_model_size_check(specs[0], 28, 28, 1, 250, err, sizeof err), 0);
-}
-END_TEST
-
 START_TEST(test_err_unknown_directive)
 {
     expect_error("# T\n\n```{experimnt} a\nepochs = 1\n```\n", "ch.md:3:", "accepted: {experiment}, {figure}");
@@ -457,7 +421,6 @@ static Suite *suite(void)
     tcase_add_test(t0, test_base_switches_schedule);
     tcase_add_test(t0, test_front_matter);
     tcase_add_test(t0, test_front_matter_errors);
-    tcase_add_test(t0, test_model_size_is_the_trainers);
     suite_add_tcase(s, t0);
     return s;
 }

@@ -11,6 +11,8 @@
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -775,6 +777,60 @@ START_TEST(test_model_spec_errors)
 }
 END_TEST
 
+/* A model too large for memory is refused by the trainer's own shape walk
+ * before anything is allocated: in a child whose address space is capped at
+ * 1 GiB, the 4.3-billion-parameter model and the 692-million-activation batch
+ * are refused with the limits named (not killed by the allocator), and the
+ * shape walk counts what the built model holds. */
+static int limits_in_capped_child(void)
+{
+#ifndef __SANITIZE_ADDRESS__ /* ASan reserves terabytes of shadow memory */
+    struct rlimit r = {1ul << 30, 1ul << 30};
+    if (setrlimit(RLIMIT_AS, &r)) return 10;
+#endif
+    char e[512];
+    kiln_model m;
+    if (kiln_model_check("flatten,dense:65536,dense:65536,dense:10", 28, 28, 1, 1, e, sizeof e) == 0) return 11;
+    if (!strstr(e, "4347133962 parameters") || !strstr(e, "at most 100 million")) return 12;
+    if (kiln_model_build(&m, "flatten,dense:65536,dense:65536,dense:10", 28, 28, 1, e, sizeof e) == 0) return 13;
+    if (m.params || !strstr(e, "at most 100 million")) return 14;
+    /* 26*26*4096 + 24*24*64 + 36864 + 10 floats per image, 250 images */
+    if (kiln_model_check("conv:4096x3,relu,conv:64x3,flatten,dense:10", 28, 28, 1, 250, e, sizeof e) == 0) return 15;
+    if (!strstr(e, "per batch of 250") || !strstr(e, "at most 500 million")) return 16;
+    if (kiln_model_check("conv:4096x3,relu,conv:64x3,flatten,dense:10", 28, 28, 1, 16, e, sizeof e)) return 17;
+    kiln_config c;
+    kiln_config_init(&c);
+    strcpy(c.model, "flatten,dense:65536,dense:65536,dense:10");
+    if (kiln_config_validate(&c, e, sizeof e) == 0 || !strstr(e, "key 'model'") || !strstr(e, "at most 100 million")) return 18;
+    strcpy(c.model, "conv:4096x3,relu,conv:64x3,flatten,dense:10");
+    if (kiln_config_validate(&c, e, sizeof e) == 0 || !strstr(e, "per batch of 250")) return 19;
+    return 0;
+}
+
+START_TEST(test_model_limits_before_allocation)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) _exit(limits_in_capped_child());
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: status %d (exit %d)", st, WEXITSTATUS(st));
+    static const char *const specs[] = {
+        "seed", "flatten,dense:10", "conv:8x5,pool,conv:16x3,relu,dense:10",
+        "conv:3x1,drop:0.5,conv:7x7,pool:2,flatten,dense:33,dense:10",
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        kiln_model m;
+        char e[256];
+        ck_assert_msg(kiln_model_build(&m, specs[i], 28, 28, 1, e, sizeof e) == 0, "%s", e);
+        const kiln_layer *last = &m.layers[m.n_layers - 1];
+        ck_assert_uint_eq(m.n_acts, last->act_off + (size_t)last->out_c * last->out_h * last->out_w);
+        ck_assert_int_eq(kiln_model_check(specs[i], 28, 28, 1, 250, e, sizeof e), 0);
+        kiln_model_free(&m);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ weights file */
 
 START_TEST(test_weights_roundtrip_and_corruption)
@@ -1522,6 +1578,7 @@ static Suite *train_suite(void)
     tcase_add_test(io, test_config_errors_name_key);
     tcase_add_test(io, test_config_canonical);
     tcase_add_test(io, test_model_spec_errors);
+    tcase_add_test(io, test_model_limits_before_allocation);
     tcase_add_test(io, test_weights_roundtrip_and_corruption);
     tcase_add_test(io, test_idx_reader);
     suite_add_tcase(s, io);

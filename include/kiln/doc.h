@@ -359,16 +359,6 @@ const char *kiln_data_accepted(void);
  * files and its shape is read from the image files' IDX headers. 0 or -1
  * with a message naming the accepted values. Reads no image data. */
 int kiln_data_lookup(const char *value, const char *mnist_dir, kiln_data_info *out, char *err, size_t n);
-/* The parameters and activations (per image, summed over layers) of a
- * model spec for an input shape, by the trainer's shape rules without
- * building it: 0, or -1 for a spec it does not follow ("seed", an error the
- * trainer names). */
-int kiln_model_size(const char *spec, int in_h, int in_w, int in_c, size_t *params, size_t *acts);
-/* A model over kiln's limits (its memory): -1 and why; 0 otherwise. Checked
- * before the trainer builds it (which allocates). */
-#define KILN_MAX_MODEL_PARAMS 100000000     /* 1.6 GB with gradients and Adam's moments */
-#define KILN_MAX_BATCH_ACTIVATIONS 500000000 /* floats per batch, forward and backward: 4 GB */
-int kiln_model_size_check(const char *spec, int in_h, int in_w, int in_c, int batch, char *err, size_t n);
 /* The model spec built for the data's image shape: 0, or -1 and why. */
 int kiln_data_check_model(const kiln_data_info *di, const char *spec, char *err, size_t n);
 /* DIR/NAME or DIR/NAME.gz, whichever exists (0); -1 if neither. */

@@ -200,14 +200,24 @@ typedef struct kiln_model {
     kiln_layer layers[KILN_MAX_LAYERS];
     int in_c, in_h, in_w, n_classes;
     size_t n_params;
+    size_t n_acts;           /* activations per image, over all layers */
     float *params;           /* one buffer */
     float *grads;            /* one buffer, same layout */
 } kiln_model;
 
 /* Parse and shape-check a spec for the given input. Errors name the layer
- * (position and text). Allocates params/grads (zeroed). */
+ * (position and text). Allocates params/grads (zeroed); a model of more than
+ * KILN_MAX_MODEL_PARAMS parameters is refused before anything is allocated. */
 int kiln_model_build(kiln_model *m, const char *spec, int in_h, int in_w,
                      int in_c, char *err, size_t errlen);
+/* The limits on what a model asks for: parameters (1.6 GB with their
+ * gradients and Adam's moments) and activations per batch (floats, forward
+ * and backward: 4 GB). */
+#define KILN_MAX_MODEL_PARAMS 100000000
+#define KILN_MAX_BATCH_ACTIVATIONS 500000000
+/* kiln_model_build's checks plus the activations of a batch of `batch`
+ * images, allocating nothing: 0, or 1 with the reason in err. */
+int kiln_model_check(const char *spec, int in_h, int in_w, int in_c, int batch, char *err, size_t errlen);
 void kiln_model_free(kiln_model *m);
 /* glorot_uniform kernels, zero biases; draws keyed by (seed, INIT, layer, i). */
 void kiln_model_init(kiln_model *m, uint64_t seed);

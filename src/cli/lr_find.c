@@ -146,7 +146,7 @@ int kiln_cmd_lr_find(int argc, char **argv)
                 kiln_shortest(o.end_lr, e, sizeof e), kiln_shortest(o.start_lr, st, sizeof st));
         return 2;
     }
-    if (kiln_model_size_check(c.model, 28, 28, 1, c.batch_size, err, sizeof err) || kiln_config_validate(&c, err, sizeof err)) {
+    if (kiln_config_validate(&c, err, sizeof err)) {
         fprintf(stderr, "kiln lr-find: %s\n", err);
         return 2;
     }

@@ -109,7 +109,7 @@ int kiln_cmd_train(int argc, char **argv)
         default: return KILN_ARG_EXIT(id);
         }
     }
-    if (kiln_model_size_check(c.model, 28, 28, 1, c.batch_size, err, sizeof err) || kiln_config_validate(&c, err, sizeof err)) {
+    if (kiln_config_validate(&c, err, sizeof err)) {
         fprintf(stderr, "kiln train: %s\n", err);
         return 2;
     }

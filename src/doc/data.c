@@ -163,15 +163,12 @@ int kiln_data_check_model(const kiln_data_info *di, const char *spec, char *err,
                  di->dir, di->channels);
         return -1;
     }
-    kiln_model m;
     char e[1024];
-    if (kiln_model_size_check(spec, di->rows, di->cols, di->channels, 1, e, sizeof e) ||
-        kiln_model_build(&m, spec, di->rows, di->cols, di->channels, e, sizeof e)) {
+    if (kiln_model_check(spec, di->rows, di->cols, di->channels, 1, e, sizeof e)) {
         snprintf(err, n, "the model does not fit the %dx%dx%d images of data = %s: %s", di->rows, di->cols, di->channels,
                  strcmp(di->name, "folder") ? di->name : di->dir, e);
         return -1;
     }
-    kiln_model_free(&m);
     return 0;
 }
 

@@ -401,8 +401,7 @@ static int apply_refs(kiln_doc *doc, kiln_run *r, kiln_diag *d)
     if (bad) return 1;
     if (doc->smoke) kiln_smoke_shrink(&r->config);
     char err[1024];
-    if (kiln_model_size_check(r->config.model, 28, 28, 1, r->config.batch_size, err, sizeof err) ||
-        kiln_config_validate(&r->config, err, sizeof err)) {
+    if (kiln_config_validate(&r->config, err, sizeof err)) {
         kd_error(d, KILN_REPORT_EINPUT, r->file, r->line, "{experiment} %s, with the values taken from other runs: %s", r->id,
                  err);
         return 1;

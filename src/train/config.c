@@ -354,12 +354,10 @@ int kiln_config_validate(const kiln_config *c0, char *err, size_t errlen)
         }
     }
     char e2[256];
-    kiln_model m;
     int h, w, ch;
     input_shape(&c, &h, &w, &ch);
-    if (kiln_model_build(&m, c.model, h, w, ch, e2, sizeof e2))
+    if (kiln_model_check(c.model, h, w, ch, c.batch_size, e2, sizeof e2))
         return kiln_fail(err, errlen, "key 'model': %s (for %dx%dx%d images)", e2, h, w, ch);
-    kiln_model_free(&m);
     /* a schedule's own key set explicitly while another schedule is chosen:
      * the value would be silently ignored */
     for (int i = 0; i < NKEYS; i++) {
@@ -490,7 +488,7 @@ static void canonical_model(const kiln_config *c, const char *spec, char *out, s
     char e[256];
     int h, w, ch;
     input_shape(c, &h, &w, &ch);
-    if (kiln_model_build(&m, spec, h, w, ch, e, sizeof e)) { snprintf(out, cap, "%s", spec); return; }
+    if (kiln_model_shape(&m, spec, h, w, ch, e, sizeof e)) { snprintf(out, cap, "%s", spec); return; }
     out[0] = 0;
     for (int l = 0; l < m.n_layers; l++) {
         const kiln_layer *L = &m.layers[l];
@@ -510,7 +508,6 @@ static void canonical_model(const kiln_config *c, const char *spec, char *out, s
         if (out[0]) strncat(out, ",", cap - strlen(out) - 1);
         strncat(out, one, cap - strlen(out) - 1);
     }
-    kiln_model_free(&m);
 }
 
 char *kiln_config_canonical(const kiln_config *c0)

@@ -612,7 +612,7 @@ static void gemm_rows(int ta, int tb, int M, int N, int K, const float *A, int l
      * its rows hold whole panels; otherwise each thread packs the B block it
      * needs itself (N*K per thread against M*N*K/threads of arithmetic). */
     const int b_in_place = !tb && N % NR == 0;
-    #pragma omp parallel
+    #pragma omp parallel if ((long)M * N * K >= KILN_PAR_MACS)
     {
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         const int q0 = (int)((long)mp * t / T), q1 = (int)((long)mp * (t + 1) / T);

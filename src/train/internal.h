@@ -20,6 +20,12 @@ int kiln_resolve_threads(int threads);
 /* Monotonic wall clock in seconds. */
 double kiln_now(void);
 
+/* The layers and their shapes, the parameter count and the activations per
+ * image of a spec: everything kiln_model_build does but allocate (and refuse
+ * a model too large); params and grads stay NULL. */
+struct kiln_model;
+int kiln_model_shape(struct kiln_model *m, const char *spec, int in_h, int in_w, int in_c, char *err, size_t errlen);
+
 /* JSON (json.c): a number, or null when it is not finite; an array of n
  * such numbers; a number read back (null or not a number -> NaN). */
 struct json_t;
@@ -72,5 +78,13 @@ void kiln_gemm_patch_rows(int n, const float *const *pix, int KH, int run, size_
 int kiln_gemm_k_chunk(int M, int K);
 /* The rows per chunk of a bias gradient (column sums, see bias_grad). */
 #define KILN_BIAS_CHUNK 512
+
+/* Starting a parallel region wakes the sleeping team: about 70 us on a VM
+ * whose threads wait passively, more than a small loop's whole work (ReLU
+ * over the dense layer's 32,000 floats takes 4 us). Loops under these sizes
+ * run on the calling thread; every element's arithmetic is the same either
+ * way, so the results do not change. */
+#define KILN_PAR_ELEMS (1L << 20) /* elementwise loops: floats */
+#define KILN_PAR_MACS (1L << 22)  /* products: M*N*K multiply-adds */
 
 #endif

@@ -38,7 +38,7 @@ static void bias_grad(float *db, const float *dout, int M, int N)
 {
     const int chunks = (M + BIAS_CHUNK - 1) / BIAS_CHUNK;
     float *part = kiln_xmalloc(sizeof(float) * (size_t)chunks * N);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)M * N >= KILN_PAR_ELEMS / 4)
     for (int c = 0; c < chunks; c++) {
         float *p = part + (size_t)c * N;
         for (int j = 0; j < N; j++) p[j] = 0.0f;
@@ -157,14 +157,14 @@ void kiln_maxpool_relu_backward(float *din, const float *dout, const float *out,
 /* out may equal in. */
 void kiln_relu_forward(float *out, const float *in, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= (size_t)KILN_PAR_ELEMS)
     for (size_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
 }
 
 /* din may equal dout; out is the forward output. */
 void kiln_relu_backward(float *din, const float *dout, const float *out, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= (size_t)KILN_PAR_ELEMS)
     for (size_t i = 0; i < n; i++) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
@@ -180,7 +180,7 @@ void kiln_dropout_forward(float *out, float *mask, const float *in, size_t n,
     /* keep element when its 32-bit draw < keep * 2^32 */
     const uint64_t thresh = (uint64_t)((double)keep * 4294967296.0);
     const size_t pairs = n / 2;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= (size_t)KILN_PAR_ELEMS / 8)
     for (size_t j = 0; j < pairs; j++) {
         uint64_t r = kiln_rng_at(s, j);
         float m0 = (r & 0xffffffffu) < thresh ? scale : 0.0f;
@@ -200,7 +200,7 @@ void kiln_dropout_forward(float *out, float *mask, const float *in, size_t n,
 
 void kiln_dropout_backward(float *din, const float *dout, const float *mask, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= (size_t)KILN_PAR_ELEMS)
     for (size_t i = 0; i < n; i++) din[i] = dout[i] * mask[i];
 }
 

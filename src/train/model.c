@@ -25,8 +25,7 @@ static const char *kind_name(enum kiln_layer_kind k)
 
 #define SPEC_HELP "accepted layers: conv:OUTxK, pool:2, drop:P, relu, flatten, dense:N"
 
-int kiln_model_build(kiln_model *m, const char *spec, int in_h, int in_w,
-                     int in_c, char *err, size_t errlen)
+int kiln_model_shape(kiln_model *m, const char *spec, int in_h, int in_w, int in_c, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     if (!spec || !*spec || strcmp(spec, "seed") == 0) spec = KILN_SEED_SPEC;
@@ -112,8 +111,42 @@ int kiln_model_build(kiln_model *m, const char *spec, int in_h, int in_w,
     m->in_c = in_c; m->in_h = in_h; m->in_w = in_w;
     m->n_classes = 10;
     m->n_params = params;
-    m->params = kiln_aligned_alloc(sizeof(float) * params);
-    m->grads = kiln_aligned_alloc(sizeof(float) * params);
+    m->n_acts = acts;
+    return 0;
+}
+
+/* The memory a model asks for is refused before anything is allocated: a
+ * spec such as flatten,dense:65536,dense:65536 (4.3 billion parameters)
+ * would otherwise take the machine's memory in the first check of a config. */
+static int params_fit(const kiln_model *m, char *err, size_t errlen)
+{
+    if (m->n_params <= KILN_MAX_MODEL_PARAMS) return 0;
+    return kiln_fail(err, errlen, "model: %zu parameters (%.1f GB with their gradients and the optimizer's state); at most %d million",
+                     m->n_params, m->n_params * 16.0 / 1e9, KILN_MAX_MODEL_PARAMS / 1000000);
+}
+
+int kiln_model_check(const char *spec, int in_h, int in_w, int in_c, int batch, char *err, size_t errlen)
+{
+    kiln_model m;
+    if (kiln_model_shape(&m, spec, in_h, in_w, in_c, err, errlen) || params_fit(&m, err, errlen)) return 1;
+    const size_t b = (size_t)(batch > 0 ? batch : 1), per_batch = m.n_acts * b;
+    if (per_batch > KILN_MAX_BATCH_ACTIVATIONS)
+        return kiln_fail(err, errlen, "model: %zu activations per image, %zu per batch of %zu (%.1f GB); at most %d million per batch "
+                         "(a smaller batch_size or fewer filters)", m.n_acts, per_batch, b, per_batch * 8.0 / 1e9,
+                         KILN_MAX_BATCH_ACTIVATIONS / 1000000);
+    return 0;
+}
+
+int kiln_model_build(kiln_model *m, const char *spec, int in_h, int in_w,
+                     int in_c, char *err, size_t errlen)
+{
+    if (kiln_model_shape(m, spec, in_h, in_w, in_c, err, errlen)) return 1;
+    if (params_fit(m, err, errlen)) {
+        memset(m, 0, sizeof *m);
+        return 1;
+    }
+    m->params = kiln_aligned_alloc(sizeof(float) * m->n_params);
+    m->grads = kiln_aligned_alloc(sizeof(float) * m->n_params);
     return 0;
 }
 
