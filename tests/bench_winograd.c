@@ -11,6 +11,8 @@
  * direct sum, so it prints how far the outputs are from the trainer's and
  * how often the window maxima agree: a benchmark, never a test, and no part
  * of the trainer (its results would change, so it enters only with a rerun).
+ * The weight gradient likewise (dU = sum of V . (A dY A^T), dw = G^T dU G),
+ * against kiln_conv2d_backward's dw and db with no input gradient.
  * AVX-512 only; elsewhere it says so and exits 0. */
 #include "kiln/train.h"
 
@@ -139,6 +141,72 @@ static void wino_image(float *out, int32_t *am, const float *img, const float *U
     }
 }
 
+/* The weight gradient through the same transforms (the F(2x2, 3x3)
+ * forward's gradient): per image dU[16][C][OC] += V^T (A dY A^T), each pool
+ * window's 2x2 of dy one tile; then dw = G^T dU G once per batch. */
+static void wino_dw_image(float *dU, const float *img, const float *dy, float *V, float *Y)
+{
+    input_transform(V, img);
+    for (int t = 0; t < T; t++) {
+        const int py = t / P, px = t % P;
+        for (int q = 0; q < 4; q++) {
+            const float *d = dy + ((2 * py) * OW + 2 * px) * OC + q * 16;
+            __m512 y00 = _mm512_loadu_ps(d), y01 = _mm512_loadu_ps(d + OC), y10 = _mm512_loadu_ps(d + OW * OC),
+                   y11 = _mm512_loadu_ps(d + OW * OC + OC);
+            /* rows of A dY: y0, y0 + y1, y0 - y1, -y1 (y0, y1 the two rows) */
+            __m512 r[4][2] = {{y00, y01}, {_mm512_add_ps(y00, y10), _mm512_add_ps(y01, y11)},
+                              {_mm512_sub_ps(y00, y10), _mm512_sub_ps(y01, y11)},
+                              {_mm512_sub_ps(_mm512_setzero_ps(), y10), _mm512_sub_ps(_mm512_setzero_ps(), y11)}};
+            for (int i = 0; i < 4; i++) {
+                __m512 v[4] = {r[i][0], _mm512_add_ps(r[i][0], r[i][1]), _mm512_sub_ps(r[i][0], r[i][1]),
+                               _mm512_sub_ps(_mm512_setzero_ps(), r[i][1])};
+                for (int j = 0; j < 4; j++) _mm512_store_ps(Y + ((size_t)(i * 4 + j) * T + t) * OC + q * 16, v[j]);
+            }
+        }
+    }
+    for (int xi = 0; xi < 16; xi++)
+        for (int c = 0; c < C; c += 4) {
+            float *u = dU + ((size_t)xi * C + c) * OC;
+            __m512 acc[4][4];
+            for (int k = 0; k < 4; k++)
+                for (int q = 0; q < 4; q++) acc[k][q] = _mm512_load_ps(u + k * OC + q * 16);
+            const float *v = V + (size_t)xi * T * C + c, *y = Y + (size_t)xi * T * OC;
+            for (int t = 0; t < T; t++) {
+                __m512 d0 = _mm512_load_ps(y + t * OC), d1 = _mm512_load_ps(y + t * OC + 16),
+                       d2 = _mm512_load_ps(y + t * OC + 32), d3 = _mm512_load_ps(y + t * OC + 48);
+                for (int k = 0; k < 4; k++) {
+                    __m512 b = _mm512_set1_ps(v[t * C + k]);
+                    acc[k][0] = _mm512_fmadd_ps(b, d0, acc[k][0]);
+                    acc[k][1] = _mm512_fmadd_ps(b, d1, acc[k][1]);
+                    acc[k][2] = _mm512_fmadd_ps(b, d2, acc[k][2]);
+                    acc[k][3] = _mm512_fmadd_ps(b, d3, acc[k][3]);
+                }
+            }
+            for (int k = 0; k < 4; k++)
+                for (int q = 0; q < 4; q++) _mm512_store_ps(u + k * OC + q * 16, acc[k][q]);
+        }
+}
+
+static void wino_dw_finish(float *dw, const float *dU)
+{
+    for (int c = 0; c < C; c++)
+        for (int o = 0; o < OC; o++) {
+            float u[4][4], t[3][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) u[i][j] = dU[((size_t)(i * 4 + j) * C + c) * OC + o];
+            for (int j = 0; j < 4; j++) {
+                t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
+                t[1][j] = 0.5f * (u[1][j] - u[2][j]);
+                t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
+            }
+            for (int i = 0; i < 3; i++) {
+                float g[3] = {t[i][0] + 0.5f * (t[i][1] + t[i][2]), 0.5f * (t[i][1] - t[i][2]),
+                              0.5f * (t[i][1] + t[i][2]) + t[i][3]};
+                for (int x = 0; x < 3; x++) dw[((i * 3 + x) * C + c) * OC + o] = g[x];
+            }
+        }
+}
+
 static uint64_t lcg = 7;
 static float uni(void)
 {
@@ -171,6 +239,32 @@ int main(int argc, char **argv)
         if (t1 - t0 < td) td = t1 - t0;
         if (t2 - t1 < tw) tw = t2 - t1;
     }
+    /* the weight gradient from a random gradient at the block's output */
+    float *dout = malloc(sizeof(float) * no), *dy = malloc(sizeof(float) * B * OW * OW * OC);
+    for (size_t i = 0; i < no; i++) dout[i] = (2.0f * uni() - 1.0f) * 1e-3f;
+    kiln_conv_pool_backward_pool(dy, dout, o1, a1, NULL, B, OW, OW, OC);
+    float *dw1 = malloc(sizeof(float) * 9 * C * OC), *dw2 = malloc(sizeof(float) * 9 * C * OC), db[OC];
+    float *dU = aligned_alloc(64, sizeof(float) * 16 * C * OC), *Y = aligned_alloc(64, sizeof(float) * 16 * T * OC);
+    double gd = 1e9, gw = 1e9;
+    for (int r = 0; r < R; r++) {
+        double t0 = cpu();
+        kiln_conv2d_backward(NULL, dw1, db, in, dy, w, B, H, W, C, 3, OC);
+        double t1 = cpu();
+        memset(dU, 0, sizeof(float) * 16 * C * OC);
+        for (int b = 0; b < B; b++)
+            wino_dw_image(dU, in + (size_t)b * H * W * C, dy + (size_t)b * OW * OW * OC, V, Y);
+        wino_dw_finish(dw2, dU);
+        double t2 = cpu();
+        if (t1 - t0 < gd) gd = t1 - t0;
+        if (t2 - t1 < gw) gw = t2 - t1;
+    }
+    double wd = 0, wv = 0;
+    for (int i = 0; i < 9 * C * OC; i++) {
+        wd = fmax(wd, fabs((double)dw1[i] - dw2[i]));
+        wv = fmax(wv, fabs((double)dw1[i]));
+    }
+    printf("conv2 weight gradient, batch %d, 1 thread, fastest of %d: trainer (direct, with db) %.2f ms, Winograd %.2f ms "
+           "(%.2fx); largest difference %.2g of the largest element\n", B, R, gd * 1e3, gw * 1e3, gd / gw, wd / wv);
     double maxd = 0, maxv = 0;
     size_t same = 0;
     for (size_t i = 0; i < no; i++) {
