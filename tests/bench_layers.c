@@ -68,15 +68,15 @@ int main(int argc, char **argv)
     TIME("conv2 block forward", kiln_conv_pool_forward(p2, a2, m2, p1, w2, b2, B, 13, 13, 32, 3, 64, 0.25f, 1, 8));
     TIME("dense1 forward", kiln_dense_forward(h, p2, w3, b3, B, 1600, 256));
     TIME("dense1 backward (dw, db, din)", kiln_dense_backward(dp2, dw3, db3, dh, p2, w3, B, 1600, 256));
-    TIME("conv2 block backward: pool", kiln_conv_pool_backward_pool(dy2, dp2, p2, a2, m2, B, 11, 11, 64));
-    TIME("conv2 backward: dw, db", kiln_conv2d_backward(NULL, dw2, db2, p1, dy2, w2, B, 13, 13, 32, 3, 64));
-    TIME("conv2 block backward: din", kiln_conv_pool_backward_input(dp1, dy2, w2, B, 13, 13, 32, 3, 64));
+    TIME("conv2 block backward (Winograd)", kiln_conv_pool_backward(dp1, dw2, db2, dp2, p2, a2, m2, p1, w2, B, 13, 13, 32, 3, 64));
     TIME("conv1 block backward: dw, db", kiln_conv_pool_backward_weights(dw1, db1, dy1, dp1, p1, a1, m1, x, B, 28, 28, 1, 3, 32));
     printf("%-34s %7.2f ms\n", "sum (one training step's layers)", total * 1e3);
     step = 0; /* the long ways, for comparison */
     TIME("  conv1 pool backward + conv2d_backward",
          (kiln_conv_pool_backward_pool(dy1, dp1, p1, a1, m1, B, 26, 26, 32),
           kiln_conv2d_backward(NULL, dw1, db1, x, dy1, w1, B, 28, 28, 1, 3, 32)));
-    TIME("  conv2 conv2d_backward with din", kiln_conv2d_backward(dp1, dw2, db2, p1, dy2, w2, B, 13, 13, 32, 3, 64));
+    TIME("  conv2 pool backward (dy)", kiln_conv_pool_backward_pool(dy2, dp2, p2, a2, m2, B, 11, 11, 64));
+    TIME("  conv2 direct dw, db", kiln_conv2d_backward(NULL, dw2, db2, p1, dy2, w2, B, 13, 13, 32, 3, 64));
+    TIME("  conv2 direct din", kiln_conv_pool_backward_input(dp1, dy2, w2, B, 13, 13, 32, 3, 64));
     return 0;
 }

@@ -19,10 +19,10 @@ digest() {
     name=$1; shift
     mkdir -p $OUT/$name
     for f in src/train/*.c; do
-        $CC -std=c11 -O3 -fopenmp -fno-math-errno -Iinclude -Isrc -Ibuild/release/gen -D_GNU_SOURCE "$@" \
+        $CC -std=c11 -O3 -fopenmp -fno-math-errno -ffp-contract=off -Iinclude -Isrc -Ibuild/release/gen -D_GNU_SOURCE "$@" \
             -c "$f" -o $OUT/$name/$(basename "$f" .c).o
     done
-    $CC -std=c11 -O3 -fopenmp -Iinclude "$@" tests/isa_digest.c $OUT/$name/*.o $LIBS -o $OUT/$name/isa_digest
+    $CC -std=c11 -O3 -fopenmp -ffp-contract=off -Iinclude "$@" tests/isa_digest.c $OUT/$name/*.o $LIBS -o $OUT/$name/isa_digest
     d=$(OMP_WAIT_POLICY=passive $OUT/$name/isa_digest "$DATA")
     echo "$name: $d"
     echo "$d" > $OUT/$name.digest

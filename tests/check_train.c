@@ -231,10 +231,11 @@ END_TEST
  * column are in no window) and an even one. */
 START_TEST(test_conv_pool_fused_equals_layers)
 {
-    /* the article's two blocks, an odd conv output (the pool skips a row and
-     * a column), a small conv whose OC is not a vector multiple, one with
+    /* the article's first block and a second one of the direct road (C not
+     * a multiple of 16: no Winograd), an odd conv output (the pool skips a
+     * row and a column), a small conv whose OC is not a vector multiple, one with
      * patch rows long enough for the GEMM's kernel and OC < one tile */
-    const int shapes[][6] = {{3, 13, 13, 32, 3, 64}, {2, 8, 10, 3, 3, 5}, {3, 28, 28, 1, 3, 32},
+    const int shapes[][6] = {{3, 13, 13, 24, 3, 64}, {2, 8, 10, 3, 3, 5}, {3, 28, 28, 1, 3, 32},
                              {2, 9, 12, 1, 3, 16}, {2, 7, 7, 2, 3, 24}, {2, 9, 8, 16, 3, 20}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
         for (int drop = 0; drop < 2; drop++) {
@@ -273,6 +274,13 @@ START_TEST(test_conv_pool_fused_equals_layers)
             kiln_conv2d_backward(din, dw, db, x, dy, w, B, H, W, C, K, OC);
             kiln_conv_pool_backward_input(fdin, fdy, w, B, H, W, C, K, OC);
             ck_assert_int_eq(memcmp(fdin, din, sizeof(float) * nx), 0);
+            /* all at once from g (a dy of its own): the same bits */
+            float *dw2 = malloc(sizeof(float) * nw), *db2 = malloc(sizeof(float) * OC);
+            kiln_conv_pool_backward(fdin, dw2, db2, g, fout, farg, drop ? fmask : NULL, x, w, B, H, W, C, K, OC);
+            ck_assert_int_eq(memcmp(fdin, din, sizeof(float) * nx), 0);
+            ck_assert_int_eq(memcmp(dw2, dw, sizeof(float) * nw), 0);
+            ck_assert_int_eq(memcmp(db2, db, sizeof(float) * OC), 0);
+            free(dw2); free(db2);
             w[nw / 2] = INFINITY; /* the long way: every row */
             kiln_conv2d_backward(din, dw, db, x, dy, w, B, H, W, C, K, OC);
             kiln_conv_pool_backward_input(fdin, fdy, w, B, H, W, C, K, OC);
@@ -283,6 +291,104 @@ START_TEST(test_conv_pool_fused_equals_layers)
             ck_assert_int_eq(memcmp(farg, arg, sizeof(int32_t) * np), 0);
             free(x); free(w); free(bias); free(y); free(pool); free(mask); free(fout); free(fmask); free(g);
             free(dy); free(fdy); free(arg); free(farg); free(gd);
+        }
+}
+END_TEST
+
+/* The Winograd block (3x3, C and OC multiples of 16): outputs and
+ * gradients within rounding of the direct convolution's, the same window
+ * maxima, the same bytes for 1, 2 and 3 threads, and the first layer's
+ * weights-only path equal to the full backward's dw and db. Shapes: the
+ * article's second block (odd conv output), an even one with 16 channels
+ * and a batch that ends mid-chunk, a tile count that is no multiple of 5. */
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+START_TEST(test_winograd_block)
+{
+    const int shapes[][5] = {{37, 13, 13, 32, 64}, {18, 10, 12, 16, 32}, {3, 16, 8, 48, 16}};
+    ck_assert(kiln_conv_pool_winograd(32, 3, 64));
+    ck_assert(!kiln_conv_pool_winograd(24, 3, 64) && !kiln_conv_pool_winograd(32, 5, 64) &&
+              !kiln_conv_pool_winograd(1, 3, 32) && !kiln_conv_pool_winograd(32, 3, 20));
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
+        for (int drop = 0; drop < 2; drop++) {
+            const int B = shapes[t][0], H = shapes[t][1], W = shapes[t][2], C = shapes[t][3], OC = shapes[t][4];
+            const int OH = H - 2, OW = W - 2, PH = OH / 2, PW = OW / 2;
+            const size_t nx = (size_t)B * H * W * C, nw = (size_t)9 * C * OC, ny = (size_t)B * OH * OW * OC;
+            const size_t np = (size_t)B * PH * PW * OC;
+            float *x = malloc(sizeof(float) * nx), *w = malloc(sizeof(float) * nw), *bias = malloc(sizeof(float) * OC);
+            float *y = malloc(sizeof(float) * ny), *pool = malloc(sizeof(float) * np), *g = malloc(sizeof(float) * np);
+            float *mask = malloc(sizeof(float) * np), *dy = malloc(sizeof(float) * ny), *dy2 = malloc(sizeof(float) * ny);
+            int32_t *arg = malloc(sizeof(int32_t) * np);
+            float *out[3], *din[3], *dw[3], *db[3];
+            int32_t *am[3];
+            uint64_t s = 71 + t;
+            for (size_t i = 0; i < nx; i++) x[i] = frand(&s) > 0.0f ? frand(&s) + 1.0f : 0.0f; /* relu'd */
+            for (size_t i = 0; i < nw; i++) w[i] = 0.1f * frand(&s);
+            for (int i = 0; i < OC; i++) bias[i] = 0.1f * frand(&s);
+            for (size_t i = 0; i < np; i++) g[i] = frand(&s);
+            for (int th = 0; th < 3; th++) {
+                out[th] = malloc(sizeof(float) * np); am[th] = malloc(sizeof(int32_t) * np);
+                din[th] = malloc(sizeof(float) * nx); dw[th] = malloc(sizeof(float) * nw);
+                db[th] = malloc(sizeof(float) * OC);
+                omp_set_num_threads(th + 1);
+                kiln_conv_pool_forward(out[th], am[th], drop ? mask : NULL, x, w, bias, B, H, W, C, 3, OC, 0.25f, 3, 8);
+                kiln_conv_pool_backward_pool(dy, g, out[th], am[th], drop ? mask : NULL, B, OH, OW, OC);
+                kiln_conv_pool_backward_conv(din[th], dw[th], db[th], x, dy, w, B, H, W, C, 3, OC);
+            }
+            omp_set_num_threads(2);
+            for (int th = 1; th < 3; th++) {
+                ck_assert_int_eq(memcmp(out[0], out[th], sizeof(float) * np), 0);
+                ck_assert_int_eq(memcmp(am[0], am[th], sizeof(int32_t) * np), 0);
+                ck_assert_int_eq(memcmp(din[0], din[th], sizeof(float) * nx), 0);
+                ck_assert_int_eq(memcmp(dw[0], dw[th], sizeof(float) * nw), 0);
+                ck_assert_int_eq(memcmp(db[0], db[th], sizeof(float) * OC), 0);
+            }
+            /* the direct road: conv, pool, relu (dropout scales both alike) */
+            kiln_conv2d_forward(y, x, w, bias, B, H, W, C, 3, OC);
+            kiln_maxpool_forward(pool, arg, y, B, OH, OW, OC);
+            kiln_relu_forward(pool, pool, np);
+            if (drop)
+                for (size_t i = 0; i < np; i++) pool[i] *= mask[i];
+            const double so = max_abs(pool, np);
+            size_t same = 0;
+            for (size_t i = 0; i < np; i++) {
+                ck_assert_msg(fabs(out[0][i] - pool[i]) <= 4e-6 * so, "shape %zu: out[%zu] %g, direct %g", t, i,
+                              out[0][i], pool[i]);
+                same += am[0][i] == arg[i];
+            }
+            ck_assert_msg(same >= np - np / 200, "shape %zu: %zu of %zu window maxima agree", t, same, np);
+            /* gradients of the same dy through the direct convolution */
+            float *rdin = malloc(sizeof(float) * nx), *rdw = malloc(sizeof(float) * nw), rdb[64];
+            kiln_conv_pool_backward_pool(dy, g, out[0], am[0], drop ? mask : NULL, B, OH, OW, OC);
+            kiln_conv2d_backward(rdin, rdw, rdb, x, dy, w, B, H, W, C, 3, OC);
+            const double sx = max_abs(rdin, nx), sw = max_abs(rdw, nw), sb = max_abs(rdb, OC);
+            for (size_t i = 0; i < nx; i++)
+                ck_assert_msg(fabs(din[0][i] - rdin[i]) <= 4e-6 * sx, "shape %zu: din[%zu] %g, direct %g", t, i,
+                              din[0][i], rdin[i]);
+            for (size_t i = 0; i < nw; i++)
+                ck_assert_msg(fabs(dw[0][i] - rdw[i]) <= 2e-5 * sw, "shape %zu: dw[%zu] %g, direct %g", t, i,
+                              dw[0][i], rdw[i]);
+            for (int i = 0; i < OC; i++)
+                ck_assert_msg(fabs(db[0][i] - rdb[i]) <= 2e-5 * sb, "shape %zu: db[%d] %g, direct %g", t, i,
+                              db[0][i], rdb[i]);
+            /* the first layer's path: the same dw and db, bit for bit */
+            kiln_conv_pool_backward_weights(rdw, rdb, dy2, g, out[0], am[0], drop ? mask : NULL, x, B, H, W, C, 3, OC);
+            ck_assert_int_eq(memcmp(rdw, dw[0], sizeof(float) * nw), 0);
+            ck_assert_int_eq(memcmp(rdb, db[0], sizeof(float) * OC), 0);
+            /* the trainer's road, straight from g without dy: the same bits */
+            memset(rdin, 0xff, sizeof(float) * nx);
+            kiln_conv_pool_backward(rdin, rdw, rdb, g, out[0], am[0], drop ? mask : NULL, x, w, B, H, W, C, 3, OC);
+            ck_assert_int_eq(memcmp(rdin, din[0], sizeof(float) * nx), 0);
+            ck_assert_int_eq(memcmp(rdw, dw[0], sizeof(float) * nw), 0);
+            ck_assert_int_eq(memcmp(rdb, db[0], sizeof(float) * OC), 0);
+            for (int th = 0; th < 3; th++) { free(out[th]); free(am[th]); free(din[th]); free(dw[th]); free(db[th]); }
+            free(x); free(w); free(bias); free(y); free(pool); free(g); free(mask); free(dy); free(dy2); free(arg);
+            free(rdin); free(rdw);
         }
 }
 END_TEST
@@ -1564,6 +1670,7 @@ static Suite *train_suite(void)
     tcase_add_test(t, test_conv_matches_reference_and_threads);
     tcase_add_test(t, test_conv_pool_fused_equals_layers);
     tcase_add_test(t, test_conv_pool_backward_weights);
+    tcase_add_test(t, test_winograd_block);
     tcase_add_test(t, test_grad_dense);
     tcase_add_test(t, test_grad_maxpool_relu);
     tcase_add_test(t, test_dropout_inverted_and_keyed);

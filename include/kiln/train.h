@@ -243,25 +243,41 @@ void kiln_conv2d_backward(float *din, float *dw, float *db, const float *in,
 /* conv -> relu -> 2x2 max-pool [-> dropout] fused, one image at a time:
  * out[B,PH,PW,OC] (PH = (H-K+1)/2), argmax[B,PH,PW,OC] = offset of each
  * window's maximum within the image's conv output [OH,OW,OC], mask (NULL: no
- * dropout) as kiln_dropout_forward over out. Same values as the four layers. */
+ * dropout) as kiln_dropout_forward over out. The convolution is direct (the
+ * same values as the four layers, bit for bit) or, where
+ * kiln_conv_pool_winograd(C, K, OC), Winograd F(2x2, 3x3): each pool window
+ * one tile, its own rounding, the same bits for any thread count and
+ * instruction set. */
+int kiln_conv_pool_winograd(int C, int K, int OC);
 void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const float *in,
                             const float *w, const float *bias, int B, int H, int W, int C,
                             int K, int OC, float p, uint64_t seed, uint64_t stream);
 /* Its backward up to the convolution: dy[B,OH,OW,OC] = (dout * mask) at each
- * window's maximum where out > 0, else 0; then kiln_conv2d_backward(dy). */
+ * window's maximum where out > 0, else 0. */
 void kiln_conv_pool_backward_pool(float *dy, const float *dout, const float *out,
                                   const int32_t *argmax, const float *mask,
                                   int B, int OH, int OW, int OC);
-/* The block's dw[KKC,OC] and db[OC] straight from dout, when the block's
- * input gradient is not needed (the first layer): the same bits as
- * kiln_conv_pool_backward_pool then kiln_conv2d_backward(NULL, ...), without
- * the conv-output gradient. dy: room for B*OH*OW*OC floats, used only when
- * the input is not all finite (the long way). */
-/* The block's din[B,H,W,C] from dy (kiln_conv_pool_backward_pool's): the
- * same bits as kiln_conv2d_backward's din, without the rows the pool never
- * read. */
+/* Then the convolution's gradients from dy: din[B,H,W,C], dw[KKC,OC] and
+ * db[OC], overwritten; the gradients of whichever convolution the forward
+ * ran (direct: kiln_conv2d_backward's bits, without the rows the pool never
+ * read). */
+void kiln_conv_pool_backward_conv(float *din, float *dw, float *db, const float *in, const float *dy,
+                                  const float *w, int B, int H, int W, int C, int K, int OC);
+/* Both at once, straight from dout: the same bits as
+ * kiln_conv_pool_backward_pool then kiln_conv_pool_backward_conv. Winograd
+ * shapes never store dy; others go through a dy of their own. din (NULL:
+ * none) must not overlap dout. */
+void kiln_conv_pool_backward(float *din, float *dw, float *db, const float *dout, const float *out,
+                             const int32_t *argmax, const float *mask, const float *in, const float *w,
+                             int B, int H, int W, int C, int K, int OC);
+/* The direct convolution's din alone (kiln_conv_pool_backward_conv's). */
 void kiln_conv_pool_backward_input(float *din, const float *dy, const float *w,
                                    int B, int H, int W, int C, int K, int OC);
+/* The block's dw[KKC,OC] and db[OC] straight from dout, when the block's
+ * input gradient is not needed (the first layer): the same bits as
+ * kiln_conv_pool_backward_pool then kiln_conv_pool_backward_conv(NULL, ...).
+ * dy: room for B*OH*OW*OC floats, used by Winograd shapes and when the
+ * input is not all finite (the long way). */
 void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const float *dout,
                                      const float *out, const int32_t *argmax, const float *mask,
                                      const float *in, int B, int H, int W, int C, int K, int OC);

@@ -222,9 +222,13 @@ void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const floa
     const size_t per_out = (size_t)PH * PW * OC, per_in = (size_t)H * W * C;
     /* a patch row shorter than a vector of the GEMM's kernel wastes most of
      * each tile: such convolutions (the first, on a grey image) run directly */
-    const int small = K * C < 32 && OC % KV == 0 && OC <= 4 * KV * 2;
+    const int wino = kiln_conv_pool_winograd(C, K, OC) && PH > 0 && PW > 0;
+    const int small = !wino && K * C < 32 && OC % KV == 0 && OC <= 4 * KV * 2;
     float *wp = NULL;
-    if (!small) {
+    if (wino) {
+        wp = kiln_shared_scratch((size_t)16 * C * OC);
+        kiln_wino_filter(wp, w, C, OC);
+    } else if (!small) {
         wp = kiln_shared_scratch(kiln_gemm_packed_floats(OC, KKC));
         kiln_gemm_pack_b(wp, 0, w, OC, OC, KKC);
     }
@@ -233,9 +237,13 @@ void kiln_conv_pool_forward(float *out, int32_t *argmax, float *mask, const floa
     for (int b = 0; b < B; b++) {
         /* y, then the pointers conv_gemm needs, in the thread's scratch */
         const size_t ny = ((size_t)OH * OW * OC + 15) & ~(size_t)15;
-        float *y = kiln_scratch(ny + (small ? 0 : 2 * (size_t)n * sizeof(void *) / sizeof(float) + 2));
+        const size_t extra = wino ? kiln_wino_image_floats(C, OC, PH, PW)
+                                  : small ? 0 : 2 * (size_t)n * sizeof(void *) / sizeof(float) + 2;
+        float *y = kiln_scratch(ny + extra);
         const float *img = in + (size_t)b * per_in;
-        if (small) {
+        if (wino) {
+            kiln_wino_image(y, img, wp, bias, W, C, OC, PH, PW, y + ny);
+        } else if (small) {
             if (K == 3 && C == 1 && OC == 32) /* the article's first convolution, constants inlined */
                 conv_small(y, img, w, bias, W, 1, 3, OW, 32, UH, UW);
             else
@@ -411,6 +419,10 @@ void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const floa
     const int OH = H - K + 1, OW = W - K + 1, KKC = K * K * C;
     const long M = (long)B * OH * OW;
     const size_t nin = (size_t)B * H * W * C;
+    if (kiln_conv_pool_winograd(C, K, OC) && OH / 2 > 0 && OW / 2 > 0) {
+        kiln_wino_backward_pool(NULL, dw, db, dout, out, argmax, mask, in, NULL, B, H, W, C, OC);
+        return;
+    }
     int finite = OC % KV == 0 && M > 0;
     for (size_t i = 0; i < nin && finite; i++) finite = isfinite(in[i]);
     if (!finite) {
@@ -485,4 +497,30 @@ void kiln_conv_pool_backward_input(float *din, const float *dy, const float *w,
                 }
             }
     }
+}
+
+void kiln_conv_pool_backward_conv(float *din, float *dw, float *db, const float *in, const float *dy,
+                                  const float *w, int B, int H, int W, int C, int K, int OC)
+{
+    if (kiln_conv_pool_winograd(C, K, OC) && (H - 2) / 2 > 0 && (W - 2) / 2 > 0) {
+        kiln_wino_backward(din, dw, db, in, dy, w, B, H, W, C, OC);
+        return;
+    }
+    kiln_conv2d_backward(NULL, dw, db, in, dy, w, B, H, W, C, K, OC);
+    if (din) kiln_conv_pool_backward_input(din, dy, w, B, H, W, C, K, OC);
+}
+
+void kiln_conv_pool_backward(float *din, float *dw, float *db, const float *dout, const float *out,
+                             const int32_t *argmax, const float *mask, const float *in, const float *w,
+                             int B, int H, int W, int C, int K, int OC)
+{
+    const int OH = H - K + 1, OW = W - K + 1;
+    if (kiln_conv_pool_winograd(C, K, OC) && OH / 2 > 0 && OW / 2 > 0) {
+        kiln_wino_backward_pool(din, dw, db, dout, out, argmax, mask, in, w, B, H, W, C, OC);
+        return;
+    }
+    float *dy = kiln_xmalloc(sizeof(float) * (size_t)B * OH * OW * OC);
+    kiln_conv_pool_backward_pool(dy, dout, out, argmax, mask, B, OH, OW, OC);
+    kiln_conv_pool_backward_conv(din, dw, db, in, dy, w, B, H, W, C, K, OC);
+    free(dy);
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* 64-byte aligned, zeroed allocation; aborts on out-of-memory. */
@@ -86,5 +87,22 @@ int kiln_gemm_k_chunk(int M, int K);
  * way, so the results do not change. */
 #define KILN_PAR_ELEMS (1L << 20) /* elementwise loops: floats */
 #define KILN_PAR_MACS (1L << 22)  /* products: M*N*K multiply-adds */
+
+/* Winograd F(2x2, 3x3) for the 3x3 convolution of a conv-relu-pool block
+ * (winograd.c): whether a shape takes it, the filter transform
+ * U[16][C][OC], one image's pool-read outputs y[OH,OW,OC] (work: room for
+ * kiln_wino_image_floats floats), and the block's convolution gradients from
+ * dy[B,OH,OW,OC] (din NULL: none). */
+void kiln_wino_filter(float *U, const float *w, int C, int OC);
+size_t kiln_wino_image_floats(int C, int OC, int PH, int PW);
+void kiln_wino_image(float *y, const float *img, const float *U, const float *bias, int W, int C, int OC,
+                     int PH, int PW, float *work);
+void kiln_wino_backward(float *din, float *dw, float *db, const float *in, const float *dy, const float *w,
+                        int B, int H, int W, int C, int OC);
+/* The same straight from the pool's gradient (no dy): dout, out, argmax
+ * and mask of kiln_conv_pool_forward. */
+void kiln_wino_backward_pool(float *din, float *dw, float *db, const float *dout, const float *out,
+                             const int32_t *argmax, const float *mask, const float *in, const float *w,
+                             int B, int H, int W, int C, int OC);
 
 #endif

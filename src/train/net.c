@@ -168,6 +168,13 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
              * goes to `other`, the block's input gradient back into g */
             const int last = l + n->fused[l] - 1, pool = l + 2;
             const float *mask = n->dropped[last] ? n->mask[last] : NULL;
+            if (kiln_conv_pool_winograd(L->in_c, L->k, L->out_c)) {
+                /* straight from g, no dy: the input gradient into `other` */
+                kiln_conv_pool_backward(need_din ? other : NULL, dw, db, g, n->out[pool], n->argmax[pool], mask,
+                                        n->in[l], w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+                float *t = g; g = other; other = t;
+                continue;
+            }
             if (!need_din) { /* the first layer: its weights' gradients alone */
                 kiln_conv_pool_backward_weights(dw, db, other, g, n->out[pool], n->argmax[pool], mask,
                                                 n->in[l], B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
@@ -175,8 +182,8 @@ void kiln_net_backward(kiln_net *n, const float *dlogits, int B)
             }
             kiln_conv_pool_backward_pool(other, g, n->out[pool], n->argmax[pool], mask, B, L->out_h,
                                          L->out_w, L->out_c);
-            kiln_conv2d_backward(NULL, dw, db, n->in[l], other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
-            kiln_conv_pool_backward_input(g, other, w, B, L->in_h, L->in_w, L->in_c, L->k, L->out_c);
+            kiln_conv_pool_backward_conv(g, dw, db, n->in[l], other, w, B, L->in_h, L->in_w, L->in_c, L->k,
+                                         L->out_c);
             continue;
         }
         switch (L->kind) {

@@ -20,6 +20,8 @@ static inline void kv_store(float *p, kv a) { _mm512_storeu_ps(p, a); }
 static inline kv kv_set1(float x) { return _mm512_set1_ps(x); }
 static inline kv kv_zero(void) { return _mm512_setzero_ps(); }
 static inline kv kv_mul(kv a, kv b) { return _mm512_mul_ps(a, b); }
+static inline kv kv_add(kv a, kv b) { return _mm512_add_ps(a, b); }
+static inline kv kv_sub(kv a, kv b) { return _mm512_sub_ps(a, b); }
 static inline kv kv_fma(kv a, kv b, kv c) { return _mm512_fmadd_ps(a, b, c); }
 /* a > b, false when either is NaN (as C's >) */
 static inline kvm kv_gt(kv a, kv b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
@@ -51,6 +53,8 @@ static inline void kv_store(float *p, kv a) { _mm256_storeu_ps(p, a); }
 static inline kv kv_set1(float x) { return _mm256_set1_ps(x); }
 static inline kv kv_zero(void) { return _mm256_setzero_ps(); }
 static inline kv kv_mul(kv a, kv b) { return _mm256_mul_ps(a, b); }
+static inline kv kv_add(kv a, kv b) { return _mm256_add_ps(a, b); }
+static inline kv kv_sub(kv a, kv b) { return _mm256_sub_ps(a, b); }
 static inline kv kv_fma(kv a, kv b, kv c) { return _mm256_fmadd_ps(a, b, c); }
 static inline kvm kv_gt(kv a, kv b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 static inline kv kv_sel(kvm m, kv a, kv b) { return _mm256_blendv_ps(a, b, m); }
@@ -78,6 +82,8 @@ static inline void kv_store(float *p, kv a) { *p = a; }
 static inline kv kv_set1(float x) { return x; }
 static inline kv kv_zero(void) { return 0.0f; }
 static inline kv kv_mul(kv a, kv b) { return a * b; }
+static inline kv kv_add(kv a, kv b) { return a + b; }
+static inline kv kv_sub(kv a, kv b) { return a - b; }
 static inline kv kv_fma(kv a, kv b, kv c) { return fmaf(a, b, c); }
 static inline kvm kv_gt(kv a, kv b) { return a > b; }
 static inline kv kv_sel(kvm m, kv a, kv b) { return m ? b : a; }
