@@ -143,6 +143,24 @@ START_TEST(test_cache_rules)
     free(page_after);
     unlink(inside);
     rmdir(blocker);
+
+    /* a lock that is a folder: the build fails naming it and what to do,
+     * and the site stays as it was */
+    char lockp[256];
+    snprintf(lockp, sizeof lockp, "%s/build.lock", cache);
+    page_before = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(page_before);
+    unlink(lockp);
+    ck_assert_int_eq(mkdir(lockp, 0777), 0);
+    ck_assert_int_eq(build(content, out, &st, &d), KILN_REPORT_EFAIL);
+    ck_assert_msg(d.text && strstr(d.text, lockp) && strstr(d.text, "remove that folder"), "%s", d.text ? d.text : "");
+    kiln_diag_free(&d);
+    page_after = test_read_file(p, NULL);
+    ck_assert_ptr_nonnull(page_after);
+    ck_assert_str_eq(page_after, page_before);
+    free(page_before);
+    free(page_after);
+    rmdir(lockp);
 }
 END_TEST
 

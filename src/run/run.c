@@ -668,7 +668,11 @@ int kiln_doc_run(kiln_doc *doc, kiln_build_stats *st, kiln_diag *d)
         int lock = rc ? -1 : o->no_run && o->no_cache_lock ? KC_READ_ONLY : kc_lock(cache, x.log, o->quiet);
         x.read_only = lock == KC_READ_ONLY;
         if (!rc && lock < 0 && !x.read_only) {
-            kd_error(d, KILN_REPORT_EFAIL, cache, 0, "cannot lock the cache: %s", strerror(errno));
+            const int e = errno;
+            char lp[4200];
+            snprintf(lp, sizeof lp, "%s/build.lock", cache);
+            kd_error(d, KILN_REPORT_EFAIL, lp, 0, "cannot lock the cache: %s%s", strerror(e),
+                     e == EISDIR ? " (the lock must be a file: remove that folder)" : "");
             rc = KILN_REPORT_EFAIL;
         }
         if (!rc) {
