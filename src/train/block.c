@@ -1,5 +1,7 @@
 /* The block conv -> relu -> 2x2 max-pool [-> dropout], forward and backward,
- * one image at a time (NHWC). The same values, bit for bit, as the layer
+ * one image at a time (NHWC). Shapes that kiln_conv_pool_winograd takes run
+ * their convolution by Winograd (winograd.c, its own rounding); for all
+ * others the block gives the same values, bit for bit, as the layer
  * functions of layers.c run one after the other: each convolution output is
  * the chain of fused multiply-adds kiln_sgemm computes (bias, then k = 0..K-1
  * in order), and each gradient the chain of kiln_conv2d_backward. The block

@@ -6,7 +6,7 @@
  * filter (one input channel to one output channel):
  *   U = G g G^T  (4x4)   V = B^T d B  (4x4)   y = A^T [sum_c U . V] A  (2x2)
  * 16 products of [tiles x C] by [C x OC] replace the direct sum's 9 per
- * output pixel: 1.78x fewer multiply-adds for the article's second
+ * output pixel: 2.25x fewer multiply-adds for the article's second
  * convolution, not counting the transforms.
  *
  * Winograd rounds differently from the direct sum, so the block's results
