@@ -276,8 +276,8 @@ void kiln_conv_pool_backward_input(float *din, const float *dy, const float *w,
 /* The block's dw[KKC,OC] and db[OC] straight from dout, when the block's
  * input gradient is not needed (the first layer): the same bits as
  * kiln_conv_pool_backward_pool then kiln_conv_pool_backward_conv(NULL, ...).
- * dy: room for B*OH*OW*OC floats, used by Winograd shapes and when the
- * input is not all finite (the long way). */
+ * dy: room for B*OH*OW*OC floats, used only when the input is not all
+ * finite (the long way); Winograd shapes go straight from dout. */
 void kiln_conv_pool_backward_weights(float *dw, float *db, float *dy, const float *dout,
                                      const float *out, const int32_t *argmax, const float *mask,
                                      const float *in, int B, int H, int W, int C, int K, int OC);

@@ -89,8 +89,8 @@ int kiln_gemm_k_chunk(int M, int K);
 #define KILN_PAR_MACS (1L << 22)  /* products: M*N*K multiply-adds */
 
 /* Winograd F(2x2, 3x3) for the 3x3 convolution of a conv-relu-pool block
- * (winograd.c): whether a shape takes it, the filter transform
- * U[16][C][OC], one image's pool-read outputs y[OH,OW,OC] (work: room for
+ * (winograd.c; which shapes take it: kiln_conv_pool_winograd in train.h):
+ * the filter transform U[16][C][OC], one image's pool-read outputs y[OH,OW,OC] (work: room for
  * kiln_wino_image_floats floats), and the block's convolution gradients from
  * dy[B,OH,OW,OC] (din NULL: none). */
 void kiln_wino_filter(float *U, const float *w, int C, int OC);
